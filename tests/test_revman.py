@@ -1,0 +1,415 @@
+"""mytools.revman: reading RevMan 5 files, and re-pooling their data with the engine.
+
+References: the numbers RevMan 5 itself stored in ../shared/fixtures/revman/ (Fleiss1993.rm5,
+full double precision; Fleiss1993_CR.csv, printed to 8 decimal places). Security and error tests
+use tiny files crafted in tmp_path.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mytools.revman import (
+    RevManError,
+    engine_call,
+    read_revman,
+    read_revman_csv,
+    read_rm5,
+    unescape_id,
+)
+
+FLEISS_LABELS = ["MRC-1", "CDP", "MRC-2", "GASP", "PARIS", "AMIS", "ISIS-2"]
+MENTAL_LABELS = ["Davis", "Florell", "Gruen", "Hart", "Wilson"]
+REL = 1e-6  # the project's bar for numbers RevMan stored with 8+ significant digits
+CSV_HALF_UNIT = 0.5e-8  # RevMan's CSV export prints 8 decimal places
+
+
+@pytest.fixture(scope="module")
+def rm5(revman_fixtures: Path):
+    return read_rm5(revman_fixtures / "Fleiss1993.rm5")
+
+
+@pytest.fixture(scope="module")
+def csv_export(revman_fixtures: Path):
+    return read_revman_csv(revman_fixtures / "Fleiss1993_CR.csv")
+
+
+def _close(ours: float, stored: float, *, csv: bool) -> bool:
+    """Agreement with a stored RevMan number: relative error <= 1e-6, or, for the CSV export,
+    within half a unit of its 8th decimal (numbers like 0.00101033 hold fewer than 8 digits)."""
+    tol = max(REL * abs(stored), CSV_HALF_UNIT * (1 + 1e-9) if csv else 0.0)
+    return abs(ours - stored) <= tol
+
+
+def _compare_outcome(review, analysis_id: str, *, csv: bool) -> float:
+    """Re-pool one outcome with the engine; compare with every number RevMan stored.
+    Returns the largest relative error seen (for the report)."""
+    spec = review.outcome(analysis_id)
+    res = review.engine_call(analysis_id).run()
+    rows = review.study_rows(analysis_id)
+    worst = 0.0
+    pairs = {
+        "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high, "q": res.q,
+        "p_q": res.p_q, "i2": res.i2, "z": abs(res.z),  # RevMan stores |Z|
+        "p_z": res.p, "tau2": res.tau2,
+    }
+    for key, ours in pairs.items():
+        stored = float(spec[key])
+        assert not math.isnan(stored), (analysis_id, key)
+        assert _close(ours, stored, csv=csv), (analysis_id, key, ours, stored)
+        if stored:
+            worst = max(worst, abs(ours / stored - 1))
+    assert res.df == spec["df"] and res.k == spec["k"]
+    studies = res.studies
+    assert list(studies["label"]) == list(rows["study_label"])
+    for ours_col, col in (("estimate", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high"),
+                          ("se", "se"), ("weight_percent", "weight")):
+        for ours, stored, lab in zip(studies[ours_col], rows[col], rows["study_label"]):
+            assert _close(float(ours), float(stored), csv=csv), (analysis_id, lab, col, ours, stored)
+            worst = max(worst, abs(float(ours) / float(stored) - 1))
+    return worst
+
+
+# --- both fixture files parse ----------------------------------------------------------------
+
+
+def test_rm5_outcomes_are_read_as_specs(rm5):
+    o = rm5.outcomes.set_index("analysis_id")
+    assert list(o.index) == ["1.1", "1.2"]
+    assert rm5.title == "Examples from Fleiss 1993"
+    a = o.loc["1.1"]
+    assert (a.data_type, a.measure, a.method, a.model) == ("dichotomous", "OR", "MH", "fixed")
+    assert a.outcome == "Aspirin for Preventing Death after Myocardial Infarction"
+    assert a.comparison == "Examples from Fleiss (1993)"
+    assert (a.label_intervention, a.label_control) == ("Aspirin", "Control")
+    assert (a.graph_label_left, a.graph_label_right) == ("Favours experimental", "Favours control")
+    assert (a.events_t, a.n_t, a.events_c, a.n_c, a.k, a.df) == (2128, 14186, 2286, 13817, 7, 6)
+    b = o.loc["1.2"]
+    assert (b.data_type, b.measure, b.method, b.model) == ("continuous", "SMD", "IV", "fixed")
+    assert (b.n_t, b.n_c, b.k) == (106, 126, 5)
+
+
+def test_rm5_studies_unescape_ids_and_take_names_and_years(rm5):
+    s = rm5.study_rows("1.1")
+    assert list(s["study_label"]) == FLEISS_LABELS
+    assert "STD-ISIS-2" in set(s["study_id"])  # stored as STD-ISIS_x002d_2
+    isis = s.set_index("study_id").loc["STD-ISIS-2"]
+    assert (isis.events_t, isis.n_t, isis.events_c, isis.n_c, isis.year) == (1570, 8587, 1720, 8600, 1988)
+    assert isis.estimate == 0.8949693601254097 and isis.weight == 72.87984024392564
+    cont = rm5.study_rows("1.2").set_index("study_label")
+    assert list(cont.index) == MENTAL_LABELS
+    assert tuple(cont.loc["Gruen", ["mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"]]) == (
+        22.5, 3.44, 35, 24.9, 10.65, 35)
+
+
+def test_unescape_id():
+    assert unescape_id("STD-MRC_x002d_1") == "STD-MRC-1"
+    assert unescape_id("STD-A_x0020_B_x00e9_") == "STD-A Bé"
+    assert unescape_id("plain") == "plain"
+
+
+def test_rm5_blank_smd_totals_are_missing_and_said_so(rm5):
+    o = rm5.outcome("1.2")
+    for key in ("estimate", "ci_low", "ci_high", "q", "p_q", "i2", "z", "p_z", "tau2"):
+        assert math.isnan(o[key]), key
+    per_study = rm5.study_rows("1.2")[["estimate", "ci_low", "ci_high", "se", "weight"]]
+    assert per_study.isna().all().all()
+    assert any("CMP-001.02" in n and "no value for estimate" in n for n in rm5.notes)
+    # no subgroups: RevMan's 0.0 placeholders for the subgroup test are not numbers
+    assert math.isnan(rm5.outcome("1.1")["q_subgroups"])
+
+
+def test_outcome_data_is_arm_level(rm5):
+    od = rm5.outcome_data
+    assert set(od["arm"]) == {"intervention", "control"}
+    mrc = od[(od["analysis_id"] == "1.1") & (od["study_label"] == "MRC-1")]
+    assert list(mrc["arm"]) == ["intervention", "control"]
+    assert list(mrc["n"]) == [615, 624] and list(mrc["events"]) == [49, 67]
+    assert len(od) == 2 * (7 + 5)
+    assert (od["provenance"] == "reported").all()
+
+
+def test_csv_outcomes_and_studies_are_read(csv_export):
+    o = csv_export.outcomes.set_index("analysis_id")
+    assert (o.loc["1.1", "measure"], o.loc["1.1", "method"]) == ("OR", "MH")
+    # the CSV was exported with outcome 2 as a mean difference (the .rm5 holds SMD, see below)
+    assert (o.loc["1.2", "measure"], o.loc["1.2", "method"]) == ("MD", "IV")
+    assert list(csv_export.study_rows("1.1")["study_label"]) == FLEISS_LABELS
+    assert list(csv_export.study_rows("1.2")["study_label"]) == MENTAL_LABELS
+    # the export writes 0 for means/SDs of dichotomous rows and for events of continuous rows
+    assert csv_export.study_rows("1.1")["mean_t"].isna().all()
+    assert csv_export.study_rows("1.2")["events_t"].isna().all()
+
+
+# --- re-pooling reproduces RevMan's stored numbers ------------------------------------------
+
+
+def test_rm5_mh_odds_ratio_reproduces_revman(rm5):
+    _compare_outcome(rm5, "1.1", csv=False)
+
+
+def test_rm5_stored_numbers_are_matched_to_far_better_than_the_bar(rm5):
+    # The .rm5 holds doubles: estimate, CI, Q, I2, Z and per-study numbers agree to ~1e-15.
+    # RevMan's chi-square P value (P_CHI2 0.1269422521561745) differs from the exact
+    # chi2(6) upper tail of Q (0.12694217790...) by 5.8e-7 relative: RevMan approximates it.
+    res = rm5.engine_call("1.1").run()
+    o = rm5.outcome("1.1")
+    for key, ours in (("estimate", res.estimate), ("ci_low", res.ci_low), ("q", res.q),
+                      ("i2", res.i2), ("z", abs(res.z)), ("p_z", res.p)):
+        assert ours == pytest.approx(o[key], rel=1e-9), key
+    assert res.p_q == pytest.approx(o["p_q"], rel=1e-6)
+    assert res.p_q != pytest.approx(o["p_q"], rel=1e-8)
+
+
+@pytest.mark.parametrize("analysis_id", ["1.1", "1.2"])
+def test_csv_export_reproduces_revman(csv_export, analysis_id):
+    _compare_outcome(csv_export, analysis_id, csv=True)
+
+
+def test_rm5_smd_outcome_can_be_pooled_although_revman_stored_no_result(rm5):
+    call = rm5.engine_call("1.2")
+    assert call.function == "pool_continuous" and call.kwargs["measure"] == "SMD"
+    res = call.run()
+    assert res.k == 5 and res.measure == "SMD"
+
+
+def test_rm5_and_csv_agree(rm5, csv_export):
+    for aid in ("1.1", "1.2"):
+        a, b = rm5.study_rows(aid), csv_export.study_rows(aid)
+        assert list(a["study_label"]) == list(b["study_label"])
+        assert list(a["year"]) == list(b["year"]) and list(a["order"]) == list(b["order"])
+        for col in ("events_t", "n_t", "events_c", "n_c", "mean_t", "sd_t", "mean_c", "sd_c"):
+            assert a[col].astype("Float64").equals(b[col].astype("Float64")), (aid, col)
+    # stored per-study results of 1.1: the CSV holds RevMan's doubles rounded to 8 decimals
+    a, b = rm5.study_rows("1.1"), csv_export.study_rows("1.1")
+    for col in ("estimate", "ci_low", "ci_high", "se", "weight"):
+        assert np.all(np.abs(a[col] - b[col]) <= CSV_HALF_UNIT * (1 + 1e-9)), col
+    oa, ob = rm5.outcome("1.1"), csv_export.outcome("1.1")
+    for key in ("estimate", "ci_low", "ci_high", "q", "p_q", "i2", "z", "p_z", "tau2"):
+        assert abs(oa[key] - ob[key]) <= CSV_HALF_UNIT * (1 + 1e-9), key
+    for key in ("events_t", "n_t", "events_c", "n_c", "k", "df"):
+        assert oa[key] == ob[key], key
+    # same spec apart from outcome 2's measure (SMD in the .rm5, MD in the CSV export)
+    for key in ("outcome", "comparison", "label_intervention", "label_control",
+                "graph_label_left", "graph_label_right", "model"):
+        assert rm5.outcome("1.2")[key] == csv_export.outcome("1.2")[key], key
+    assert (rm5.outcome("1.2")["measure"], csv_export.outcome("1.2")["measure"]) == ("SMD", "MD")
+
+
+def test_read_revman_dispatches_on_extension(revman_fixtures, tmp_path):
+    assert read_revman(revman_fixtures / "Fleiss1993.rm5").kind == "rm5"
+    assert read_revman(revman_fixtures / "Fleiss1993_CR.csv").kind == "csv"
+    with pytest.raises(RevManError, match=r"unknown extension '\.txt'"):
+        read_revman(tmp_path / "x.txt")
+
+
+# --- crafted files: subgroups, generic IV, encodings -----------------------------------------
+
+HEAD = '<?xml version="1.0" encoding="ISO-8859-1" standalone="no"?>\n'
+
+
+def _review(body: str, studies: str = "") -> str:
+    return (
+        HEAD + '<COCHRANE_REVIEW><COVER_SHEET><TITLE>T</TITLE></COVER_SHEET>'
+        f'<STUDIES_AND_REFERENCES><STUDIES><INCLUDED_STUDIES>{studies}</INCLUDED_STUDIES>'
+        '</STUDIES></STUDIES_AND_REFERENCES>'
+        f'<ANALYSES_AND_DATA><COMPARISON ID="CMP-001" NO="1"><NAME>C</NAME>{body}</COMPARISON>'
+        '</ANALYSES_AND_DATA></COCHRANE_REVIEW>'
+    )
+
+
+SUBGROUP_OUTCOME = (
+    '<DICH_OUTCOME ID="CMP-001.01" NO="1" EFFECT_MEASURE="RR" METHOD="MH" RANDOM="YES" '
+    'SUBGROUPS="YES" TOTALS="YES" CHI2="" CI_END="" CI_START="" EFFECT_SIZE="" DF="2" Q="1.5" '
+    'P_Q="0.22" I2_Q="33.3"><NAME>O</NAME><GROUP_LABEL_1>Drug</GROUP_LABEL_1>'
+    '<GROUP_LABEL_2>Placebo</GROUP_LABEL_2>'
+    '<DICH_SUBGROUP ID="CMP-001.01.01" NO="1" EFFECT_SIZE="1.5" CI_START="0.9" CI_END="2.5">'
+    '<NAME>Adults</NAME>'
+    '<DICH_DATA STUDY_ID="STD-M_x00fc_ller_x002d_2001" EVENTS_1="4" TOTAL_1="10" EVENTS_2="2" '
+    'TOTAL_2="10" ORDER="1"/>'
+    '<DICH_DATA STUDY_ID="STD-B" EVENTS_1="6" TOTAL_1="12" EVENTS_2="4" TOTAL_2="11" ORDER="2"/>'
+    '</DICH_SUBGROUP>'
+    '<DICH_SUBGROUP ID="CMP-001.01.02" NO="2"><NAME>Children</NAME>'
+    '<DICH_DATA STUDY_ID="STD-C" EVENTS_1="3" TOTAL_1="9" EVENTS_2="3" TOTAL_2="8" ORDER="3"/>'
+    '</DICH_SUBGROUP></DICH_OUTCOME>'
+)
+STUDIES = (
+    '<STUDY ID="STD-M_x00fc_ller_x002d_2001" NAME="M\u00fcller 2001" YEAR="2001a"/>'
+    '<STUDY ID="STD-B" NAME="B" YEAR="2003"/>'
+)
+
+
+def _write(tmp_path: Path, text: str, name: str = "r.rm5", encoding: str = "iso-8859-1") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+def test_crafted_subgroups_latin1_names_and_random_model(tmp_path):
+    path = _write(tmp_path, _review(SUBGROUP_OUTCOME, STUDIES))
+    assert "M\u00fcller".encode("iso-8859-1") in path.read_bytes()  # one byte 0xFC, not UTF-8
+    r = read_rm5(path)
+    o = r.outcome("1.1")
+    assert (o["measure"], o["method"], o["model"], o["has_subgroups"]) == ("RR", "MH", "random", True)
+    assert (o["q_subgroups"], o["p_subgroups"], o["i2_subgroups"]) == (1.5, 0.22, 33.3)
+    assert math.isnan(o["estimate"])
+    s = r.study_rows("1.1")
+    assert list(s["study_label"]) == ["M\u00fcller 2001", "B", "C"]  # C has no STUDY entry
+    assert list(s["study_id"]) == ["STD-M\u00fcller-2001", "STD-B", "STD-C"]
+    assert list(s["subgroup"]) == ["Adults", "Adults", "Children"]
+    assert s["year"].iloc[0] == 2001
+    sg = r.subgroups.set_index("subgroup_no")
+    assert list(sg["subgroup"]) == ["Adults", "Children"]
+    assert (sg.loc[1, "estimate"], sg.loc[1, "ci_low"], sg.loc[1, "ci_high"]) == (1.5, 0.9, 2.5)
+    call = engine_call(r, "1.1")
+    assert call.function == "pool_binary"
+    assert call.kwargs["model"] == "random" and call.kwargs["tau2_method"] == "DL"
+    assert list(call.kwargs["events_t"]) == [4, 6, 3]
+    sub1 = engine_call(r, "1.1", subgroup=1)
+    assert list(sub1.kwargs["labels"]) == ["M\u00fcller 2001", "B"]
+
+
+def test_crafted_generic_inverse_variance_outcome(tmp_path, rm5):
+    # Generic IV outcome built from RevMan's own per-study odds ratios and SEs (Fleiss aspirin);
+    # the IV fixed-effect pool is checked against the textbook formula exp(Σ w ln OR / Σ w).
+    src = rm5.study_rows("1.1")
+    data = "".join(
+        f'<IV_DATA STUDY_ID="STD-{i}" EFFECT_SIZE="{e!r}" SE="{se!r}" ORDER="{i}"/>'
+        for i, (e, se) in enumerate(zip(src["estimate"], src["se"]), start=1)
+    )
+    body = (
+        '<IV_OUTCOME ID="CMP-001.02" NO="2" LOG_DATA="YES" RANDOM="NO" SUBGROUPS="NO">'
+        '<NAME>Generic</NAME><GROUP_LABEL_1>A</GROUP_LABEL_1><GROUP_LABEL_2>B</GROUP_LABEL_2>'
+        f'<EFFECT_MEASURE>Odds Ratio</EFFECT_MEASURE>{data}</IV_OUTCOME>'
+    )
+    r = read_rm5(_write(tmp_path, _review(body)))
+    o = r.outcome("1.2")
+    assert (o["data_type"], o["measure"], o["log_scale"]) == ("generic", "OR", True)
+    est = r.study_estimates
+    assert len(est) == 7 and est["log_scale"].all()
+    call = r.engine_call("1.2")
+    assert call.function == "pool_generic" and call.kwargs["log_scale"] is True
+    res = call.run()
+    w = 1 / src["se"].to_numpy() ** 2
+    y = np.log(src["estimate"].to_numpy())
+    assert res.estimate == pytest.approx(math.exp(np.sum(w * y) / np.sum(w)), rel=1e-12)
+    assert res.se == pytest.approx(math.sqrt(1 / np.sum(w)), rel=1e-12)
+
+
+def test_csv_in_windows_1252_is_decoded(tmp_path, revman_fixtures):
+    text = (revman_fixtures / "Fleiss1993_CR.csv").read_text(encoding="utf-8")
+    text = text.replace("MRC-1", "M\u00fcller")
+    p = tmp_path / "x.csv"
+    p.write_bytes(text.encode("cp1252"))
+    assert read_revman_csv(p).study_rows("1.1")["study_label"].iloc[0] == "M\u00fcller"
+
+
+# --- unsafe and malformed files are rejected ------------------------------------------------
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE COCHRANE_REVIEW [\n <!ENTITY lol "lol">\n'
+    + "".join(
+        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
+        for i in range(1, 10)
+    )
+    + ']>\n<COCHRANE_REVIEW><COVER_SHEET><TITLE>&lol9;</TITLE></COVER_SHEET></COCHRANE_REVIEW>\n'
+)
+
+
+def test_billion_laughs_is_refused(tmp_path):
+    with pytest.raises(RevManError, match=r"r\.rm5: refused unsafe XML \(EntitiesForbidden"):
+        read_rm5(_write(tmp_path, BILLION_LAUGHS))
+
+
+def test_external_entity_is_refused_and_not_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    xml = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE COCHRANE_REVIEW [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>\n'
+        "<COCHRANE_REVIEW><COVER_SHEET><TITLE>&xxe;</TITLE></COVER_SHEET></COCHRANE_REVIEW>"
+    )
+    with pytest.raises(RevManError, match="refused unsafe XML") as info:
+        read_rm5(_write(tmp_path, xml))
+    assert "TOP-SECRET-CONTENT" not in str(info.value)
+
+
+def test_external_parameter_entity_is_refused(tmp_path):
+    xml = (
+        '<?xml version="1.0"?>\n<!DOCTYPE COCHRANE_REVIEW [<!ENTITY % pe SYSTEM '
+        '"http://127.0.0.1:9/evil.dtd"> %pe;]>\n<COCHRANE_REVIEW/>'
+    )
+    with pytest.raises(RevManError, match="refused unsafe XML"):
+        read_rm5(_write(tmp_path, xml))
+
+
+def test_malformed_xml_is_rejected_with_its_position(tmp_path):
+    text = _review(SUBGROUP_OUTCOME, STUDIES)
+    with pytest.raises(RevManError, match=r"r\.rm5: malformed XML at line \d+, column \d+"):
+        read_rm5(_write(tmp_path, text[: len(text) // 2]))
+
+
+def test_wrong_root_is_rejected(tmp_path):
+    with pytest.raises(RevManError, match=r"root element is <html>; expected <COCHRANE_REVIEW>"):
+        read_rm5(_write(tmp_path, "<html><body/></html>"))
+
+
+def test_bad_number_names_file_outcome_study_and_attribute(tmp_path):
+    text = _review(SUBGROUP_OUTCOME.replace('EVENTS_1="6"', 'EVENTS_1="six"'), STUDIES)
+    with pytest.raises(
+        RevManError,
+        match=r"r\.rm5, outcome CMP-001\.01 \(DICH_OUTCOME\), study STD-B: attribute EVENTS_1 = "
+        r"'six'; expected a number",
+    ):
+        read_rm5(_write(tmp_path, text))
+
+
+def test_events_above_total_are_rejected(tmp_path):
+    text = _review(SUBGROUP_OUTCOME.replace('EVENTS_1="6"', 'EVENTS_1="13"'), STUDIES)
+    with pytest.raises(RevManError, match=r"outcome 1\.1, study STD-B: events_t = 13; expected at most n_t"):
+        read_rm5(_write(tmp_path, text))
+
+
+def test_missing_file_is_reported(tmp_path):
+    with pytest.raises(RevManError, match="cannot read the file"):
+        read_rm5(tmp_path / "absent.rm5")
+
+
+def _csv(revman_fixtures: Path) -> list[str]:
+    return (revman_fixtures / "Fleiss1993_CR.csv").read_text(encoding="utf-8").splitlines()
+
+
+def test_csv_missing_mandatory_column(tmp_path, revman_fixtures):
+    lines = _csv(revman_fixtures)
+    lines[0] = lines[0].replace("Subgroup Number", "Group")
+    p = tmp_path / "x.csv"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(RevManError, match=r"x\.csv, line 1: missing column\(s\) subgroup_no"):
+        read_revman_csv(p)
+
+
+def test_csv_bad_number_names_line_row_and_column(tmp_path, revman_fixtures):
+    lines = _csv(revman_fixtures)
+    assert lines[4].startswith("1,1,0,CDP,")
+    lines[4] = lines[4].replace(",44,", ",forty-four,", 1)
+    p = tmp_path / "x.csv"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(
+        RevManError, match=r"x\.csv, line 5, row 'CDP': column 'Events 1' = 'forty-four'; expected a number"
+    ):
+        read_revman_csv(p)
+
+
+def test_csv_ragged_row_and_unknown_data_type(tmp_path, revman_fixtures):
+    lines = _csv(revman_fixtures)
+    p = tmp_path / "x.csv"
+    p.write_text("\n".join(lines[:3] + [lines[3] + ",extra"]), encoding="utf-8")
+    with pytest.raises(RevManError, match=r"line 4: \d+ fields; expected \d+"):
+        read_revman_csv(p)
+    lines[2] = lines[2].replace(",DIC,", ",XYZ,")
+    p.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(RevManError, match=r"line 3: Data Type 'XYZ'; expected one of"):
+        read_revman_csv(p)
