@@ -1,0 +1,104 @@
+"""The built reproducibility page shows what analyses() returns and the reviews' published values.
+
+Reads _build/html/chapters/reproducibility.html (or $BOOK_BUILD_DIR/html/...) after the clean build.
+"""
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mytools.analyses import analyses
+from mytools.data import DATA_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("BOOK_BUILD_DIR", ROOT / "_build")).resolve()
+PAGE = BUILD / "html" / "chapters" / "reproducibility.html"
+
+pytestmark = pytest.mark.book
+
+_NUM = r"-?\d+\.\d{2}"
+_TRIPLE = re.compile(rf"^({_NUM}) \(({_NUM}) to ({_NUM})\)$")
+
+
+class _Table(HTMLParser):
+    """Collect the cells of <table id="reproducibility-table">."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._in = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and dict(attrs).get("id") == "reproducibility-table":
+            self._in = True
+        elif self._in and tag == "tr":
+            self.rows.append([])
+        elif self._in and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._in:
+            self._in = False
+        elif self._in and tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    if not PAGE.is_file():
+        pytest.fail(f"{PAGE} is missing: these checks run after the clean build of the book")
+    parser = _Table()
+    parser.feed(PAGE.read_text(encoding="utf-8"))
+    assert parser.rows, "no <table id='reproducibility-table'> on the page"
+    header, *body = parser.rows
+    return pd.DataFrame(body, columns=header)
+
+
+def _triple(text: str) -> tuple[float, float, float]:
+    m = _TRIPLE.match(text)
+    assert m, f"not 'estimate (low to high)': {text!r}"
+    return tuple(float(x) for x in m.groups())
+
+
+def test_fourteen_rows_with_the_statuses_of_analyses(table):
+    shown = table[table["#"] != ""].set_index("#")
+    assert sorted(int(n) for n in shown.index) == list(range(1, 15))
+    report = analyses()
+    for r in report[report["in_abstract"].astype(bool)].itertuples():
+        row = shown.loc[str(int(r.abstract_no))]
+        assert row["analysis"] == r.analysis_id
+        assert row["status"] == r.status
+        assert row["inputs"] == r.inputs_provenance
+    assert set(table["analysis"]) == set(report["analysis_id"])
+
+
+def test_published_column_shows_the_published_results(table):
+    pub = pd.read_csv(DATA_DIR / "published_results.csv")
+    pub = pub[pub["review_id"] == "cochrane2025"].set_index("abstract_no")
+    shown = table[table["#"] != ""].set_index("#")
+    assert len(pub) == 14
+    for no, p in pub.iterrows():
+        assert _triple(shown.loc[str(int(no)), "published"]) == (p.estimate, p.ci_low, p.ci_high), no
+
+
+def test_reproduced_rows_show_the_published_numbers_recomputed(table):
+    pub = pd.read_csv(DATA_DIR / "published_results.csv").set_index("analysis_id")
+    for _, row in table[table["status"] == "reproduced"].iterrows():
+        ours = _triple(row["recomputed"])
+        theirs = (pub.loc[row["analysis"], "estimate"], pub.loc[row["analysis"], "ci_low"],
+                  pub.loc[row["analysis"], "ci_high"])
+        tol = 0.03 if row["analysis"] == "ivig_cdasi" else 1e-9
+        assert all(abs(a - b) <= tol for a, b in zip(ours, theirs)), row["analysis"]
+    for _, row in table[table["status"] == "not_reproducible"].iterrows():
+        assert row["recomputed"] == "—" and row["reason"].startswith("Not reproducible")
