@@ -1,0 +1,270 @@
+"""Per-study effect sizes (RR, OR, RD, MD, SMD) with RevMan 5's zero-cell rules, and input checks.
+
+Everything here is plain NumPy on 1-D arrays; nothing knows about files, plots or chapters.
+Ratios (RR, OR) are returned on the log scale: ``y`` is the analysis-scale estimate and ``v`` its
+variance. Formulas follow Deeks & Higgins, *Statistical algorithms in Review Manager 5* (2010),
+the Cochrane Handbook (5.1, ch. 9 and 16) and, for the "exact" SMD, Hedges (1981) as implemented
+in metafor's ``escalc(measure="SMD")`` (Viechtbauer 2010).
+
+Zero cells (``zero_cell="revman"``, RevMan 5): a study with a zero in any of its four cells gets 0.5
+added to *every* cell; a study with no events in both arms, or only events in both arms
+("double zero"), has no estimable RR or OR and is flagged ``estimable=False`` (R ``meta`` keeps
+an all-events study for RR; we treat both kinds alike for RR and OR). The risk difference
+of such a study is estimable (RD = 0): it is kept, with 0.5 added to its cells for the variance
+only (the behaviour of R ``meta``'s RevMan-compatible settings, where non-informative studies are
+always included for RD and ``allstudies`` applies only to RR/OR, and of metafor's ``rma.mh`` for RD).
+We have no RevMan file with a zero-cell RD study to check this against; treat the RD zero-cell
+rules as meta's reading of RevMan, not as verified RevMan output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy.special import gammaln
+
+__all__ = [
+    "EffectSizes",
+    "InputError",
+    "binary_effects",
+    "continuous_effects",
+    "generic_effects",
+    "check_option",
+    "make_labels",
+    "BINARY_MEASURES",
+    "CONTINUOUS_MEASURES",
+]
+
+BINARY_MEASURES = ("RR", "OR", "RD")
+CONTINUOUS_MEASURES = ("MD", "SMD")
+ZERO_CELL_RULES = ("revman", "none")
+SMD_METHODS = ("revman", "exact")
+
+
+class InputError(ValueError):
+    """Bad input to the engine; the message names the study (label and index) and the field."""
+
+
+@dataclass(frozen=True)
+class EffectSizes:
+    """Per-study effects on the analysis scale (log for RR/OR).
+
+    ``y``/``v``: estimate and variance (NaN only where ``estimable`` is False);
+    ``corrected``: True where 0.5 was added to every cell (binary data only).
+    """
+
+    measure: str
+    labels: tuple[str, ...]
+    y: np.ndarray
+    v: np.ndarray
+    estimable: np.ndarray
+    log_scale: bool
+    corrected: np.ndarray
+
+
+def check_option(name: str, value: object, allowed: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``allowed``; otherwise raise an error naming the option."""
+    if not isinstance(value, str) or value not in allowed:
+        raise InputError(f"unknown {name}={value!r}; expected one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def make_labels(labels: Sequence[object] | None, k: int) -> tuple[str, ...]:
+    """Study labels as strings; ``study 1``, ``study 2``, ... when none are given."""
+    if labels is None:
+        return tuple(f"study {i + 1}" for i in range(k))
+    out = tuple(str(x) for x in labels)
+    if len(out) != k:
+        raise InputError(f"field 'labels' has {len(out)} entries but the data have {k} studies")
+    return out
+
+
+def _where(labels: tuple[str, ...], i: int) -> str:
+    return f"study {labels[i]!r} (index {i})"
+
+
+def _array(name: str, x: object, labels: tuple[str, ...] | None = None) -> np.ndarray:
+    """A 1-D float array with every value finite; errors name the study and the field."""
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"field {name!r} must be numeric: {exc}") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise InputError(f"field {name!r} must be one-dimensional, got shape {arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        i = int(bad[0])
+        where = _where(labels, i) if labels is not None and i < len(labels) else f"study at index {i}"
+        raise InputError(f"{where}: field {name!r} is {arr[i]!r}; expected a finite number")
+    return arr
+
+
+def _arrays(fields: dict[str, object], labels: Sequence[object] | None):
+    lengths = {}
+    for name, x in fields.items():
+        try:
+            lengths[name] = int(np.size(np.asarray(x, dtype=object)))
+        except Exception:  # pragma: no cover - np.size handles any sequence
+            lengths[name] = -1
+    if len(set(lengths.values())) != 1:
+        detail = ", ".join(f"{k}={n}" for k, n in lengths.items())
+        raise InputError(f"mismatched lengths: {detail}")
+    k = next(iter(lengths.values()))
+    if k == 0:
+        raise InputError("no studies given (all input fields are empty)")
+    labs = make_labels(labels, k)
+    return labs, [_array(name, x, labs) for name, x in fields.items()]
+
+
+def _require(cond: np.ndarray, labels: tuple[str, ...], msg) -> None:
+    bad = np.flatnonzero(~cond)
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"{_where(labels, i)}: {msg(i)}")
+
+
+def _check_counts(name: str, x: np.ndarray, labels: tuple[str, ...]) -> None:
+    _require(x >= 0, labels, lambda i: f"field {name!r} is {x[i]:g}; counts must not be negative")
+    _require(x == np.round(x), labels, lambda i: f"field {name!r} is {x[i]:g}; counts must be whole numbers")
+
+
+def binary_effects(
+    events_t: object,
+    n_t: object,
+    events_c: object,
+    n_c: object,
+    *,
+    measure: str = "RR",
+    labels: Sequence[object] | None = None,
+) -> tuple[EffectSizes, dict[str, np.ndarray]]:
+    """Per-study RR, OR or RD from 2x2 tables, RevMan 5 rules.
+
+    Cells a = events_t, b = n_t - events_t, c = events_c, d = n_c - events_c. Studies with a zero
+    cell get 0.5 added to all four cells. Then (Deeks & Higgins 2010):
+    log RR = ln[(a/n1)/(c/n2)], var = 1/a - 1/n1 + 1/c - 1/n2;
+    log OR = ln(ad/bc), var = 1/a + 1/b + 1/c + 1/d;
+    RD = a/n1 - c/n2 on the raw counts, var = ab/n1^3 + cd/n2^3 on the corrected cells (the 0.5 is
+    needed only for the variance; this is R meta's RevMan-compatible convention, see
+    R/metabin.R, "RevMan 3.1 (MH.exact == FALSE)"; not checked against a RevMan file).
+    Double-zero studies (a + c = 0 or b + d = 0) are not estimable for RR and OR.
+
+    Returns the effects and the validated raw arrays ``{"a","b","c","d","n1","n2"}`` (floats).
+    """
+    check_option("measure", measure, BINARY_MEASURES)
+    labs, (a, n1, c, n2) = _arrays(
+        {"events_t": events_t, "n_t": n_t, "events_c": events_c, "n_c": n_c}, labels
+    )
+    for name, x in (("events_t", a), ("n_t", n1), ("events_c", c), ("n_c", n2)):
+        _check_counts(name, x, labs)
+    _require(n1 > 0, labs, lambda i: f"field 'n_t' is {n1[i]:g}; group sizes must be at least 1")
+    _require(n2 > 0, labs, lambda i: f"field 'n_c' is {n2[i]:g}; group sizes must be at least 1")
+    _require(a <= n1, labs, lambda i: f"field 'events_t' = {a[i]:g} exceeds 'n_t' = {n1[i]:g}")
+    _require(c <= n2, labs, lambda i: f"field 'events_c' = {c[i]:g} exceeds 'n_c' = {n2[i]:g}")
+    b, d = n1 - a, n2 - c
+    raw = {"a": a, "b": b, "c": c, "d": d, "n1": n1, "n2": n2}
+    corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    double_zero = ((a + c) == 0) | ((b + d) == 0)
+    estimable = ~double_zero if measure in ("RR", "OR") else np.ones_like(corrected)
+    ac, bc, cc, dc = (x + 0.5 * corrected for x in (a, b, c, d))
+    n1c, n2c = ac + bc, cc + dc
+    y = np.full(a.shape, np.nan)
+    v = np.full(a.shape, np.nan)
+    e = estimable
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "RR":
+            y[e] = np.log((ac[e] / n1c[e]) / (cc[e] / n2c[e]))
+            v[e] = 1 / ac[e] - 1 / n1c[e] + 1 / cc[e] - 1 / n2c[e]
+        elif measure == "OR":
+            y[e] = np.log((ac[e] * dc[e]) / (bc[e] * cc[e]))
+            v[e] = 1 / ac[e] + 1 / bc[e] + 1 / cc[e] + 1 / dc[e]
+        else:  # RD on the raw counts; the 0.5 correction enters the variance only
+            y[e] = a[e] / n1[e] - c[e] / n2[e]
+            v[e] = ac[e] * bc[e] / n1c[e] ** 3 + cc[e] * dc[e] / n2c[e] ** 3
+    return (
+        EffectSizes(measure, labs, y, v, estimable.astype(bool), measure != "RD", corrected),
+        raw,
+    )
+
+
+def _hedges_j_exact(m: np.ndarray) -> np.ndarray:
+    """Exact Hedges correction J(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n_t + n_c − 2."""
+    return np.exp(gammaln(m / 2) - 0.5 * np.log(m / 2) - gammaln((m - 1) / 2))
+
+
+def continuous_effects(
+    mean_t: object,
+    sd_t: object,
+    n_t: object,
+    mean_c: object,
+    sd_c: object,
+    n_c: object,
+    *,
+    measure: str = "MD",
+    smd: str = "revman",
+    labels: Sequence[object] | None = None,
+) -> tuple[EffectSizes, dict[str, np.ndarray]]:
+    """Per-study MD or SMD.
+
+    MD = m1 − m2, var = s1²/n1 + s2²/n2.
+    SMD, pooled SD s = √(((n1−1)s1² + (n2−1)s2²)/(N−2)), N = n1 + n2, d = (m1 − m2)/s, g = J·d:
+    ``smd="revman"`` (RevMan 5, Deeks & Higgins 2010): J = 1 − 3/(4N − 9),
+    SE = √(N/(n1 n2) + g²/(2(N − 3.94)));
+    ``smd="exact"`` (metafor ``escalc("SMD")``, vtype "LS"): J = Γ(m/2)/(√(m/2) Γ((m−1)/2)),
+    m = N − 2, var = 1/n1 + 1/n2 + g²/(2N).
+    """
+    check_option("measure", measure, CONTINUOUS_MEASURES)
+    check_option("smd", smd, SMD_METHODS)
+    labs, (m1, s1, n1, m2, s2, n2) = _arrays(
+        {"mean_t": mean_t, "sd_t": sd_t, "n_t": n_t, "mean_c": mean_c, "sd_c": sd_c, "n_c": n_c},
+        labels,
+    )
+    for name, x in (("sd_t", s1), ("sd_c", s2)):
+        _require(x > 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; SDs must be > 0")
+    for name, x in (("n_t", n1), ("n_c", n2)):
+        _check_counts(name, x, labs)
+        _require(x > 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; group sizes must be at least 1")
+    raw = {"m1": m1, "s1": s1, "n1": n1, "m2": m2, "s2": s2, "n2": n2}
+    if measure == "MD":
+        y = m1 - m2
+        v = s1**2 / n1 + s2**2 / n2
+    else:
+        N = n1 + n2
+        _require(N >= 4, labs, lambda i: f"fields 'n_t' + 'n_c' = {N[i]:g}; the SMD needs at least 4 participants")
+        sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (N - 2))
+        d = (m1 - m2) / sp
+        if smd == "revman":
+            y = (1 - 3 / (4 * N - 9)) * d
+            v = N / (n1 * n2) + y**2 / (2 * (N - 3.94))
+        else:
+            y = _hedges_j_exact(N - 2) * d
+            v = 1 / n1 + 1 / n2 + y**2 / (2 * N)
+    ones = np.ones(y.shape, dtype=bool)
+    return EffectSizes(measure, labs, y, v, ones, False, ~ones), raw
+
+
+def generic_effects(
+    estimate: object,
+    se: object,
+    *,
+    log_scale: bool = False,
+    labels: Sequence[object] | None = None,
+) -> EffectSizes:
+    """Generic inverse-variance input: estimate (natural scale; ratios when ``log_scale``) and SE.
+
+    With ``log_scale=True`` the estimate is a ratio (> 0) and ``se`` is the SE of its logarithm,
+    as RevMan's generic inverse-variance outcomes store them; y = ln(estimate), v = se².
+    """
+    if not isinstance(log_scale, (bool, np.bool_)):
+        raise InputError(f"log_scale must be True or False, got {log_scale!r}")
+    labs, (est, s) = _arrays({"estimate": estimate, "se": se}, labels)
+    _require(s > 0, labs, lambda i: f"field 'se' is {s[i]:g}; standard errors must be > 0")
+    if log_scale:
+        _require(est > 0, labs, lambda i: f"field 'estimate' is {est[i]:g}; a ratio must be > 0")
+        y = np.log(est)
+    else:
+        y = est.copy()
+    ones = np.ones(y.shape, dtype=bool)
+    return EffectSizes("generic", labs, y, s**2, ones, bool(log_scale), ~ones)
