@@ -109,8 +109,9 @@ def _inputs_provenance(inputs: pd.DataFrame) -> str:
     return "mixed"
 
 
-def _pool(spec: dict, inputs: pd.DataFrame, **options: Any) -> MetaResult:
-    """Call the engine with the registered method (options override model, tau2_method, ...)."""
+def pool_inputs(spec: dict, inputs: pd.DataFrame, **options: Any) -> MetaResult:
+    """Pool ``inputs`` (rows shaped like ``analysis(id).inputs``) with the method of registry row
+    ``spec``; ``options`` override model, tau2_method, ci, zero_cell, smd."""
     labels = list(inputs["label"])
     common = {k: options[k] for k in ("model", "tau2_method", "ci") if k in options}
     common.setdefault("model", spec["model"])
@@ -208,7 +209,7 @@ def analysis(analysis_id: str, data: Dataset | None = None) -> AnalysisResult:
     prov = _inputs_provenance(inputs)
     result = None
     if spec["input_table"] != "none" and prov != "not_available":
-        result = _pool(spec, inputs)
+        result = pool_inputs(spec, inputs)
     published = _published(spec, data)
     status, reason, diff = _status(spec, inputs, result, published, prov, data)
     return AnalysisResult(analysis_id, spec, result, inputs, published, diff, status, reason, prov)
@@ -267,7 +268,7 @@ def reanalyse(analysis_id: str, data: Dataset | None = None, **options: Any) -> 
         inputs = inputs[keep].reset_index(drop=True)
         if inputs.empty:
             raise ValueError(f"{analysis_id}: no study is left after excluding provenance {exclude}")
-    return _pool(spec, inputs, **options)
+    return pool_inputs(spec, inputs, **options)
 
 
 def _mixed_excluded(spec: dict, data: Dataset, exclude: tuple[str, ...]) -> set[str]:
