@@ -1,0 +1,221 @@
+"""The methods chapter's worked examples, pinned against numbers derived by hand from the published
+formulas (written out here, not taken from the code), against external references (the 2025 Cochrane
+review's published result; metafor's tests of R metan/rma on the BCG data; RevMan's Fleiss 1993 file)
+and against the engine (``mytools.pooling``)."""
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from mytools import pool_binary, pool_continuous
+from mytools.worked import (
+    FLEISS1993_MENTAL_HEALTH,
+    _iv_heterogeneity,
+    binary_step_table,
+    display_steps,
+    hand_binary_rr,
+    hand_smd,
+    hedges_correction_table,
+    hedges_j_exact,
+    hedges_j_revman,
+    smd_step_table,
+)
+
+# 2025 Cochrane review (Raaphorst et al., CD015855), abstract result 5: IVIg vs placebo, serious
+# adverse events, RR 1.91 (0.50 to 7.30), 2 studies, 144 participants.  Inputs: ProDERM 3/52 vs 2/48
+# (reported); second study 3/22 vs 1/22 (reconstructed, see ../shared/evidence/README.md).
+A, N1, C, N2 = [3, 3], [52, 22], [2, 1], [48, 22]
+PUBLISHED = {"estimate": 1.91, "ci_low": 0.50, "ci_high": 7.30}
+
+
+def test_mh_rr_by_hand_reproduces_the_published_2025_result() -> None:
+    # Mantel–Haenszel RR = Σ(a·n₂/N)/Σ(c·n₁/N), written out study by study
+    r_sum = 3 * 48 / 100 + 3 * 22 / 44  # 1.44 + 1.5
+    s_sum = 2 * 52 / 100 + 1 * 22 / 44  # 1.04 + 0.5
+    rr_mh = r_sum / s_sum
+    # Greenland–Robins: P_i = (n₁n₂(a+c) − a·c·N)/N²
+    p_sum = (52 * 48 * 5 - 3 * 2 * 100) / 100**2 + (22 * 22 * 4 - 3 * 1 * 44) / 44**2
+    se = math.sqrt(p_sum / (r_sum * s_sum))
+    lo, hi = math.exp(math.log(rr_mh) - 1.959964 * se), math.exp(math.log(rr_mh) + 1.959964 * se)
+    h = hand_binary_rr(A, N1, C, N2)
+    assert h["rr_mh"] == pytest.approx(rr_mh, rel=1e-12)
+    assert h["se_log_rr_mh"] == pytest.approx(se, rel=1e-12)
+    assert h["ci_low"] == pytest.approx(lo, rel=1e-6)
+    assert h["ci_high"] == pytest.approx(hi, rel=1e-6)
+    assert h["P"] == pytest.approx([1.188, 1804 / 1936], rel=1e-12)
+    # … and the published numbers, to the 2 decimals the review prints
+    assert round(h["rr_mh"], 2) == PUBLISHED["estimate"]
+    assert round(h["ci_low"], 2) == PUBLISHED["ci_low"]
+    assert round(h["ci_high"], 2) == PUBLISHED["ci_high"]
+
+
+def test_heterogeneity_steps_by_hand() -> None:
+    y = np.log([(3 / 52) / (2 / 48), (3 / 22) / (1 / 22)])
+    v = np.array([1 / 3 - 1 / 52 + 1 / 2 - 1 / 48, 1 / 3 - 1 / 22 + 1 / 1 - 1 / 22])
+    w = 1 / v
+    q = float(np.sum(w * (y - math.log(2.94 / 1.54)) ** 2))
+    h = hand_binary_rr(A, N1, C, N2)
+    assert h["q"] == pytest.approx(q, rel=1e-12)
+    assert q < 1  # Q below its df = 1: I² and τ²_DL are floored at 0
+    assert h["i2"] == 0.0 and h["tau2"] == 0.0
+    # with τ² = 0 the DL estimate is the inverse-variance fixed estimate (not the MH one)
+    assert h["rr_re"] == pytest.approx(math.exp(np.sum(w * y) / np.sum(w)), rel=1e-12)
+    assert h["rr_re"] != pytest.approx(h["rr_mh"], rel=1e-3)
+
+
+def test_step_table_agrees_with_the_engine_everywhere_it_reports() -> None:
+    t = binary_step_table(A, N1, C, N2, ["ProDERM", "Second"], PUBLISHED)
+    both = t.dropna(subset=["mytools"])
+    assert len(both) >= 15
+    np.testing.assert_allclose(both["by_hand"], both["mytools"], rtol=1e-9, atol=1e-12)
+    pub = t.dropna(subset=["published"])
+    assert set(pub["quantity"]) == {"RR (MH, fixed)", "95% CI, lower", "95% CI, upper"}
+    assert np.all(np.abs(pub["by_hand"] - pub["published"]) <= 0.005 + 1e-12)
+    shown = display_steps(t)
+    assert "✓" in set(shown["agree"]) and "—" in set(shown["agree"])
+
+
+# BCG vaccine data (Colditz et al. 1994; metafor dat.bcg): tpos, tneg, cpos, cneg
+BCG = np.array([
+    [4, 119, 11, 128], [6, 300, 29, 274], [3, 228, 11, 209], [62, 13536, 248, 12619],
+    [33, 5036, 47, 5761], [180, 1361, 372, 1079], [8, 2537, 10, 619], [505, 87886, 499, 87892],
+    [29, 7470, 45, 7232], [17, 1699, 65, 1600], [186, 50448, 141, 27197], [5, 2493, 3, 2338],
+    [27, 16886, 29, 17825],
+])
+
+
+def test_hand_formulas_match_metan_and_metafor_on_bcg() -> None:
+    """External numbers: metafor's tests compare rma.mh / rma(method='DL') with Stata metan:
+    MH RR log −0.4537 (−0.5308, −0.3766), Q 152.5676; DL log RR −0.7141 (−1.0644, −0.3638)."""
+    a, n1 = BCG[:, 0], BCG[:, 0] + BCG[:, 1]
+    c, n2 = BCG[:, 2], BCG[:, 2] + BCG[:, 3]
+    h = hand_binary_rr(a, n1, c, n2)
+    assert math.log(h["rr_mh"]) == pytest.approx(-0.4537, abs=1e-4)
+    assert math.log(h["ci_low"]) == pytest.approx(-0.5308, abs=1e-4)
+    assert math.log(h["ci_high"]) == pytest.approx(-0.3766, abs=1e-4)
+    assert h["q"] == pytest.approx(152.5676, abs=1e-3)
+    # DerSimonian–Laird about the inverse-variance estimate (metafor/metan convention)
+    y, v = h["log_rr"], h["var_log_rr"]
+    het = _iv_heterogeneity(y, v, float(np.sum(y / v) / np.sum(1 / v)))
+    assert het["q"] == pytest.approx(152.2330, abs=1e-3)
+    assert het["y_re"] == pytest.approx(-0.7141, abs=1e-4)
+    assert het["y_re"] - 1.959964 * het["se_re"] == pytest.approx(-1.0644, abs=1e-4)
+    assert het["y_re"] + 1.959964 * het["se_re"] == pytest.approx(-0.3638, abs=1e-4)
+    assert het["tau2"] > 0.25  # substantial heterogeneity: the DL step is exercised, not floored
+
+
+def test_zero_cell_is_rejected_by_the_hand_example() -> None:
+    with pytest.raises(ValueError, match="zero cell"):
+        hand_binary_rr([0, 3], [10, 22], [2, 1], [10, 22])
+
+
+def test_smd_by_hand_for_one_study() -> None:
+    # Davis (Fleiss 1993): treatment 5.0 (SD 4.7, n 13), control 6.5 (SD 3.8, n 13)
+    sp = math.sqrt((12 * 4.7**2 + 12 * 3.8**2) / 24)
+    d = (5.0 - 6.5) / sp
+    j = 1 - 3 / (4 * 26 - 9)
+    g = j * d
+    se = math.sqrt(26 / (13 * 13) + g**2 / (2 * (26 - 3.94)))
+    h = hand_smd([5.0], [4.7], [13], [6.5], [3.8], [13])
+    assert h["g"][0] == pytest.approx(g, rel=1e-12)
+    assert h["se_g"][0] == pytest.approx(se, rel=1e-12)
+    eng = pool_continuous([5.0], [4.7], [13], [6.5], [3.8], [13], measure="SMD", smd="revman")
+    assert eng.estimate == pytest.approx(g, rel=1e-10)
+    assert eng.se == pytest.approx(se, rel=1e-10)
+
+
+def test_hedges_j() -> None:
+    assert hedges_j_revman(26) == pytest.approx(1 - 3 / 95)
+    # exact J for m = N − 2 = 2: Γ(1)/(√1·Γ(1/2)) = 1/√π
+    assert hedges_j_exact(4) == pytest.approx(1 / math.sqrt(math.pi), rel=1e-12)
+    # m = 3: Γ(3/2)/(√(3/2)·Γ(1)) = (√π/2)/√1.5
+    assert hedges_j_exact(5) == pytest.approx((math.sqrt(math.pi) / 2) / math.sqrt(1.5), rel=1e-12)
+    # the approximation is good to < 0.03% from N = 15 (Dalakas 1993, 8 vs 7) upwards
+    n = np.arange(15, 200)
+    assert np.all(np.abs(hedges_j_revman(n) / hedges_j_exact(n) - 1) < 3e-4)
+    t = hedges_correction_table(
+        __import__("pandas").DataFrame({"label": ["x", "y"], "n_t": [8, 47], "n_c": [7, 48]})
+    )
+    assert list(t["N"]) == [15, 95]
+    assert np.all(t["g difference (%)"] > 0)  # RevMan's J slightly larger than exact
+
+
+def test_smd_step_table_agrees_with_engine() -> None:
+    t = smd_step_table()
+    both = t.dropna(subset=["mytools"])
+    np.testing.assert_allclose(both["by_hand"], both["mytools"], rtol=1e-9, atol=1e-12)
+    assert len(both) >= 25
+
+
+def test_fleiss_constants_match_revman_file(revman_fixtures) -> None:
+    """The five studies typed into worked.py are those of RevMan's own Fleiss 1993 export."""
+    with open(revman_fixtures / "Fleiss1993_CR.csv", encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Outcome Number"] == "2" and r["Mean 1"] not in ("", None)]
+    by_name = {r["Name"]: r for r in rows}
+    f = FLEISS1993_MENTAL_HEALTH.set_index("label")
+    assert set(by_name) == set(f.index)
+    for name, r in by_name.items():
+        assert f.loc[name, "mean_t"] == pytest.approx(float(r["Mean 1"]))
+        assert f.loc[name, "sd_t"] == pytest.approx(float(r["SD 1"]))
+        assert f.loc[name, "n_t"] == int(r["Total 1"])
+        assert f.loc[name, "mean_c"] == pytest.approx(float(r["Mean 2"]))
+        assert f.loc[name, "sd_c"] == pytest.approx(float(r["SD 2"]))
+        assert f.loc[name, "n_c"] == int(r["Total 2"])
+        # RevMan's own MD and SE for the study, from the same numbers
+        md = f.loc[name, "mean_t"] - f.loc[name, "mean_c"]
+        se = math.sqrt(f.loc[name, "sd_t"] ** 2 / f.loc[name, "n_t"] + f.loc[name, "sd_c"] ** 2 / f.loc[name, "n_c"])
+        assert md == pytest.approx(float(r["Effect Estimate"]), abs=1e-6)
+        assert se == pytest.approx(float(r["SE"]), rel=1e-6)
+
+
+def test_engine_mh_matches_hand_on_bcg() -> None:
+    a, n1 = BCG[:, 0], BCG[:, 0] + BCG[:, 1]
+    c, n2 = BCG[:, 2], BCG[:, 2] + BCG[:, 3]
+    t = binary_step_table(a, n1, c, n2, [f"s{i}" for i in range(len(a))])
+    both = t.dropna(subset=["mytools"])
+    np.testing.assert_allclose(both["by_hand"], both["mytools"], rtol=1e-9, atol=1e-12)
+    r = pool_binary(a, n1, c, n2, model="random")
+    assert r.tau2 > 0.2
+
+
+def test_choices_for_ivig_sae_match_hartung_knapp_by_hand() -> None:
+    """REML + Hartung–Knapp for the two SAE trials, by hand: the REML score at τ² = 0,
+    Σw²(y−μ)² − (Σw − Σw²/Σw), is negative, so τ²_REML = 0; then μ = Σwy/Σw and
+    SE_HK = √(Σw(y−μ)²/((k−1)Σw)), interval μ ± t_{0.975, 1}·SE_HK (Hartung & Knapp 2001)."""
+    from scipy import stats
+
+    from mytools.worked import choices_long
+
+    y = np.log([(3 / 52) / (2 / 48), (3 / 22) / (1 / 22)])
+    v = np.array([1 / 3 - 1 / 52 + 1 / 2 - 1 / 48, 1 / 3 - 1 / 22 + 1 - 1 / 22])
+    w = 1 / v
+    mu = np.sum(w * y) / np.sum(w)
+    assert np.sum(w**2 * (y - mu) ** 2) - (np.sum(w) - np.sum(w**2) / np.sum(w)) < 0
+    se = math.sqrt(np.sum(w * (y - mu) ** 2) / (1 * np.sum(w)))
+    t = stats.t.ppf(0.975, 1)
+    long = choices_long()
+    row = long[(long.analysis_id == "ivig_sae") & (long.choice == "reml_hk")].iloc[0]
+    assert row["estimate"] == pytest.approx(math.exp(mu), rel=1e-9)
+    assert row["ci_low"] == pytest.approx(math.exp(mu - t * se), rel=1e-9)
+    assert row["ci_high"] == pytest.approx(math.exp(mu + t * se), rel=1e-9)
+    assert not row["changes_conclusion"]  # 1 is inside both the RevMan and the HK interval
+    # single-trial analyses: Hartung–Knapp and prediction intervals are marked not applicable
+    one = long[long.k == 1]
+    assert len(one) > 0
+    assert not one.loc[one.choice.isin(["reml_hk", "pi"]), "applicable"].any()
+    revman = long[long.choice == "revman"].set_index("analysis_id")
+    assert round(revman.loc["ivig_sae", "estimate"], 2) == PUBLISHED["estimate"]
+
+
+def test_choices_verdict_names_what_changed() -> None:
+    import pandas as pd
+
+    from mytools.worked import choices_verdict
+
+    none = pd.DataFrame({"changes_conclusion": [0, 0], "changed_in": ["none", "none"]}, index=["a", "b"])
+    assert "do not depend" in choices_verdict(none)
+    some = pd.DataFrame({"changes_conclusion": [0, 1], "changed_in": ["none", "X (#12)"]}, index=["a", "b"])
+    assert "b (in X (#12))" in choices_verdict(some)
