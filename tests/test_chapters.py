@@ -1,0 +1,152 @@
+"""Static checks on the evidence chapters (background, IVIg, azathioprine, methotrexate).
+
+The main one: no number typed by hand in prose. Every number a reader sees must come from glue
+(``{glue:text}`key```), so that a change in data/ cannot leave a stale number in the text. The
+check strips code cells, directive options, roles and a short whitelist of numbers that are names
+or fixed facts (years, scale ranges, "95% CI", "per 1000", measure names such as MMT-8 or
+TIS >= 20, the review's result numbers), then fails on any digit that is left.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ["background", "ivig", "azathioprine", "methotrexate"]
+
+# Numbers that are names or fixed conventions, not results (each pattern is removed before the check).
+WHITELIST = [
+    r"\b(19[5-9]\d|20[0-4]\d)\b",                 # years
+    r"\b95% (CI|confidence interval)",             # the confidence level
+    r"\b95%",                                      # "its 95% confidence interval"
+    r"\b0 to (3|40|80|100|150)\b",                 # scale ranges of the outcome measures
+    r"\b1000 (per|in) 1000\b",                     # "a risk cannot exceed 1000 per 1000"
+    r"\b(per|in) 1000\b",                          # absolute risks are expressed per 1000
+    r"\bMMT-8\b",                                  # measure names
+    r"\bPRINTO 20\b",
+    r"\b(TIS|score) (of )?(at least|≥|>=) ?(20|40|60)\b",
+    r"\bat least (20|40|60)\b",                    # TIS thresholds (moderate / major improvement)
+    r"\bresults? \d+( and \d+)?\b",                # the review's abstract result numbers
+    r"#\d+",
+    r"\bchapter 14\b",                             # Cochrane Handbook chapter
+    r"\b0\.5 (continuity )?(added|correction)\b",  # RevMan's continuity correction
+    r"\bτ²|I²|χ²",
+    r"\banti-Jo-1\b",
+    r"^\s*\d+\. ",                                # numbered list items
+    r"\b(above|below|of|from|includes|close to) 1\b",  # the null value of a ratio
+    r"\bmean difference: 0\b",                    # the null value of a difference
+    r"\bRevMan 5\b",                              # the software version the reviews used
+    r"\b(19|20)\d0s\b",                           # decades ("the late 1970s")
+    r"\bevery 1000\b",
+]
+
+ROLE = re.compile(r"\{(glue:text|glue:md|glue|cite:p|cite:t|ref|doc|numref|eq)\}`[^`]*`")
+INLINE_CODE = re.compile(r"`[^`]*`")
+LABEL = re.compile(r"^\([\w-]+\)=\s*$")
+
+
+def prose_lines(text: str) -> list[tuple[int, str]]:
+    """Markdown lines a reader sees as text: no front matter, code cells, directive heads/options."""
+    lines = text.splitlines()
+    out: list[tuple[int, str]] = []
+    in_front = lines[:1] == ["---"]
+    in_code = False
+    for no, line in enumerate(lines, 1):
+        if in_front:
+            if no > 1 and line.strip() == "---":
+                in_front = False
+            continue
+        stripped = line.strip()
+        if stripped.startswith("```{code-cell}"):
+            in_code = True
+            continue
+        if in_code:
+            if stripped == "```":
+                in_code = False
+            continue
+        if stripped.startswith("```") or stripped.startswith(":::"):
+            continue  # directive fences (their body is prose and is checked)
+        if re.match(r"^:[\w-]+:", stripped) or LABEL.match(stripped):
+            continue  # directive options (:label:, :name:, :class:) and page labels
+        out.append((no, line))
+    return out
+
+
+def hand_typed_numbers(line: str) -> list[str]:
+    """Digits left in a prose line after removing roles, inline code and whitelisted numbers."""
+    text = ROLE.sub(" ", line)
+    text = INLINE_CODE.sub(" ", text)
+    for pat in WHITELIST:
+        text = re.sub(pat, " ", text)
+    return re.findall(r"\d+(?:[.,]\d+)?", text)
+
+
+def test_checker_flags_hand_typed_numbers():
+    """The check is not trivially passing: typed results are caught, glued ones are not."""
+    assert hand_typed_numbers("The risk ratio was 1.80 (1.26 to 2.56).") == ["1.80", "1.26", "2.56"]
+    assert hand_typed_numbers("Three trials with 136 participants.") == ["136"]
+    assert hand_typed_numbers("A risk ratio of {glue:text}`ivig_tis20_est:.2f` in 2022.") == []
+    assert hand_typed_numbers("CDASI (0 to 100) and the 95% CI {cite:p}`cochrane2025`.") == []
+    assert hand_typed_numbers("about 438 in 1000 responded") == ["438"]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_no_hand_typed_numbers_in_prose(page):
+    text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
+    bad = [(no, nums, line.strip()) for no, line in prose_lines(text)
+           if (nums := hand_typed_numbers(line))]
+    assert not bad, "numbers typed by hand (glue them):\n" + "\n".join(
+        f"  {page}.md:{no}: {nums} in {line!r}" for no, nums, line in bad)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_page_conventions(page):
+    text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
+    assert text.startswith("---\njupytext:"), "jupytext MyST header first"
+    assert "format_name: myst" in text
+    assert f"({page})=" in text, "page label before the title"
+    # every glued figure is produced by a glue() call in a code cell of the same page
+    for key in re.findall(r"```\{glue:figure\} (\S+)", text):
+        assert f'glue("{key}"' in text, f"figure {key} is not glued on {page}"
+    # code cells stay short: no statistics in chapters
+    for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.S):
+        body = [ln for ln in cell.splitlines() if ln.strip() and not ln.startswith(":tags:")]
+        assert len(body) <= 12, f"a code cell on {page} has {len(body)} lines; move logic to mytools"
+        assert not re.search(r"\b(np\.|scipy|math\.|sqrt|log\()", cell), "statistics in a chapter"
+
+
+@pytest.mark.parametrize("page", ["ivig", "azathioprine", "methotrexate"])
+def test_evidence_chapters_have_the_required_sections(page):
+    text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
+    for heading in ("## Summary of findings", "## Sensitivity", "## What this means",
+                    "## Questions", "## How to report this", "## Beyond the review's abstract"):
+        assert heading in text, f"{page}: missing section {heading!r}"
+    exercises = re.findall(r"```\{exercise\}\n:label: ([\w-]+)", text)
+    solutions = re.findall(r"```\{solution\} ([\w-]+)\n:class: dropdown", text)
+    assert exercises and sorted(exercises) == sorted(solutions), "each exercise has a dropdown solution"
+    assert "Outside the review's abstract" in text
+
+
+def test_each_of_the_14_results_appears_in_its_chapter():
+    ids = {"ivig": ["ivig_disability", "ivig_strength", "ivig_tis20", "ivig_cdasi", "ivig_sae",
+                    "ivig_withdrawals"],
+           "azathioprine": ["aza_strength", "aza_steroid_dose"],
+           "methotrexate": ["mtx_function", "mtx_strength", "mtx_imacs", "mtx_printo", "mtx_sae",
+                            "mtx_withdrawals"]}
+    for page, aids in ids.items():
+        text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
+        for aid in aids:
+            assert f"`{aid}_pub_est" in text, f"{aid}: published estimate not glued on {page}"
+
+
+def test_not_recomputable_results_get_no_forest_plot():
+    """#1, #2, #6, #14 (not reproducible) and #8-#10 (restated) are shown without a forest plot."""
+    for page, aids in {"ivig": ["ivig_disability", "ivig_strength", "ivig_withdrawals"],
+                       "azathioprine": ["aza_steroid_dose"],
+                       "methotrexate": ["mtx_function", "mtx_strength", "mtx_withdrawals"]}.items():
+        text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
+        for aid in aids:
+            assert f'forest_figure(ars["{aid}"])' not in text
+            assert f'known_facts_table(ars["{aid}"])' in text

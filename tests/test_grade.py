@@ -1,0 +1,121 @@
+"""Summary-of-findings arithmetic against hand computations with the Cochrane Handbook formula
+(ch. 14: corresponding risk = assumed control risk × RR) on the 2025 review's published numbers,
+and the plain-language rule (Santesso et al. 2020) on the review's 14 results."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from mytools import grade
+
+
+def test_per_1000_rounds_half_up():
+    assert grade.per_1000(0.4375) == 438  # 437.5 -> 438 (not banker's rounding)
+    assert grade.per_1000(0.0425) == 43
+    assert grade.per_1000(1.0) == 1000
+
+
+# (control events, control totals, published RR, lo, hi) -> (ACR, risk, low, high, capped)
+# Every expected value below is the Handbook formula done by hand, e.g. #3:
+# ACR = 21/48 = 0.4375 -> 438; 0.4375 × 1.80 = 0.7875 -> 788; × 1.26 = 0.55125 -> 551;
+# × 2.56 = 1.12 -> 1120, above 1000 per 1000, so shown as 1000 and flagged.
+HAND = [
+    ("ivig_tis20 (#3)", [21], [48], 1.80, 1.26, 2.56, (438, 788, 551, 1000, True)),
+    # #5: (2 + 1)/(48 + 22) = 3/70 = 0.042857; × 1.91 = 0.08186; × 0.50 = 0.02143; × 7.30 = 0.31286
+    ("ivig_sae (#5)", [2, 1], [48, 22], 1.91, 0.50, 7.30, (43, 82, 21, 313, False)),
+    # #7: 3/8 = 0.375; × 1.33 = 0.49875; × 0.43 = 0.16125; × 4.13 = 1.549 (capped)
+    ("aza_strength (#7)", [3], [8], 1.33, 0.43, 4.13, (375, 499, 161, 1000, True)),
+    # #12: 24/47 = 0.510638; × 1.40 = 0.714894; × 1.01 = 0.515745; × 1.96 = 1.000851 (capped)
+    ("mtx_printo (#12)", [24], [47], 1.40, 1.01, 1.96, (511, 715, 516, 1000, True)),
+    # #13: (1 + 4)/(47 + 16) = 5/63 = 0.079365; × 1.48 = 0.117460; × 0.54 = 0.042857; × 4.07 = 0.323016
+    ("mtx_sae (#13)", [1, 4], [47, 16], 1.48, 0.54, 4.07, (79, 117, 43, 323, False)),
+]
+
+
+@pytest.mark.parametrize("name,ev,n,rr,lo,hi,expected", HAND, ids=[h[0] for h in HAND])
+def test_corresponding_risk_matches_hand_computation(name, ev, n, rr, lo, hi, expected):
+    acr = grade.assumed_control_risk(ev, n)
+    cr = grade.corresponding_risk(acr, rr, lo, hi)
+    assert (cr.assumed, cr.risk, cr.low, cr.high, cr.capped) == expected
+
+
+def test_corresponding_risk_text():
+    cr = grade.corresponding_risk(21 / 48, 1.80, 1.26, 2.56)
+    assert cr.text() == "788 per 1000 (551 to 1000)"
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError):
+        grade.assumed_control_risk([1, None], [10, 10])
+    with pytest.raises(ValueError):
+        grade.corresponding_risk(1.2, 1.0, 0.5, 2.0)
+    with pytest.raises(ValueError):
+        grade.plain_language("X", "Y", "medium", 1.0, 0.5, 2.0)
+
+
+# The 14 published results (2025 abstract) and the statement the documented rule gives:
+# certainty decides the hedge, a 95% CI excluding the null decides "increases/reduces" versus
+# "little or no difference"; very low certainty always gives "very uncertain".
+STATEMENTS = [
+    (1, "moderate", 0.86, 0.51, 1.21, 0.0, "X probably increases Y."),
+    (2, "moderate", 0.78, 0.43, 1.13, 0.0, "X probably increases Y."),
+    (3, "moderate", 1.80, 1.26, 2.56, 1.0, "X probably increases Y."),
+    (4, "moderate", -8.20, -11.91, -4.49, 0.0, "X probably reduces Y."),
+    (5, "very low", 1.91, 0.50, 7.30, 1.0, "We are very uncertain about the effect of X on Y."),
+    (6, "very low", 1.02, 0.24, 4.33, 1.0, "We are very uncertain about the effect of X on Y."),
+    (7, "very low", 1.33, 0.43, 4.13, 1.0, "We are very uncertain about the effect of X on Y."),
+    (8, "very low", 12.06, -6.09, 30.21, 0.0, "We are very uncertain about the effect of X on Y."),
+    (9, "very low", 1.24, -1.60, 4.08, 0.0, "We are very uncertain about the effect of X on Y."),
+    (10, "very low", -5.68, -12.94, 1.58, 0.0, "We are very uncertain about the effect of X on Y."),
+    (11, "very low", 1.01, 0.74, 1.39, 1.0, "We are very uncertain about the effect of X on Y."),
+    (12, "low", 1.40, 1.01, 1.96, 1.0, "X may increase Y."),
+    (13, "low", 1.48, 0.54, 4.07, 1.0, "X may make little or no difference to Y."),
+    (14, "low", 0.62, 0.37, 1.05, 1.0, "X may make little or no difference to Y."),
+]
+
+
+@pytest.mark.parametrize("no,cert,est,lo,hi,null,expected", STATEMENTS, ids=[f"#{s[0]}" for s in STATEMENTS])
+def test_plain_language_rule_on_the_14_results(no, cert, est, lo, hi, null, expected):
+    assert grade.plain_language("X", "Y", cert, est, lo, hi, null=null) == expected
+
+
+def test_plain_language_high_certainty_and_reduction():
+    assert grade.plain_language("X", "Y", "high", 0.5, 0.3, 0.8) == "X reduces Y."
+    assert grade.plain_language("X", "Y", "high", 0.9, 0.7, 1.2) == "X makes little or no difference to Y."
+    assert grade.plain_language("X", "Y", "low", 0.5, 0.3, 0.8) == "X may reduce Y."
+
+
+def test_certainty_symbols():
+    assert grade.certainty_symbols("moderate") == "\u2295\u2295\u2295\u25ef Moderate"
+    assert grade.certainty_symbols("very low").startswith("\u2295\u25ef\u25ef\u25ef")
+
+
+def test_sof_row_uses_control_arms_and_published_effect():
+    ar = SimpleNamespace(
+        id="ivig_tis20",
+        spec={"measure": "RR", "label_intervention": "IVIg", "outcome": "TIS response"},
+        published={"estimate": 1.80, "ci_low": 1.26, "ci_high": 2.56, "measure": "RR", "k": 1,
+                   "participants": 95, "certainty": "moderate"},
+        inputs=pd.DataFrame({"study_id": ["Aggarwal2022"] * 2, "arm": ["intervention", "control"],
+                             "n": [47, 48], "events": [37, 21], "provenance": ["reported"] * 2}),
+    )
+    row = grade.sof_row(ar)
+    assert row["assumed_per_1000"] == 438
+    assert row["corresponding_per_1000"] == "788 per 1000 (551 to 1000)"
+    assert row["capped"] is True
+    assert row["statement"] == "IVIg probably increases TIS response."
+
+
+def test_sof_row_without_control_counts_says_not_available():
+    ar = SimpleNamespace(
+        id="ivig_withdrawals", spec={"measure": "RR", "outcome": "withdrawals"},
+        published={"estimate": 1.02, "ci_low": 0.24, "ci_high": 4.33, "measure": "RR", "k": 3,
+                   "participants": 154, "certainty": "very low"},
+        inputs=pd.DataFrame({"study_id": ["Aggarwal2022"], "arm": ["control"], "n": [48],
+                             "events": [float("nan")], "provenance": ["not_available"]}),
+    )
+    row = grade.sof_row(ar)
+    assert row["assumed_per_1000"] is None
+    assert row["absolute"] == "control-arm counts not available"

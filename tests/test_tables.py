@@ -1,0 +1,104 @@
+"""Chapter tables: built from data/ and the review's published numbers, never invented."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from mytools import tables
+
+
+def test_fmt_ci_cochrane_style_and_unknown():
+    assert tables.fmt_ci(1.8, 1.26, 2.56) == "1.80 (1.26 to 2.56)"
+    assert tables.fmt_ci(-8.2, -11.91, -4.49) == "\u22128.20 (\u221211.91 to \u22124.49)"
+    assert tables.fmt_ci(None, None, None) == "not available"
+
+
+def test_outcome_groups_cover_the_14_abstract_results():
+    ids = ["ivig_disability", "ivig_strength", "ivig_tis20", "ivig_cdasi", "ivig_sae",
+           "ivig_withdrawals", "aza_strength", "aza_steroid_dose", "mtx_function", "mtx_strength",
+           "mtx_imacs", "mtx_printo", "mtx_sae", "mtx_withdrawals"]
+    groups = [tables.outcome_group(i) for i in ids]
+    assert groups[0] == groups[8] == "Disability / function"
+    assert groups[2] == groups[10] == groups[11] == "Composite response"
+    assert set(ids) <= set(tables.SOF_WORDING)
+    with pytest.raises(ValueError):
+        tables.outcome_group("ivig_unknown")
+
+
+def _ar(status="reproduced", result=True):
+    res = SimpleNamespace(estimate=1.7994, ci_low=1.2635, ci_high=2.5625, p=0.0011, z=3.26, i2=0.0,
+                          tau2=0.0, k=1, measure="RR",
+                          studies=pd.DataFrame({"label": ["A"], "n_t": [47], "n_c": [48]}))
+    return SimpleNamespace(
+        id="ivig_tis20", spec={"abstract_no": 3, "outcome": "TIS", "measure": "RR",
+                               "timepoint": "week 16"},
+        result=res if result else None, status=status, reason="Reproduced to 2 decimals.",
+        published={"estimate": 1.80, "ci_low": 1.26, "ci_high": 2.56, "measure": "RR", "k": 1,
+                   "participants": 95, "certainty": "moderate"},
+        inputs=pd.DataFrame({"label": ["A"], "events_c": [21], "n_c": [48],
+                             "provenance": ["reported"]}))
+
+
+def test_glue_values_keys_follow_the_plan_scheme():
+    vals = tables.glue_values(_ar())
+    for field in ("est", "lo", "hi", "pub_est", "pub_lo", "pub_hi", "k", "n", "status",
+                  "timepoint", "acr", "cr", "cr_lo", "cr_hi"):
+        assert f"ivig_tis20_{field}" in vals
+    assert vals["ivig_tis20_pub_est"] == 1.80 and vals["ivig_tis20_n"] == 95
+    # Handbook ch. 14 on the published RR: 21/48 -> 438; x 1.80 -> 788; x 1.26 -> 551; capped 1000
+    assert (vals["ivig_tis20_acr"], vals["ivig_tis20_cr"], vals["ivig_tis20_cr_lo"],
+            vals["ivig_tis20_cr_hi"]) == (438, 788, 551, 1000)
+
+
+def test_not_reproducible_result_glues_no_recomputed_numbers():
+    vals = tables.glue_values(_ar(status="not_reproducible", result=False))
+    assert "ivig_tis20_est" not in vals and "ivig_tis20_pub_est" in vals
+    assert vals["ivig_tis20_status"] == "not reproducible"
+
+
+def test_comparison_table_says_not_recomputable():
+    df = tables.comparison_table([_ar(), _ar(status="not_reproducible", result=False)])
+    assert list(df["Recomputed (95% CI)"]) == ["1.80 (1.26 to 2.56)", "not recomputable"]
+    assert list(df["Status"]) == ["reproduced", "not reproducible"]
+    assert "Why" not in df and "Why" in tables.comparison_table([_ar()], reasons=True)
+
+
+def test_sof_table_flags_capped_risk_in_html():
+    df = tables.sof_table([_ar()])
+    assert df.loc[0, "Risk with intervention (per 1000, 95% CI)"] == "788 per 1000 (551 to 1000)*"
+    assert df.attrs["capped"]
+    assert "cannot exceed 1000 per 1000" in tables.to_html(df)
+
+
+def test_sensitivity_glue_keys():
+    frame = pd.DataFrame({"variant": ["RevMan default (registered)", "without reconstructed inputs"],
+                          "estimate": [1.91, float("nan")], "ci_low": [0.5, float("nan")],
+                          "ci_high": [7.3, float("nan")], "tau2": [0.0, float("nan")],
+                          "i2": [0.0, float("nan")], "k": [2, 0], "note": ["", "not estimable"]})
+    vals = tables.sensitivity_glue_values("ivig_sae", frame)
+    assert set(vals) == {"ivig_sae_sens_revman_est", "ivig_sae_sens_revman_lo", "ivig_sae_sens_revman_hi"}
+    assert list(tables.sensitivity_table(frame)["Estimate (95% CI)"]) == ["1.91 (0.50 to 7.30)", "not estimable"]
+
+
+def test_included_studies_table_from_data():
+    """Every study the data marks as included in the 2025 review appears; unknowns say so."""
+    from mytools.data import load_data
+
+    data = load_data()
+    df = tables.included_studies_table(data)
+    rs = data.review_studies
+    expected = rs[(rs.review_id == "cochrane2025") & rs.status.isin(["included", "unclear"])]
+    assert len(df) == len(expected)
+    assert "Aggarwal 2022 (ProDERM)" in set(df["Study"])
+    assert not df.isna().any().any(), "unknown values are written out, never left blank"
+
+
+def test_evidence_frame_has_the_14_results_with_published_participants(shared):
+    """Participants and certainty as in the 2025 abstract (evidence README table)."""
+    df = tables.evidence_frame_2025().set_index("abstract_no")
+    assert len(df) == 14
+    assert int(df.loc[1, "participants"]) == 136 and df.loc[1, "certainty"] == "moderate"
+    assert int(df.loc[12, "participants"]) == 93 and df.loc[12, "certainty"] == "low"
+    assert not df.loc[1, "recomputable"] and df.loc[3, "recomputable"]
