@@ -30,6 +30,7 @@ __all__ = [
     "evidence_map",
     "evidence_map_alt",
     "FigureWithAlt",
+    "PngFigure",
 ]
 
 #: The Okabe–Ito palette (Okabe & Ito 2008), safe for the common colour-vision deficiencies.
@@ -728,15 +729,15 @@ def evidence_map_alt(frame: pd.DataFrame) -> str:
 # ---------------------------------------------------------------------------------------------
 # Figure with generated alt text
 # ---------------------------------------------------------------------------------------------
-class FigureWithAlt:
-    """A figure paired with its alt text, shown as ``<img alt=...>`` in HTML output.
+class PngFigure:
+    """A Figure shown (and glued) as a white-background PNG; ``{glue:figure}``'s ``:alt:`` applies.
 
-    Glue one of these (``glue(key, FigureWithAlt(fig, alt), display=False)``) so that the alt
-    text is generated from the numbers rather than typed into the page.
+    Figures built with :class:`matplotlib.figure.Figure` (no pyplot) have no rich display of their
+    own; glue this wrapper so that the page receives ``image/png``.
     """
 
-    def __init__(self, fig: Figure, alt: str, dpi: int = 144) -> None:
-        self.fig, self.alt, self.dpi = fig, alt, dpi
+    def __init__(self, fig: Figure, dpi: int = 144) -> None:
+        self.fig, self.dpi = fig, dpi
 
     def _png(self) -> bytes:
         buf = io.BytesIO()
@@ -745,6 +746,18 @@ class FigureWithAlt:
 
     def _repr_png_(self) -> bytes:
         return self._png()
+
+
+class FigureWithAlt(PngFigure):
+    """A figure paired with its alt text, shown as ``<img alt=...>`` in HTML output.
+
+    Glue one of these (``glue(key, FigureWithAlt(fig, alt), display=False)``) so that the alt
+    text is generated from the numbers rather than typed into the page.
+    """
+
+    def __init__(self, fig: Figure, alt: str, dpi: int = 144) -> None:
+        super().__init__(fig, dpi)
+        self.alt = alt
 
     def _repr_html_(self) -> str:
         import html

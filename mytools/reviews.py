@@ -27,6 +27,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from .plots import OKABE_ITO, PngFigure
+
 __all__ = [
     "REVIEW_ORDER",
     "INTERVENTION_CLASSES",
@@ -48,7 +50,6 @@ __all__ = [
     "cumulative_candidates",
     "cumulative_meta",
     "overlap_figure",
-    "PngFigure",
     "png",
     "jadad_figure",
     "ivig_figure",
@@ -62,17 +63,8 @@ __all__ = [
 #: Reviews in publication order (columns of every table and figure on the page).
 REVIEW_ORDER: tuple[str, ...] = ("cochrane2012", "sr2015", "cochrane2025")
 
-#: Okabe–Ito colours (Okabe & Ito 2008), as in :mod:`mytools.plots`.
-_OI = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-}
+#: Okabe–Ito colours (Okabe & Ito 2008), the book's one palette.
+_OI = OKABE_ITO
 
 #: Overlap-matrix cell category -> (face colour, hatch, text colour, legend text).
 CELL_STYLE: dict[str, tuple[str, str, str, str]] = {
@@ -566,27 +558,8 @@ def _white(fig: Figure) -> Figure:
     return fig
 
 
-class PngFigure:
-    """A matplotlib Figure shown as a PNG (white background) when displayed or glued.
-
-    Figures built with :class:`matplotlib.figure.Figure` (no pyplot) have no rich display of
-    their own; glue this wrapper so that ``{glue:figure}`` receives ``image/png`` and applies
-    the page's ``:alt:`` text.
-    """
-
-    def __init__(self, figure: Figure, dpi: int = 120) -> None:
-        self.figure, self.dpi = figure, dpi
-
-    def _repr_png_(self) -> bytes:
-        import io
-
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=self.dpi, facecolor="white", bbox_inches="tight")
-        return buf.getvalue()
-
-
 def png(figure: Figure, dpi: int = 120) -> PngFigure:
-    """Wrap a Figure for display/glue as PNG (see :class:`PngFigure`)."""
+    """Wrap a Figure for display/glue as PNG (see :class:`mytools.plots.PngFigure`)."""
     return PngFigure(figure, dpi)
 
 

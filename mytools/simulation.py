@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .plots import OKABE_ITO
+
 #: τ² grid (SD units²): none, small, moderate, large.  A typical trial here has v ≈ 0.05–0.25.
 TAU2_GRID: tuple[float, ...] = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4)
 K_VALUES: tuple[int, ...] = (2, 3, 5, 10)
@@ -220,18 +222,14 @@ def run_lab(
     return LabResult(pd.DataFrame(cov_rows), pd.DataFrame(det_rows), n_rep, seed, sizes, design)
 
 
-OKABE_ITO: dict[str, str] = {
-    "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
-}
 _METHOD_STYLE = {
     "fe": (OKABE_ITO["orange"], "o", "-"),
     "dl": (OKABE_ITO["blue"], "s", "-"),
-    "reml_hk": (OKABE_ITO["green"], "^", "-"),
+    "reml_hk": (OKABE_ITO["bluish_green"], "^", "-"),
 }
 _RULE_STYLE = {
     "q_p10": (OKABE_ITO["vermillion"], "D", "-"),
-    "i2_pos": (OKABE_ITO["purple"], "v", "--"),
+    "i2_pos": (OKABE_ITO["reddish_purple"], "v", "--"),
     "i2_50": (OKABE_ITO["black"], "x", ":"),
 }
 
