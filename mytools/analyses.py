@@ -320,14 +320,16 @@ def _fmt(est: Any, lo: Any, hi: Any) -> str:
 
 
 def report_table(report: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The reproducibility report formatted for reading: one row per analysis, numbers as text."""
+    """The reproducibility report formatted for reading: one row per analysis, numbers as text.
+
+    The comparison is in the analysis id's prefix (``ivig_``, ``aza_``, ``mtx_``; ``r2012_`` for
+    the 2012 review), so the outcome column names only the outcome."""
     rep = analyses() if report is None else report
     out = pd.DataFrame({
         "#": [("" if pd.isna(n) else str(int(n))) for n in rep["abstract_no"]],
         "analysis": rep["analysis_id"],
-        "review": rep["review_id"],
-        "outcome": rep["comparison"] + ": " + rep["outcome"],
-        "measure": rep["measure"] + " (" + rep["method"] + ", " + rep["model"] + ")",
+        "outcome": rep["outcome"],
+        "measure": rep["measure"] + ", " + rep["method"] + " " + rep["model"],
         "published": [_fmt(*x) for x in zip(rep["pub_estimate"], rep["pub_ci_low"], rep["pub_ci_high"])],
         "recomputed": [_fmt(*x) for x in zip(rep["estimate"], rep["ci_low"], rep["ci_high"])],
         "largest difference": ["—" if pd.isna(d) else f"{d:.3f}" for d in rep["max_abs_diff"]],

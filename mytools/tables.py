@@ -451,6 +451,16 @@ def chapter_analyses(ids: Sequence[str]) -> dict[str, Any]:
     return {aid: analysis(aid) for aid in ids}
 
 
+def report_html(df: pd.DataFrame, table_id: str, nowrap: Sequence[str] = ()) -> str:
+    """A wide report table (no index) with an ``id`` for tests, numbers in ``nowrap`` columns kept
+    on one line, inside a horizontally scrollable block for narrow screens."""
+    sty = df.style.hide(axis="index").format(escape="html").set_table_attributes(
+        f'id="{table_id}" class="table mytools-table" style="font-size:0.85em"')
+    if nowrap:
+        sty = sty.set_properties(subset=list(nowrap), **{"white-space": "nowrap"})
+    return f'<div style="overflow-x:auto">{sty.to_html()}</div>'
+
+
 def show(df: pd.DataFrame, caption: str | None = None) -> Any:
     """The table as an IPython HTML object (what a chapter cell returns to display it)."""
     from IPython.display import HTML

@@ -26,16 +26,17 @@ _TRIPLE = re.compile(rf"^({_NUM}) \(({_NUM}) to ({_NUM})\)$")
 
 
 class _Table(HTMLParser):
-    """Collect the cells of <table id="reproducibility-table">."""
+    """Collect the cells of the <table> with the given id."""
 
-    def __init__(self) -> None:
+    def __init__(self, table_id: str = "reproducibility-table") -> None:
         super().__init__(convert_charrefs=True)
+        self.table_id = table_id
         self.rows: list[list[str]] = []
         self._in = False
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
-        if tag == "table" and dict(attrs).get("id") == "reproducibility-table":
+        if tag == "table" and dict(attrs).get("id") == self.table_id:
             self._in = True
         elif self._in and tag == "tr":
             self.rows.append([])
@@ -54,15 +55,23 @@ class _Table(HTMLParser):
             self._cell.append(data)
 
 
-@pytest.fixture(scope="module")
-def table() -> pd.DataFrame:
+def _read(table_id: str) -> pd.DataFrame:
     if not PAGE.is_file():
         pytest.fail(f"{PAGE} is missing: these checks run after the clean build of the book")
-    parser = _Table()
+    parser = _Table(table_id)
     parser.feed(PAGE.read_text(encoding="utf-8"))
-    assert parser.rows, "no <table id='reproducibility-table'> on the page"
+    assert parser.rows, f"no <table id='{table_id}'> on the page"
     header, *body = parser.rows
     return pd.DataFrame(body, columns=header)
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    """The report table joined with the page's table of reasons (one row per analysis in each)."""
+    main, reasons = _read("reproducibility-table"), _read("reproducibility-reasons")
+    assert list(main["analysis"]) == list(reasons["analysis"]), "the two tables list different rows"
+    assert list(main["status"]) == list(reasons["status"]), "the two tables disagree on a status"
+    return main.assign(reason=list(reasons["reason"]))
 
 
 def _triple(text: str) -> tuple[float, float, float]:
