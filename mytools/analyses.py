@@ -267,7 +267,8 @@ def reanalyse(analysis_id: str, data: Dataset | None = None, **options: Any) -> 
             keep &= ~inputs["study_id"].isin(_mixed_excluded(spec, data, exclude))
         inputs = inputs[keep].reset_index(drop=True)
         if inputs.empty:
-            raise ValueError(f"{analysis_id}: no study is left after excluding provenance {exclude}")
+            raise ValueError(f"{analysis_id}: no study is left after leaving out inputs that are "
+                             f"{' or '.join(exclude)}")
     return pool_inputs(spec, inputs, **options)
 
 
@@ -309,7 +310,7 @@ def sensitivity(analysis_id: str, data: Dataset | None = None) -> pd.DataFrame:
                          "tau2": r.tau2, "i2": r.i2, "k": r.k, "note": note})
         except (ValueError, ArithmeticError) as exc:
             rows.append({"variant": name, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                         "tau2": np.nan, "i2": np.nan, "k": 0, "note": f"not estimable: {exc}"})
+                         "tau2": np.nan, "i2": np.nan, "k": 0, "note": f"not estimable: {str(exc).removeprefix(analysis_id + ': ')}"})
     return pd.DataFrame(rows)
 
 
