@@ -320,6 +320,14 @@ DOM_PROBE = r"""
     text: article.innerText,
     math: {source: article.querySelectorAll('.math').length,
            typeset: article.querySelectorAll('mjx-container').length},
+    // tables wider than the block that holds them are cut off for the reader, unless they sit in
+    // an explicit horizontal scroll wrapper (mytools.tables.report_html)
+    wideTables: Array.from(article.querySelectorAll('table')).filter(t =>
+        t.scrollWidth > t.parentElement.clientWidth + 2 &&
+        !t.closest('div[style*="overflow-x:auto"]')).map(t => ({
+      caption: (t.caption ? t.caption.innerText : (t.querySelector('th') || {}).innerText || '')
+                   .trim().slice(0, 80),
+      width: t.scrollWidth, room: t.parentElement.clientWidth})),
   };
 })()
 """
@@ -425,6 +433,9 @@ def test_page_renders_in_chromium(rendered, page):
     if math["source"] and math["typeset"] < math["source"]:
         problems.append(f"{math['source']} formula(s) on the page but only {math['typeset']} "
                         "typeset by MathJax (raw TeX is shown)")
+    for t in result["wideTables"]:
+        problems.append(f"table '{t['caption']}' is {t['width']} px wide in {t['room']} px: the reader "
+                        "cannot see all of it (full-width cell tag, or a scroll wrapper)")
     if "found in glue data" in result["text"]:
         problems.append("a glue placeholder ('No key ... found in glue data') is shown")
     if "Traceback (most recent call last)" in result["text"]:
