@@ -785,7 +785,8 @@ def glue_values(data: Any | None = None, cumulative_id: str = "ivig_sae") -> dic
       ``_possible_k`` / ``_possible_n``, ``_assessed``, ``_excluded`` (from :func:`reconcile_counts`
       and ``reviews``).
     * ``reviews_ivig_<r>_k`` / ``_n``: IVIg trials and participants each review included.
-    * ``reviews_sr2015_oddis_table1`` / ``_table2``; ``reviews_jadad_k``, ``reviews_jadad_high_k``
+    * ``reviews_sr2015_oddis_table1`` / ``_table2``; ``reviews_sr2015_ibrahim_jadad`` (its Jadad
+      score in Table 1); ``reviews_jadad_k``, ``reviews_jadad_high_k``
       (analysed studies scoring at least 3), ``reviews_jadad_excluded_k``.
     * ``reviews_pub_<analysis_id>_{est,lo,hi,k,n,certainty}`` for :data:`PUBLISHED_QUOTED`.
     * ``reviews_calc_<analysis_id>_{est,lo,hi,k}`` for :data:`COMPUTED_QUOTED` (this book's
@@ -819,6 +820,7 @@ def glue_values(data: Any | None = None, cumulative_id: str = "ivig_sae") -> dic
     sr = data.sr2015_studies.set_index("study_id")
     out["reviews_sr2015_oddis_table1"] = int(sr.at["Oddis2013", "n_cases"])
     out["reviews_sr2015_oddis_table2"] = int(sr.at["Oddis2013", "n_analysed"])
+    out["reviews_sr2015_ibrahim_jadad"] = int(sr.at["Ibrahim2015", "jadad"])
     jt = jadad_table(data)
     inc = jt[jt["included"]]
     out["reviews_jadad_k"] = int(len(jt))
