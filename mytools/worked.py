@@ -469,6 +469,13 @@ def choices_summary(long: pd.DataFrame | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("choice")
 
 
+def choices_counts(long: pd.DataFrame) -> dict[str, int]:
+    """Counts the page quotes about the analyses in ``choices_long()``: how many there are
+    (``n``), how many pool at least two (``k2``) and at least three (``k3``) studies."""
+    k = long.groupby("analysis_id")["k"].first()
+    return {"n": int(k.size), "k2": int((k >= 2).sum()), "k3": int((k >= 3).sum())}
+
+
 # --------------------------------------------------------------------------------------------
 # Helpers that read this review's data (for the chapter)
 # --------------------------------------------------------------------------------------------

@@ -219,3 +219,13 @@ def test_choices_verdict_names_what_changed() -> None:
     assert "do not depend" in choices_verdict(none)
     some = pd.DataFrame({"changes_conclusion": [0, 1], "changed_in": ["none", "X (#12)"]}, index=["a", "b"])
     assert "b (in X (#12))" in choices_verdict(some)
+
+
+def test_choices_counts_count_analyses_by_their_number_of_studies():
+    """Two analyses with 1 and 3 studies (k repeated on every choice row, as choices_long gives)."""
+    import pandas as pd
+
+    from mytools.worked import choices_counts
+
+    long = pd.DataFrame({"analysis_id": ["a", "a", "b", "b"], "k": [1, 1, 3, 3]})
+    assert choices_counts(long) == {"n": 2, "k2": 1, "k3": 1}
