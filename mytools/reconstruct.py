@@ -19,7 +19,9 @@ or only events in both arms is not estimable and drops out of the sums. ``"event
 0.5 only when a = 0 or c = 0 (older R ``meta`` rule), ``"none"`` never adds it; both are variants
 for sensitivity, not what RevMan does.
 
-Rounding: a value x matches a published v (``decimals`` = 2) when v − 0.005 ≤ x < v + 0.005.
+Rounding: a value x matches a published v (``decimals`` = 2) when v − 0.005 ≤ x < v + 0.005
+(half up), with values within 1e-9 (relative) of an edge taken to be on it (see
+:meth:`Target.matches`).
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile, as used by RevMan 5
+TIE_TOL = 1e-9  # relative distance below which a value counts as lying on a rounding edge
 ZeroCell = Literal["revman", "events", "none"]
 ZERO_CELL_RULES: tuple[str, ...] = ("revman", "events", "none")
 Table = tuple[int, int, int, int]  # (events_t, n_t, events_c, n_c)
@@ -79,11 +82,15 @@ class Target:
         return value - self.half_width, value + self.half_width
 
     def matches(self, est: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """True where all three values round to the published ones."""
+        """True where all three values round (half up) to the published ones.
+
+        A value within ``TIE_TOL`` (relative) of a window edge is taken to be the edge itself, so
+        an exact tie such as 0.625 is decided by the rounding rule (it prints as 0.63), not by the
+        last bit of a floating-point sum, which can differ between summation orders."""
         out = np.ones(np.shape(est), dtype=bool)
         for x, v in ((est, self.estimate), (lo, self.ci_low), (hi, self.ci_high)):
             a, b = self.window(v)
-            out &= (x >= a) & (x < b)
+            out &= (x >= a - TIE_TOL * a) & (x < b - TIE_TOL * b)
         return out
 
     def __str__(self) -> str:

@@ -28,8 +28,8 @@ from mytools.reconstruct import (
 
 Z = 1.959963984540054
 
-IDS = {3: "ivig_tis20", 5: "ivig_sae", 7: "aza_strength", 11: "mtx_imacs", 12: "mtx_printo",
-       13: "mtx_sae"}  # abstract number -> analysis id (plan.md)
+IDS = {3: "ivig_tis20", 5: "ivig_sae", 6: "ivig_withdrawals", 7: "aza_strength", 11: "mtx_imacs",
+       12: "mtx_printo", 13: "mtx_sae", 14: "mtx_withdrawals"}  # abstract number -> analysis id
 
 
 @pytest.fixture(scope="module")
@@ -250,6 +250,38 @@ def test_12_ruperto_reported_counts_are_among_the_solutions(t):
     _engine_check(res)
 
 
+# --- the two withdrawal results the book does not recompute (#6, #14) ------------------------
+# Not data: searches that show how far the published numbers pin the missing counts down.
+
+DALAKAS_WITHDRAWALS = (0, 8, 0, 7)  # "no withdrawals ... in either arm" (2015 review's text)
+IBRAHIM_WITHDRAWALS = (2, 12, 4, 15)  # MTX vs placebo: progression + toxicity (2015 review, Table 3)
+
+
+def test_6_withdrawals_only_one_pair_of_tables_fits_with_44_in_the_second_trial(t):
+    """#6: 3 trials, 154 participants = ProDERM 95 + Dalakas 15 + 44 in the second IVIg trial.
+    With Dalakas at 0/8 vs 0/7 (not estimable, so it drops out), ProDERM over all cells of 47/48
+    and the second trial over every split of 44, exactly one combination gives 1.02 (0.24 to 4.33):
+    ProDERM 2/47 vs 3/48 and 1/22 vs 0/22. The 2015 review independently reports 1 vs 0
+    withdrawals for the Japanese IVIg trial (its Table 3), which supports the second table; the
+    book still treats #6 as not recomputable (the issue's scope; see the closing note)."""
+    res = reconstruct(t[6], [table_space(47, 48), table_space(total=44)],
+                      known=[DALAKAS_WITHDRAWALS], labels=["Aggarwal2022", "second trial"])
+    assert res.n_candidates == 2352 * sum((n + 1) * (45 - n) for n in range(1, 44))
+    assert res.tables() == [((2, 47, 3, 48), (1, 22, 0, 22))]
+    _engine_check(res)
+
+
+def test_14_withdrawals_many_pairs_of_tables_fit(t):
+    """#14: with Ibrahim's counts read from the 2015 review, the published 0.62 (0.37 to 1.05) is
+    reproduced by 26 different pairs of Ruperto (46/47) and PROMETHEUS (15/16) tables: the
+    published numbers cannot tell them apart, so nothing is reconstructed. (A 27th pair gives
+    exactly 0.625, which prints as 0.63: the tie rule of Target.matches excludes it.)"""
+    res = reconstruct(t[14], [table_space(46, 47), table_space(15, 16)],
+                      known=[IBRAHIM_WITHDRAWALS], labels=["Ruperto2016", "Prometheus2014"])
+    assert res.n_solutions == 26 and not res.unique
+    _engine_check(res)
+
+
 # --- the search itself -----------------------------------------------------------------------
 
 
@@ -275,6 +307,19 @@ def test_no_solution_gives_an_empty_frame():
     assert list(res.solutions.columns) == [
         "solution", "study", "events_t", "n_t", "events_c", "n_c", "estimate", "ci_low", "ci_high"
     ]
+
+
+def test_exact_ties_round_half_up_whatever_the_last_bit():
+    """0.625 prints as 0.63 and 0.615 as 0.62 (half up), also when a floating-point sum lands a
+    hair below the tie (as summation order can make it). The CI bounds are matching values, so
+    only the estimate decides."""
+    t = Target(0.62, 0.37, 1.05)
+    lo, hi = np.array(0.37), np.array(1.05)
+    assert bool(t.matches(np.array(0.62), lo, hi))  # control: an inner value matches
+    for x in (0.625, 0.6249999999999999):
+        assert not bool(t.matches(np.array(x), lo, hi)), x
+    for x in (0.615, 0.6149999999999999):
+        assert bool(t.matches(np.array(x), lo, hi)), x
 
 
 def test_rounding_window_is_half_open():
