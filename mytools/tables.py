@@ -378,11 +378,13 @@ def known_facts_table(ar: Any) -> pd.DataFrame:
 
 
 def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
-    """Plain HTML table (no index) for a glued or displayed table; footnote for capped risks."""
-    sty = df.style.hide(axis="index")
+    """Plain HTML table (no index, cell text escaped) for a glued or displayed table; footnote for
+    capped risks."""
+    sty = df.style.hide(axis="index").format(escape="html")
     if caption:
         sty = sty.set_caption(caption)
-    sty = sty.set_table_attributes('class="table mytools-table" style="font-size:0.85em"')
+    # class "dataframe": the theme's dark mode styles such tables as tables, not as raw HTML output
+    sty = sty.set_table_attributes('class="dataframe table mytools-table" style="font-size:0.85em"')
     html = sty.to_html()
     if df.attrs.get("capped"):
         html += ("<p class=\"mytools-footnote\">* ACR \u00d7 RR exceeds 1000 per 1000 at this CI "
@@ -455,7 +457,7 @@ def report_html(df: pd.DataFrame, table_id: str, nowrap: Sequence[str] = ()) -> 
     """A wide report table (no index) with an ``id`` for tests, numbers in ``nowrap`` columns kept
     on one line, inside a horizontally scrollable block for narrow screens."""
     sty = df.style.hide(axis="index").format(escape="html").set_table_attributes(
-        f'id="{table_id}" class="table mytools-table" style="font-size:0.85em"')
+        f'id="{table_id}" class="dataframe table mytools-table" style="font-size:0.85em"')
     if nowrap:
         sty = sty.set_properties(subset=list(nowrap), **{"white-space": "nowrap"})
     return f'<div style="overflow-x:auto">{sty.to_html()}</div>'
