@@ -2,8 +2,8 @@
 
 The pooling engine is re-exported here: ``from mytools import pool_binary`` etc.
 """
-from .effects import InputError
-from .pooling import (
+from .engine.effects import InputError
+from .engine.pooling import (
     ConvergenceError,
     ManyResult,
     MetaResult,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .data import DATA_DIR, BINARY, Dataset, load_data
-from .pooling import MetaResult, pool_binary, pool_continuous, pool_generic
+from .engine.pooling import MetaResult, pool_binary, pool_continuous, pool_generic
 
 __all__ = ["AnalysisResult", "analysis", "analyses", "reanalyse", "sensitivity", "report_table", "status_counts",
            "STATUSES"]

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from mytools.effects import InputError, binary_effects, continuous_effects, generic_effects
+from mytools.engine.effects import InputError, binary_effects, continuous_effects, generic_effects
 
 
 def test_smd_revman_hand_worked():

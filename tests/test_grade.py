@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mytools import grade
+from mytools.present import grade
 
 
 def test_per_1000_rounds_half_up():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mytools import plots
+from mytools.present import plots
 
 
 def _texts(fig) -> list[str]:

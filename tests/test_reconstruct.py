@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from mytools import pool_binary
-from mytools.reconstruct import (
+from mytools.teaching.reconstruct import (
     Reconstruction,
     ReconstructionError,
     Target,

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mytools.revman import (
+from mytools.data.revman5 import (
     RevManError,
     engine_call,
     read_revman,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from mytools import simulation as sim
+from mytools.teaching import simulation as sim
 
 SIZES = np.array([[47, 48], [8, 7], [12, 14], [8, 8], [15, 16], [15, 15], [19, 17], [30, 32]], dtype=float)
 

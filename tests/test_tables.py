@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mytools import tables
+from mytools.present import tables
 
 
 def test_fmt_ci_cochrane_style_and_unknown():

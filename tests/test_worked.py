@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mytools import pool_binary, pool_continuous
-from mytools.worked import (
+from mytools.teaching.worked import (
     FLEISS1993_MENTAL_HEALTH,
     _iv_heterogeneity,
     binary_step_table,
@@ -187,7 +187,7 @@ def test_choices_for_ivig_sae_match_hartung_knapp_by_hand() -> None:
     SE_HK = √(Σw(y−μ)²/((k−1)Σw)), interval μ ± t_{0.975, 1}·SE_HK (Hartung & Knapp 2001)."""
     from scipy import stats
 
-    from mytools.worked import choices_long
+    from mytools.teaching.worked import choices_long
 
     y = np.log([(3 / 52) / (2 / 48), (3 / 22) / (1 / 22)])
     v = np.array([1 / 3 - 1 / 52 + 1 / 2 - 1 / 48, 1 / 3 - 1 / 22 + 1 - 1 / 22])
@@ -213,7 +213,7 @@ def test_choices_for_ivig_sae_match_hartung_knapp_by_hand() -> None:
 def test_choices_verdict_names_what_changed() -> None:
     import pandas as pd
 
-    from mytools.worked import choices_verdict
+    from mytools.teaching.worked import choices_verdict
 
     none = pd.DataFrame({"changes_conclusion": [0, 0], "changed_in": ["none", "none"]}, index=["a", "b"])
     assert "do not depend" in choices_verdict(none)
@@ -225,7 +225,7 @@ def test_choices_counts_count_analyses_by_their_number_of_studies():
     """Two analyses with 1 and 3 studies (k repeated on every choice row, as choices_long gives)."""
     import pandas as pd
 
-    from mytools.worked import choices_counts
+    from mytools.teaching.worked import choices_counts
 
     long = pd.DataFrame({"analysis_id": ["a", "a", "b", "b"], "k": [1, 1, 3, 3]})
     assert choices_counts(long) == {"n": 2, "k2": 1, "k3": 1}

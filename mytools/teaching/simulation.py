@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .plots import OKABE_ITO
+from ..present.plots import OKABE_ITO
 
 #: τ² grid (SD units²): none, small, moderate, large.  A typical trial here has v ≈ 0.05–0.25.
 TAU2_GRID: tuple[float, ...] = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4)
@@ -152,7 +152,7 @@ def simulate_studies(
 
 def _pool(y: np.ndarray, v: np.ndarray, m: Method):
     """Pool every row (one simulated meta-analysis per row) with the engine's ``pool_many``."""
-    from mytools.pooling import pool_many  # the engine (issue 3)
+    from mytools.engine.pooling import pool_many  # the engine (issue 3)
 
     return pool_many(y, v, model=m.model, tau2_method=m.tau2_method, ci=m.ci)
 

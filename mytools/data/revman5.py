@@ -94,7 +94,7 @@ class EngineCall:
 
     def run(self, **overrides: Any):
         """Call the engine (``overrides`` replace options, e.g. ``model="random"``)."""
-        from mytools import pooling  # the side door uses the engine; the engine never uses it
+        from mytools.engine import pooling  # the side door uses the engine; the engine never uses it
 
         return getattr(pooling, self.function)(**{**self.kwargs, **overrides})
 

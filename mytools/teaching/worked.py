@@ -224,7 +224,7 @@ def binary_step_table(
     pooled RR_MH, SE, 95% CI; inverse-variance weights, Q, I², DL τ², random-effects weights and
     estimate.  The engine's answers come from ``pool_binary`` (fixed MH, and random DL).
     """
-    from mytools.pooling import pool_binary
+    from mytools.engine.pooling import pool_binary
 
     h = hand_binary_rr(events_t, n_t, events_c, n_c)
     fe = pool_binary(events_t, n_t, events_c, n_c, measure="RR", method="MH", model="fixed", labels=labels)
@@ -262,7 +262,7 @@ def smd_step_table(data: pd.DataFrame = FLEISS1993_MENTAL_HEALTH) -> pd.DataFram
     from ``pool_continuous(measure="SMD", smd="revman")`` (fixed and random DL) and, for the exact
     correction, ``smd="exact"``.
     """
-    from mytools.pooling import pool_continuous
+    from mytools.engine.pooling import pool_continuous
 
     cols = [data[c].to_numpy() for c in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")]
     lab = [str(x) for x in data["label"]]
@@ -362,7 +362,7 @@ def choices_long(review_id: str = "cochrane2025", in_abstract_only: bool = True)
     """
     from mytools.analyses import analyses, analysis, reanalyse
     from mytools.data import load_data
-    from mytools.pooling import i2_from_tau2
+    from mytools.engine.pooling import i2_from_tau2
 
     data = load_data()
     reg = analyses(data)

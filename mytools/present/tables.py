@@ -289,7 +289,7 @@ def included_studies_table(data: Any = None, review_id: str = "cochrane2025",
                            statuses: Sequence[str] = ("included", "unclear")) -> pd.DataFrame:
     """The studies a review includes (from ``data/``), with design, participants and comparison."""
     if data is None:
-        from .data import load_data
+        from ..data import load_data
 
         data = load_data()
     rs = data.review_studies
@@ -448,7 +448,7 @@ def glue_dict(values: Mapping[str, Any], glue: Any) -> list[str]:
 
 def chapter_analyses(ids: Sequence[str]) -> dict[str, Any]:
     """``{id: mytools.analyses.analysis(id)}`` for the analyses a chapter shows, in order."""
-    from .analyses import analysis
+    from ..analyses import analysis
 
     return {aid: analysis(aid) for aid in ids}
 
@@ -497,7 +497,7 @@ def sensitivity_glue_values(analysis_id: str, frame: pd.DataFrame) -> dict[str, 
 
 def glue_sensitivity(analysis_id: str, glue: Any) -> pd.DataFrame:
     """Run ``mytools.analyses.sensitivity``, glue its numbers, return the formatted table."""
-    from .analyses import sensitivity
+    from ..analyses import sensitivity
 
     frame = sensitivity(analysis_id)
     for key, value in sensitivity_glue_values(analysis_id, frame).items():
@@ -527,8 +527,8 @@ def review_glue_values(reviews: pd.DataFrame, prefix: str = "background") -> dic
 
 def evidence_frame_2025(data: Any = None) -> pd.DataFrame:
     """:func:`evidence_map_frame` for the 2025 review's 14 abstract results, from ``data/``."""
-    from .analyses import analyses
-    from .data import load_data
+    from ..analyses import analyses
+    from ..data import load_data
 
     data = data if data is not None else load_data()
     pub = data.published_results

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from .plots import OKABE_ITO, PngFigure
+from ..present.plots import OKABE_ITO, PngFigure
 
 __all__ = [
     "REVIEW_ORDER",
@@ -111,7 +111,7 @@ def _load(data: Any | None) -> Any:
     """Return ``data`` or, when None, the validated dataset from :func:`mytools.data.load_data`."""
     if data is not None:
         return data
-    from .data import load_data  # local import: the data layer is optional for pure helpers
+    from ..data import load_data  # local import: the data layer is optional for pure helpers
 
     return load_data()
 
@@ -467,7 +467,7 @@ def _usable(inputs: pd.DataFrame) -> pd.Series:
 def _pool_subset(spec: dict, inputs: pd.DataFrame) -> Any:
     """Pool a subset of an analysis' inputs with the registered method (the analyses layer's
     own dispatch, so the method is exactly the registry's)."""
-    from .analyses import pool_inputs
+    from ..analyses import pool_inputs
 
     return pool_inputs(spec, inputs.reset_index(drop=True))
 
@@ -481,7 +481,7 @@ def cumulative_candidates(comparison_id: str = "ivig", min_studies: int = 2,
     ``qualifies`` (all published studies have inputs and there are at least ``min_studies``)
     and ``why`` (the reason when it does not qualify).
     """
-    from .analyses import analysis
+    from ..analyses import analysis
 
     data = _load(data)
     reg = data.analyses[data.analyses["comparison_id"] == comparison_id]
@@ -518,7 +518,7 @@ def cumulative_meta(analysis_id: str, data: Any | None = None) -> pd.DataFrame:
     ``participants``, ``estimate``, ``ci_low``, ``ci_high``, ``provenance`` (of the added study's
     inputs), ``measure``.
     """
-    from .analyses import analysis
+    from ..analyses import analysis
 
     data = _load(data)
     ar = analysis(analysis_id, data)
@@ -794,7 +794,7 @@ def glue_values(data: Any | None = None, cumulative_id: str = "ivig_sae") -> dic
     * ``reviews_cum_...``: the cumulative meta-analysis of ``cumulative_id`` (first and last step)
       and how many IVIg analyses qualify for one.
     """
-    from .analyses import analysis
+    from ..analyses import analysis
 
     data = _load(data)
     out: dict[str, Any] = {}

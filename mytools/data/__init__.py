@@ -24,7 +24,7 @@ import pandas as pd
 __all__ = ["DATA_DIR", "DataError", "Problem", "Dataset", "load_data", "read_schema", "TABLES", "provenance_counts",
            "schema_table", "table_overview", "missing_inputs"]
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 TABLES = ("studies", "analyses", "outcome_data", "study_estimates", "published_results",
           "reviews", "review_studies", "sr2015_studies")
 RATIO_MEASURES = ("RR", "OR")

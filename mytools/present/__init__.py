@@ -1,0 +1,1 @@
+"""Presentation: forest plots, evidence map, tables, summary-of-findings, GRADE wording, glue."""

@@ -1,0 +1,1 @@
+"""Teaching material: worked examples, the simulation lab, the forensic reconstruction."""
