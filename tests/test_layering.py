@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 # third-party or standard-library modules a layer must not touch
 FORBIDDEN_EXTERNAL: dict[str, set[str]] = {
-    "engine": {"matplotlib", "myst_nb", "pandas", "os", "pathlib", "json", "csv", "zipfile"},
+    "engine": {"matplotlib", "myst_nb", "os", "pathlib", "json", "csv", "zipfile"},
     "data": {"matplotlib", "myst_nb"},
     "analyses": {"matplotlib", "myst_nb"},
 }
