@@ -36,7 +36,8 @@ def study_frame(studies: pd.DataFrame) -> pd.DataFrame:
     """The engine's per-study table with arm columns named ``*_intervention``/``*_control``."""
     ren = {f"{v}_{s}": f"{v}_{arm}" for v in ("events", "n", "mean", "sd")
            for s, arm in (("t", "intervention"), ("c", "control"))}
-    return studies.rename(columns={k: v for k, v in ren.items() if k in studies.columns})
+    return studies.rename(columns={k: v for k, v in ren.items()
+                                   if k in studies.columns and v not in studies.columns})
 
 
 def provenance_flags(inputs: pd.DataFrame | None) -> dict[str, list[str]]:
