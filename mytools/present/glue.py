@@ -35,12 +35,45 @@ def _absolute(ar: Any) -> dict[str, Any]:
             "rd_lo": r.difference_low, "rd_hi": r.difference_high}
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+
+
+def _arms(ar: Any) -> dict[str, Any]:
+    """Per-study arm sizes (``<study>_n_int``/``_n_ctl``, study = review label slug) and, for a
+    single dichotomous study, the arm risks in percent and their difference in points."""
+    from .forest_adapt import study_frame
+
+    res = _get(ar, "result")
+    inputs = _get(ar, "inputs")
+    if res is None or inputs is None:
+        return {}
+    st = study_frame(res.studies).reset_index(drop=True)
+    names = list(inputs.get("review_label", inputs.get("label", pd.Series(dtype=str))))
+    out: dict[str, Any] = {}
+    if "n_intervention" not in st or len(names) != len(st):
+        return out
+    out["n_int"] = int(st["n_intervention"].sum())
+    out["n_ctl"] = int(st["n_control"].sum())
+    for name, (_, r) in zip(names, st.iterrows()):
+        out[f"{_slug(name)}_n_int"] = int(r["n_intervention"])
+        out[f"{_slug(name)}_n_ctl"] = int(r["n_control"])
+    if len(st) == 1 and "events_intervention" in st:
+        r = st.iloc[0]
+        pi = 100 * r["events_intervention"] / r["n_intervention"]
+        pc = 100 * r["events_control"] / r["n_control"]
+        out.update(risk_int=float(pi), risk_ctl=float(pc), rd_pts=float(pi - pc))
+    return out
+
+
 def glue_values(ar: Any) -> dict[str, Any]:
     """Values a chapter glues for one analysis, keyed ``<analysis_id>_<field>``.
 
     Fields: ``est, lo, hi, p, z, i2, tau2, k_rec, n_rec`` (recomputed; only when there is a pooled
     result), ``pub_est, pub_lo, pub_hi, k, n, certainty`` (published), ``acr, cr, cr_lo, cr_hi,
-    rd, rd_lo, rd_hi`` (per 1000, risk ratios with control-arm counts), ``timepoint``,
+    rd, rd_lo, rd_hi`` (per 1000, risk ratios with control-arm counts), ``n_int, n_ctl`` and
+    ``<study>_n_int/_n_ctl`` (arm sizes in the analysis), ``risk_int, risk_ctl, rd_pts`` (one
+    dichotomous study: percent and percentage points), ``timepoint``,
     ``status`` (short phrase), ``status_text`` and ``reason``.
     """
     aid = _get(ar, "id")
@@ -64,6 +97,7 @@ def glue_values(ar: Any) -> dict[str, Any]:
         if key in out:
             out[key] = int(out[key])
     out.update(_absolute(ar))
+    out.update(_arms(ar))
     spec = dict(_get(ar, "spec") or {})
     if not _missing(spec.get("timepoint")):
         out["timepoint"] = str(spec["timepoint"])

@@ -16,7 +16,8 @@ import pandas as pd
 
 from . import grade
 
-__all__ = ["SofInput", "sof_row", "sof_table", "RATIO", "control_counts", "from_registry"]
+__all__ = ["SofInput", "sof_row", "sof_table", "RATIO", "control_counts", "from_registry",
+           "from_result", "pooled_sd", "reexpress_smd"]
 
 RATIO = {"RR", "OR", "PETO_OR", "HR"}
 
@@ -154,3 +155,41 @@ def from_registry(ar: Any, *, outcome: str, statement_outcome: str, intervention
         certainty=str(pub.get("certainty") or ""), control_events=ev, control_totals=n,
         verbs=verbs, units=str(_clean(spec.get("units")) or ""), mid=mid, comments=comments,
         footnote=footnote)
+
+
+def from_result(ar: Any, *, comments: str = "", footnote: str = "",
+                mid: float | None = None) -> SofInput:
+    """:class:`SofInput` for a typed result, wording from its registry row (``sof_outcome``,
+    ``sof_statement_outcome``, ``sof_verb_up``/``sof_verb_down``, ``intervention``)."""
+    spec = dict(getattr(ar, "spec", None) or {})
+    if _clean(spec.get("sof_outcome")) is None:  # registry without wording columns (older data)
+        from .interim_wording import SOF_INTERVENTION, SOF_WORDING
+
+        o, so, verbs = SOF_WORDING[ar.id]
+        interv = SOF_INTERVENTION[ar.id.split("_")[0]]
+    else:
+        o, so = str(spec["sof_outcome"]), str(spec["sof_statement_outcome"])
+        verbs = (str(spec.get("sof_verb_up") or "increases"), str(spec.get("sof_verb_down") or "reduces"))
+        interv = str(spec.get("intervention") or spec.get("label_intervention"))
+    return from_registry(ar, outcome=o, statement_outcome=so, intervention=interv,
+                         comparator=str(spec.get("label_control") or "placebo"), verbs=verbs,
+                         comments=comments, footnote=footnote, mid=mid)
+
+
+def pooled_sd(n1: float, sd1: float, n2: float, sd2: float) -> float:
+    """Pooled SD of two arms, √(((n1−1)s1² + (n2−1)s2²)/(n1 + n2 − 2)) (the SMD's denominator).
+
+    >>> round(pooled_sd(47, 0.51, 48, 0.34), 3)
+    0.433
+    """
+    return math.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / (n1 + n2 - 2))
+
+
+def reexpress_smd(smd: float, low: float, high: float, sd: float) -> tuple[float, float, float]:
+    """An SMD and its CI in a scale's own units: multiply by a representative SD of that scale
+    (Cochrane Handbook 15.5.3.2, "re-expressing SMDs using a familiar instrument").
+
+    >>> tuple(round(v, 2) for v in reexpress_smd(0.86, 0.51, 1.21, 0.433))
+    (0.37, 0.22, 0.52)
+    """
+    return smd * sd, low * sd, high * sd
