@@ -85,7 +85,7 @@ class CorrespondingRisk:
 def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> CorrespondingRisk:
     """Corresponding risk per 1000 = ACR × RR (and × each CI limit, capped at 1000); risk
     difference per 1000 = corresponding risk − assumed risk, both rounded per 1000 first (as
-    GRADEpro prints them, so the three columns of a SoF row agree); not capped.
+    GRADEpro prints them, so the three columns of a SoF row agree), so it is capped with it.
 
     >>> corresponding_risk(0.0794, 1.48, 0.54, 4.07).difference_text()
     '38 more per 1000 (36 fewer to 244 more)'
@@ -99,7 +99,7 @@ def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> 
     capped = any(r > 1 for r in raw)
     vals = [min(per_1000(r), 1000) for r in raw]
     assumed = per_1000(acr)
-    diffs = [per_1000(r) - assumed for r in raw]  # as GRADEpro: rounded risk minus rounded risk
+    diffs = [v - assumed for v in vals]  # as GRADEpro: (capped) rounded risk minus rounded risk
     return CorrespondingRisk(assumed, vals[0], vals[1], vals[2], capped, *diffs)
 
 
