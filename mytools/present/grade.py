@@ -87,7 +87,7 @@ def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> 
     difference per 1000 = corresponding risk − assumed risk, both rounded per 1000 first (as
     GRADEpro prints them, so the three columns of a SoF row agree), so it is capped with it.
 
-    >>> corresponding_risk(0.0794, 1.48, 0.54, 4.07).difference_text()
+    >>> corresponding_risk(5 / 63, 1.48, 0.54, 4.07).difference_text()
     '38 more per 1000 (36 fewer to 244 more)'
     """
     for name, v in (("acr", acr), ("rr", rr), ("rr_low", rr_low), ("rr_high", rr_high)):
