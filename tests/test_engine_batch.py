@@ -117,7 +117,8 @@ SPECS = {
         "continuous": dict(measure="SMD", method="IV", model="random", tau2_method="REML",
                            ci_method="wald")}),
 }
-POOLED = ["estimate", "ci_low", "ci_high", "se", "z", "p", "q", "i2", "tau2", "pi_low", "pi_high"]
+POOLED = ["estimate", "ci_low", "ci_high", "se", "z", "p", "q", "p_q", "i2", "i2_q", "i2_tau2", "tau2",
+          "pi_low", "pi_high", "tau2_ci_low", "tau2_ci_high"]
 
 
 @pytest.mark.parametrize("name", list(SPECS))
