@@ -86,4 +86,7 @@ def summary(report: pd.DataFrame) -> str:
     parts = [f"{len(report)} analyses in {n_rev} review(s): {int(st.get('match', 0))} match, "
              f"{int(st.get('differs', 0))} differ, {int(st.get('not computable', 0))} not computable",
              f"study rows {sm}/{studies} match RevMan's estimate and CI"]
+    wm = report["weights_match"].dropna()
+    if len(wm):
+        parts.append(f"weights {int(wm.sum())}/{int(report.loc[wm.index, 'studies'].sum())} rows match")
     return "; ".join(parts)

@@ -115,8 +115,8 @@ def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.Data
             d.items.append((f"study {rows['study'].iat[i]}", "weight", weights[i], rw[i], float(wx[i])))
     if overall is not None:
         _compare_result(d, "overall", overall.values, a)
-    elif np.isfinite(a.get("revman_estimate", np.nan)):
-        return {**line, "status": "not computable", "reason": reason or "overall not pooled"}, weights
+    elif reason or np.isfinite(a.get("revman_estimate", np.nan)):
+        line = {**line, "status": "not computable", "reason": reason or "overall not pooled"}
     for _, g in subs.iterrows():
         num = int(g["subgroup_number"])
         where = f"subgroup {num}"
@@ -138,7 +138,9 @@ def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.Data
 def _summarise(line, d: _Diffs, ok_rows, wx, rw, weights, a, overall) -> dict:
     w = d.worst()
     differ = sum(1 for t in d.items if t[4] > 1)
-    if line["status"] == "match" and differ:
+    if line["status"] != "match":
+        pass
+    elif differ:
         line["status"] = "differs"
         line["reason"] = f"{differ} number(s) differ; worst: {w[0]} {w[1]}"
     has_w = np.isfinite(rw) | np.isfinite(weights)

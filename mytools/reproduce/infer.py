@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .studies import MEASURES_BY_TYPE, effects_by_setting, display_rows
+from .studies import MEASURES_BY_TYPE, as_arrays, display_rows, effects_by_setting, study_effects
 from .tolerance import close
 from .weights import group_weights
 
@@ -61,14 +61,14 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
     R = rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(dtype=float)
     informative = ~np.isnan(R[:, 0])
     code, names = pd.factorize(rows["analysis"], sort=False)
+    arrs = as_arrays(rows)
     scores: dict[tuple, np.ndarray] = {}
     for dt in rows["data_type"].dropna().unique():
         sel = (rows["data_type"] == dt).to_numpy()
+        sub = {c: x[sel] for c, x in arrs.items()}
         for cand in _candidates(dt):
             m, lvl, sw, lg = cand
-            keys = pd.DataFrame({"data_type": dt, "measure": m, "swap_events": sw, "log_scale": lg},
-                                index=range(int(sel.sum())))
-            se = effects_by_setting(rows[sel], keys)
+            se = study_effects(sub, dt, m, swap=sw, log_scale=lg)
             D = np.column_stack(display_rows(se, np.full(int(sel.sum()), lvl)))
             good = np.all(close(D, R[sel], decimals), axis=1)
             s = np.bincount(code[sel], weights=good & informative[sel], minlength=len(names))

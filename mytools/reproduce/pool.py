@@ -10,6 +10,7 @@ RR studies kept, 99% study CIs). Pooled CIs at levels other than 95% are
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,9 @@ from ..engine.pooling import (MetaResult, NotEstimableError, i2_from_tau2, pool_
                               pool_subgroups)
 
 __all__ = ["Pooled", "pool_group", "NotComputable"]
+
+# RevMan keeps all-events studies in RR analyses; newer engines take ``all_events="revman"``
+_ENGINE_ALL_EVENTS = "all_events" in inspect.signature(pool_binary).parameters
 
 
 class NotComputable(ValueError):
@@ -55,8 +59,9 @@ def _engine(y, v, cells, s) -> MetaResult:
         a, b, c, d = cells
         meas = "OR" if s["measure"] == "PETO_OR" else s["measure"]
         method = "Peto" if s["measure"] == "PETO_OR" else s["method"]
+        extra = {"all_events": "revman"} if _ENGINE_ALL_EVENTS else {}
         return pool_binary(a, a + b, c, c + d, measure=meas, method=method, model=model,
-                           tau2_method=tau2, ci=ci)
+                           tau2_method=tau2, ci=ci, **extra)
     log = bool(s["log_scale"])
     est = np.exp(y) if log else y
     return pool_generic(est, np.sqrt(v), log_scale=log, model=model, tau2_method=tau2, ci=ci)
@@ -72,7 +77,8 @@ def pool_group(y: np.ndarray, v: np.ndarray, cells: tuple[np.ndarray, ...], sett
     ok = np.isfinite(y) & np.isfinite(v)
     if not ok.any():
         raise NotComputable("no estimable study")
-    if settings["method"] in ("MH", "Peto") and settings["data_type"] == "dichotomous":
+    if (settings["method"] in ("MH", "Peto") and settings["data_type"] == "dichotomous"
+            and not _ENGINE_ALL_EVENTS):
         # all-events RR rows are estimable for RevMan but the engine's MH drops them
         a, b, c, d = cells
         if settings["measure"] == "RR" and np.any(ok & (b + d == 0)):

@@ -61,10 +61,28 @@ class StudyEffects:
         return self.y.copy(), lo, hi
 
 
-def _col(rows: pd.DataFrame, name: str) -> np.ndarray:
+NUMERIC = ("events_intervention", "n_intervention", "events_control", "n_control",
+           "mean_intervention", "sd_intervention", "mean_control", "sd_control", "giv_estimate",
+           "giv_se", "o_e", "variance")
+
+
+def as_arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The numeric input columns of ``rows`` as float arrays (missing columns → NaN)."""
+    n = len(rows)
+    return {c: (pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float) if c in rows
+                else np.full(n, np.nan)) for c in NUMERIC}
+
+
+def _col(rows, name: str) -> np.ndarray:
+    if isinstance(rows, dict):
+        return rows[name]
     if name not in rows:
-        return np.full(len(rows), np.nan)
+        return np.full(_len(rows), np.nan)
     return pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float)
+
+
+def _len(rows) -> int:
+    return len(next(iter(rows.values()))) if isinstance(rows, dict) else len(rows)
 
 
 def _cells(rows: pd.DataFrame, swap: np.ndarray):
@@ -85,8 +103,8 @@ def _dichotomous(rows: pd.DataFrame, measure: str, swap: np.ndarray):
     corr = ok & ((a == 0) | (b == 0) | (c == 0) | (d == 0))
     ac, bc, cc, dc = (x + 0.5 * corr for x in (a, b, c, d))
     n1c, n2c = ac + bc, cc + dc
-    y = np.full(len(rows), np.nan)
-    v = np.full(len(rows), np.nan)
+    y = np.full(_len(rows), np.nan)
+    v = np.full(_len(rows), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "RR":
             est = ok & ~none_ev
@@ -142,7 +160,7 @@ def study_effects(rows: pd.DataFrame, data_type: str | np.ndarray, measure: str 
     :data:`MEASURES_BY_TYPE` for it. For "generic", ``log_scale`` says that ``giv_estimate`` is a
     log (display = exp). Scalars apply to every row.
     """
-    n = len(rows)
+    n = _len(rows)
     swap_a = np.broadcast_to(np.asarray(swap, dtype=bool), (n,))
     corr = np.zeros(n, dtype=bool)
     if data_type == "dichotomous" and measure in ("RR", "OR", "RD", "PETO_OR"):
@@ -179,19 +197,23 @@ def effects_by_setting(rows: pd.DataFrame, keys: pd.DataFrame) -> StudyEffects:
     ``keys``: one row per row of ``rows`` (same order) with columns ``data_type``, ``measure``,
     ``swap_events`` and ``log_scale``; rows sharing settings are computed in one vectorised pass.
     """
-    n = len(rows)
+    n = _len(rows)
     y, v = np.full(n, np.nan), np.full(n, np.nan)
     est, corr = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     reason = np.full(n, "", dtype=object)
     log = np.zeros(n, dtype=bool)
     cols = ["data_type", "measure", "swap_events", "log_scale"]
+    arrs = rows if isinstance(rows, dict) else as_arrays(rows)
     k = keys[cols].reset_index(drop=True)
-    for (dt, m, sw, lg), pos in k.groupby(cols, sort=False, dropna=False).indices.items():
+    code, uniq = pd.factorize(pd.MultiIndex.from_frame(k.astype(object)), sort=False)
+    for j, (dt, m, sw, lg) in enumerate(uniq):
+        pos = np.flatnonzero(code == j)
         if not isinstance(dt, str) or not isinstance(m, str):
             reason[pos] = "data type or effect measure unknown"
             continue
         try:
-            se = study_effects(rows.iloc[pos], dt, m, swap=bool(sw), log_scale=bool(lg))
+            se = study_effects({c: x[pos] for c, x in arrs.items()}, dt, m, swap=bool(sw),
+                               log_scale=bool(lg))
         except ValueError as exc:
             reason[pos] = str(exc)
             continue
