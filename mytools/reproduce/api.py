@@ -88,5 +88,5 @@ def summary(report: pd.DataFrame) -> str:
              f"study rows {sm}/{studies} match RevMan's estimate and CI"]
     wm = report["weights_match"].dropna()
     if len(wm):
-        parts.append(f"weights {int(wm.sum())}/{int(report.loc[wm.index, 'studies'].sum())} rows match")
+        parts.append(f"weights {int(wm.sum())}/{int(report.loc[wm.index, 'weights_compared'].sum())} match")
     return "; ".join(parts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .infer import rows_with_type
 from .pool import NotComputable, Pooled, pool_group, subgroup_test
 from .studies import display_rows, effects_by_setting
 from .tolerance import excess
@@ -21,7 +22,7 @@ RESULT_FIELDS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "
 SUBTEST_FIELDS = ("subgroup_q", "subgroup_df", "subgroup_p", "subgroup_i2")
 LINE_COLUMNS = ["review", "analysis", "name", "measure", "method", "model", "settings", "revman",
                 "ours", "largest_difference", "status", "reason", "studies", "studies_match",
-                "weights_match", "compared", "differ", "revman_estimate", "revman_ci_low",
+                "weights_match", "weights_compared", "compared", "differ", "revman_estimate", "revman_ci_low",
                 "revman_ci_high", "estimate", "ci_low", "ci_high", "worst_field", "worst_excess"]
 
 
@@ -35,7 +36,7 @@ class _Diffs:
     def add(self, where: str, field: str, ours: float, revman: float) -> None:
         if revman is None or not np.isfinite(revman):
             return
-        ex = float(excess(ours, revman, self.decimals))
+        ex = float(excess(ours, revman, self.decimals, field))
         self.items.append((where, field, float(ours), float(revman), ex))
 
     def worst(self):
@@ -58,6 +59,8 @@ def _fmt(est: float, lo: float, hi: float) -> str:
 def _compare_result(d: _Diffs, where: str, ours: dict, stored: pd.Series) -> None:
     for f in RESULT_FIELDS:
         rv = stored.get(f"revman_{f}", np.nan)
+        if f == "t" and rv == 0 and stored.get("revman_df", np.nan) == 0:
+            continue  # RevMan writes T = 0 for a single study (no Hartung–Knapp interval)
         if f == "tau2" and np.isfinite(rv) and not np.isfinite(ours.get(f, np.nan)):
             ours = {**ours, "tau2": 0.0}  # RevMan may store τ² = 0 for a fixed-effect analysis
         d.add(where, f, ours.get(f, np.nan), rv)
@@ -75,6 +78,14 @@ def _pool_subgroups(y, v, cells, s, sub, i2t):
     return out, reasons
 
 
+def _all_zero(rows: pd.DataFrame, a: pd.Series) -> bool:
+    """RevMan wrote zeros instead of results (e.g. an uncalculated SMD outcome in Fleiss 1993)."""
+    cols = ["revman_estimate", "revman_ci_low", "revman_ci_high"]
+    stored = rows[cols].to_numpy(float)
+    overall = np.array([a.get(c, np.nan) for c in cols], dtype=float)
+    return bool(np.all(stored == 0) and np.all(np.nan_to_num(overall) == 0))
+
+
 def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.DataFrame,
                    decimals: int | None, i2t: bool) -> tuple[dict, np.ndarray]:
     """One analysis: returns its report line (dict) and our per-row weights."""
@@ -83,12 +94,16 @@ def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.Data
     line = {"studies": n, "status": "match", "reason": ""}
     if n == 0:
         return {**line, "status": "not computable", "reason": "the analysis has no study rows"}, np.array([])
+    if _all_zero(rows, a):
+        return {**line, "status": "not computable",
+                "reason": "RevMan stored 0 for every result (the file's analysis was not calculated)"}, \
+            np.full(n, np.nan)
     y, v = eff.y, eff.v
     est, lo, hi = display_rows(eff, np.full(n, float(s["ci_level_study"] or 0.95)))
     ok_rows = np.ones(n, dtype=bool)
     for f, ours in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
         rv = rows[f"revman_{f}"].to_numpy(float)
-        ex = excess(ours, rv, decimals)
+        ex = excess(ours, rv, decimals, f)
         ok_rows &= ex <= 1
         for i in np.flatnonzero(np.isfinite(rv) | np.isfinite(ours)):
             d.items.append((f"study {rows['study'].iat[i]}", f, ours[i], rv[i], float(ex[i])))
@@ -107,6 +122,13 @@ def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.Data
     elif s["pooled"] == "subgroups":
         for num, p in sub_pools.items():
             weights[sub == num] = p.weights
+        if np.any(sub == 0):  # no subgroups, totals off: RevMan still weights the studies
+            m = sub == 0
+            try:
+                weights[m] = pool_group(y[m], v[m], tuple(x[m] for x in cells), s,
+                                        i2_from_tau2_random=i2t).weights
+            except NotComputable as exc:
+                reason = str(exc)
     rw = rows["revman_weight"].to_numpy(float)
     rw = np.where(rw == 0, np.nan, rw)
     wx = excess(weights, rw, decimals)
@@ -132,7 +154,7 @@ def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.Data
         t = subgroup_test(sub_pools)
         for f in SUBTEST_FIELDS:
             d.add("subgroup differences", f.removeprefix("subgroup_"), t[f], a.get(f"revman_{f}", np.nan))
-    return _summarise(line, d, ok_rows, wx, rw, weights, a, overall), weights
+    return {**_summarise(line, d, ok_rows, wx, rw, weights, a, overall), "_items": d.items}, weights
 
 
 def _summarise(line, d: _Diffs, ok_rows, wx, rw, weights, a, overall) -> dict:
@@ -147,7 +169,7 @@ def _summarise(line, d: _Diffs, ok_rows, wx, rw, weights, a, overall) -> dict:
     ours = overall.values if overall is not None else {}
     return {**line, "studies_match": int(ok_rows.sum()),
             "weights_match": int(np.sum((wx <= 1) & has_w)) if has_w.any() else np.nan,
-            "compared": len(d.items), "differ": differ,
+            "weights_compared": int(has_w.sum()), "compared": len(d.items), "differ": differ,
             "worst_field": f"{w[0]}: {w[1]}" if w else "",
             "worst_excess": w[4] if w else np.nan,
             "largest_difference": (f"{w[1]} ({w[0]}) {abs(w[2] - w[3]):.2g}"
@@ -159,14 +181,17 @@ def _summarise(line, d: _Diffs, ok_rows, wx, rw, weights, a, overall) -> dict:
             "ci_high": ours.get("ci_high", np.nan)}
 
 
-def check_review(review, settings: pd.DataFrame) -> pd.DataFrame:
-    """One report line per analysis of ``review`` (a ReviewData) re-pooled with ``settings``."""
+def check_review(review, settings: pd.DataFrame, *, details: bool = False):
+    """One report line per analysis of ``review`` (a ReviewData) re-pooled with ``settings``.
+
+    With ``details=True`` also every compared number: (analysis, where, field, ours, revman,
+    excess) where excess = |ours − revman| / tolerance (≤ 1 is a match)."""
     an = review.analyses.reset_index(drop=True)
-    rows = review.rows.reset_index(drop=True)
+    rows = rows_with_type(review)
     sset = settings.set_index("analysis")
     keys = sset.reindex(rows["analysis"])[["data_type", "measure", "swap_events", "log_scale"]]
     keys = keys.reset_index(drop=True)
-    keys["data_type"] = rows["data_type"].to_numpy() if "data_type" in rows else keys["data_type"]
+    keys["data_type"] = rows["data_type"].to_numpy()
     eff = effects_by_setting(rows, keys)
     by_an = rows.groupby("analysis", sort=False).indices
     subs_by = review.subgroups.groupby("analysis", sort=False) if len(review.subgroups) else None
@@ -192,4 +217,9 @@ def check_review(review, settings: pd.DataFrame) -> pd.DataFrame:
                                      a.get("revman_ci_high", np.nan)),
                       "ours": _fmt(line.get("estimate", np.nan), line.get("ci_low", np.nan),
                                    line.get("ci_high", np.nan)), **line})
-    return pd.DataFrame(lines).reindex(columns=LINE_COLUMNS)
+    out = pd.DataFrame(lines)
+    if not details:
+        return out.reindex(columns=LINE_COLUMNS)
+    det = pd.DataFrame([(ln["analysis"], *it) for ln in lines for it in ln.get("_items", [])],
+                       columns=["analysis", "where", "field", "ours", "revman", "excess"])
+    return out.reindex(columns=LINE_COLUMNS), det

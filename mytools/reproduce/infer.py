@@ -30,6 +30,13 @@ SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "c
                    "settings_source"]
 
 
+def rows_with_type(review) -> pd.DataFrame:
+    """``review.rows`` with its analysis's ``data_type`` on every row."""
+    rows = review.rows.reset_index(drop=True)
+    types = dict(zip(review.analyses["analysis"], review.analyses["data_type"]))
+    return rows.assign(data_type=rows["analysis"].map(types))
+
+
 def _stated(an: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"analysis": an["analysis"], "name": an["name"], "data_type": an["data_type"],
                         "measure": an["measure"], "measure_how": STATED,
@@ -163,7 +170,7 @@ def infer_settings(review) -> pd.DataFrame:
     ``decimals``). Analyses whose file states its settings are returned as stated.
     """
     an = review.analyses.reset_index(drop=True)
-    rows = review.rows.reset_index(drop=True)
+    rows = rows_with_type(review)
     stated = an["settings_source"] == "file"
     parts = [_stated(an[stated])] if stated.any() else []
     todo = an[~stated]

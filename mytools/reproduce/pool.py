@@ -97,7 +97,7 @@ def pool_group(y: np.ndarray, v: np.ndarray, cells: tuple[np.ndarray, ...], sett
         i2 = float(i2_from_tau2(r.tau2, v[ok]))
     vals = {"estimate": float(back(r.theta)), "ci_low": float(back(r.theta - half)),
             "ci_high": float(back(r.theta + half)), "tau2": r.tau2 if r.model == "random" else np.nan,
-            "q": r.q, "df": float(r.df), "p_q": np.nan if r.p_q is None else r.p_q, "i2": i2,
+            "q": r.q, "df": float(r.df), "p_q": 1.0 if r.p_q is None else r.p_q, "i2": i2,
             "z": abs(r.z) if tdf is None else np.nan, "t": abs(r.z) if tdf is not None else np.nan,
             "p": r.p, "pi_low": np.nan if r.pi_low is None else r.pi_low,
             "pi_high": np.nan if r.pi_high is None else r.pi_high}
