@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from . import grade
 
 __all__ = ["SofInput", "sof_row", "sof_table", "RATIO", "control_counts", "from_registry",
-           "from_result", "pooled_sd", "reexpress_smd"]
+           "from_result", "pooled_sd", "reexpress_smd", "compact_table"]
 
 RATIO = {"RR", "OR", "PETO_OR", "HR"}
 
@@ -193,3 +193,22 @@ def reexpress_smd(smd: float, low: float, high: float, sd: float) -> tuple[float
     (0.37, 0.22, 0.52)
     """
     return smd * sd, low * sd, high * sd
+
+
+def compact_table(items: Iterable[SofInput], natural: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One screen per drug: outcome, what the trials show (absolute or natural units), certainty,
+    and the statement. ``natural`` replaces the effect text of an analysis (e.g. an SMD re-expressed
+    in HAQ-DI points)."""
+    rows = []
+    for s in items:
+        r = sof_row(s)
+        effect = (natural or {}).get(s.analysis_id) or r["difference"] or r["relative"] or "\u2014"
+        if r["relative"] and r["difference"] and r["relative"] not in effect:
+            effect = f"{effect}; {r['relative']}"
+        rows.append({"Outcome": s.outcome,
+                     "What the trials show (95% CI)": effect,
+                     "Participants (studies)": (f"{s.participants} ({s.k})"
+                                                if s.participants is not None else "not available"),
+                     "Certainty": grade.certainty_symbols(s.certainty),
+                     "In words": r["statement"]})
+    return pd.DataFrame(rows)
