@@ -94,8 +94,9 @@ def sof_table(items: Iterable[SofInput]) -> pd.DataFrame:
         capped = capped or r["capped"]
         mark = ""
         if s.footnote:
-            notes.append(s.footnote)
-            mark = f" [{len(notes)}]"
+            if s.footnote not in notes:
+                notes.append(s.footnote)
+            mark = f" [{notes.index(s.footnote) + 1}]"
         cr = r["corresponding"]
         rows.append({
             "Outcome": s.outcome,
