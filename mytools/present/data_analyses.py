@@ -71,7 +71,7 @@ def _summary(number: str, ars: Sequence[Any]) -> str:
         bits.append(f"abstract #{int(pub.get('abstract_no') or spec.get('abstract_no'))}: "
                     f"{fmt_ci(pub['estimate'], pub['ci_low'], pub['ci_high'])}")
     tail = f" \u2014 {'; '.join(bits)}" if bits else ""
-    return f"Analysis {number}. {html.escape(name)}{html.escape(tail)}"
+    return f"<strong>Analysis {number}</strong> {html.escape(name)}{html.escape(tail)}"
 
 
 def analysis_html(number: str, ars: Sequence[Any], open_: bool = False) -> str:
@@ -82,7 +82,7 @@ def analysis_html(number: str, ars: Sequence[Any], open_: bool = False) -> str:
     table = to_html(_numbers(ars), "Per-study numbers: RevMan's (from the review's data rows) "
                                    "and this book's recomputation")
     return (f'<details class="mytools-analysis"{" open" if open_ else ""}>'
-            f'<summary style="cursor:pointer;font-weight:600">{_summary(number, ars)}</summary>'
+            f'<summary style="cursor:pointer;margin:0.3em 0">{_summary(number, ars)}</summary>'
             f'<div style="margin:0.6em 0 1.2em 0">{fig_html}'
             f'<div style="overflow-x:auto">{table}</div></div></details>')
 
