@@ -243,9 +243,9 @@ def test_methods_table_shape(data):
 def test_cumulative_meta_ends_at_published_result(data):
     """The last step of the cumulative IVIg SAE analysis pools both studies, so it must equal
     the 2025 review's published RR 1.91 (0.50 to 7.30) to the published precision."""
-    cands = R.cumulative_candidates("ivig", data=data).set_index("analysis_id")
+    cands = R.cumulative_candidates(data, "ivig").set_index("analysis_id")
     assert bool(cands.at["ivig_sae", "qualifies"])
-    cm = R.cumulative_meta("ivig_sae", data)
+    cm = R.cumulative_meta(data, "ivig_sae")
     pub = data.published_results.set_index("analysis_id").loc["ivig_sae"]
     last = cm.iloc[-1]
     assert int(last["k"]) == int(pub["k"]) and int(last["participants"]) == int(pub["participants"])
@@ -256,12 +256,12 @@ def test_cumulative_meta_ends_at_published_result(data):
 
 def test_cumulative_meta_refuses_missing_inputs(data):
     with pytest.raises(ValueError, match="per-study inputs missing"):
-        R.cumulative_meta("ivig_disability", data)
+        R.cumulative_meta(data, "ivig_disability")
 
 
 def test_figures_are_white_and_complete(data):
     figs = [R.overlap_figure(data), R.jadad_figure(data), R.ivig_figure(data),
-            R.cumulative_figure(R.cumulative_meta("ivig_sae", data))]
+            R.cumulative_figure(R.cumulative_meta(data, "ivig_sae"))]
     for fig in figs:
         assert isinstance(fig, Figure)
         assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)

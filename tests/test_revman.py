@@ -14,12 +14,12 @@ import pytest
 
 from mytools.data.revman5 import (
     RevManError,
-    engine_call,
     read_revman,
     read_revman_csv,
     read_rm5,
     unescape_id,
 )
+from mytools.reproduce import engine_call
 
 FLEISS_LABELS = ["MRC-1", "CDP", "MRC-2", "GASP", "PARIS", "AMIS", "ISIS-2"]
 MENTAL_LABELS = ["Davis", "Florell", "Gruen", "Hart", "Wilson"]
@@ -48,7 +48,7 @@ def _compare_outcome(review, analysis_id: str, *, csv: bool) -> float:
     """Re-pool one outcome with the engine; compare with every number RevMan stored.
     Returns the largest relative error seen (for the report)."""
     spec = review.outcome(analysis_id)
-    res = review.engine_call(analysis_id).run()
+    res = engine_call(review, analysis_id).run()
     rows = review.study_rows(analysis_id)
     worst = 0.0
     pairs = {
@@ -155,7 +155,7 @@ def test_rm5_stored_numbers_are_matched_to_far_better_than_the_bar(rm5):
     # The .rm5 holds doubles: estimate, CI, Q, I2, Z and per-study numbers agree to ~1e-15.
     # RevMan's chi-square P value (P_CHI2 0.1269422521561745) differs from the exact
     # chi2(6) upper tail of Q (0.12694217790...) by 5.8e-7 relative: RevMan approximates it.
-    res = rm5.engine_call("1.1").run()
+    res = engine_call(rm5, "1.1").run()
     o = rm5.outcome("1.1")
     for key, ours in (("estimate", res.estimate), ("ci_low", res.ci_low), ("q", res.q),
                       ("i2", res.i2), ("z", abs(res.z)), ("p_z", res.p)):
@@ -170,7 +170,7 @@ def test_csv_export_reproduces_revman(csv_export, analysis_id):
 
 
 def test_rm5_smd_outcome_can_be_pooled_although_revman_stored_no_result(rm5):
-    call = rm5.engine_call("1.2")
+    call = engine_call(rm5, "1.2")
     assert call.function == "pool_continuous" and call.kwargs["measure"] == "SMD"
     res = call.run()
     assert res.k == 5 and res.measure == "SMD"
@@ -290,7 +290,7 @@ def test_crafted_generic_inverse_variance_outcome(tmp_path, rm5):
     assert (o["data_type"], o["measure"], o["log_scale"]) == ("generic", "OR", True)
     est = r.study_estimates
     assert len(est) == 7 and est["log_scale"].all()
-    call = r.engine_call("1.2")
+    call = engine_call(r, "1.2")
     assert call.function == "pool_generic" and call.kwargs["log_scale"] is True
     res = call.run()
     w = 1 / src["se"].to_numpy() ** 2

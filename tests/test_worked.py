@@ -187,6 +187,7 @@ def test_choices_for_ivig_sae_match_hartung_knapp_by_hand() -> None:
     SE_HK = √(Σw(y−μ)²/((k−1)Σw)), interval μ ± t_{0.975, 1}·SE_HK (Hartung & Knapp 2001)."""
     from scipy import stats
 
+    from mytools.data import load_data
     from mytools.teaching.worked import choices_long
 
     y = np.log([(3 / 52) / (2 / 48), (3 / 22) / (1 / 22)])
@@ -196,7 +197,7 @@ def test_choices_for_ivig_sae_match_hartung_knapp_by_hand() -> None:
     assert np.sum(w**2 * (y - mu) ** 2) - (np.sum(w) - np.sum(w**2) / np.sum(w)) < 0
     se = math.sqrt(np.sum(w * (y - mu) ** 2) / (1 * np.sum(w)))
     t = stats.t.ppf(0.975, 1)
-    long = choices_long()
+    long = choices_long(load_data())
     row = long[(long.analysis_id == "ivig_sae") & (long.choice == "reml_hk")].iloc[0]
     assert row["estimate"] == pytest.approx(math.exp(mu), rel=1e-9)
     assert row["ci_low"] == pytest.approx(math.exp(mu - t * se), rel=1e-9)

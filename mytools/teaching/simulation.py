@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data import Dataset
+from ..engine.pooling import pool_many
 from ..present.plots import OKABE_ITO
 
 #: τ² grid (SD units²): none, small, moderate, large.  A typical trial here has v ≈ 0.05–0.25.
@@ -152,8 +154,6 @@ def simulate_studies(
 
 def _pool(y: np.ndarray, v: np.ndarray, m: Method):
     """Pool every row (one simulated meta-analysis per row) with the engine's ``pool_many``."""
-    from mytools.engine.pooling import pool_many  # the engine (issue 3)
-
     return pool_many(y, v, model=m.model, tau2_method=m.tau2_method, ci=m.ci)
 
 
@@ -289,15 +289,13 @@ def md_variance(arm_sizes: np.ndarray) -> np.ndarray:
     return 1.0 / sizes[:, 0] + 1.0 / sizes[:, 1]
 
 
-def review_arm_sizes(review_id: str = "cochrane2025", study_ids: Sequence[str] | None = None) -> np.ndarray:
-    """(n_intervention, n_control) pairs of a review's included trials, read from ``data/``.
+def review_arm_sizes(data: Dataset, review_id: str = "cochrane2025",
+                     study_ids: Sequence[str] | None = None) -> np.ndarray:
+    """(n_intervention, n_control) pairs of a review's included trials, read from ``data.studies``.
 
     With ``study_ids`` the pairs of those studies in that order (e.g. the three IVIg trials).
     Trials whose arm sizes are not known are left out; a ValueError is raised if none remain.
     """
-    from mytools.data import load_data
-
-    data = load_data()
     st = data.studies.set_index("study_id")
     if study_ids is None:
         rs = data.review_studies

@@ -1,0 +1,34 @@
+"""What the four figures of the reviews-compared chapter share: the book's palette (from
+:mod:`mytools.present`), a white background, and the PNG wrapper used to glue them."""
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from ..present.plots import OKABE_ITO, PngFigure
+
+#: The book's one palette (Okabe & Ito 2008), as defined by :mod:`mytools.present.plots`.
+PALETTE = OKABE_ITO
+
+#: Overlap-matrix cell category -> (face colour, hatch, text colour, legend text).
+CELL_STYLE: dict[str, tuple[str, str, str, str]] = {
+    "included": (PALETTE["blue"], "", "white", "included (number = participants counted)"),
+    "included_unidentified": (PALETTE["sky_blue"], "///", "black",
+                              "included, but the trial cannot be identified"),
+    "excluded": (PALETTE["vermillion"], "", "white", "excluded (reason shown)"),
+    "not_yet_published": ("#DDDDDD", "", "black", "not yet published at the search date"),
+    "unclear": (PALETTE["yellow"], "", "black", "unclear (see note in data)"),
+    "not_listed": ("white", "", "black", "not listed by the review"),
+}
+
+
+def white(fig: Figure) -> Figure:
+    """Paint the figure and its axes white (readable in the book's dark mode)."""
+    fig.patch.set_facecolor("white")
+    for ax in fig.axes:
+        ax.set_facecolor("white")
+    return fig
+
+
+def png(figure: Figure, dpi: int = 120) -> PngFigure:
+    """Wrap a Figure for display/glue as PNG (see :class:`mytools.present.plots.PngFigure`)."""
+    return PngFigure(figure, dpi)

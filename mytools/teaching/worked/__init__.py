@@ -1,0 +1,24 @@
+"""Worked examples for the methods chapter: RevMan 5 formulas computed step by step.
+
+* :mod:`.hand` — each formula with plain NumPy arithmetic (not the engine's code path);
+* :mod:`.steps` — step tables putting the hand value beside the engine's and the published one;
+* :mod:`.choices` — RevMan 5's defaults against modern choices on the review's analyses.
+
+Functions that read the review take the chapter's :class:`~mytools.data.Dataset` as ``data``.
+"""
+from __future__ import annotations
+
+from .choices import (CHOICES, SHORT_CHOICES, SUMMARY_LABELS, choices_counts, choices_long, choices_summary,
+                      choices_table, choices_verdict, short_name, wald_vs_t_critical)
+from .hand import (FLEISS1993_MENTAL_HEALTH, Z95, _iv_heterogeneity, hand_binary_rr, hand_smd, hedges_j_exact,
+                   hedges_j_revman, iv_heterogeneity)
+from .steps import (STEP_COLUMNS, analysis_step_table, binary_step_table, display_steps,
+                    hedges_correction_table, review_hedges_table, smd_step_table, step_value, study_labels)
+
+__all__ = [
+    "CHOICES", "SHORT_CHOICES", "SUMMARY_LABELS", "choices_counts", "choices_long", "choices_summary",
+    "choices_table", "choices_verdict", "short_name", "wald_vs_t_critical", "FLEISS1993_MENTAL_HEALTH",
+    "Z95", "hand_binary_rr", "hand_smd", "hedges_j_exact", "hedges_j_revman", "iv_heterogeneity",
+    "STEP_COLUMNS", "analysis_step_table", "binary_step_table", "display_steps", "hedges_correction_table",
+    "review_hedges_table", "smd_step_table", "step_value", "study_labels",
+]
