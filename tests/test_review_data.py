@@ -199,8 +199,12 @@ def test_primary_source_numbers_confirm_the_rows(data):
 # corrupted copies
 
 
+def _file(p) -> str:
+    return Path(p.file).name  # the reader names the path it was given
+
+
 def _named(problems, file, line, column):
-    hits = [p for p in problems if p.file == file and p.line == line and p.column == column]
+    hits = [p for p in problems if _file(p) == file and p.line == line and str(p.column).strip("'") == column]
     assert hits, "\n".join(map(str, problems))
     assert f"line {line}" in str(hits[0]) and f"column {column}" in str(hits[0])
 
@@ -214,7 +218,7 @@ def test_bad_cells_are_named(copy, column, value):
 def test_events_above_n_are_named(copy):
     _edit_rows(copy / ROWS.name, 15, "Experimental cases", "60")   # 1.7 ProDERM: 3/52 -> 60/52
     problems = _problems(copy)
-    assert any(p.file == ROWS.name and p.line == 15 and "cases" in (p.column or "").lower() for p in problems), \
+    assert any(_file(p) == ROWS.name and p.line == 15 and "cases" in (p.column or "").lower() for p in problems), \
         "\n".join(map(str, problems))
 
 
@@ -222,7 +226,7 @@ def test_missing_column_is_named(copy):
     path = copy / ROWS.name
     path.write_text(path.read_text(encoding="utf-8").replace('"Control N",', '"Control n",', 1), encoding="utf-8")
     problems = _problems(copy)
-    assert any(p.file == ROWS.name and p.line == 1 and p.column == "Control N" for p in problems)
+    assert any(_file(p) == ROWS.name and p.line == 1 and "Control N" in str(p.column) for p in problems)
 
 
 def test_unknown_study_label_is_named(copy):
@@ -233,7 +237,7 @@ def test_unknown_study_label_is_named(copy):
 def test_unregistered_analysis_is_named(copy):
     _edit_rows(copy / ROWS.name, 72, "Analysis number", "2")       # 12.1 -> 12.2, not in the registry
     problems = _problems(copy)
-    assert any(p.file == ROWS.name and p.line == 72 for p in problems), "\n".join(map(str, problems))
+    assert any(_file(p) == ROWS.name and p.line == 72 for p in problems), "\n".join(map(str, problems))
 
 
 def test_registry_row_without_rows_is_named(copy):

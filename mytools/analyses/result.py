@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..engine.pooling import MetaResult, SubgroupResult
+from ..engine import MetaResult, SubgroupResult
 
 __all__ = ["AnalysisResult", "STATUSES", "REASONS"]
 

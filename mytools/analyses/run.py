@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..data import BINARY, Dataset, load_data
-from ..engine.pooling import MetaResult, NotEstimableError, pool_binary, pool_continuous, pool_generic, pool_subgroups
+from ..engine import MetaResult, NotEstimableError, pool_binary, pool_continuous, pool_generic, pool_subgroups
 from .inputs import clean, inputs_of, inputs_provenance, spec_of
 from .result import AnalysisResult
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
-from ..engine.pooling import MetaResult
+from ..engine import MetaResult
 from .inputs import inputs_of, inputs_provenance, spec_of
 from .run import analysis, dataset, pool_inputs
 

@@ -62,11 +62,10 @@ def read_schema(name: str, directory: Path | str = DATA_DIR) -> dict:
 
 
 def _read_review(path: Path) -> Any:
-    """The review-data reader (``mytools.data.revman.read_review``; a minimal one until it exists)."""
-    try:
-        from .revman import read_review
-    except ImportError:
-        from .review_rows import read_data_rows as read_review
+    """The review's data rows read by ``mytools.data.revman.read_review`` (imported here: the reader
+    itself imports this package for its error type)."""
+    from .revman import read_review
+
     return read_review(path)
 
 
@@ -75,6 +74,7 @@ def _read_resources(directory: Path, pkg: dict, problems: list[Problem]):
     tables: dict[str, list[Row]] = {}
     files: dict[str, str] = {}
     review_data: dict[str, Any] = {}
+    declared: set[str] = set()
     for res in pkg.get("resources", []):
         name = res["name"]
         try:
@@ -84,6 +84,8 @@ def _read_resources(directory: Path, pkg: dict, problems: list[Problem]):
             continue
         path = directory / res["path"]
         files[name] = Path(res["path"]).name
+        if res.get("role") == "review_data":
+            declared.add(res.get("review_id") or name)
         if not path.is_file():
             problems.append(Problem(res["path"], None, None, None, "the file (listed in datapackage.json)"))
             continue
@@ -94,7 +96,7 @@ def _read_resources(directory: Path, pkg: dict, problems: list[Problem]):
                 review_data[res.get("review_id") or name] = _read_review(path)
             except DataError as exc:
                 problems.extend(exc.problems)
-    return schemas, tables, files, review_data
+    return schemas, tables, files, review_data, declared
 
 
 def load_data(directory: Path | str = DATA_DIR) -> Dataset:
@@ -108,14 +110,14 @@ def load_data(directory: Path | str = DATA_DIR) -> Dataset:
         pkg = json.loads((directory / "datapackage.json").read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise DataError([Problem("datapackage.json", None, None, None, f"a readable JSON data package ({exc})")])
-    schemas, tables, files, review_data = _read_resources(directory, pkg, problems)
+    schemas, tables, files, review_data, declared = _read_resources(directory, pkg, problems)
     for name in TABLES:
         if name not in schemas and not any(p.file == f"{name}.csv" for p in problems):
             problems.append(Problem("datapackage.json", None, None, None, f"a resource named {name}"))
     for name in tables:
         check_foreign_keys(name, schemas[name], tables, files, problems)
     spec = check_book_tables(tables, problems)
-    check_review_data(spec, review_data, tables.get("review_study_map", []), problems)
+    check_review_data(spec, review_data, tables.get("review_study_map", []), problems, unreadable=declared - set(review_data))
     if problems:
         raise DataError(problems)
     frames = {name: frame(tables[name], schemas[name]) for name in TABLES}

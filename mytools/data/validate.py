@@ -5,6 +5,7 @@ what must exist is read from the tables themselves."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import Problem
@@ -211,7 +212,7 @@ def check_book_tables(tables: Mapping[str, list[Row]], problems: list[Problem]) 
 
 
 def check_review_data(spec: Mapping[str, dict], review_data: Mapping[str, Any], study_map: list[Row],
-                      problems: list[Problem]) -> None:
+                      problems: list[Problem], unreadable: set[str] = frozenset()) -> None:
     """The registry against each review's data rows: every registered analysis (and subgroup) exists
     with the registered data type, every analysis of the rows is registered, every study label is mapped."""
     mapped = {(r.values.get("review_id"), r.values.get("review_label")) for r in study_map}
@@ -222,13 +223,15 @@ def check_review_data(spec: Mapping[str, dict], review_data: Mapping[str, Any], 
         rid, key = a.get("review_id"), a.get("review_analysis")
         registered.setdefault(rid, set()).add(key)
         rd = review_data.get(rid)
+        if rd is None and rid in unreadable:
+            continue  # its file's own problems are reported; no cascade
         if rd is None:
             problems.append(Problem("analyses.csv", a["_line"], None, "review_id",
                                     "a review whose data rows are in datapackage.json (role review_data)", rid, aid))
             continue
         _check_registered(aid, a, rd, problems)
     for rid, rd in review_data.items():
-        fname = rd.rows["file"].iloc[0] if len(rd.rows) else rid
+        fname = Path(str(rd.rows["file"].iloc[0])).name if len(rd.rows) else rid
         for key in rd.analyses["analysis"]:
             if key not in registered.get(rid, set()):
                 first = rd.rows[rd.rows["analysis"] == key]["line"]
