@@ -6,7 +6,7 @@ import pandas as pd
 from .book import Dataset
 
 __all__ = ["PROVENANCE_CLASSES", "provenance_counts", "schema_table", "table_overview", "missing_inputs",
-           "review_data_overview"]
+           "review_data_overview", "basis_counts", "review_data_counts"]
 
 #: Provenance classes, in the order the data appendix lists them.
 PROVENANCE_CLASSES = ("review_data", "reported", "reconstructed", "approximated", "not_available")
@@ -76,3 +76,24 @@ def review_data_overview(data: Dataset) -> pd.DataFrame:
                      "source": "; ".join(s["title"] for s in res.get("sources", [])),
                      "licences": "; ".join(lic["title"] for lic in res.get("licenses", []))})
     return pd.DataFrame(rows)
+
+
+def basis_counts(data: Dataset, route: str = "review_data") -> pd.DataFrame:
+    """How each setting of the registry's rows (one route) was established: rows per basis code,
+    one column per setting (measure, method, model)."""
+    reg = data.analyses[data.analyses["route"] == route]
+    parts = [reg[f"{s}_basis"].value_counts().rename(s) for s in ("measure", "method", "model")]
+    return pd.concat(parts, axis=1).fillna(0).astype(int)
+
+
+def review_data_counts(data: Dataset, review_id: str) -> dict[str, int]:
+    """Numbers for the data appendix's prose: study rows, analyses, comparisons, registry rows,
+    study labels and how many of them are inferred or unidentified."""
+    rd = data.review(review_id)
+    reg = data.analyses[(data.analyses["route"] == "review_data") & (data.analyses["review_id"] == review_id)]
+    m = data.review_study_map[data.review_study_map["review_id"] == review_id]
+    return {"rows": len(rd.rows), "analyses": int(rd.rows["analysis"].nunique()),
+            "comparisons": int(rd.rows["group"].nunique()), "registry_rows": len(reg),
+            "subgroup_rows": int(reg["subgroup_number"].notna().sum()),
+            "labels": len(m), "labels_inferred": int((m["identity"] == "inferred").sum()),
+            "labels_unidentified": int((m["identity"] == "unidentified").sum())}

@@ -8,7 +8,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 __all__ = ["STATUS_TEXT", "PROVENANCE_TEXT", "BASIS_TEXT", "VERDICT_TEXT", "status_text", "reason_text",
-           "report_table", "fmt_triple"]
+           "report_table", "fmt_triple", "registry_table", "study_map_table", "cross_check_table",
+           "predictions_table"]
 
 #: Each reproduction status in a few words.
 STATUS_TEXT: dict[str, str] = {
@@ -130,4 +131,69 @@ def report_table(report: pd.DataFrame) -> pd.DataFrame:
         "status": report["status"],
         "inputs": report["inputs_provenance"],
         "reason": [reason_text(r) for _, r in report.iterrows()],
+    })
+
+
+def registry_table(registry: pd.DataFrame) -> pd.DataFrame:
+    """The analysis registry for reading: one row per analysis (or subgroup), each setting with how
+    it was established in words."""
+    def with_basis(col: str) -> list[str]:
+        return [f"{v} ({BASIS_TEXT.get(b, b)})" for v, b in zip(registry[col], registry[f"{col}_basis"])]
+
+    return pd.DataFrame({
+        "analysis": registry["analysis_id"],
+        "review analysis": [f"{a}" + (f" subgroup {int(s)}" if not pd.isna(s) else "")
+                            for a, s in zip(registry["review_analysis"], registry["subgroup_number"])],
+        "#": ["" if pd.isna(n) else str(int(n)) for n in registry["abstract_no"]],
+        "comparison (inferred)": registry["comparison"],
+        "outcome": registry["outcome"],
+        "data": registry["data_type"],
+        "measure": with_basis("measure"),
+        "method": with_basis("method"),
+        "model": with_basis("model"),
+        "pooled": ["overall" if o else "subgroup totals only" for o in registry["overall"]],
+        "chapter": registry["chapter"],
+    })
+
+
+def study_map_table(study_map: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """The review's study labels beside the book's studies: identity and what it rests on."""
+    st = studies.set_index("study_id")
+    return pd.DataFrame({
+        "label in the review's rows": study_map["review_label"],
+        "book's study": [st.at[s, "label"] for s in study_map["study_id"]],
+        "bibliography key": ["—" if pd.isna(st.at[s, "bibtex_key"]) else st.at[s, "bibtex_key"]
+                             for s in study_map["study_id"]],
+        "identity": study_map["identity"],
+        "basis": study_map["basis"],
+        "note": study_map["note"],
+    })
+
+
+def cross_check_table(cc: pd.DataFrame) -> pd.DataFrame:
+    """Each abstract result: published, recomputed from the review's data, and the older route."""
+    return pd.DataFrame({
+        "#": [str(int(n)) for n in cc["abstract_no"]],
+        "outcome": cc["outcome"],
+        "published": [fmt_triple(*x) for x in zip(cc["pub_estimate"], cc["pub_ci_low"], cc["pub_ci_high"])],
+        "review's data": [fmt_triple(*x) for x in zip(cc["estimate"], cc["ci_low"], cc["ci_high"])],
+        "status": cc["status"],
+        "older route": [fmt_triple(*x) for x in zip(cc["sources_estimate"], cc["sources_ci_low"], cc["sources_ci_high"])],
+        "its status": cc["sources_status"],
+        "its inputs": [PROVENANCE_TEXT.get(p, p) for p in cc["sources_inputs"]],
+    })
+
+
+def predictions_table(pred: pd.DataFrame) -> pd.DataFrame:
+    """The reconstruction's predictions beside the review's numbers, verdicts in words."""
+    return pd.DataFrame({
+        "prediction": pred["prediction"],
+        "what": pred["quantity"],
+        "predicted": pred["predicted"],
+        "study named": pred["predicted_study"],
+        "review's data": pred["review"],
+        "review's study": pred["review_label"],
+        "search": [("" if pd.isna(n) else f"{int(n):,} candidates, {int(s)} solution(s); ") + str(sp)
+                   for n, s, sp in zip(pred["n_candidates"], pred["n_solutions"], pred["search"])],
+        "verdict": [VERDICT_TEXT.get(v, v) for v in pred["verdict"]],
     })
