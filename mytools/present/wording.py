@@ -77,7 +77,7 @@ def _why(prov: str) -> str:
 
 
 def reason_text(row: Any) -> str:
-    """One sentence: why an analysis (an ``AnalysisResult`` or a row of ``analyses()``) has its status."""
+    """One sentence: why an analysis (an ``AnalysisResult`` or a row of the report) has its status."""
     status, reason = str(_get(row, "status")), str(_get(row, "reason"))
     prov = str(_get(row, "inputs_provenance"))
     missing = _get(row, "missing") or ""
