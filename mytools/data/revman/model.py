@@ -108,6 +108,7 @@ class ReviewData:
     subgroups: pd.DataFrame
     decimals: int | None
     notes: tuple[str, ...] = ()
+    title: str | None = None  # beyond the contract: the review's title where the file has it
 
     def analysis(self, key: str) -> dict:
         """One analysis (settings and stored results) as a dict; KeyError names the keys."""
