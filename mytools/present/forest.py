@@ -263,7 +263,7 @@ def _axis(ax: Any, fd: ForestData, lims: tuple[float, float], ticks: list[float]
     left, right = rt.favours_sides(fd.higher_is_better, fd.label_intervention, fd.label_control)
     for frac, txt in ((0.25, left), (0.75, right)):
         x = _frac_x(lims, frac, fd.ratio)
-        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W / 2 - 0.04)), ha="center", va="top",
+        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.58)), ha="center", va="top",
                 fontsize=FONT, linespacing=1.15, family=FAMILY)
 
 

@@ -163,15 +163,12 @@ def from_result(ar: Any, *, comments: str = "", footnote: str = "",
     """:class:`SofInput` for a typed result, wording from its registry row (``sof_outcome``,
     ``sof_statement_outcome``, ``sof_verb_up``/``sof_verb_down``, ``intervention``)."""
     spec = dict(getattr(ar, "spec", None) or {})
-    if _clean(spec.get("sof_outcome")) is None:  # registry without wording columns (older data)
-        from .interim_wording import SOF_INTERVENTION, SOF_WORDING
-
-        o, so, verbs = SOF_WORDING[ar.id]
-        interv = SOF_INTERVENTION[ar.id.split("_")[0]]
-    else:
-        o, so = str(spec["sof_outcome"]), str(spec["sof_statement_outcome"])
-        verbs = (str(spec.get("sof_verb_up") or "increases"), str(spec.get("sof_verb_down") or "reduces"))
-        interv = str(spec.get("intervention") or spec.get("label_intervention"))
+    if _clean(spec.get("sof_outcome")) is None:
+        raise ValueError(f"{getattr(ar, 'id', '?')}: the registry row has no SoF wording "
+                         "(columns sof_outcome, sof_statement_outcome, sof_verb_up/down)")
+    o, so = str(spec["sof_outcome"]), str(spec["sof_statement_outcome"])
+    verbs = (str(spec.get("sof_verb_up") or "increases"), str(spec.get("sof_verb_down") or "reduces"))
+    interv = str(spec.get("intervention") or spec.get("label_intervention"))
     return from_registry(ar, outcome=o, statement_outcome=so, intervention=interv,
                          comparator=str(spec.get("label_control") or "placebo"), verbs=verbs,
                          comments=comments, footnote=footnote, mid=mid)
