@@ -14,7 +14,7 @@ _HEADERS = {
     "events_intervention": "Experimental cases", "n_intervention": "Experimental N",
     "events_control": "Control cases", "n_control": "Control N",
     "sd_intervention": "Experimental SD", "sd_control": "Control SD", "giv_se": "GIV SE",
-    "variance": "Variance",
+    "variance": "Variance", "analysis": "Analysis number",
 }
 
 

@@ -158,7 +158,18 @@ def _outcome(out_el: Element, kind: str, c_no: int, c_name: str, src: str) -> di
     if not has_sub:  # RevMan writes 0.0 placeholders for the subgroup test
         for col in SUBGROUP_TEST.values():
             rec[col] = math.nan
+    _not_estimable(out_el, rec)
     return rec
+
+
+def _not_estimable(el: Element, rec: dict) -> None:
+    """``ESTIMABLE="NO"``: RevMan writes 0.0 for every result; they are missing (NaN)."""
+    if (el.get("ESTIMABLE") or "YES").upper() == "NO":
+        for col in ("revman_estimate", "revman_ci_low", "revman_ci_high", "revman_tau2",
+                    "revman_q", "revman_df", "revman_p_q", "revman_i2", "revman_z", "revman_p",
+                    "revman_weight", *SUBGROUP_TEST.values()):
+            if col in rec:
+                rec[col] = math.nan
 
 
 def _row(d: Element, kind: str, a: dict, sub: tuple[int, str], studies: dict, src: str) -> dict:
@@ -170,6 +181,10 @@ def _row(d: Element, kind: str, a: dict, sub: tuple[int, str], studies: dict, sr
            "file": src, "line": math.nan}
     for attr, col in ROW_ATTRS.items():
         rec[col] = _number(d, attr, src, a["analysis"], sid)
+    if (d.get("ESTIMABLE") or "YES").upper() == "NO":  # RevMan writes 0.0 for "not estimable"
+        for col in ("revman_weight", "revman_estimate", "revman_ci_low", "revman_ci_high",
+                    "revman_se"):
+            rec[col] = math.nan
     if kind == "IV":  # as entered: ESTIMATE/SE (log scale when LOG_DATA); else from EFFECT_SIZE
         est = _number(d, "ESTIMATE", src, a["analysis"], sid)
         if math.isnan(est) and not math.isnan(rec["revman_estimate"]):
@@ -211,6 +226,7 @@ def _walk(root: Element, src: str, notes: list[str]) -> tuple[list, list, list]:
                 s_name = _text(sg.find("NAME"))
                 res = {col: _number(sg, attr, src, a["analysis"], None)
                        for attr, col in {**RESULTS, "WEIGHT": "revman_weight"}.items()}
+                _not_estimable(sg, res)
                 subgroups.append({"analysis": a["analysis"], "group": c_no, "number": a["number"],
                                   "subgroup": s_name, "subgroup_number": s_no, **res})
                 parts.append(((s_no, s_name), sg))
