@@ -18,9 +18,8 @@ import pandas as pd
 from mytools.data.revman.checks import check_rows
 from mytools.data.revman.model import (
     ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable,
-    canonical_measure, frame,
+    canonical_measure, decimals_of, frame, review_id,
 )
-from mytools.data.revman.read import decimals_of, review_id
 from mytools.data.revman.safeio import decode, fail
 from mytools.data.revman.tables import load_table
 
