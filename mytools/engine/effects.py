@@ -151,7 +151,7 @@ def binary_effects(
     log OR = ln(ad/bc), var = 1/a + 1/b + 1/c + 1/d;
     RD = a/n1 - c/n2 on the raw counts, var = ab/n1^3 + cd/n2^3 on the corrected cells (the 0.5 is
     needed only for the variance; R meta's RevMan-compatible convention, see R/metabin.R,
-    "RevMan 3.1 (MH.exact == FALSE)"; the one RD row of the Pairwise70 sample agrees).
+    "RevMan 3.1 (MH.exact == FALSE)"; no RevMan file with a zero-cell RD study was found).
     Studies with no events in both arms (a + c = 0) are not estimable for RR and OR; studies in
     which every participant had the event in both arms (b + d = 0) are not estimable for OR, and for
     RR only with ``all_events="exclude"``. With ``all_events="revman"`` (RevMan 5 and RevMan Web)
