@@ -256,7 +256,7 @@ def test_cumulative_meta_ends_at_published_result(data):
 
 def test_cumulative_meta_refuses_missing_inputs(data):
     with pytest.raises(ValueError, match="per-study inputs missing"):
-        R.cumulative_meta(data, "ivig_disability")
+        R.cumulative_meta(data, "ivig_disability_sources")
 
 
 def test_figures_are_white_and_complete(data):
