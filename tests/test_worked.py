@@ -230,3 +230,89 @@ def test_choices_counts_count_analyses_by_their_number_of_studies():
 
     long = pd.DataFrame({"analysis_id": ["a", "a", "b", "b"], "k": [1, 1, 3, 3]})
     assert choices_counts(long) == {"n": 2, "k2": 1, "k3": 1}
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity of every pooled result with >= 2 studies (issue #12), against R metafor
+# --------------------------------------------------------------------------------------------
+def _contract_frames(path):
+    """The review's data rows (../shared) in the contract's ReviewData model; data type from the
+    filled cells, SMD vs MD from RevMan's per-study numbers, overall pooled when weights sum to 100."""
+    import pandas as pd
+
+    d = pd.read_csv(path)
+    key = d["Analysis group"].astype(str) + "." + d["Analysis number"].astype(str)
+    rows = pd.DataFrame({
+        "analysis": key, "subgroup": d["Subgroup"].fillna("").astype(str).str.strip(), "study": d["Study"],
+        "events_intervention": d["Experimental cases"], "n_intervention": d["Experimental N"],
+        "events_control": d["Control cases"], "n_control": d["Control N"],
+        "mean_intervention": d["Experimental mean"], "sd_intervention": d["Experimental SD"],
+        "mean_control": d["Control mean"], "sd_control": d["Control SD"],
+        "giv_estimate": d["GIV Mean"], "giv_se": d["GIV SE"]})
+    recs = []
+    for k in dict.fromkeys(key):
+        g = d[key == k]
+        if ((g["Experimental cases"] > 0) | (g["Control cases"] > 0)).any():
+            dt, m = "dichotomous", "RR"
+        else:
+            md = (g["Experimental mean"] - g["Control mean"]).to_numpy()
+            dt, m = "continuous", ("MD" if np.allclose(md, g["Mean"].to_numpy(), atol=0.01) else "SMD")
+        recs.append({"analysis": k, "name": g["Analysis name"].iloc[0], "data_type": dt, "measure": m,
+                     "log_scale": m == "RR", "overall": abs(g["Weight"].fillna(0).sum() - 100) < 0.5,
+                     "subgroup_estimates": True})
+    return pd.DataFrame(recs), rows
+
+
+@pytest.fixture(scope="module")
+def review_rows_csv(shared):
+    path = shared / "evidence" / "cochrane2025-review-data" / "CD015855-data-rows.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+def test_sensitivity_of_every_pooled_result_matches_metafor(review_rows_csv) -> None:
+    """Random DL, REML + HKSJ and MH without the 0.5 correction against metafor (rma, rma.mh) run
+    here; the review's fixed-effect result against the numbers printed in the 2025 abstract."""
+    import io
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pandas as pd
+
+    from mytools.teaching.worked import sensitivity as S
+
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not installed (r-cran-metafor)")
+    script = Path(__file__).parent / "r" / "sensitivity_metafor.R"
+    out = subprocess.run(["Rscript", str(script), str(review_rows_csv)], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    ref = pd.read_csv(io.StringIO(out)).set_index(["key", "variant"])
+    long = S.sensitivity_long(*_contract_frames(review_rows_csv))
+    # every pooled result with >= 2 studies: IVIg SMDs (1.2, 1.4 and its two-trial MMT subgroup),
+    # the 2x2 harms and withdrawals of IVIg, MTX, ciclosporin and MTX vs ciclosporin
+    assert sorted(long["key"].unique()) == sorted(ref.index.get_level_values(0).unique())
+    checked = 0
+    for _, r in long[long["applicable"]].iterrows():
+        if (r["key"], r["variant"]) not in ref.index or (r["variant"] == "fixed" and r["measure"] == "RR"):
+            continue  # rma.mh never puts 0.5 into the MH sums; RevMan's fixed result is checked below
+        m = ref.loc[(r["key"], r["variant"])]
+        for c in ("estimate", "ci_low", "ci_high"):
+            # REML is iterated by both programs (metafor stops at a change in τ² below 1e-5)
+            assert r[c] == pytest.approx(m[c], rel=1e-5, abs=1e-5), (r["key"], r["variant"], c)
+        checked += 1
+    assert checked == 22  # 6 risk ratios x (DL, REML + HKSJ) + 1 without 0.5 + 3 SMDs x 3
+    # the review's own (fixed) results = the 2025 abstract: #1 SMD 0.86 (0.51 to 1.21), #2 0.78
+    # (0.43 to 1.13), #5 RR 1.91 (0.50 to 7.30), #6 1.02 (0.24 to 4.33), #13 1.48 (0.54 to 4.07),
+    # #14 0.62 (0.37 to 1.05)
+    fixed = long[long["variant"] == "fixed"].set_index("key")
+    for key, pub in {"1.2": (0.86, 0.51, 1.21), "1.4": (0.78, 0.43, 1.13), "1.7": (1.91, 0.50, 7.30),
+                     "1.8": (1.02, 0.24, 4.33), "3.5": (1.48, 0.54, 4.07), "3.6": (0.62, 0.37, 1.05)}.items():
+        got = tuple(round(float(fixed.at[key, c]), 2) for c in ("estimate", "ci_low", "ci_high"))
+        assert got == pub, key
+    # the claim the chapter used to make is false: REML + HKSJ moves two intervals across no effect
+    summary = S.sensitivity_summary(long)
+    assert summary.at["reml_hksj", "changes_conclusion"] == 2
+    assert summary.at["random_dl", "changes_conclusion"] == 0
+    assert "do not depend" not in S.sensitivity_verdict(summary)
