@@ -47,7 +47,9 @@ def test_launch_buttons_use_the_one_repository_setting():
     cfg = config()
     assert re.fullmatch(r"https://github\.com/[^/]+/[^/]+", cfg["repository"]["url"])
     assert cfg["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
-    assert cfg["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    # Colab opens only .ipynb files from GitHub and the chapters are MyST .md: no Colab button
+    # (it would lead to an error); readers download the executed .ipynb or use Binder.
+    assert not cfg["launch_buttons"].get("colab_url"), "a Colab button would open a .md file"
     assert cfg["sphinx"]["config"]["html_theme_options"]["use_download_button"] is True
 
 
@@ -60,7 +62,7 @@ def test_toc_parts_and_pages():
     assert toc_files() == [
         "intro", "chapters/background", "chapters/ivig", "chapters/azathioprine",
         "chapters/methotrexate", "chapters/reviews-compared", "chapters/methods",
-        "chapters/data", "chapters/reproducibility", "chapters/references"]
+        "chapters/data", "chapters/reproducibility", "chapters/glossary", "chapters/references"]
 
 
 def test_every_toc_page_exists_and_starts_with_its_label():
@@ -94,3 +96,48 @@ def test_every_reference_key_is_unique():
     keys = re.findall(r"^@\w+\{([^,\s]+),", (ROOT / "references.bib").read_text(), re.M)
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     assert not duplicates, f"duplicate keys in references.bib: {duplicates}"
+
+
+def pyproject() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_licences_are_stated():
+    """MIT for the code (LICENSE), CC BY 4.0 for the text: in LICENSE, the footer and intro."""
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "CC BY 4.0" in text
+    assert pyproject()["project"]["license"] == {"text": "MIT"}
+    cfg = config()
+    assert "creativecommons.org/licenses/by/4.0" in cfg["html"]["extra_footer"]
+    assert "CC BY 4.0" in cfg["parse"]["myst_substitutions"]["content_licence"]
+    intro = (ROOT / "intro.md").read_text(encoding="utf-8")
+    assert "{{ content_licence }}" in intro and "How to cite this book" in intro
+    assert "book_meta" in cfg["sphinx"]["local_extensions"]
+
+
+def test_citation_cff_is_valid_cff_1_2_0():
+    """CITATION.cff: the required keys of CFF 1.2.0, and the version of pyproject.toml."""
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0"
+    assert cff["message"] and cff["title"] == config()["title"]
+    assert cff["authors"] and all(a.get("name") or a.get("family-names") for a in cff["authors"])
+    assert cff["version"] == pyproject()["project"]["version"]
+    assert cff["license"] == ["MIT", "CC-BY-4.0"]
+    assert cff["repository-code"] == config()["repository"]["url"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(cff["date-released"]))
+
+
+def test_changelog_has_this_release():
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    version = pyproject()["project"]["version"]
+    assert re.search(rf"^## \[?{re.escape(version)}\]?", text, re.M), f"no entry for {version}"
+    assert len(re.findall(r"^## ", text, re.M)) >= 2, "the first release and this release"
+
+
+def test_every_chapter_has_a_kernelspec():
+    """`jupytext --to ipynb --execute chapters/X.md` needs a kernelspec in every chapter."""
+    for path in sorted((ROOT / "chapters").glob("*.md")):
+        head = path.read_text(encoding="utf-8").split("\n---", 1)[0]
+        assert "kernelspec:" in head and "name: python3" in head, f"{path.name}: no kernelspec"

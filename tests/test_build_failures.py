@@ -55,6 +55,7 @@ def jupyter_book() -> list[str]:
 def make_book(folder: Path, chapter: str) -> Path:
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
     shutil.copy(ROOT / "references.bib", folder / "references.bib")
+    shutil.copytree(ROOT / "_ext", folder / "_ext")  # _config.yml's local extension
     (folder / "_toc.yml").write_text(TOC)
     (folder / "intro.md").write_text(INTRO)
     (folder / "chapter.md").write_text(chapter)
