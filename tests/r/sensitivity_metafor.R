@@ -17,8 +17,8 @@ for (u in units) {
     keep <- !(ai == 0 & ci == 0)
     ai <- ai[keep]; n1 <- n1[keep]; ci <- ci[keep]; n2 <- n2[keep]
     es <- escalc("RR", ai = ai, n1i = n1, ci = ci, n2i = n2, add = 0.5, to = "only0")
-    add(key, "fixed", rma.mh(measure = "RR", ai = ai, n1i = n1, ci = ci, n2i = n2, add = 0.5, to = "only0"), exp)
-    add(key, "mh_no_cc", rma.mh(measure = "RR", ai = ai, n1i = n1, ci = ci, n2i = n2, add = 0, to = "none"), exp)
+    add(key, "revman", rma.mh(measure = "RR", ai = ai, n1i = n1, ci = ci, n2i = n2, add = 0.5, to = "only0"), exp)
+    add(key, "mh_no_correction", rma.mh(measure = "RR", ai = ai, n1i = n1, ci = ci, n2i = n2, add = 0, to = "none"), exp)
     # RevMan 5: DerSimonian-Laird tau^2 from Q about the MH estimate (RevMan 5 statistical methods,
     # Deeks & Higgins 2010); metafor's rma(method = "DL") takes Q about the IV estimate instead
     mh <- rma.mh(measure = "RR", ai = ai, n1i = n1, ci = ci, n2i = n2, add = 0.5, to = "only0", drop00 = TRUE)
@@ -30,6 +30,7 @@ for (u in units) {
     t2 <- max(0, (q - (length(w) - 1)) / (sum(w) - sum(w^2) / sum(w)))
     add(key, "random_dl", rma(es, method = "DL", tau2 = t2), exp)
     add(key, "reml_hksj", rma(es, method = "REML", test = "knha"), exp)
+    add(key, "reml_hksj_floor", rma(es, method = "REML", test = "adhoc"), exp)
   } else {
     m1 <- s[["Experimental mean"]]; s1 <- s[["Experimental SD"]]; n1 <- s[["Experimental N"]]
     m2 <- s[["Control mean"]]; s2 <- s[["Control SD"]]; n2 <- s[["Control N"]]
@@ -37,9 +38,10 @@ for (u in units) {
     sp <- sqrt(((n1 - 1) * s1^2 + (n2 - 1) * s2^2) / (N - 2))
     g <- (1 - 3 / (4 * N - 9)) * (m1 - m2) / sp          # RevMan 5's Hedges' g
     v <- N / (n1 * n2) + g^2 / (2 * (N - 3.94))
-    add(key, "fixed", rma(g, v, method = "FE"))
+    add(key, "revman", rma(g, v, method = "FE"))
     add(key, "random_dl", rma(g, v, method = "DL"))
     add(key, "reml_hksj", rma(g, v, method = "REML", test = "knha"))
+    add(key, "reml_hksj_floor", rma(g, v, method = "REML", test = "adhoc"))
   }
 }
 write.csv(do.call(rbind, out), stdout(), row.names = FALSE)

@@ -7,16 +7,11 @@ than one). Its studies are those of the review's data rows (the contract's ``Rev
 model: ``events_intervention`` …, ``giv_estimate``/``giv_se``); a study that cannot be estimated
 (no events in either arm) is not counted in ``k``.
 
-Variants (the same names as the engine's settings registry where it has them):
-
-* ``fixed`` — the review's own fixed-effect method: Mantel–Haenszel for 2×2 data (0.5 added to
-  every cell of a study with a zero cell), inverse variance otherwise; Wald interval;
-* ``random_dl`` — random effects, DerSimonian–Laird τ² (floored at 0), Wald interval (RevMan 5's
-  random-effects option; for 2×2 data inverse-variance weights);
-* ``reml_hksj`` — random effects, REML τ² (Viechtbauer 2005), Hartung–Knapp–Sidik–Jonkman
-  interval on k − 1 degrees of freedom (Hartung & Knapp 2001; IntHout et al. 2014);
-* ``mh_no_cc`` — Mantel–Haenszel on the raw counts, no 0.5 added (metafor ``rma.mh``); only for
-  2×2 results with a zero cell (elsewhere it is ``fixed``).
+Variants are the engine's named variants (:data:`mytools.engine.variants.VARIANTS`): ``revman``
+(the review's own method: Mantel–Haenszel fixed effect with 0.5 added to every cell of a study with
+a zero cell for 2×2 data, inverse variance otherwise; Wald CI), ``random_dl``, ``reml_hksj``,
+``reml_hksj_floor`` (HKSJ variance factor at least 1) and ``mh_no_correction`` (2×2 results with a
+zero cell only).
 
 A variant *changes a conclusion* when its 95% interval excludes no effect (1 for ratios, 0 for
 differences) and the review's does not, or the reverse.
@@ -30,19 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ...engine.pooling import MetaResult, pool_binary, pool_continuous, pool_generic
+from ...engine.variants import VARIANTS, variant_options
 
-#: Variant name -> (label for readers, options passed to the engine).
-VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
-    "fixed": ("Fixed effect (the review's method: MH for 2×2, IV otherwise)", {"model": "fixed"}),
-    "random_dl": ("Random effects, DerSimonian–Laird, Wald CI", {"model": "random", "tau2_method": "DL"}),
-    "reml_hksj": ("Random effects, REML τ², Hartung–Knapp (HKSJ) CI",
-                  {"model": "random", "tau2_method": "REML", "ci": "hksj"}),
-    "mh_no_cc": ("Mantel–Haenszel without the 0.5 correction", {"model": "fixed", "zero_cell": "none"}),
-}
-
-#: Short column headings for the reader's table.
-SHORT_LABELS: dict[str, str] = {"fixed": "fixed (review)", "random_dl": "random, DL",
-                                "reml_hksj": "random, REML + HKSJ", "mh_no_cc": "MH, no 0.5 correction"}
+#: The variants the page applies to every pooled result, in column order.
+SENSITIVITY_VARIANTS: tuple[str, ...] = ("revman", "random_dl", "reml_hksj", "reml_hksj_floor", "mh_no_correction")
 
 _BINARY = ("events_intervention", "n_intervention", "events_control", "n_control")
 _CONTINUOUS = ("mean_intervention", "sd_intervention", "n_intervention", "mean_control", "sd_control",
@@ -93,8 +79,8 @@ def pooled_results(analyses: pd.DataFrame, rows: pd.DataFrame) -> list[PooledRes
 
 
 def pool(result: PooledResult, variant: str) -> MetaResult:
-    """Pool one :class:`PooledResult` under one named variant (see :data:`VARIANTS`)."""
-    opts = dict(VARIANTS[variant][1])
+    """Pool one :class:`PooledResult` under one of the engine's named variants."""
+    opts = {"model": "fixed", **variant_options(variant)}
     s = result.studies
     labels = [str(x) for x in s["study"]]
     if result.data_type == "dichotomous":
@@ -117,6 +103,10 @@ def _has_zero_cell(s: pd.DataFrame) -> bool:
     return bool(single.any())
 
 
+def _width(r: MetaResult, log_scale: bool) -> float:
+    return float(np.log(r.ci_high) - np.log(r.ci_low)) if log_scale else float(r.ci_high - r.ci_low)
+
+
 def excludes_null(lo: float, hi: float, log_scale: bool) -> bool:
     """Does the interval exclude no effect (1 on a ratio scale, 0 otherwise)?
 
@@ -132,16 +122,17 @@ def sensitivity_long(analyses: pd.DataFrame, rows: pd.DataFrame, min_studies: in
 
     Columns: ``key``, ``analysis``, ``subgroup``, ``name``, ``measure``, ``k``, ``variant``,
     ``estimate``, ``ci_low``, ``ci_high``, ``tau2``, ``i2``, ``applicable``, ``excludes_null``,
-    ``changes_conclusion`` (against ``fixed``).
+    ``changes_conclusion`` (against ``revman``), ``narrower`` (CI narrower than the review's on the
+    analysis scale).
     """
     recs: list[dict[str, Any]] = []
     for pr in pooled_results(analyses, rows):
-        base = pool(pr, "fixed")
+        base = pool(pr, "revman")
         if base.k < min_studies:
             continue
         base_sig = excludes_null(base.ci_low, base.ci_high, pr.log_scale)
-        for v in VARIANTS:
-            applicable = v != "mh_no_cc" or (pr.data_type == "dichotomous" and _has_zero_cell(pr.studies))
+        for v in SENSITIVITY_VARIANTS:
+            applicable = v != "mh_no_correction" or (pr.data_type == "dichotomous" and _has_zero_cell(pr.studies))
             r = pool(pr, v) if applicable else None
             sig = excludes_null(r.ci_low, r.ci_high, pr.log_scale) if r is not None else base_sig
             recs.append({"key": pr.key, "analysis": pr.analysis, "subgroup": pr.subgroup, "name": pr.name,
@@ -149,7 +140,8 @@ def sensitivity_long(analyses: pd.DataFrame, rows: pd.DataFrame, min_studies: in
                          "estimate": r.estimate if r else np.nan, "ci_low": r.ci_low if r else np.nan,
                          "ci_high": r.ci_high if r else np.nan, "tau2": r.tau2 if r else np.nan,
                          "i2": base.i2, "applicable": applicable, "excludes_null": sig,
-                         "changes_conclusion": bool(applicable and sig != base_sig)})
+                         "changes_conclusion": bool(applicable and sig != base_sig),
+                         "narrower": bool(applicable and _width(r, pr.log_scale) < _width(base, pr.log_scale))})
     return pd.DataFrame(recs)
 
 
@@ -170,7 +162,7 @@ def sensitivity_table(long: pd.DataFrame) -> pd.DataFrame:
         row = {"measure": str(first["measure"]), "k": str(int(first["k"])),
                "I² (%)": f"{first['i2']:.0f}"}
         for _, r in grp.iterrows():
-            row[SHORT_LABELS[r["variant"]]] = _cell(r)
+            row[VARIANTS[r["variant"]].short] = _cell(r)
         out[name] = row
     table = pd.DataFrame.from_dict(out, orient="index")
     table.index.name = "pooled result (analysis number, outcome)"
@@ -180,7 +172,8 @@ def sensitivity_table(long: pd.DataFrame) -> pd.DataFrame:
 def sensitivity_summary(long: pd.DataFrame) -> pd.DataFrame:
     """Per variant: to how many pooled results it applies and in which it changes a conclusion."""
     recs = []
-    for v, (label, _) in VARIANTS.items():
+    for v in SENSITIVITY_VARIANTS:
+        label = VARIANTS[v].label
         g = long[long["variant"] == v]
         changed = g.loc[g["changes_conclusion"], "key"].tolist()
         recs.append({"variant": v, "label": label, "results": int(g["key"].nunique()),
@@ -198,7 +191,7 @@ def sensitivity_counts(long: pd.DataFrame) -> dict[str, int]:
     return {"n": int(len(first)), "analyses": int(first["analysis"].nunique()),
             "k3": int((first["k"] >= 3).sum()), "kmax": int(first["k"].max()),
             "tau2_pos": int((dl["tau2"] > 0).sum()),
-            "zero_cell": int(long.loc[long["variant"] == "mh_no_cc", "applicable"].sum())}
+            "zero_cell": int(long.loc[long["variant"] == "mh_no_correction", "applicable"].sum())}
 
 
 def sensitivity_verdict(summary: pd.DataFrame) -> str:
