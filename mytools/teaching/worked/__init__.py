@@ -2,7 +2,9 @@
 
 * :mod:`.hand` — each formula with plain NumPy arithmetic (not the engine's code path);
 * :mod:`.steps` — step tables putting the hand value beside the engine's and the published one;
-* :mod:`.choices` — RevMan 5's defaults against modern choices on the review's analyses.
+* :mod:`.choices` — RevMan 5's defaults against modern choices on the review's analyses;
+* :mod:`.sensitivity` — every pooled result with ≥ 2 studies under the engine's named variants;
+* :mod:`.page` — the numbers the methods chapter quotes (glue values).
 
 Functions that read the review take the chapter's :class:`~mytools.data.Dataset` as ``data``.
 """
@@ -12,7 +14,8 @@ from .choices import (CHOICES, SHORT_CHOICES, SUMMARY_LABELS, choices_counts, ch
                       choices_table, choices_verdict, short_name, wald_vs_t_critical)
 from .hand import (FLEISS1993_MENTAL_HEALTH, Z95, _iv_heterogeneity, hand_binary_rr, hand_smd, hedges_j_exact,
                    hedges_j_revman, iv_heterogeneity)
-from .steps import (STEP_COLUMNS, analysis_step_table, binary_step_table, display_steps,
+from .page import hedges_values, sae_values, smd_values
+from .steps import (STEP_COLUMNS, analysis_smd_table, analysis_step_table, arm_inputs, binary_step_table, display_steps,
                     hedges_correction_table, review_hedges_table, smd_step_table, step_value, study_labels)
 
 __all__ = [
@@ -20,5 +23,6 @@ __all__ = [
     "choices_table", "choices_verdict", "short_name", "wald_vs_t_critical", "FLEISS1993_MENTAL_HEALTH",
     "Z95", "hand_binary_rr", "hand_smd", "hedges_j_exact", "hedges_j_revman", "iv_heterogeneity",
     "STEP_COLUMNS", "analysis_step_table", "binary_step_table", "display_steps", "hedges_correction_table",
-    "review_hedges_table", "smd_step_table", "step_value", "study_labels",
+    "review_hedges_table", "smd_step_table", "step_value", "study_labels", "analysis_smd_table",
+    "arm_inputs", "hedges_values", "sae_values", "smd_values",
 ]

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...analyses import analysis, reanalyse
+from ...data import Dataset
 from ...engine.pooling import MetaResult, pool_binary, pool_continuous, pool_generic
 from ...engine.variants import VARIANTS, variant_options
 
@@ -145,10 +147,59 @@ def sensitivity_long(analyses: pd.DataFrame, rows: pd.DataFrame, min_studies: in
     return pd.DataFrame(recs)
 
 
+def _record(key: str, name: str, measure: str, log_scale: bool, base: MetaResult, variant: str,
+            r: MetaResult | None) -> dict[str, Any]:
+    base_sig = excludes_null(base.ci_low, base.ci_high, log_scale)
+    sig = excludes_null(r.ci_low, r.ci_high, log_scale) if r is not None else base_sig
+    nan = float("nan")
+    return {"key": key, "name": name, "measure": measure, "log_scale": log_scale, "k": int(base.k),
+            "variant": variant, "estimate": r.estimate if r else nan, "ci_low": r.ci_low if r else nan,
+            "ci_high": r.ci_high if r else nan, "tau2": r.tau2 if r else nan, "i2": base.i2,
+            "applicable": r is not None, "excludes_null": sig,
+            "changes_conclusion": bool(r is not None and sig != base_sig),
+            "narrower": bool(r is not None and _width(r, log_scale) < _width(base, log_scale))}
+
+
+def _zero_cell_inputs(inputs: pd.DataFrame) -> bool:
+    cols = [c for c in ("events_intervention", "events_t") if c in inputs.columns]
+    if not cols:
+        return False
+    a = inputs.rename(columns={"events_t": "events_intervention", "n_t": "n_intervention",
+                               "events_c": "events_control", "n_c": "n_control"})
+    return _has_zero_cell(a)
+
+
+def review_sensitivity(data: Dataset, review_id: str = "cochrane2025", min_studies: int = 2) -> pd.DataFrame:
+    """:func:`sensitivity_long` for every registered analysis of ``review_id`` that pools at least
+    ``min_studies`` studies, re-pooled through the analyses layer
+    (``reanalyse(id, data, **variant_options(v))``): the same code path as
+    :func:`mytools.analyses.sensitivity`. ``key`` is the registry's ``analysis_id``."""
+    reg = data.analyses[data.analyses["review_id"] == review_id]
+    recs: list[dict[str, Any]] = []
+    for aid in reg["analysis_id"]:
+        a = analysis(aid, data)
+        if a.result is None or a.result.k < min_studies or a.status == "restated":
+            continue
+        outcome = str(a.spec.get("outcome") or aid).split(" (")[0]
+        name = f"{a.spec.get('comparison')}: {outcome[0].lower() + outcome[1:]}" if a.spec.get("comparison") else outcome
+        log = bool(a.result.log_scale)
+        for v in SENSITIVITY_VARIANTS:
+            if v == "revman":
+                r: MetaResult | None = a.result
+            elif v == "mh_no_correction" and not (a.spec.get("method") == "MH" and _zero_cell_inputs(a.inputs)):
+                r = None
+            else:
+                r = reanalyse(aid, data, **variant_options(v))
+            recs.append({**_record(aid, name, a.measure, log, a.result, v, r),
+                         "analysis": str(a.spec.get("review_analysis") or aid), "subgroup": "",
+                         "comparison": str(a.spec.get("comparison") or "")})
+    return pd.DataFrame(recs)
+
+
 def _cell(r: pd.Series) -> str:
     if not r["applicable"]:
         return "\u2014"
-    txt = f"{r['estimate']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f})"
+    txt = _fmt(r["estimate"], r["ci_low"], r["ci_high"])
     return txt + (" \u2605" if r["changes_conclusion"] else "")
 
 
@@ -196,17 +247,66 @@ def sensitivity_counts(long: pd.DataFrame) -> dict[str, int]:
 
 def sensitivity_verdict(summary: pd.DataFrame) -> str:
     """One sentence, computed from :func:`sensitivity_summary`: which variants change whether a 95%
-    interval excludes no effect, and where.
+    interval excludes no effect, and in how many results.
 
-    >>> s = pd.DataFrame({"label": ["A", "B"], "results": [3, 3], "changes_conclusion": [0, 0],
-    ...                   "changed_in": ["", ""]}, index=["a", "b"])
+    >>> s = pd.DataFrame({"results": [3, 3, 3, 3], "applies_to": [3, 3, 3, 1],
+    ...                   "changes_conclusion": [0, 0, 2, 0]},
+    ...                  index=["revman", "random_dl", "reml_hksj", "mh_no_correction"])
     >>> sensitivity_verdict(s)
+    '‘random, DL’ changes none of the 3 results; ‘no 0.5 correction’ (which applies to 1) changes none; ‘random, REML + HKSJ’ changes 2 of the 3'
+    >>> sensitivity_verdict(s.assign(changes_conclusion=0))
     'none of the 3 pooled results changes whether its 95% CI excludes no effect under any of these choices'
     """
     n = int(summary["results"].max())
-    changed = summary[summary["changes_conclusion"] > 0]
-    if changed.empty:
+    others = summary.drop(index="revman", errors="ignore")
+    if not (others["changes_conclusion"] > 0).any():
         return (f"none of the {n} pooled results changes whether its 95% CI excludes no effect "
                 "under any of these choices")
-    parts = [f"{row.label.split(' (')[0].lower()} changes it for {row.changed_in}" for _, row in changed.iterrows()]
+    parts, first_none = [], True
+    for v in sorted(others.index, key=lambda v: others.at[v, "changes_conclusion"] > 0):
+        name, m, c = f"‘{VARIANTS[v].short}’", int(others.at[v, "applies_to"]), int(others.at[v, "changes_conclusion"])
+        scope = f" (which applies to {m})" if m < n else ""
+        if c == 0:
+            parts.append(f"{name}{scope} changes none" + (f" of the {n} results" if first_none and not scope else ""))
+            first_none = first_none and bool(scope)
+        else:
+            parts.append(f"{name}{scope} changes {c} of the {m}")
     return "; ".join(parts)
+
+
+def _fmt(est: float, lo: float, hi: float) -> str:
+    return f"{est:.2f} ({lo:.2f} to {hi:.2f})"
+
+
+def sensitivity_findings(long: pd.DataFrame) -> str:
+    """Markdown bullets, one per result and changed interval: the review's interval, the
+    variant(s)' interval, and which way it moved (computed from the numbers)."""
+    lines = []
+    for _, grp in long.groupby("key", sort=False):
+        base = grp[grp["variant"] == "revman"].iloc[0]
+        changed = grp[grp["changes_conclusion"]]
+        for txt, same in changed.groupby(changed.apply(lambda r: _fmt(r["estimate"], r["ci_low"], r["ci_high"]), axis=1),
+                                         sort=False):
+            r = same.iloc[0]
+            names = " and ".join(f"‘{VARIANTS[v].short}’" for v in same["variant"])
+            now = "now excludes" if r["excludes_null"] else "now includes"
+            why = (" It is *narrower* than the review's fixed-effect interval: Hartung–Knapp rescales the"
+                   " variance by the observed spread of the studies, and here they agree more closely than"
+                   " their standard errors predict." if r["narrower"] else "")
+            lines.append(f"- **{base['name']}** ({int(base['k'])} studies, analysis {base['analysis']}): the "
+                         f"review's {_fmt(base['estimate'], base['ci_low'], base['ci_high'])} becomes {txt} with "
+                         f"{names}; the interval {now} no effect.{why}")
+    return "\n".join(lines) if lines else "- No result changes."
+
+
+def sensitivity_values(long: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
+    """Glue values of the sensitivity section (``methods_sens_…``): counts, the verdict, and the
+    widest REML + HKSJ interval among two-study results (its upper limit, for ratio measures)."""
+    out: dict[str, Any] = {f"methods_sens_{k}": v for k, v in sensitivity_counts(long).items()}
+    out["methods_sens_verdict"] = sensitivity_verdict(summary)
+    out["methods_sens_changed"] = int(summary.drop(index="revman", errors="ignore")["changes_conclusion"].sum())
+    hk2 = long[(long["variant"] == "reml_hksj") & (long["k"] == 2) & long["log_scale"]]
+    if len(hk2):
+        out["methods_sens_hk2_max_upper"] = float(hk2["ci_high"].max())
+        out["methods_sens_hk2_n"] = int(len(hk2))
+    return out
