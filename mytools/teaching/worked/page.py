@@ -6,6 +6,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from ...analyses import analysis, pool_inputs
+from ...data import Dataset
+from .sensitivity import sensitivity_findings
 from .steps import step_value, study_labels
 
 
@@ -52,3 +55,86 @@ def hedges_values(hedges: pd.DataFrame) -> dict[str, Any]:
     return {"methods_j_smallest_trial": str(hedges.at[i, "trial"]),
             "methods_j_smallest_n": int(hedges.at[i, "N"]),
             "methods_j_max_diff": float(hedges["g difference (%)"].max())}
+
+
+def hedges_display(hedges: pd.DataFrame) -> pd.DataFrame:
+    """Reader's version of the Hedges-correction table (five decimals for J, three for the gap)."""
+    out = hedges.copy()
+    for c in ("J (RevMan)", "J (exact)"):
+        out[c] = out[c].map("{:.5f}".format)
+    out["g difference (%)"] = out["g difference (%)"].map("{:.3f}".format)
+    return out
+
+
+def findings_markdown(long: pd.DataFrame) -> Any:
+    """:func:`~mytools.teaching.worked.sensitivity.sensitivity_findings` as an IPython Markdown
+    object to glue (pasted with ``{glue:md}``)."""
+    from IPython.display import Markdown  # notebook display only
+
+    return Markdown(sensitivity_findings(long))
+
+
+def leave_one_out(data: Dataset, analysis_id: str) -> pd.DataFrame:
+    """The registered analysis with all studies (first row), then without each study in turn,
+    pooled with the registered method through :func:`mytools.analyses.pool_inputs`.
+
+    Columns: ``left_out`` ('none' first), ``k``, ``estimate``, ``ci_low``, ``ci_high``."""
+    a = analysis(analysis_id, data)
+    if a.result is None:
+        raise ValueError(f"{analysis_id}: no computed result to leave studies out of")
+    rows = [{"left_out": "none", "k": a.result.k, "estimate": a.result.estimate,
+             "ci_low": a.result.ci_low, "ci_high": a.result.ci_high}]
+    for i, label in enumerate(a.inputs["label"]):
+        r = pool_inputs(a.spec, a.inputs.drop(index=a.inputs.index[i]).reset_index(drop=True))
+        rows.append({"left_out": str(label), "k": r.k, "estimate": r.estimate, "ci_low": r.ci_low,
+                     "ci_high": r.ci_high})
+    return pd.DataFrame(rows)
+
+
+#: Verdict codes of :func:`mytools.teaching.predictions.predictions`, in words.
+VERDICT_WORDS: dict[str, str] = {
+    "exact": "right: the review's numbers and study",
+    "counts_exact_identity_wrong": "numbers right, study wrong",
+    "close": "close, not exact",
+    "wrong": "wrong",
+}
+
+
+def predictions_table(pred: pd.DataFrame) -> pd.DataFrame:
+    """Reader's table of the reconstruction's predictions beside the review's data."""
+    return pd.DataFrame({
+        "Result": [f"#{int(n)}" for n in pred["abstract_no"]],
+        "Quantity": pred["quantity"],
+        "Predicted": pred["predicted"],
+        "Predicted study": pred["predicted_study"],
+        "The review's data": pred["review"],
+        "The review's study": pred["review_label"],
+        "Verdict": [VERDICT_WORDS.get(v, str(v)) for v in pred["verdict"]],
+    })
+
+
+def prediction_values(pred: pd.DataFrame) -> dict[str, Any]:
+    """Counts the page quotes about the predictions (``methods_pred_…``)."""
+    counts = pred[pred["quantity"].str.contains("2×2")]
+    sd = pred[~pred["quantity"].str.contains("2×2")]
+    exact_counts = counts["counts_match"].astype(bool)
+    return {
+        "methods_pred_n": int(len(pred)),
+        "methods_pred_counts_n": int(len(counts)),
+        "methods_pred_counts_exact": int(exact_counts.sum()),
+        "methods_pred_identity_wrong": int((counts["verdict"] == "counts_exact_identity_wrong").sum()),
+        "methods_pred_sd_reldiff": float(sd["largest_relative_difference"].max()) if len(sd) else float("nan"),
+    }
+
+
+def certainty_values(data: Dataset, review_id: str = "cochrane2025") -> dict[str, Any]:
+    """How many of a review's abstract results have each GRADE certainty (``methods_grade_…``)."""
+    pub = data.published_results
+    pub = pub[(pub["review_id"] == review_id) & pub["certainty"].notna()]
+    if "abstract_no" in pub.columns:
+        pub = pub[pub["abstract_no"].notna()]
+    counts = pub["certainty"].astype(str).str.strip().str.lower().value_counts()
+    out: dict[str, Any] = {"methods_grade_n": int(len(pub))}
+    for level in ("high", "moderate", "low", "very low"):
+        out[f"methods_grade_{level.replace(' ', '_')}"] = int(counts.get(level, 0))
+    return out
