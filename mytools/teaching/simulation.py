@@ -38,7 +38,7 @@ from scipy import stats
 
 from ..data import Dataset
 from ..engine.pooling import pool_many
-from ..present.plots import OKABE_ITO
+from ..present.style import OKABE_ITO
 
 #: τ² grid (SD units²): none, small, moderate, large.  A typical trial here has v ≈ 0.05–0.25.
 TAU2_GRID: tuple[float, ...] = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4)

@@ -14,7 +14,7 @@ from .choices import (CHOICES, SHORT_CHOICES, SUMMARY_LABELS, choices_counts, ch
                       choices_table, choices_verdict, short_name, wald_vs_t_critical)
 from .hand import (FLEISS1993_MENTAL_HEALTH, Z95, _iv_heterogeneity, hand_binary_rr, hand_smd, hedges_j_exact,
                    hedges_j_revman, iv_heterogeneity)
-from .page import (VERDICT_WORDS, certainty_values, findings_markdown, hedges_display, hedges_values, leave_one_out,
+from .page import (VERDICT_WORDS, certainty_values, critical_values, findings_markdown, hedges_display, hedges_values, leave_one_out,
                    prediction_values, predictions_table, sae_values, smd_values)
 from .sensitivity import (SENSITIVITY_VARIANTS, review_sensitivity, sensitivity_findings, sensitivity_summary,
                           sensitivity_table, sensitivity_values, sensitivity_verdict)
@@ -27,7 +27,7 @@ __all__ = [
     "Z95", "hand_binary_rr", "hand_smd", "hedges_j_exact", "hedges_j_revman", "iv_heterogeneity",
     "STEP_COLUMNS", "analysis_step_table", "binary_step_table", "display_steps", "hedges_correction_table",
     "review_hedges_table", "smd_step_table", "step_value", "study_labels", "analysis_smd_table",
-    "arm_inputs", "hedges_values", "sae_values", "smd_values", "VERDICT_WORDS", "certainty_values",
+    "arm_inputs", "hedges_values", "sae_values", "smd_values", "VERDICT_WORDS", "certainty_values", "critical_values",
     "findings_markdown", "hedges_display", "leave_one_out", "prediction_values", "predictions_table",
     "SENSITIVITY_VARIANTS", "review_sensitivity", "sensitivity_findings", "sensitivity_summary",
     "sensitivity_table", "sensitivity_values", "sensitivity_verdict",

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ...analyses import analysis, pool_inputs
 from ...data import Dataset
+from .choices import wald_vs_t_critical
 from .sensitivity import sensitivity_findings
 from .steps import step_value, study_labels
 
@@ -100,20 +101,26 @@ VERDICT_WORDS: dict[str, str] = {
 }
 
 
-def predictions_table(pred: pd.DataFrame) -> pd.DataFrame:
-    """Reader's table of the reconstruction's predictions beside the review's data."""
+def _study_labels(data: Dataset, ids: str) -> str:
+    lab = data.studies.set_index("study_id")["label"].to_dict()
+    return ", ".join(str(lab.get(s.strip(), s.strip())) for s in str(ids).split(",") if s.strip())
+
+
+def predictions_table(pred: pd.DataFrame, data: Dataset) -> pd.DataFrame:
+    """Reader's table of the reconstruction's predictions beside the review's data (studies by
+    their labels in ``data.studies``)."""
     return pd.DataFrame({
         "Result": [f"#{int(n)}" for n in pred["abstract_no"]],
         "Quantity": pred["quantity"],
         "Predicted": pred["predicted"],
-        "Predicted study": pred["predicted_study"],
+        "Predicted study": [_study_labels(data, s) for s in pred["predicted_study"]],
         "The review's data": pred["review"],
         "The review's study": pred["review_label"],
         "Verdict": [VERDICT_WORDS.get(v, str(v)) for v in pred["verdict"]],
     })
 
 
-def prediction_values(pred: pd.DataFrame) -> dict[str, Any]:
+def prediction_values(pred: pd.DataFrame, data: Dataset) -> dict[str, Any]:
     """Counts the page quotes about the predictions (``methods_pred_…``)."""
     counts = pred[pred["quantity"].str.contains("2×2")]
     sd = pred[~pred["quantity"].str.contains("2×2")]
@@ -124,7 +131,20 @@ def prediction_values(pred: pd.DataFrame) -> dict[str, Any]:
         "methods_pred_counts_exact": int(exact_counts.sum()),
         "methods_pred_identity_wrong": int((counts["verdict"] == "counts_exact_identity_wrong").sum()),
         "methods_pred_sd_reldiff": float(sd["largest_relative_difference"].max()) if len(sd) else float("nan"),
+        **_identity_wrong(counts, data),
     }
+
+
+def _identity_wrong(counts: pd.DataFrame, data: Dataset) -> dict[str, str]:
+    """The first prediction whose numbers were right but study wrong: the study predicted and the
+    review's (``methods_pred_wrong_…``)."""
+    wrong = counts[counts["verdict"] == "counts_exact_identity_wrong"]
+    if wrong.empty:
+        return {}
+    r = wrong.iloc[0]
+    return {"methods_pred_wrong_no": f"#{int(r['abstract_no'])}",
+            "methods_pred_wrong_predicted_study": _study_labels(data, r["predicted_study"]),
+            "methods_pred_wrong_review_study": str(r["review_label"])}
 
 
 def certainty_values(data: Dataset, review_id: str = "cochrane2025") -> dict[str, Any]:
@@ -138,3 +158,10 @@ def certainty_values(data: Dataset, review_id: str = "cochrane2025") -> dict[str
     for level in ("high", "moderate", "low", "very low"):
         out[f"methods_grade_{level.replace(' ', '_')}"] = int(counts.get(level, 0))
     return out
+
+
+def critical_values() -> dict[str, float]:
+    """The 97.5% normal quantile and the t quantile on one degree of freedom
+    (``methods_z975``, ``methods_t975_df1``): why a two-trial Hartung–Knapp interval is so wide."""
+    z, t = wald_vs_t_critical(1)
+    return {"methods_z975": z, "methods_t975_df1": t}
