@@ -11,6 +11,9 @@ from ..analyses import analysis, pool_inputs
 from ..data import Dataset
 from .membership import is_blank
 
+#: The analysis the chapter accumulates: the benefit that changed the IVIg conclusion.
+CUMULATIVE_EXAMPLE = "ivig_disability"
+
 _REQUIRED = {
     "binary": ("events_t", "n_t", "events_c", "n_c"),
     "continuous": ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"),
@@ -122,3 +125,10 @@ def cumulative_meta(data: Dataset, analysis_id: str) -> pd.DataFrame:
                      "ci_low": float(res.ci_low), "ci_high": float(res.ci_high),
                      "provenance": str(f.at[i, "provenance"]), "measure": str(ar.spec.get("measure"))})
     return pd.DataFrame(rows)
+
+
+def cumulative_title(data: Dataset, analysis_id: str = CUMULATIVE_EXAMPLE) -> str:
+    """'<comparison>: <outcome> (<measure>)' from the registry, for the figure's title."""
+    spec = analysis(analysis_id, data).spec
+    outcome = str(spec.get("outcome") or analysis_id).split(",")[0].split(" (")[0]
+    return f"{spec.get('comparison')}: {outcome[:1].lower() + outcome[1:]} ({spec.get('measure')})"

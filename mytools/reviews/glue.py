@@ -6,7 +6,7 @@ from typing import Any, Callable
 from ..analyses import analysis
 from ..data import Dataset
 from ..present.grade import plain_language
-from .cumulative import cumulative_candidates, cumulative_meta
+from .cumulative import CUMULATIVE_EXAMPLE, cumulative_candidates, cumulative_meta
 from .interventions import ivig_accumulation
 from .membership import format_search_date, is_blank, jadad_table, reconcile_counts
 
@@ -120,7 +120,7 @@ def _cumulative(data: Dataset, cumulative_id: str) -> dict[str, Any]:
     return out
 
 
-def glue_values(data: Dataset, cumulative_id: str = "ivig_sae") -> dict[str, Any]:
+def glue_values(data: Dataset, cumulative_id: str = CUMULATIVE_EXAMPLE) -> dict[str, Any]:
     """Every number the chapter's prose quotes, under unique ``reviews_...`` keys.
 
     * ``reviews_<r>_k`` / ``_n``: studies / participants as published (``r`` in c2012, sr2015,
