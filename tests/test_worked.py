@@ -316,3 +316,91 @@ def test_sensitivity_of_every_pooled_result_matches_metafor(review_rows_csv) -> 
     assert summary.at["reml_hksj", "changes_conclusion"] == 2
     assert summary.at["random_dl", "changes_conclusion"] == 0
     assert "do not depend" not in S.sensitivity_verdict(summary)
+
+
+# --------------------------------------------------------------------------------------------
+# The methods page's helpers on the book's Dataset (the review's own rows)
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def book_data():
+    from mytools.data import load_data
+
+    return load_data()
+
+
+def test_leave_one_out_matches_metafor(book_data) -> None:
+    """Leave-one-out of MTX withdrawals (#14, no zero cells, so metafor's rma.mh is RevMan's MH)
+    against metafor's leave1out run here; the full result is the published 0.62 (0.37 to 1.05)."""
+    import shutil
+    import subprocess
+
+    from mytools.teaching.worked import leave_one_out
+
+    loo = leave_one_out(book_data, "mtx_withdrawals")
+    full = loo.iloc[0]
+    assert (round(full.estimate, 2), round(full.ci_low, 2), round(full.ci_high, 2)) == (0.62, 0.37, 1.05)
+    assert list(loo["k"]) == [3, 2, 2, 2]
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not installed (r-cran-metafor)")
+    from mytools.analyses import analysis
+
+    inp = analysis("mtx_withdrawals", book_data).inputs
+    cols = [c if c in inp.columns else alt for c, alt in (("events_t", "events_intervention"), ("n_t", "n_intervention"),
+                                                          ("events_c", "events_control"), ("n_c", "n_control"))]
+    vec = {k: ",".join(str(int(x)) for x in inp[c]) for k, c in zip(("ai", "n1i", "ci", "n2i"), cols)}
+    code = ("suppressMessages(library(metafor)); r <- rma.mh(measure='RR', ai=c({ai}), n1i=c({n1i}), ci=c({ci}), "
+            "n2i=c({n2i})); l <- leave1out(r, transf=exp); write.csv(data.frame(e=l$estimate, lo=l$ci.lb, "
+            "hi=l$ci.ub), stdout(), row.names=FALSE)").format(**vec)
+    out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    ref = np.array([[float(x) for x in line.split(",")] for line in out.strip().splitlines()[1:]])
+    got = loo.iloc[1:][["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    assert got == pytest.approx(ref, rel=1e-6)
+
+
+def test_certainty_counts_match_the_abstract(shared, book_data) -> None:
+    """The GRADE column of the 14 abstract results (evidence notes, read from the abstract)."""
+    import re
+
+    from mytools.teaching.worked import certainty_values
+
+    text = (shared / "evidence" / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("## The 14 published pooled results"):text.index("## Study-level inputs")]
+    grades = re.findall(r"^\| \d+ \|.*\| (high|moderate|low|very low) \|$", table, flags=re.M)
+    assert len(grades) == 14
+    v = certainty_values(book_data)
+    assert v["methods_grade_n"] == 14
+    for level in ("high", "moderate", "low", "very low"):
+        assert v[f"methods_grade_{level.replace(' ', '_')}"] == grades.count(level), level
+
+
+def test_review_sensitivity_is_the_chapter_path_and_matches_metafor(review_rows_csv, book_data) -> None:
+    """The chapter's table (registry + reanalyse) against metafor on the same analyses."""
+    import io
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pandas as pd
+
+    from mytools.teaching.worked import review_sensitivity, sensitivity_summary
+
+    long = review_sensitivity(book_data)
+    assert long["k"].min() >= 2
+    assert set(long["analysis"]) == {"1.2", "1.4", "1.7", "1.8", "3.5", "3.6", "5.6", "8.6"}
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not installed (r-cran-metafor)")
+    script = Path(__file__).parent / "r" / "sensitivity_metafor.R"
+    out = subprocess.run(["Rscript", str(script), str(review_rows_csv)], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    ref = pd.read_csv(io.StringIO(out)).set_index(["key", "variant"])
+    n = 0
+    for _, r in long[long["applicable"]].iterrows():
+        if (r["analysis"], r["variant"]) not in ref.index or (r["variant"] == "revman" and r["measure"] == "RR"):
+            continue
+        m = ref.loc[(r["analysis"], r["variant"])]
+        for c in ("estimate", "ci_low", "ci_high"):
+            assert r[c] == pytest.approx(m[c], rel=1e-5, abs=1e-5), (r["analysis"], r["variant"], c)
+        n += 1
+    assert n == 28  # 6 risk ratios x 3 random-effects variants + 1 without 0.5 + 2 SMDs x 4 + ... (see R)
+    s = sensitivity_summary(long)
+    assert s.at["reml_hksj", "changes_conclusion"] == 2 and s.at["random_dl", "changes_conclusion"] == 0
