@@ -365,3 +365,13 @@ def lab_values(lab: LabResult, ivig_lab: LabResult) -> dict[str, object]:
     for key, t in (("fixed", 0.1), ("random_dl", 0.1), ("reml_hksj", 0.1), ("q_p10", 0.1), ("q_p10", 0.4)):
         out[f"methods_ivig_{key}_{_tag(t)}"] = ivig_lab.value(3, t, key)
     return out
+
+
+def wide_display(result: LabResult) -> pd.DataFrame:
+    """:meth:`LabResult.wide` for readers: proportions with three decimals, k and τ² as columns."""
+    wide = result.wide()
+    out = wide.apply(lambda col: col.map("{:.3f}".format))
+    out.columns = [f"{a}: {b}" for a, b in out.columns]
+    out = out.reset_index()
+    out["tau2"] = out["tau2"].map("{:g}".format)
+    return out.rename(columns={"tau2": "τ²"})
