@@ -43,9 +43,13 @@ def usable(inputs: pd.DataFrame | None) -> pd.Series:
 
 
 def _years(data: Dataset, study_ids: pd.Series) -> pd.Series:
-    """Publication year of each study (``studies.year``; NaN when unknown, e.g. an unidentified trial)."""
-    st = data.studies.set_index("study_id")["year"]
-    return pd.to_numeric(pd.Series([st.get(s) for s in study_ids], index=study_ids.index), errors="coerce")
+    """Publication year of each study (``studies.year``); NaN when unknown, and for a placeholder
+    (an unidentified trial: its year, if any, is the review's 'study year', not a publication)."""
+    st = data.studies.set_index("study_id")
+    year = pd.to_numeric(st["year"], errors="coerce").astype(float)
+    if "record_type" in st.columns:
+        year[st["record_type"].astype(str) == "placeholder"] = float("nan")
+    return pd.Series([year.get(s, float("nan")) for s in study_ids], index=study_ids.index, dtype=float)
 
 
 def _why_not(k_rows: int, k_in: int, k_pub: int | None, min_studies: int, no_year: list[str]) -> str:
@@ -69,6 +73,8 @@ def cumulative_candidates(data: Dataset, comparison_id: str = "ivig", min_studie
     and ``why`` (the reason when it does not qualify).
     """
     reg = data.analyses[data.analyses["comparison_id"] == comparison_id]
+    if "route" in reg.columns:  # the older routes to the same results are not other analyses
+        reg = reg[reg["route"] != "sources"]
     rows = []
     for aid in reg["analysis_id"]:
         ar = analysis(aid, data)
