@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import pandas as pd
+from scipy import stats
 
 from ...analyses import analysis, pool_inputs
 from ...data import Dataset
-from .choices import wald_vs_t_critical
 from .sensitivity import sensitivity_findings
 from .steps import step_value, study_labels
 
@@ -158,6 +158,15 @@ def certainty_values(data: Dataset, review_id: str = "cochrane2025") -> dict[str
     for level in ("high", "moderate", "low", "very low"):
         out[f"methods_grade_{level.replace(' ', '_')}"] = int(counts.get(level, 0))
     return out
+
+
+def wald_vs_t_critical(df: int) -> tuple[float, float]:
+    """The 97.5% quantiles used by a Wald (normal) and a Hartung–Knapp (t on ``df`` d.f.) interval.
+
+    >>> [round(x, 2) for x in wald_vs_t_critical(1)]
+    [1.96, 12.71]
+    """
+    return float(stats.norm.ppf(0.975)), float(stats.t.ppf(0.975, df))
 
 
 def critical_values() -> dict[str, float]:

@@ -1,11 +1,10 @@
 """Does any result of the review depend on RevMan 5's defaults? Every pooled result with at least
 two studies, re-pooled under each alternative.
 
-A *pooled result* is what RevMan prints as a diamond: the overall result of an analysis (when the
-analysis pools overall) and the subtotal of each subgroup (when it pools subgroups and there is more
-than one). Its studies are those of the review's data rows (the contract's ``ReviewData.rows``
-model: ``events_intervention`` …, ``giv_estimate``/``giv_se``); a study that cannot be estimated
-(no events in either arm) is not counted in ``k``.
+Each registered result of the review (``data/analyses.csv``, the review's own data rows) that
+pools at least two studies is re-pooled through the analyses layer
+(:func:`mytools.analyses.reanalyse`), the code path of :func:`mytools.analyses.sensitivity`. A study
+that cannot be estimated (no events in either arm) is not counted in ``k``.
 
 Variants are the engine's named variants (:data:`mytools.engine.variants.VARIANTS`): ``revman``
 (the review's own method: Mantel–Haenszel fixed effect with 0.5 added to every cell of a study with
@@ -18,7 +17,6 @@ differences) and the review's does not, or the reverse.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,77 +24,13 @@ import pandas as pd
 
 from ...analyses import analysis, reanalyse
 from ...data import Dataset
-from ...engine.pooling import MetaResult, pool_binary, pool_continuous, pool_generic
+from ...engine.pooling import MetaResult
 from ...engine.variants import VARIANTS, variant_options
 
 #: The variants the page applies to every pooled result, in column order.
 SENSITIVITY_VARIANTS: tuple[str, ...] = ("revman", "random_dl", "reml_hksj", "reml_hksj_floor", "mh_no_correction")
 
 _BINARY = ("events_intervention", "n_intervention", "events_control", "n_control")
-_CONTINUOUS = ("mean_intervention", "sd_intervention", "n_intervention", "mean_control", "sd_control",
-               "n_control")
-
-
-@dataclass(frozen=True)
-class PooledResult:
-    """One diamond of the review: an analysis overall, or one subgroup of it."""
-
-    analysis: str
-    subgroup: str  # "" for the overall result
-    name: str
-    data_type: str
-    measure: str
-    log_scale: bool
-    studies: pd.DataFrame  # the data rows pooled (contract ``rows`` columns)
-
-    @property
-    def key(self) -> str:
-        return self.analysis if not self.subgroup else f"{self.analysis} / {self.subgroup}"
-
-
-def _flag(value: Any, default: bool) -> bool:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return default
-    return bool(value)
-
-
-def pooled_results(analyses: pd.DataFrame, rows: pd.DataFrame) -> list[PooledResult]:
-    """Every pooled result (overall, and each subgroup of an analysis with more than one) of a
-    review, in analysis order; ``analyses``/``rows`` in the contract's ReviewData model."""
-    out: list[PooledResult] = []
-    for _, a in analyses.iterrows():
-        sel = rows[rows["analysis"] == a["analysis"]]
-        if sel.empty or a["data_type"] not in ("dichotomous", "continuous", "generic"):
-            continue
-        base = dict(analysis=str(a["analysis"]), name=str(a["name"]).strip(), data_type=str(a["data_type"]),
-                    measure=str(a["measure"]), log_scale=bool(a["log_scale"]))
-        if _flag(a.get("overall"), True):
-            out.append(PooledResult(subgroup="", studies=sel, **base))
-        groups = [g for g in sel["subgroup"].fillna("").astype(str).str.strip().unique() if g]
-        if len(groups) > 1 and _flag(a.get("subgroup_estimates"), True):
-            for g in groups:
-                out.append(PooledResult(subgroup=g, studies=sel[sel["subgroup"].fillna("").astype(str).str.strip() == g],
-                                        **base))
-    return out
-
-
-def pool(result: PooledResult, variant: str) -> MetaResult:
-    """Pool one :class:`PooledResult` under one of the engine's named variants."""
-    opts = {"model": "fixed", **variant_options(variant)}
-    s = result.studies
-    labels = [str(x) for x in s["study"]]
-    if result.data_type == "dichotomous":
-        cols = [pd.to_numeric(s[c]).to_numpy(dtype=float) for c in _BINARY]
-        return pool_binary(*cols, measure=result.measure, method="MH" if result.measure != "PETO_OR" else "Peto",
-                           labels=labels, **opts)
-    opts.pop("zero_cell", None)
-    if result.data_type == "continuous":
-        cols = [pd.to_numeric(s[c]).to_numpy(dtype=float) for c in _CONTINUOUS]
-        return pool_continuous(*cols, measure=result.measure, labels=labels, **opts)
-    est = pd.to_numeric(s["giv_estimate"]).to_numpy(dtype=float)
-    se = pd.to_numeric(s["giv_se"]).to_numpy(dtype=float)
-    return pool_generic(np.exp(est) if result.log_scale else est, se, log_scale=result.log_scale,
-                        labels=labels, **opts)
 
 
 def _has_zero_cell(s: pd.DataFrame) -> bool:
@@ -117,34 +51,6 @@ def excludes_null(lo: float, hi: float, log_scale: bool) -> bool:
     """
     null = 1.0 if log_scale else 0.0
     return bool(lo > null or hi < null)
-
-
-def sensitivity_long(analyses: pd.DataFrame, rows: pd.DataFrame, min_studies: int = 2) -> pd.DataFrame:
-    """Every pooled result with at least ``min_studies`` estimable studies under every variant.
-
-    Columns: ``key``, ``analysis``, ``subgroup``, ``name``, ``measure``, ``k``, ``variant``,
-    ``estimate``, ``ci_low``, ``ci_high``, ``tau2``, ``i2``, ``applicable``, ``excludes_null``,
-    ``changes_conclusion`` (against ``revman``), ``narrower`` (CI narrower than the review's on the
-    analysis scale).
-    """
-    recs: list[dict[str, Any]] = []
-    for pr in pooled_results(analyses, rows):
-        base = pool(pr, "revman")
-        if base.k < min_studies:
-            continue
-        base_sig = excludes_null(base.ci_low, base.ci_high, pr.log_scale)
-        for v in SENSITIVITY_VARIANTS:
-            applicable = v != "mh_no_correction" or (pr.data_type == "dichotomous" and _has_zero_cell(pr.studies))
-            r = pool(pr, v) if applicable else None
-            sig = excludes_null(r.ci_low, r.ci_high, pr.log_scale) if r is not None else base_sig
-            recs.append({"key": pr.key, "analysis": pr.analysis, "subgroup": pr.subgroup, "name": pr.name,
-                         "measure": pr.measure, "log_scale": pr.log_scale, "k": int(base.k), "variant": v,
-                         "estimate": r.estimate if r else np.nan, "ci_low": r.ci_low if r else np.nan,
-                         "ci_high": r.ci_high if r else np.nan, "tau2": r.tau2 if r else np.nan,
-                         "i2": base.i2, "applicable": applicable, "excludes_null": sig,
-                         "changes_conclusion": bool(applicable and sig != base_sig),
-                         "narrower": bool(applicable and _width(r, pr.log_scale) < _width(base, pr.log_scale))})
-    return pd.DataFrame(recs)
 
 
 def _record(key: str, name: str, measure: str, log_scale: bool, base: MetaResult, variant: str,
@@ -170,7 +76,7 @@ def _zero_cell_inputs(inputs: pd.DataFrame) -> bool:
 
 
 def review_sensitivity(data: Dataset, review_id: str = "cochrane2025", min_studies: int = 2) -> pd.DataFrame:
-    """:func:`sensitivity_long` for every registered analysis of ``review_id`` that pools at least
+    """Every registered analysis of ``review_id`` that pools at least
     ``min_studies`` studies, re-pooled through the analyses layer
     (``reanalyse(id, data, **variant_options(v))``): the same code path as
     :func:`mytools.analyses.sensitivity`. ``key`` is the registry's ``analysis_id``."""
