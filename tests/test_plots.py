@@ -194,10 +194,11 @@ def test_alt_text_states_the_result_and_the_favoured_side():
 
 
 def test_analysis_result_with_reconstructed_inputs_gets_a_dagger():
-    """ivig_sae: the second trial's counts are reconstructed in data/outcome_data.csv."""
+    """ivig_sae_sources (the earlier route): the second trial's counts are reconstructed in
+    data/outcome_data.csv."""
     from mytools.analyses import analysis
 
-    ar = analysis("ivig_sae")
+    ar = analysis("ivig_sae_sources")
     reconstructed = set(ar.inputs.loc[ar.inputs["provenance"] == "reconstructed", "label"])
     assert reconstructed, "the data mark at least one ivig_sae input as reconstructed"
     fig = plots.forest_plot(ar)

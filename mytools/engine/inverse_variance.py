@@ -146,7 +146,12 @@ def finish(*, labels: tuple[str, ...], inputs: dict, y_all: np.ndarray, v_all: n
         if st.tau2_ci and k >= 2:
             tau2_lo, tau2_hi = q_profile_ci(y, v, st.ci_level, pooled.tau2)
     z = theta / se
-    p = p_t(z, pooled.t_df) if pooled.t_df is not None else p_normal(z)
+    if pooled.t_df is None:
+        p = p_normal(z)
+    elif st.hksj_p == "wald":  # RevMan Web: Wald P beside the HKSJ statistic and interval
+        p = p_normal(theta * np.sqrt(np.sum(pooled.w)))
+    else:
+        p = p_t(z, pooled.t_df)
     df = k - 1
     i2q = i2_q(q, df)
     i2t = float(i2_from_tau2(pooled.tau2, v)) if k >= 2 else None

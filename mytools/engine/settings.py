@@ -9,7 +9,10 @@ single overrides as keywords (``tau2_method="PM"``); :func:`resolve` merges the 
   zero cell (also in the MH sums), RevMan's Hedges' g. The engine's defaults.
 * ``REVMAN_WEB`` — RevMan Web since January 2025 (Cochrane Methods, "Random-effects meta-analysis
   methods for Intervention Reviews"): REML τ², Hartung–Knapp–Sidik–Jonkman CI (untruncated, t on
-  k − 1 df), prediction interval, Q-profile CI for τ². The per-study rules are RevMan 5's.
+  k − 1 df), prediction interval on t with k − 1 df, Q-profile CI for τ², I² from τ². Established
+  on RevMan's own packages: CD014353 (REML + HKSJ; q < 1 is not floored, 1.6), CD007798 1.5 (DL +
+  HKSJ + prediction interval: t_{k−1} and the HKSJ SE), and RevMan's P with HKSJ is the Wald P
+  (``hksj_p="wald"``, which we think wrong: ``MODERN`` reports the t P). Per-study rules as RevMan 5.
 * ``MODERN`` — what we would choose without RevMan: REML, HKSJ, prediction interval, I² from τ²,
   exact Hedges' g, MH sums on raw counts, studies with every participant an event in both arms
   left out of ratio measures (they carry no information on a ratio).
@@ -28,7 +31,7 @@ from .errors import InputError
 
 __all__ = ["Settings", "REVMAN5", "REVMAN_WEB", "MODERN", "MODES", "resolve", "get_mode",
            "TAU2_METHODS", "CI_METHODS", "I2_METHODS", "ZERO_CELL_RULES", "ALL_EVENTS_RULES",
-           "SMD_METHODS", "PREDICTION_DF"]
+           "SMD_METHODS", "PREDICTION_DF", "HKSJ_P"]
 
 TAU2_METHODS = ("DL", "REML", "PM")
 CI_METHODS = ("wald", "hksj")
@@ -37,6 +40,7 @@ ZERO_CELL_RULES = ("revman", "none")
 ALL_EVENTS_RULES = ("revman", "exclude")
 SMD_METHODS = ("revman", "exact")
 PREDICTION_DF = ("k-1", "k-2")
+HKSJ_P = ("t", "wald")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,11 @@ class Settings:
     from 0.5-corrected cells) as RevMan does, ``"exclude"`` leaves it out like a double-zero study.
     ``smd``: ``"revman"`` or ``"exact"`` Hedges' g. ``ci_level``/``study_ci_level``: pooled and
     per-study confidence levels (also of the prediction interval). ``tau2_ci``: compute the
-    Q-profile CI of τ² (Viechtbauer 2007).
+    Q-profile CI of τ² (Viechtbauer 2007). ``hksj_p``: the P value reported with an HKSJ
+    interval: ``"t"`` (from the HKSJ t statistic on k − 1 df, consistent with the interval) or
+    ``"wald"`` (from the Wald z = θ/SE with SE = 1/√Σw*, as RevMan Web reports it: its "Effect P"
+    is the Wald P although "Effect T" and the CI are HKSJ — established on CD014353, 19 HKSJ
+    analyses, and CD007798; e.g. CD014353 3.7: CI 0.816 to 0.989 with P = 0.237).
     """
 
     name: str = "custom"
@@ -72,11 +80,13 @@ class Settings:
     ci_level: float = 0.95
     study_ci_level: float = 0.95
     tau2_ci: bool = False
+    hksj_p: str = "t"
 
     def __post_init__(self) -> None:
         for name, allowed in (("tau2_method", TAU2_METHODS), ("ci", CI_METHODS), ("i2", I2_METHODS),
                               ("zero_cell", ZERO_CELL_RULES), ("all_events", ALL_EVENTS_RULES),
-                              ("smd", SMD_METHODS), ("prediction_df", PREDICTION_DF)):
+                              ("smd", SMD_METHODS), ("prediction_df", PREDICTION_DF),
+                              ("hksj_p", HKSJ_P)):
             value = getattr(self, name)
             if not isinstance(value, str) or value not in allowed:
                 raise InputError(f"unknown {name}={value!r}; expected one of "
@@ -87,7 +97,7 @@ class Settings:
 
 REVMAN5 = Settings(name="REVMAN5")
 REVMAN_WEB = Settings(name="REVMAN_WEB", tau2_method="REML", ci="hksj", prediction_df="k-1",
-                      tau2_ci=True)
+                      i2="tau2", tau2_ci=True, hksj_p="wald")
 MODERN = Settings(name="MODERN", tau2_method="REML", ci="hksj", prediction_df="k-2", i2="tau2",
                   zero_cell="none", all_events="exclude", smd="exact", tau2_ci=True)
 MODES: dict[str, Settings] = {s.name: s for s in (REVMAN5, REVMAN_WEB, MODERN)}

@@ -69,7 +69,9 @@ def glue_values(ar: Any) -> dict[str, Any]:
         out["timepoint"] = str(spec["timepoint"])
     out["status"] = STATUS_WORDS.get(status, status).split(":")[0]
     out["status_text"] = STATUS_WORDS.get(status, status)
-    out["reason"] = str(_get(ar, "reason", "") or "")
+    from .wording import reason_text  # statuses and reasons are codes; wording makes the sentence
+
+    out["reason"] = reason_text(ar)
     return {f"{aid}_{k}": v for k, v in out.items() if v is not None and not _missing(v)}
 
 

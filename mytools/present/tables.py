@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from . import grade
+from .wording import reason_text
 
 __all__ = ["OUTCOME_MEASURES", "STATUS_WORDS", "fmt_ci", "comparison_table", "sensitivity_table",
            "included_studies_table", "outcome_measures_table", "known_facts_table", "to_html",
@@ -114,7 +115,7 @@ def comparison_table(ars: Iterable[Any], reasons: bool = False,
                                        if not _missing(pub.get("k")) and not _missing(pub.get("participants"))
                                        else "not available"),
             "Status": STATUS_WORDS.get(status, status).split(":")[0],
-            "Why": _get(ar, "reason", ""),
+            "Why": reason_text(ar),
         })
     df = pd.DataFrame(rows)
     return df if reasons else df.drop(columns="Why")
@@ -152,7 +153,7 @@ def known_facts_table(ar: Any) -> pd.DataFrame:
                 rows.append(("Study-level numbers known for",
                              ", ".join(dict.fromkeys(str(s) for s in ok[key]))
                              + " (not enough to recompute the pooled result)"))
-    rows.append(("Why it cannot be recomputed", _get(ar, "reason", "") or "not stated"))
+    rows.append(("Why it cannot be recomputed", reason_text(ar)))
     return pd.DataFrame(rows, columns=["", "What is known"])
 
 def to_html(df: pd.DataFrame, caption: str | None = None) -> str:

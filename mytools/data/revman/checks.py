@@ -14,7 +14,7 @@ _HEADERS = {
     "events_intervention": "Experimental cases", "n_intervention": "Experimental N",
     "events_control": "Control cases", "n_control": "Control N",
     "sd_intervention": "Experimental SD", "sd_control": "Control SD", "giv_se": "GIV SE",
-    "variance": "Variance",
+    "variance": "Variance", "analysis": "Analysis number",
 }
 
 
@@ -33,7 +33,8 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
         for i in np.flatnonzero(mask)[: MAX_PROBLEMS - len(problems)]:
             r = rows.iloc[i]
             found = r[found_col or col]
-            problems.append(Problem(str(r["file"]), int(r["line"]), str(r["study"]),
+            line = None if pd.isna(r["line"]) else int(r["line"])
+            problems.append(Problem(str(r["file"]), line, str(r["study"]),
                                     repr(head.get(col, col)), expected,
                                     f"{found:g}" if isinstance(found, float) else str(found),
                                     str(r["analysis"])))

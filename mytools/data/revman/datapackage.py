@@ -15,7 +15,7 @@ import pandas as pd
 from mytools.data.revman.model import (
     ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, canonical_measure, frame, unescape,
 )
-from mytools.data.revman.tables import Table, load_table, norm
+from mytools.data.revman.tables import Table, load_table
 
 __all__ = ["read_overall", "read_subgroups", "overall_version"]
 
@@ -29,7 +29,7 @@ _RESULTS = {
     "Heterogeneity P": "revman_p_q", "Heterogeneity I²": "revman_i2", "Effect Z": "revman_z",
     "Effect T": "revman_t", "Effect P": "revman_p",
 }
-OVERALL_MAP = {norm(k): v for k, v in {
+OVERALL_MAP = {
     "Analysis group": "group", "Analysis number": "number", "Analysis name": "name_raw",
     "Analysis group name": "group_name", "Data source": "data_source", "Data type": "data_type",
     "Log-scale data": "log_scale", "Experimental group label": "label_intervention",
@@ -44,16 +44,16 @@ OVERALL_MAP = {norm(k): v for k, v in {
     "Sort studies by": "sort_by", **_RESULTS, "Subgroup Chi²": "revman_subgroup_q",
     "Subgroup df": "revman_subgroup_df", "Subgroup P": "revman_subgroup_p",
     "Subgroup I²": "revman_subgroup_i2",
-}.items()}
-OVERALL_KNOWN = tuple(norm(h) for h in (
+}
+OVERALL_KNOWN = (
     "Data source eligibility", "Outcome", "Intervention grouping", "Experimental intervention",
     "Control intervention", "Subgroup by", "Filter criteria", "Graph scale", "Show risk of bias",
-    "ID"))
+    "ID")
 OVERALL_REQUIRED = ("group", "number", "name_raw", "data_type", "log_scale", "method",
                     "measure_label", "model", "revman_estimate", "revman_ci_low", "revman_ci_high")
-SUBGROUP_MAP = {norm(k): v for k, v in {
+SUBGROUP_MAP = {
     "Analysis group": "group", "Analysis number": "number", "Subgroup": "subgroup",
-    "Subgroup number": "subgroup_number", "Weight": "revman_weight", **_RESULTS}.items()}
+    "Subgroup number": "subgroup_number", "Weight": "revman_weight", **_RESULTS}
 SUBGROUP_REQUIRED = ("group", "number", "subgroup", "subgroup_number", "revman_estimate",
                      "revman_ci_low", "revman_ci_high")
 DATA_TYPES = {"dichotomous": "dichotomous", "continuous": "continuous",
@@ -175,7 +175,7 @@ def read_overall(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, 
 
 def read_subgroups(name: str, text: str, notes: list[str]) -> pd.DataFrame:
     """RevMan's stored per-subgroup results (may be header only)."""
-    t = load_table(name, text, SUBGROUP_MAP, SUBGROUP_REQUIRED, notes, (norm("ID"),))
+    t = load_table(name, text, SUBGROUP_MAP, SUBGROUP_REQUIRED, notes, ("ID",))
     g, n, keys = _keys(t)
     num = t.numbers("subgroup_number", context=lambda i: (None, keys[i]))
     cols = {c: t.numbers(c, context=lambda i: (None, keys[i]))

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescape
-from mytools.data.revman.tables import Table, load_table, norm
+from mytools.data.revman.tables import Table, load_table
 
 __all__ = ["ROW_MAP", "read_rows", "infer_data_types", "rows_version"]
 
-ROW_MAP = {norm(k): v for k, v in {
+ROW_MAP = {
     "Analysis group": "group", "Analysis number": "number", "Analysis name": "analysis_name",
     "Subgroup": "subgroup", "Subgroup number": "subgroup_number", "Applicability": "applicability",
     "Study": "study", "Study year": "year", "GIV Mean": "giv_estimate", "GIV SE": "giv_se",
@@ -26,7 +26,7 @@ ROW_MAP = {norm(k): v for k, v in {
     "Control N": "n_control", "O-E": "o_e", "Variance": "variance", "Weight": "revman_weight",
     "Mean": "revman_estimate", "CI start": "revman_ci_low", "CI end": "revman_ci_high",
     "Footnotes": "footnote",
-}.items()}
+}
 ROW_REQUIRED = ("group", "number", "subgroup", "study", *INPUT_COLUMNS, "revman_weight",
                 "revman_estimate", "revman_ci_low", "revman_ci_high")
 ROW_NUMERIC = (*INPUT_COLUMNS, "revman_weight", "revman_estimate", "revman_ci_low",

@@ -15,7 +15,7 @@ import pandas as pd
 
 __all__ = [
     "ReviewData", "ANALYSIS_COLUMNS", "ROW_COLUMNS", "SUBGROUP_COLUMNS", "RESULT_COLUMNS",
-    "INPUT_COLUMNS", "APPLICABLE", "canonical_measure", "unescape",
+    "INPUT_COLUMNS", "APPLICABLE", "canonical_measure", "unescape", "review_id", "decimals_of",
 ]
 
 RESULT_COLUMNS = (
@@ -108,6 +108,7 @@ class ReviewData:
     subgroups: pd.DataFrame
     decimals: int | None
     notes: tuple[str, ...] = ()
+    title: str | None = None  # beyond the contract: the review's title where the file has it
 
     def analysis(self, key: str) -> dict:
         """One analysis (settings and stored results) as a dict; KeyError names the keys."""
@@ -155,3 +156,37 @@ def blank_inapplicable(rows: pd.DataFrame, data_types: pd.Series) -> pd.DataFram
             zero = rows[col].fillna(0).eq(0).groupby(rows["analysis"]).transform("all")
             rows.loc[oe & zero, col] = math.nan
     return rows
+
+
+_CD = re.compile(r"CD\d{6}")
+
+
+def review_id(*names: str) -> str | None:
+    """The first Cochrane review number (``CD`` + 6 digits) in the names, else None.
+
+    >>> review_id("x/CD015855-data-rows.csv")
+    'CD015855'
+    """
+    for n in names:
+        m = _CD.search(n)
+        if m:
+            return m.group()
+    return None
+
+
+def decimals_of(*columns: np.ndarray) -> int | None:
+    """Digits RevMan's stored numbers carry: 6 (v1, v2.2), 8 (RevMan 5 CSV) or None (full).
+
+    >>> decimals_of(np.array([0.557143, 6.0e-5, np.nan]))
+    6
+    >>> decimals_of(np.array([0.40001633032014594])) is None
+    True
+    """
+    vals = np.concatenate([np.asarray(c, dtype=float).ravel() for c in columns]) if columns else []
+    vals = vals[np.isfinite(vals)]
+    if not len(vals):
+        return None
+    for k in (6, 8):
+        if np.all(np.abs(np.round(vals, k) - vals) <= 1e-9 * np.maximum(1, np.abs(vals)) * 1e-3):
+            return k
+    return None

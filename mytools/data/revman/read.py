@@ -1,7 +1,6 @@
 """``read_review(path)``: any RevMan / Cochrane review-data file → one :class:`ReviewData`."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +10,11 @@ from mytools.data.revman.checks import check_rows
 from mytools.data.revman.datapackage import read_overall, read_subgroups
 from mytools.data.revman.datarows import finish_rows, infer_data_types, number_subgroups, read_rows
 from mytools.data.revman.model import (
-    ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, frame, unescape,
+    ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of, frame,
+    review_id, unescape,
 )
+from mytools.data.revman.revman_csv import read_revman_csv
+from mytools.data.revman.rm5 import read_rm5
 from mytools.data.revman.safeio import Member, ZipLimits, decode, fail, list_members
 
 __all__ = ["read_review", "read_data_rows", "read_package"]
@@ -23,40 +25,6 @@ SUFFIXES = {
     "subgroups": "-subgroup-estimates.csv",
     "parameters": "-parameters.csv",
 }
-_CD = re.compile(r"CD\d{6}")
-
-
-def review_id(*names: str) -> str | None:
-    """The first Cochrane review number (``CD`` + 6 digits) in the names, else None.
-
-    >>> review_id("x/CD015855-data-rows.csv")
-    'CD015855'
-    """
-    for n in names:
-        m = _CD.search(n)
-        if m:
-            return m.group()
-    return None
-
-
-def decimals_of(*columns: np.ndarray) -> int | None:
-    """Digits RevMan's stored numbers carry: 6 (v1, v2.2), 8 (RevMan 5 CSV) or None (full).
-
-    >>> decimals_of(np.array([0.557143, 6.0e-5, np.nan]))
-    6
-    >>> decimals_of(np.array([0.40001633032014594])) is None
-    True
-    """
-    vals = np.concatenate([np.asarray(c, dtype=float).ravel() for c in columns]) if columns else []
-    vals = vals[np.isfinite(vals)]
-    if not len(vals):
-        return None
-    for k in (6, 8):
-        if np.all(np.abs(np.round(vals, k) - vals) <= 1e-9 * np.maximum(1, np.abs(vals)) * 1e-3):
-            return k
-    return None
-
-
 def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Settings-free analyses of bare data rows: keys, names and the inferred data type."""
     dtype, rule = infer_data_types(rows)
@@ -141,6 +109,7 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
     subgroups = (read_subgroups(sub_m.name, decode(sub_m.read(), sub_m.name, notes), notes)
                  if sub_m is not None else frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)),
                                                  SUBGROUP_COLUMNS))
+    _blank_totals(analyses, subgroups)
     rows, rows_version = read_rows(rows_m.name, decode(rows_m.read(), rows_m.name, notes), notes)
     if rows_version != version[0]:
         notes.append(f"{rows_m.name}: data rows look like v{rows_version}, settings like v{version}")
@@ -159,6 +128,14 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
     analyses = analyses.drop(columns=["line"], errors="ignore")
     return ReviewData(label, f"datapackage-{version}", rid, analyses, finish_rows(rows),
                       subgroups.drop(columns=["file", "line"], errors="ignore"), dec, tuple(notes))
+
+
+def _blank_totals(analyses: pd.DataFrame, subgroups: pd.DataFrame) -> None:
+    """v1 writes 0 event totals for data types without events: not applicable (NaN)."""
+    no_events = analyses.loc[~analyses["data_type"].isin(["dichotomous", "o_e"]), "analysis"]
+    cols = ["revman_events_intervention", "revman_events_control"]
+    analyses.loc[analyses["analysis"].isin(no_events), cols] = np.nan
+    subgroups.loc[subgroups["analysis"].isin(no_events), cols] = np.nan
 
 
 def _check_subgroups(subgroups: pd.DataFrame, analyses: pd.DataFrame) -> None:
@@ -196,14 +173,12 @@ def read_review(path: str | Path, *, limits: ZipLimits | None = None) -> ReviewD
         return read_package(p, limits, notes)
     data = p.read_bytes()
     if p.suffix.lower() == ".rm5" or data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
-        from mytools.data.revman.rm5 import read_rm5
         return read_rm5(p)
     kind = _sniff_csv(data[:4096].lstrip(b"\xef\xbb\xbf"))
     if kind == "rows" or p.name.lower().endswith(SUFFIXES["rows"]):
         return read_data_rows(str(p), decode(data, str(p), notes), notes, source=str(p),
                               rid=review_id(str(p)))
     if kind == "revman5-csv":
-        from mytools.data.revman.revman_csv import read_revman_csv
         return read_revman_csv(p)
     if kind == "package-part":
         return read_package(p.parent, limits, notes)

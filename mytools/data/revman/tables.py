@@ -113,12 +113,15 @@ class Table:
 
 def load_table(name: str, text: str, columns: dict[str, str], required: tuple[str, ...],
                notes: list[str] | None, known_extra: tuple[str, ...] = ()) -> Table:
-    """Parse CSV ``text``; ``columns`` maps normalised headers to our names.
+    """Parse CSV ``text``; ``columns`` maps headers (as RevMan spells them) to our names.
 
     A missing ``required`` column (our name) raises; columns neither mapped nor in ``known_extra``
     (normalised headers) are listed in ``notes`` as not read.
     """
     header, records, lines = read_csv_records(text, name)
+    spelled = {v: k for k, v in reversed(list(columns.items()))}
+    columns = {norm(k): v for k, v in columns.items()}
+    known_extra = tuple(norm(k) for k in known_extra)
     ours: dict[str, int] = {}
     headers: dict[str, str] = {}
     unread = []
@@ -135,8 +138,7 @@ def load_table(name: str, text: str, columns: dict[str, str], required: tuple[st
         headers[col] = h
     missing = [c for c in required if c not in ours]
     if missing:
-        want = {v: k for k, v in columns.items()}
-        raise DataError([Problem(name, 1, None, repr(want.get(c, c)),
+        raise DataError([Problem(name, 1, None, repr(spelled.get(c, c)),
                                  "this column in the header (columns are found by name)", "absent")
                          for c in missing])
     if unread and notes is not None:
