@@ -28,7 +28,7 @@ from .style import CHAR_W, FAMILY, FONT, OKABE_ITO, ROW
 __all__ = ["forest_plot", "forest_figure", "forest_alt"]
 
 _PAD = 0.08  # inches between columns
-_GRAPH_W = 2.0
+_GRAPH_W = 2.3
 _TTP = TextToPath()
 
 
@@ -261,9 +261,9 @@ def _axis(ax: Any, fd: ForestData, lims: tuple[float, float], ticks: list[float]
         ax.plot([t, t], [y, y + 0.25], color="black", lw=0.8)
         _text(ax, t, y + 0.75, f"{t:g}".replace("-", "\u2212"), ha="center")
     left, right = rt.favours_sides(fd.higher_is_better, fd.label_intervention, fd.label_control)
-    for frac, txt in ((0.25, left), (0.75, right)):
+    for frac, txt, ha in ((0.485, left, "right"), (0.515, right, "left")):
         x = _frac_x(lims, frac, fd.ratio)
-        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.58)), ha="center", va="top",
+        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.5)), ha=ha, va="top",
                 fontsize=FONT, linespacing=1.15, family=FAMILY)
 
 
