@@ -83,3 +83,12 @@ def test_public_names_importable_from_mytools():
     from mytools.engine.pooling import pool_binary as facade  # the old path still works
 
     assert facade is pool_binary
+
+
+def test_peto_or_measure_name():
+    """The data model calls RevMan's "Peto Odds Ratio" PETO_OR: accepted with method="Peto"."""
+    a = pool_binary(A, N1, C, N2, measure="PETO_OR", method="Peto")
+    b = pool_binary(A, N1, C, N2, measure="OR", method="Peto")
+    assert a.estimate == b.estimate
+    with pytest.raises(ValueError, match="needs method='Peto'"):
+        pool_binary(A, N1, C, N2, measure="PETO_OR", method="MH")
