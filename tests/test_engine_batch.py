@@ -41,13 +41,16 @@ def sample(shared) -> pd.DataFrame:
 
 
 def _kind(g: pd.DataFrame) -> str:
-    """v1 data rows zero-fill cells that do not apply: the filled cells say the data type."""
-    if (g["giv_se"].fillna(0) != 0).any():
-        return "generic"
-    if (g["variance"].fillna(0) != 0).any():
-        return "o_e"
-    if (g["sd_intervention"].fillna(0) != 0).any() or (g["sd_control"].fillna(0) != 0).any():
+    """v1 data rows zero-fill cells that do not apply: the filled cells say the data type (RevMan
+    also writes the SE of the log effect into "GIV SE" and its square into "Variance" of some
+    dichotomous rows, CD002243)."""
+    nz = lambda col: (g[col].fillna(0) != 0).any()  # noqa: E731
+    if nz("sd_intervention") or nz("sd_control"):
         return "continuous"
+    if nz("o_e"):  # dichotomous rows may carry Variance = SE² with O − E = 0
+        return "o_e"
+    if nz("giv_estimate") or (nz("giv_se") and not (nz("events_intervention") or nz("events_control"))):
+        return "generic"
     return "dichotomous"
 
 

@@ -66,37 +66,38 @@ def _compare_result(d: _Diffs, where: str, ours: dict, stored: pd.Series) -> Non
         d.add(where, f, ours.get(f, np.nan), rv)
 
 
-def _pool_subgroups(y, v, cells, s, sub, i2t):
+def _pool_subgroups(y, v, cells, s, sub, mode):
     out: dict[str, Pooled] = {}
     reasons = {}
     for num in [n for n in pd.unique(sub) if n > 0]:
         m = sub == num
         try:
-            out[num] = pool_group(y[m], v[m], tuple(x[m] for x in cells), s, i2_from_tau2_random=i2t)
+            out[num] = pool_group(y[m], v[m], tuple(x[m] for x in cells), s, mode=mode)
         except NotComputable as exc:
             reasons[num] = str(exc)
     return out, reasons
 
 
 def _all_zero(rows: pd.DataFrame, a: pd.Series) -> bool:
-    """RevMan wrote zeros instead of results (e.g. an uncalculated SMD outcome in Fleiss 1993)."""
+    """RevMan wrote zeros or blanks instead of results (Fleiss 1993's uncalculated SMD outcome)."""
     cols = ["revman_estimate", "revman_ci_low", "revman_ci_high"]
     stored = rows[cols].to_numpy(float)
     overall = np.array([a.get(c, np.nan) for c in cols], dtype=float)
-    return bool(np.all(stored == 0) and np.all(np.nan_to_num(overall) == 0))
+    empty = np.nan_to_num(stored) == 0
+    return bool(np.all(empty) and np.all(np.nan_to_num(overall) == 0))
 
 
 def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.DataFrame,
-                   decimals: int | None, i2t: bool) -> tuple[dict, np.ndarray]:
+                   decimals: int | None, mode: str) -> tuple[dict, np.ndarray]:
     """One analysis: returns its report line (dict) and our per-row weights."""
     d = _Diffs(decimals)
     n = len(rows)
     line = {"studies": n, "status": "match", "reason": ""}
     if n == 0:
         return {**line, "status": "not computable", "reason": "the analysis has no study rows"}, np.array([])
-    if _all_zero(rows, a):
+    if _all_zero(rows, a) and eff.estimable.any():
         return {**line, "status": "not computable",
-                "reason": "RevMan stored 0 for every result (the file's analysis was not calculated)"}, \
+                "reason": "RevMan stored no results (0 or blank: the analysis was not calculated in the file)"}, \
             np.full(n, np.nan)
     y, v = eff.y, eff.v
     est, lo, hi = display_rows(eff, np.full(n, float(s["ci_level_study"] or 0.95)))
@@ -109,13 +110,13 @@ def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.Data
             d.items.append((f"study {rows['study'].iat[i]}", f, ours[i], rv[i], float(ex[i])))
     cells = _cells(rows, np.full(n, bool(s["swap_events"])))
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
-    sub_pools, sub_reasons = _pool_subgroups(y, v, cells, s, sub, i2t)
+    sub_pools, sub_reasons = _pool_subgroups(y, v, cells, s, sub, mode)
     weights = np.full(n, np.nan)
     overall = None
     reason = ""
     if s["pooled"] == "overall":
         try:
-            overall = pool_group(y, v, cells, s, i2_from_tau2_random=i2t)
+            overall = pool_group(y, v, cells, s, mode=mode)
             weights = overall.weights
         except NotComputable as exc:
             reason = str(exc)
@@ -126,7 +127,7 @@ def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.Data
             m = sub == 0
             try:
                 weights[m] = pool_group(y[m], v[m], tuple(x[m] for x in cells), s,
-                                        i2_from_tau2_random=i2t).weights
+                                        mode=mode).weights
             except NotComputable as exc:
                 reason = str(exc)
     rw = rows["revman_weight"].to_numpy(float)
@@ -195,7 +196,7 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     eff = effects_by_setting(rows, keys)
     by_an = rows.groupby("analysis", sort=False).indices
     subs_by = review.subgroups.groupby("analysis", sort=False) if len(review.subgroups) else None
-    i2t = review.format == "datapackage-2.3"
+    mode = "revman_web" if str(review.format).startswith("datapackage-2") else "revman5"
     lines = []
     for _, a in an.iterrows():
         key = a["analysis"]
@@ -206,7 +207,7 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
                                 reason=eff.reason[pos], log_scale=np.asarray(eff.log_scale)[pos],
                                 corrected=eff.corrected[pos])
         try:
-            line, _ = check_analysis(a, s, rows.iloc[pos], sub_eff, subs, review.decimals, i2t)
+            line, _ = check_analysis(a, s, rows.iloc[pos], sub_eff, subs, review.decimals, mode)
         except (NotComputable, ValueError) as exc:
             line = {"status": "not computable", "reason": str(exc), "studies": len(pos)}
         how = "stated" if s.get("settings_source") == "file" else "inferred"

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 from ..engine.effects import InputError
-from ..engine.pooling import (MetaResult, NotEstimableError, i2_from_tau2, pool_binary, pool_generic,
+from ..engine.pooling import (MetaResult, NotEstimableError, pool_binary, pool_generic,
                               pool_subgroups)
 
 __all__ = ["Pooled", "pool_group", "NotComputable"]
@@ -50,7 +50,7 @@ def _text(x: object, default: str) -> str:
     return x if isinstance(x, str) and x else default
 
 
-def _engine(y, v, cells, s) -> MetaResult:
+def _engine(y, v, cells, s, mode: str) -> MetaResult:
     """One engine call for the group (only estimable rows are passed)."""
     model = _text(s.get("model"), "fixed")
     tau2 = _text(s.get("tau2_method"), "DL")
@@ -61,17 +61,19 @@ def _engine(y, v, cells, s) -> MetaResult:
         method = "Peto" if s["measure"] == "PETO_OR" else s["method"]
         extra = {"all_events": "revman"} if _ENGINE_ALL_EVENTS else {}
         return pool_binary(a, a + b, c, c + d, measure=meas, method=method, model=model,
-                           tau2_method=tau2, ci=ci, **extra)
+                           tau2_method=tau2, ci=ci, settings=mode, **extra)
     log = bool(s["log_scale"])
     est = np.exp(y) if log else y
-    return pool_generic(est, np.sqrt(v), log_scale=log, model=model, tau2_method=tau2, ci=ci)
+    return pool_generic(est, np.sqrt(v), log_scale=log, model=model, tau2_method=tau2, ci=ci,
+                        settings=mode)
 
 
 def pool_group(y: np.ndarray, v: np.ndarray, cells: tuple[np.ndarray, ...], settings: dict,
-               *, i2_from_tau2_random: bool = False) -> Pooled:
+               *, mode: str = "revman5") -> Pooled:
     """Pool the estimable rows of one group; ``settings`` is a row of :func:`infer_settings`.
 
-    ``i2_from_tau2_random``: I² of random-effects analyses from τ² (RevMan Web since 2025).
+    ``mode``: the engine's settings mode, "revman5" or "revman_web" (RevMan Web since 2025: I² from
+    τ² for random effects, Wald P beside the Hartung–Knapp CI, prediction interval on k − 1 df).
     Raises :class:`NotComputable` with the reason when nothing can be pooled.
     """
     ok = np.isfinite(y) & np.isfinite(v)
@@ -85,7 +87,7 @@ def pool_group(y: np.ndarray, v: np.ndarray, cells: tuple[np.ndarray, ...], sett
             raise NotComputable("an all-events study in a Mantel–Haenszel RR analysis "
                                 "(the engine excludes it; RevMan keeps it)")
     try:
-        r = _engine(y[ok], v[ok], tuple(x[ok] for x in cells), settings)
+        r = _engine(y[ok], v[ok], tuple(x[ok] for x in cells), settings, mode)
     except (NotEstimableError, InputError) as exc:
         raise NotComputable(str(exc)) from None
     level = float(settings.get("ci_level") or 0.95)
@@ -93,8 +95,6 @@ def pool_group(y: np.ndarray, v: np.ndarray, cells: tuple[np.ndarray, ...], sett
     half = _crit(level, tdf) * r.se
     back = np.exp if r.log_scale else (lambda x: x)
     i2 = r.i2
-    if i2_from_tau2_random and r.model == "random" and r.k >= 2:
-        i2 = float(i2_from_tau2(r.tau2, v[ok]))
     vals = {"estimate": float(back(r.theta)), "ci_low": float(back(r.theta - half)),
             "ci_high": float(back(r.theta + half)), "tau2": r.tau2 if r.model == "random" else np.nan,
             "q": r.q, "df": float(r.df), "p_q": 1.0 if r.p_q is None else r.p_q, "i2": i2,
