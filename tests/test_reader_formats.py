@@ -87,6 +87,7 @@ def test_rm5_generic_log_hazard_ratios(revman_fixtures):
                                                                            "random")
     rows = r.study_rows("1.1")
     belch = rows.set_index("study_id").loc["STD-Belch-1991"]
+    assert rows["line"].is_monotonic_increasing and belch.line > 500  # line of the <IV_DATA> tag
     assert (belch.giv_estimate, belch.giv_se) == (0.460784314, 0.198029509)  # ESTIMATE, SE as entered
     ok = rows["revman_estimate"].notna()
     assert np.allclose(np.exp(rows.loc[ok, "giv_estimate"]), rows.loc[ok, "revman_estimate"],

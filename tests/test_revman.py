@@ -383,7 +383,7 @@ def test_bad_number_names_file_outcome_study_and_attribute(tmp_path):
     text = _review(SUBGROUP_OUTCOME.replace('EVENTS_1="6"', 'EVENTS_1="six"'), STUDIES)
     with pytest.raises(
         DataError,
-        match=r"r\.rm5 \(analysis 1\.1, study STD-B\), column attribute EVENTS_1: expected a number "
+        match=r"r\.rm5, line 2 \(analysis 1\.1, study STD-B\), column attribute EVENTS_1: expected a number "
         r"or blank, found 'six'",
     ):
         read_rm5(_write(tmp_path, text))
@@ -391,7 +391,7 @@ def test_bad_number_names_file_outcome_study_and_attribute(tmp_path):
 
 def test_events_above_total_are_rejected(tmp_path):
     text = _review(SUBGROUP_OUTCOME.replace('EVENTS_1="6"', 'EVENTS_1="13"'), STUDIES)
-    with pytest.raises(DataError, match=r"r\.rm5 \(analysis 1\.1, study B\), column 'attribute EVENTS_1': "
+    with pytest.raises(DataError, match=r"r\.rm5, line 2 \(analysis 1\.1, study B\), column 'attribute EVENTS_1': "
                        r"expected at most attribute TOTAL_1 \(events <= N\), found '13'"):
         read_rm5(_write(tmp_path, text))
 

@@ -8,8 +8,8 @@ and are not read. An outcome's ``Q``/``P_Q``/``I2_Q`` are the test for subgroup 
 NaN, with a note. Group 1 is the intervention arm, group 2 the control arm.
 
 Security: parsed with ``defusedxml`` — entity declarations ("billion laughs") and external entities
-are refused, nothing external is fetched. XML carries no line numbers here (files may be a single
-line): errors name the file, the outcome, the study and the attribute.
+are refused, nothing external is fetched. Errors name the file, the line where the element starts
+(a file may be a single line), the outcome, the study and the attribute.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element, ParseError
 import numpy as np
 import pandas as pd
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
 from mytools.data.revman.checks import check_rows
 from mytools.data.revman.model import (
@@ -62,7 +62,29 @@ def unescape_id(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _number(el: Element, attr: str, src: str, analysis: str | None, study: str | None) -> float:
+class _Src(str):
+    """The file name, knowing the line on which each element starts."""
+
+    lines: dict[int, int]
+
+    def line(self, el: Element) -> int | None:
+        return self.lines.get(id(el))
+
+
+class _LineParser(DefusedXMLParser):
+    """defusedxml's parser, recording the line of every element's start tag."""
+
+    def __init__(self) -> None:
+        super().__init__(forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        self.lines: dict[int, int] = {}
+
+    def _start(self, tag, attr_list):  # noqa: ANN001 (expat callback)
+        elem = super()._start(tag, attr_list)
+        self.lines[id(elem)] = self.parser.CurrentLineNumber
+        return elem
+
+
+def _number(el: Element, attr: str, src: _Src, analysis: str | None, study: str | None) -> float:
     """A number attribute; blank or absent → NaN; anything else is a DataError."""
     value = el.get(attr)
     if value is None or value.strip() == "":
@@ -72,16 +94,16 @@ def _number(el: Element, attr: str, src: str, analysis: str | None, study: str |
     except ValueError:
         x = math.nan
     if not math.isfinite(x):
-        raise fail(src, "a number or blank", column=f"attribute {attr}", found=value, study=study,
-                   analysis=analysis)
+        raise fail(src, "a number or blank", line=src.line(el), column=f"attribute {attr}",
+                   found=value, study=study, analysis=analysis)
     return x
 
 
-def _whole(el: Element, attr: str, src: str, analysis: str) -> int:
+def _whole(el: Element, attr: str, src: _Src, analysis: str) -> int:
     x = _number(el, attr, src, analysis, None)
     if math.isnan(x) or x != round(x):
-        raise fail(src, "a whole number", column=f"attribute {attr}", found=el.get(attr),
-                   analysis=analysis)
+        raise fail(src, "a whole number", line=src.line(el), column=f"attribute {attr}",
+                   found=el.get(attr), analysis=analysis)
     return int(x)
 
 
@@ -95,9 +117,12 @@ def _year(value: str | None) -> float:
     return float(m.group()) if m else math.nan
 
 
-def _parse(data: bytes, src: str) -> Element:
+def _parse(data: bytes, src: _Src) -> Element:
+    parser = _LineParser()
+    src.lines = parser.lines
     try:
-        root = fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        parser.feed(data)
+        root = parser.close()
     except DefusedXmlException as exc:
         raise fail(src, "XML without entity declarations (RevMan files declare none; entities "
                    "can expand without bound or read other files)",
@@ -111,7 +136,7 @@ def _parse(data: bytes, src: str) -> Element:
     return root
 
 
-def _outcome(out_el: Element, kind: str, c_no: int, c_name: str, src: str) -> dict:
+def _outcome(out_el: Element, kind: str, c_no: int, c_name: str, src: _Src) -> dict:
     """Settings and stored results of one outcome."""
     ref = out_el.get("ID", "?")
     o_no = _whole(out_el, "NO", src, ref)
@@ -120,12 +145,12 @@ def _outcome(out_el: Element, kind: str, c_no: int, c_name: str, src: str) -> di
     label = out_el.get("EFFECT_MEASURE") or _text(out_el.find("EFFECT_MEASURE"))
     measure = canonical_measure(label, dtype)
     if measure is None:
-        raise fail(src, f"an effect measure for {dtype} data", column="attribute EFFECT_MEASURE",
-                   found=label, analysis=key)
+        raise fail(src, f"an effect measure for {dtype} data", line=src.line(out_el),
+                   column="attribute EFFECT_MEASURE", found=label, analysis=key)
     method_code = (out_el.get("METHOD") or {"DICH": "MH", "IPD": "PETO"}.get(kind, "IV")).upper()
     if method_code not in METHODS:
-        raise fail(src, f"a method: one of {', '.join(METHODS)}", column="attribute METHOD",
-                   found=method_code, analysis=key)
+        raise fail(src, f"a method: one of {', '.join(METHODS)}", line=src.line(out_el),
+                   column="attribute METHOD", found=method_code, analysis=key)
     log_data = out_el.get("LOG_DATA")
     log_scale = (log_data.upper() == "YES" if kind == "IV" and log_data
                  else measure in ("RR", "OR", "PETO_OR", "HR") or kind == "IPD")
@@ -172,13 +197,13 @@ def _not_estimable(el: Element, rec: dict) -> None:
                 rec[col] = math.nan
 
 
-def _row(d: Element, kind: str, a: dict, sub: tuple[int, str], studies: dict, src: str) -> dict:
+def _row(d: Element, kind: str, a: dict, sub: tuple[int, str], studies: dict, src: _Src) -> dict:
     sid = unescape_id(d.get("STUDY_ID", ""))
     label, year = studies.get(sid, (sid.removeprefix("STD-"), math.nan))
     rec = {"analysis": a["analysis"], "group": a["group"], "number": a["number"],
            "subgroup": sub[1], "subgroup_number": sub[0], "applicability": "SUBGROUP_AND_OVERALL",
            "study": label, "year": year, "study_id": sid, "footnote": _text(d.find("FOOTNOTE")),
-           "file": src, "line": math.nan}
+           "file": str(src), "line": src.line(d)}
     for attr, col in ROW_ATTRS.items():
         rec[col] = _number(d, attr, src, a["analysis"], sid)
     if (d.get("ESTIMABLE") or "YES").upper() == "NO":  # RevMan writes 0.0 for "not estimable"
@@ -194,7 +219,7 @@ def _row(d: Element, kind: str, a: dict, sub: tuple[int, str], studies: dict, sr
     return rec
 
 
-def _walk(root: Element, src: str, notes: list[str]) -> tuple[list, list, list]:
+def _walk(root: Element, src: _Src, notes: list[str]) -> tuple[list, list, list]:
     studies = {unescape_id(st.get("ID", "")): (st.get("NAME") or st.get("ID", ""),
                                                _year(st.get("YEAR"))) for st in root.iter("STUDY")}
     section = root.find("ANALYSES_AND_DATA")
@@ -237,7 +262,7 @@ def _walk(root: Element, src: str, notes: list[str]) -> tuple[list, list, list]:
 
 def read_rm5(path: str | Path) -> ReviewData:
     """Read a RevMan 5 ``.rm5`` file (any declared encoding, e.g. ISO-8859-1; may be one line)."""
-    src = str(path)
+    src = _Src(path)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -260,4 +285,4 @@ def read_rm5(path: str | Path) -> ReviewData:
     doi = root.get("DOI") or ""
     m = _DOI.search(doi) or _DOI.search(src)
     title = _text(root.find("COVER_SHEET/TITLE")) or None
-    return ReviewData(src, "rm5", m.group() if m else None, a, r, s, None, tuple(notes), title)
+    return ReviewData(str(src), "rm5", m.group() if m else None, a, r, s, None, tuple(notes), title)
