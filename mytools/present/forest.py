@@ -96,8 +96,9 @@ def _grid(fd: ForestData, lay: _Layout, arm_lines: int) -> None:
     rows = lay.rows
     for block in fd.blocks:
         if block.title:
-            y += 1
-            rows.append((y, "title", block.title))
+            for part in _wrap(block.title, (lay.est_x - 0.2) * 0.92):  # bold is wider
+                y += 1
+                rows.append((y, "title", part))
         for r in block.rows:
             y += 1
             rows.append((y, "row", r))
@@ -108,8 +109,9 @@ def _grid(fd: ForestData, lay: _Layout, arm_lines: int) -> None:
                 y += 1
                 rows.append((y, "events", block.total))
             for line in block.total.lines:
-                y += 1
-                rows.append((y, "line", line))
+                for part in _wrap(line, lay.est_x - 0.2):
+                    y += 1
+                    rows.append((y, "line", part))
         y += 0.5 if fd.total is not None or block is not fd.blocks[-1] else 0.0
     if fd.total is not None:
         y += 1
