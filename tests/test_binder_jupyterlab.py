@@ -37,21 +37,15 @@ RUN_TIMEOUT = 600.0  # seconds for all cells of the chapter to run
 pytestmark = pytest.mark.binder
 
 
-def chrome_driver(width: int = 1280, height: int = 900):
-    """Headless Chromium under Selenium, with Debian's chromium and chromedriver (no download)."""
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
+def chrome_driver():
+    """Headless Chromium under Selenium: the same driver set-up as the book's browser test."""
+    pytest.importorskip("selenium")
+    from test_book_browser import chrome_driver as make, chromedriver_binary, chromium_binary
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-extensions", "--no-first-run", "--hide-scrollbars",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                 f"--window-size={width},{height}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    return webdriver.Chrome(service=service, options=options)
+    binary, driver = chromium_binary(), chromedriver_binary()
+    if not (binary and driver):
+        pytest.fail("chromium and chromium-driver are needed (bash .ci/binder-test installs them)")
+    return make(binary, driver)
 
 
 def _free_port() -> int:
