@@ -2,18 +2,24 @@
 
 The pooling engine is re-exported here: ``from mytools import pool_binary`` etc.
 """
-from .engine.effects import InputError
-from .engine.pooling import (
+from .engine import (
+    MODERN,
+    REVMAN5,
+    REVMAN_WEB,
     ConvergenceError,
+    InputError,
     ManyResult,
     MetaResult,
     NotEstimableError,
+    Settings,
     SubgroupResult,
     i2_from_tau2,
     pool_binary,
+    pool_by_subgroup,
     pool_continuous,
     pool_generic,
     pool_many,
+    pool_oe,
     pool_subgroups,
 )
 
@@ -22,12 +28,18 @@ __all__ = [
     "InputError",
     "ManyResult",
     "MetaResult",
+    "MODERN",
     "NotEstimableError",
+    "REVMAN5",
+    "REVMAN_WEB",
+    "Settings",
     "SubgroupResult",
     "i2_from_tau2",
     "pool_binary",
+    "pool_by_subgroup",
     "pool_continuous",
     "pool_generic",
     "pool_many",
+    "pool_oe",
     "pool_subgroups",
 ]

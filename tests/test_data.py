@@ -87,7 +87,7 @@ def test_duplicate_study_id(copy):
 
 def test_unknown_study_referenced(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20,Aggarwal2022,control,", "study_id", "Nobody1999")
+    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,control,", "study_id", "Nobody1999")
     err = errors(copy)
     assert_named(err, "outcome_data.csv", line, "Nobody1999", "study_id")
     assert "exists in studies.csv" in str(err)
@@ -95,13 +95,13 @@ def test_unknown_study_referenced(copy):
 
 def test_unknown_analysis_referenced(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "mtx_printo,Ruperto2016,control,", "analysis_id", "mtx_nothing")
+    line = set_cell(path, "mtx_printo_sources,Ruperto2016,control,", "analysis_id", "mtx_nothing")
     assert_named(errors(copy), "outcome_data.csv", line, "Ruperto2016", "analysis_id")
 
 
 def test_events_greater_than_n(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20,Aggarwal2022,intervention,", "events", "48")
+    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,intervention,", "events", "48")
     err = errors(copy)
     assert_named(err, "outcome_data.csv", line, "Aggarwal2022", "events")
     assert "events <= n (47)" in str(err)
@@ -109,14 +109,14 @@ def test_events_greater_than_n(copy):
 
 def test_n_must_be_positive(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "aza_strength,Bunch1980,control,", "n", "0")
+    line = set_cell(path, "aza_strength_sources,Bunch1980,control,", "n", "0")
     assert_named(errors(copy), "outcome_data.csv", line, "Bunch1980", "n")
 
 
 @pytest.mark.parametrize("bad", ["0", "-7.42"])
 def test_sd_must_be_positive(copy, bad):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_cdasi,Aggarwal2022,control,", "sd", bad)
+    line = set_cell(path, "ivig_cdasi_sources,Aggarwal2022,control,", "sd", bad)
     err = errors(copy)
     assert_named(err, "outcome_data.csv", line, "Aggarwal2022", "sd")
     assert "a value > 0" in str(err)
@@ -124,8 +124,8 @@ def test_sd_must_be_positive(copy, bad):
 
 def test_arms_complete(copy):
     path = copy / "outcome_data.csv"
-    delete_line(path, "mtx_printo,Ruperto2016,control,")
-    kept = line_of(path, "mtx_printo,Ruperto2016,intervention,")
+    delete_line(path, "mtx_printo_sources,Ruperto2016,control,")
+    kept = line_of(path, "mtx_printo_sources,Ruperto2016,intervention,")
     err = errors(copy)
     assert_named(err, "outcome_data.csv", kept, "Ruperto2016", "arm")
     assert "control arm" in str(err)
@@ -133,13 +133,13 @@ def test_arms_complete(copy):
 
 def test_provenance_required(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_sae,Miyasaka2012,intervention,", "provenance", "")
+    line = set_cell(path, "ivig_sae_sources,Miyasaka2012,intervention,", "provenance", "")
     assert_named(errors(copy), "outcome_data.csv", line, "Miyasaka2012", "provenance")
 
 
 def test_provenance_must_be_a_known_class(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_sae,Miyasaka2012,intervention,", "provenance", "derived")
+    line = set_cell(path, "ivig_sae_sources,Miyasaka2012,intervention,", "provenance", "derived")
     err = errors(copy)
     assert_named(err, "outcome_data.csv", line, "Miyasaka2012", "provenance")
     assert "reconstructed" in str(err)
@@ -147,20 +147,20 @@ def test_provenance_must_be_a_known_class(copy):
 
 def test_source_required(copy):
     path = copy / "study_estimates.csv"
-    line = set_cell(path, "aza_steroid_dose,Bunch1980,", "source", "")
+    line = set_cell(path, "aza_steroid_dose_sources,Bunch1980,", "source", "")
     assert_named(errors(copy), "study_estimates.csv", line, "Bunch1980", "source")
 
 
 def test_source_must_be_url_or_doi(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20,Aggarwal2022,control,", "source", "NEJM paper")
+    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,control,", "source", "NEJM paper")
     assert_named(errors(copy), "outcome_data.csv", line, "Aggarwal2022", "source")
 
 
 @pytest.mark.parametrize("column,bad", [("events", "2l"), ("n", "47.5"), ("events", " 21")])
 def test_numbers_must_parse(copy, column, bad):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20,Aggarwal2022,control,", column, bad)
+    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,control,", column, bad)
     err = errors(copy)
     assert_named(err, "outcome_data.csv", line, "Aggarwal2022", column)
     assert "an integer" in str(err)
@@ -168,7 +168,7 @@ def test_numbers_must_parse(copy, column, bad):
 
 def test_mean_must_parse(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_cdasi,Aggarwal2022,intervention,", "mean", "-9,36")
+    line = set_cell(path, "ivig_cdasi_sources,Aggarwal2022,intervention,", "mean", "-9,36")
     err = errors(copy)
     assert_named(err, "outcome_data.csv", line, "Aggarwal2022", "mean")
     assert "a number" in str(err)
@@ -176,7 +176,7 @@ def test_mean_must_parse(copy):
 
 def test_reported_row_needs_its_numbers(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "mtx_printo,Ruperto2016,intervention,", "events", "")
+    line = set_cell(path, "mtx_printo_sources,Ruperto2016,intervention,", "events", "")
     err = errors(copy)
     assert_named(err, "outcome_data.csv", line, "Ruperto2016", "events")
     assert "not_available" in str(err)
@@ -184,13 +184,13 @@ def test_reported_row_needs_its_numbers(copy):
 
 def test_not_available_row_has_no_numbers(copy):
     path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_disability,Aggarwal2022,intervention,", "mean", "0.5")
+    line = set_cell(path, "ivig_disability_sources,Aggarwal2022,intervention,", "mean", "0.5")
     assert_named(errors(copy), "outcome_data.csv", line, "Aggarwal2022", "mean")
 
 
 def test_se_must_match_ci(copy):
     path = copy / "study_estimates.csv"
-    line = set_cell(path, "mtx_function,", "se", "1.0")
+    line = set_cell(path, "mtx_function_sources,", "se", "1.0")
     assert_named(errors(copy), "study_estimates.csv", line, "Prometheus2014OrIbrahim2015", "se")
 
 
@@ -210,7 +210,7 @@ def test_registry_needs_all_14_results(copy):
 
 def test_tolerance_needs_a_reason(copy):
     path = copy / "analyses.csv"
-    line = set_cell(path, "ivig_cdasi,", "tolerance_reason", "")
+    line = set_cell(path, "ivig_cdasi_sources,", "tolerance_reason", "")
     assert_named(errors(copy), "analyses.csv", line, None, "tolerance_reason")
 
 
@@ -258,9 +258,9 @@ def test_wrong_cell_count(copy):
 
 def test_all_violations_of_a_file_at_once(copy):
     path = copy / "outcome_data.csv"
-    l1 = set_cell(path, "ivig_tis20,Aggarwal2022,intervention,", "events", "99")
-    l2 = set_cell(path, "aza_strength,Bunch1980,control,", "n", "0")
-    l3 = set_cell(path, "mtx_printo,Ruperto2016,control,", "provenance", "")
+    l1 = set_cell(path, "ivig_tis20_sources,Aggarwal2022,intervention,", "events", "99")
+    l2 = set_cell(path, "aza_strength_sources,Bunch1980,control,", "n", "0")
+    l3 = set_cell(path, "mtx_printo_sources,Ruperto2016,control,", "provenance", "")
     l4 = set_cell(copy / "studies.csv", "Bunch1980,", "design", "cohort")
     err = errors(copy)
     lines = {(p.file, p.line) for p in err.problems}

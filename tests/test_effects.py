@@ -62,9 +62,17 @@ def test_or_and_rd_hand_worked():
 
 @pytest.mark.parametrize("a,n1,c,n2", [(0, 10, 0, 12), (10, 10, 12, 12)])
 def test_double_zero_flags(a, n1, c, n2):
+    """Not estimable for RR/OR — for an all-events study (10/10 vs 12/12) only under the named
+    option ``all_events="exclude"``; RevMan's own rule (RR = 1) is tested in test_engine_revman_rules."""
     for m in ("RR", "OR"):
-        es, _ = binary_effects([a], [n1], [c], [n2], measure=m)
+        es, _ = binary_effects([a], [n1], [c], [n2], measure=m, all_events="exclude")
         assert not es.estimable[0] and np.isnan(es.y[0])
+    if a == 0:  # no events in both arms: never estimable for a ratio, whatever the all-events rule
+        for m in ("RR", "OR"):
+            es, _ = binary_effects([a], [n1], [c], [n2], measure=m)
+            assert not es.estimable[0] and np.isnan(es.y[0])
+    es, _ = binary_effects([a], [n1], [c], [n2], measure="OR")  # OR: never, under either rule
+    assert not es.estimable[0] and np.isnan(es.y[0])
     es, _ = binary_effects([a], [n1], [c], [n2], measure="RD")
     assert es.estimable[0] and es.y[0] == 0 and es.v[0] > 0
 
@@ -81,12 +89,12 @@ LABELS = ["Alpha 2001", "Beta 2002"]
 
 
 @pytest.mark.parametrize("args,field", [
-    (([-1, 2], [10, 10], [1, 2], [10, 10]), "events_t"),
-    (([1, 2.5], [10, 10], [1, 2], [10, 10]), "events_t"),
-    (([1, 2], [10, 10], [1, 11], [10, 10]), "events_c"),
-    (([1, 2], [10, 0], [1, 0], [10, 10]), "n_t"),
-    (([1, 2], [10, 10], [1, float("nan")], [10, 10]), "events_c"),
-    (([1, 2], [10, float("inf")], [1, 2], [10, 10]), "n_t"),
+    (([-1, 2], [10, 10], [1, 2], [10, 10]), "events_intervention"),
+    (([1, 2.5], [10, 10], [1, 2], [10, 10]), "events_intervention"),
+    (([1, 2], [10, 10], [1, 11], [10, 10]), "events_control"),
+    (([1, 2], [10, 0], [1, 0], [10, 10]), "n_intervention"),
+    (([1, 2], [10, 10], [1, float("nan")], [10, 10]), "events_control"),
+    (([1, 2], [10, float("inf")], [1, 2], [10, 10]), "n_intervention"),
 ])
 def test_binary_bad_input(args, field):
     with pytest.raises(ValueError) as e:
@@ -98,15 +106,15 @@ def test_binary_bad_input(args, field):
 
 
 def test_bad_input_without_labels_names_index():
-    with pytest.raises(ValueError, match=r"study 2.*index 1.*n_c"):
+    with pytest.raises(ValueError, match=r"study 2.*index 1.*n_control"):
         binary_effects([1, 2], [10, 10], [1, 2], [10, -3])
 
 
 @pytest.mark.parametrize("args,field", [
-    (([1, 2], [1, 0], [10, 10], [1, 2], [1, 1], [10, 10]), "sd_t"),
-    (([1, 2], [1, 1], [10, 10], [1, 2], [1, -1], [10, 10]), "sd_c"),
-    (([1, 2], [1, 1], [10, 10.5], [1, 2], [1, 1], [10, 10]), "n_t"),
-    (([1, float("nan")], [1, 1], [10, 10], [1, 2], [1, 1], [10, 10]), "mean_t"),
+    (([1, 2], [1, 0], [10, 10], [1, 2], [1, 1], [10, 10]), "sd_intervention"),
+    (([1, 2], [1, 1], [10, 10], [1, 2], [1, -1], [10, 10]), "sd_control"),
+    (([1, 2], [1, 1], [10, 10.5], [1, 2], [1, 1], [10, 10]), "n_intervention"),
+    (([1, float("nan")], [1, 1], [10, 10], [1, 2], [1, 1], [10, 10]), "mean_intervention"),
 ])
 def test_continuous_bad_input(args, field):
     with pytest.raises(ValueError, match=field) as e:
@@ -115,7 +123,7 @@ def test_continuous_bad_input(args, field):
 
 
 def test_mismatched_lengths():
-    with pytest.raises(ValueError, match="mismatched lengths.*events_t=2.*n_t=3"):
+    with pytest.raises(ValueError, match="mismatched lengths.*events_intervention=2.*n_intervention=3"):
         binary_effects([1, 2], [10, 10, 10], [1, 2], [10, 10])
     with pytest.raises(ValueError, match="labels"):
         binary_effects([1, 2], [10, 10], [1, 2], [10, 10], labels=["only one"])

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mytools.present import grade
+from mytools.present import grade, sof
 
 
 def test_per_1000_rounds_half_up():
@@ -55,36 +55,79 @@ def test_bad_inputs_raise():
         grade.plain_language("X", "Y", "medium", 1.0, 0.5, 2.0)
 
 
-# The 14 published results (2025 abstract) and the statement the documented rule gives:
-# certainty decides the hedge, a 95% CI excluding the null decides "increases/reduces" versus
-# "little or no difference"; very low certainty always gives "very uncertain".
+# The 14 published results (2025 abstract) and the statement GRADE guidance 26 gives (Santesso et al.
+# 2020, Table 1: certainty sets the hedge, the size of the effect against thresholds of importance
+# sets the verb). Changed from the earlier "CI includes the null -> little or no difference" rule
+# (issue #12): #13 (MTX serious adverse events, RR 1.48, 0.54 to 4.07) spans an important benefit
+# and an important harm, so "may increase or reduce", never "little or no difference"; #14 (MTX
+# withdrawals, RR 0.62, 0.37 to 1.05) has an important reduction as its estimate and no important
+# harm in its CI, so "may reduce" (the review: "there may be fewer withdrawals"). Mean differences
+# have no established MID, so any difference is possibly important.
 STATEMENTS = [
     (1, "moderate", 0.86, 0.51, 1.21, 0.0, "X probably increases Y."),
     (2, "moderate", 0.78, 0.43, 1.13, 0.0, "X probably increases Y."),
     (3, "moderate", 1.80, 1.26, 2.56, 1.0, "X probably increases Y."),
     (4, "moderate", -8.20, -11.91, -4.49, 0.0, "X probably reduces Y."),
-    (5, "very low", 1.91, 0.50, 7.30, 1.0, "We are very uncertain about the effect of X on Y."),
-    (6, "very low", 1.02, 0.24, 4.33, 1.0, "We are very uncertain about the effect of X on Y."),
-    (7, "very low", 1.33, 0.43, 4.13, 1.0, "We are very uncertain about the effect of X on Y."),
-    (8, "very low", 12.06, -6.09, 30.21, 0.0, "We are very uncertain about the effect of X on Y."),
-    (9, "very low", 1.24, -1.60, 4.08, 0.0, "We are very uncertain about the effect of X on Y."),
-    (10, "very low", -5.68, -12.94, 1.58, 0.0, "We are very uncertain about the effect of X on Y."),
-    (11, "very low", 1.01, 0.74, 1.39, 1.0, "We are very uncertain about the effect of X on Y."),
+    (5, "very low", 1.91, 0.50, 7.30, 1.0, "X may increase or reduce Y, but the evidence is very uncertain."),
+    (6, "very low", 1.02, 0.24, 4.33, 1.0, "X may increase or reduce Y, but the evidence is very uncertain."),
+    (7, "very low", 1.33, 0.43, 4.13, 1.0, "X may increase or reduce Y, but the evidence is very uncertain."),
+    (8, "very low", 12.06, -6.09, 30.21, 0.0, "X may increase or reduce Y, but the evidence is very uncertain."),
+    (9, "very low", 1.24, -1.60, 4.08, 0.0, "X may increase or reduce Y, but the evidence is very uncertain."),
+    (10, "very low", -5.68, -12.94, 1.58, 0.0, "X may increase or reduce Y, but the evidence is very uncertain."),
+    (11, "very low", 1.01, 0.74, 1.39, 1.0, "X may increase or reduce Y, but the evidence is very uncertain."),
     (12, "low", 1.40, 1.01, 1.96, 1.0, "X may increase Y."),
-    (13, "low", 1.48, 0.54, 4.07, 1.0, "X may make little or no difference to Y."),
-    (14, "low", 0.62, 0.37, 1.05, 1.0, "X may make little or no difference to Y."),
+    (13, "low", 1.48, 0.54, 4.07, 1.0, "X may increase or reduce Y."),
+    (14, "low", 0.62, 0.37, 1.05, 1.0, "X may reduce Y."),
 ]
 
 
 @pytest.mark.parametrize("no,cert,est,lo,hi,null,expected", STATEMENTS, ids=[f"#{s[0]}" for s in STATEMENTS])
 def test_plain_language_rule_on_the_14_results(no, cert, est, lo, hi, null, expected):
-    assert grade.plain_language("X", "Y", cert, est, lo, hi, null=null) == expected
+    thresholds = (-0.2, 0.2) if no in (1, 2) else None  # SMDs: ±0.2
+    assert grade.plain_language("X", "Y", cert, est, lo, hi, null=null,
+                                thresholds=thresholds) == expected
+
+
+def test_no_little_or_no_difference_when_the_ci_spans_important_benefit_and_harm():
+    for cert in grade.CERTAINTIES:
+        text = grade.plain_language("X", "Y", cert, 1.0, 0.5, 2.0)
+        assert "little" not in text and "may increase or reduce Y" in text
+
+
+# GRADE guidance 26 (Santesso et al. 2020), Table 1, suggested statements: rows are certainty,
+# columns the size of the effect (important effect / trivial or no effect); X = intervention,
+# Y = outcome. Magnitude words ("large", "slightly") need thresholds for a large effect, which are
+# not established for these outcomes, so the direction-only forms are tested.
+SANTESSO_TABLE_1 = [
+    ("high", 0.5, 0.4, 0.6, "X reduces Y."),
+    ("high", 1.02, 0.9, 1.1, "X results in little to no difference in Y."),
+    ("moderate", 0.5, 0.4, 0.6, "X probably reduces Y."),
+    ("moderate", 1.02, 0.9, 1.1, "X probably results in little to no difference in Y."),
+    ("low", 0.5, 0.4, 0.6, "X may reduce Y."),
+    ("low", 1.02, 0.9, 1.1, "X may result in little to no difference in Y."),
+    ("very low", 0.5, 0.4, 0.6, "X may reduce Y, but the evidence is very uncertain."),
+    ("very low", 1.02, 0.9, 1.1, "X may result in little to no difference in Y, but the evidence "
+                                 "is very uncertain."),
+]
+
+
+@pytest.mark.parametrize("cert,est,lo,hi,expected", SANTESSO_TABLE_1)
+def test_statements_follow_santesso_table_1(cert, est, lo, hi, expected):
+    assert grade.plain_language("X", "Y", cert, est, lo, hi) == expected
 
 
 def test_plain_language_high_certainty_and_reduction():
     assert grade.plain_language("X", "Y", "high", 0.5, 0.3, 0.8) == "X reduces Y."
-    assert grade.plain_language("X", "Y", "high", 0.9, 0.7, 1.2) == "X makes little or no difference to Y."
+    assert grade.plain_language("X", "Y", "high", 0.9, 0.8, 1.2) == "X results in little to no difference in Y."
     assert grade.plain_language("X", "Y", "low", 0.5, 0.3, 0.8) == "X may reduce Y."
+
+
+def test_risk_difference_per_1000_mtx_serious_adverse_events():
+    """Issue #12's numbers: RR 1.48 (0.54 to 4.07) -> 38 more per 1000 (36/37 fewer to 244 more),
+    control risk 10/126 from the review's rows (PRINTO 7/47... as pooled: 79 per 1000)."""
+    cr = grade.corresponding_risk(0.0794, 1.48, 0.54, 4.07)
+    assert (cr.difference, cr.difference_high) == (38, 244)
+    assert cr.difference_low in (-36, -37)
 
 
 def test_certainty_symbols():
@@ -98,12 +141,12 @@ def test_sof_row_uses_control_arms_and_published_effect():
         spec={"measure": "RR", "label_intervention": "IVIg", "outcome": "TIS response"},
         published={"estimate": 1.80, "ci_low": 1.26, "ci_high": 2.56, "measure": "RR", "k": 1,
                    "participants": 95, "certainty": "moderate"},
-        inputs=pd.DataFrame({"study_id": ["Aggarwal2022"] * 2, "arm": ["intervention", "control"],
-                             "n": [47, 48], "events": [37, 21], "provenance": ["reported"] * 2}),
+        inputs=pd.DataFrame({"study": ["Aggarwal2022"], "n_control": [48], "events_control": [21]}),
     )
-    row = grade.sof_row(ar)
-    assert row["assumed_per_1000"] == 438
-    assert row["corresponding_per_1000"] == "788 per 1000 (551 to 1000)"
+    row = sof.sof_row(sof.from_registry(ar, outcome="TIS response", statement_outcome="TIS response",
+                                        intervention="IVIg"))
+    assert row["assumed"] == "438 per 1000"
+    assert row["corresponding"] == "788 per 1000 (551 to 1000)"
     assert row["capped"] is True
     assert row["statement"] == "IVIg probably increases TIS response."
 
@@ -113,9 +156,12 @@ def test_sof_row_without_control_counts_says_not_available():
         id="ivig_withdrawals", spec={"measure": "RR", "outcome": "withdrawals"},
         published={"estimate": 1.02, "ci_low": 0.24, "ci_high": 4.33, "measure": "RR", "k": 3,
                    "participants": 154, "certainty": "very low"},
-        inputs=pd.DataFrame({"study_id": ["Aggarwal2022"], "arm": ["control"], "n": [48],
-                             "events": [float("nan")], "provenance": ["not_available"]}),
+        inputs=pd.DataFrame({"study": ["Aggarwal2022"], "n_control": [48],
+                             "events_control": [float("nan")]}),
     )
-    row = grade.sof_row(ar)
-    assert row["assumed_per_1000"] is None
-    assert row["absolute"] == "control-arm counts not available"
+    row = sof.sof_row(sof.from_registry(ar, outcome="W", statement_outcome="withdrawals",
+                                        intervention="IVIg"))
+    assert row["assumed"] is None and row["corresponding"] is None
+    df = sof.sof_table([sof.from_registry(ar, outcome="W", statement_outcome="withdrawals",
+                                          intervention="IVIg")])
+    assert df.loc[0, "Risk with placebo"] == "\u2014"

@@ -90,8 +90,9 @@ def test_reconstructed_and_approximated_inputs_are_marked_and_footnoted():
     fig = plots.forest_plot(_meta(1.91, 0.5, 7.3, _binary_studies()), label_intervention="I",
                             label_control="C", higher_is_better=False,
                             flags={"Trial B": ["reconstructed"], "Trial A": ["approximated"]})
-    texts = _texts(fig)
-    assert "Trial B \u2020" in texts and "Trial A \u2021" in texts and "Trial C" in texts
+    labels = fig.forest_meta["study_labels"]  # marks are drawn as superscripts after the label
+    assert "Trial B \u2020" in labels and "Trial A \u2021" in labels and "Trial C" in labels
+    texts = [t.replace("  ", " ") for t in _texts(fig)]
     assert any(t.startswith("\u2020 counts reconstructed") for t in texts)
     assert any(t.startswith("\u2021 approximated") for t in texts)
 
@@ -193,16 +194,17 @@ def test_alt_text_states_the_result_and_the_favoured_side():
 
 
 def test_analysis_result_with_reconstructed_inputs_gets_a_dagger():
-    """ivig_sae: the second trial's counts are reconstructed in data/outcome_data.csv."""
+    """ivig_sae_sources (the earlier route): the second trial's counts are reconstructed in
+    data/outcome_data.csv."""
     from mytools.analyses import analysis
 
-    ar = analysis("ivig_sae")
+    ar = analysis("ivig_sae_sources")
     reconstructed = set(ar.inputs.loc[ar.inputs["provenance"] == "reconstructed", "label"])
     assert reconstructed, "the data mark at least one ivig_sae input as reconstructed"
     fig = plots.forest_plot(ar)
-    texts = _texts(fig)
+    labels = fig.forest_meta["study_labels"]
     for lab in reconstructed:
-        assert f"{lab} \u2020" in texts
+        assert f"{lab} \u2020" in labels
     assert fig.forest_meta["favours_left"] == "Favours IVIg"  # harmful outcome: RR < 1 is good
     assert fig.forest_meta["log_axis"]
 

@@ -135,9 +135,9 @@ def test_bad_options(kw, match):
 
 
 def test_bad_counts_name_study_and_field():
-    with pytest.raises(ValueError, match=r"'Bunch 1980'.*index 1.*'events_t' = 9 exceeds 'n_t' = 8"):
+    with pytest.raises(ValueError, match=r"'Bunch 1980'.*index 1.*'events_intervention' = 9 exceeds 'n_intervention' = 8"):
         pool_binary([4, 9], [8, 8], [3, 3], [8, 8], labels=["X", "Bunch 1980"])
-    with pytest.raises(ValueError, match=r"'sd_c'"):
+    with pytest.raises(ValueError, match=r"'sd_control'"):
         pool_continuous([1], [1], [10], [0], [0], [10], labels=["Y"])
 
 

@@ -241,12 +241,14 @@ def test_methods_table_shape(data):
 
 
 def test_cumulative_meta_ends_at_published_result(data):
-    """The last step of the cumulative IVIg SAE analysis pools both studies, so it must equal
-    the 2025 review's published RR 1.91 (0.50 to 7.30) to the published precision."""
+    """The last step of the cumulative IVIg analysis the page shows pools every study, so it must
+    equal the 2025 review's published result to the published precision (disability SMD 0.86,
+    0.51 to 1.21, 3 trials, 136 participants)."""
+    aid = R.CUMULATIVE_EXAMPLE
     cands = R.cumulative_candidates(data, "ivig").set_index("analysis_id")
-    assert bool(cands.at["ivig_sae", "qualifies"])
-    cm = R.cumulative_meta(data, "ivig_sae")
-    pub = data.published_results.set_index("analysis_id").loc["ivig_sae"]
+    assert bool(cands.at[aid, "qualifies"])
+    cm = R.cumulative_meta(data, aid)
+    pub = data.published_results.set_index("analysis_id").loc[aid]
     last = cm.iloc[-1]
     assert int(last["k"]) == int(pub["k"]) and int(last["participants"]) == int(pub["participants"])
     for ours, theirs in [("estimate", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")]:
@@ -256,12 +258,12 @@ def test_cumulative_meta_ends_at_published_result(data):
 
 def test_cumulative_meta_refuses_missing_inputs(data):
     with pytest.raises(ValueError, match="per-study inputs missing"):
-        R.cumulative_meta(data, "ivig_disability")
+        R.cumulative_meta(data, "ivig_disability_sources")
 
 
 def test_figures_are_white_and_complete(data):
     figs = [R.overlap_figure(data), R.jadad_figure(data), R.ivig_figure(data),
-            R.cumulative_figure(R.cumulative_meta(data, "ivig_sae"))]
+            R.cumulative_figure(R.cumulative_meta(data, R.CUMULATIVE_EXAMPLE))]
     for fig in figs:
         assert isinstance(fig, Figure)
         assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)

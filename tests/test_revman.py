@@ -1,4 +1,4 @@
-"""mytools.revman: reading RevMan 5 files, and re-pooling their data with the engine.
+"""RevMan 5 files (.rm5, CSV export) through mytools.data.revman, re-pooled with the engine.
 
 References: the numbers RevMan 5 itself stored in ../shared/fixtures/revman/ (Fleiss1993.rm5,
 full double precision; Fleiss1993_CR.csv, printed to 8 decimal places). Security and error tests
@@ -12,13 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mytools.data.revman5 import (
-    RevManError,
-    read_revman,
-    read_revman_csv,
-    read_rm5,
-    unescape_id,
-)
+from mytools.data import DataError
+from mytools.data.revman import read_review
+from mytools.data.revman.revman_csv import read_revman_csv
+from mytools.data.revman.rm5 import read_rm5, unescape_id
 from mytools.reproduce import engine_call
 
 FLEISS_LABELS = ["MRC-1", "CDP", "MRC-2", "GASP", "PARIS", "AMIS", "ISIS-2"]
@@ -29,12 +26,12 @@ CSV_HALF_UNIT = 0.5e-8  # RevMan's CSV export prints 8 decimal places
 
 @pytest.fixture(scope="module")
 def rm5(revman_fixtures: Path):
-    return read_rm5(revman_fixtures / "Fleiss1993.rm5")
+    return read_review(revman_fixtures / "Fleiss1993.rm5")
 
 
 @pytest.fixture(scope="module")
 def csv_export(revman_fixtures: Path):
-    return read_revman_csv(revman_fixtures / "Fleiss1993_CR.csv")
+    return read_review(revman_fixtures / "Fleiss1993_CR.csv")
 
 
 def _close(ours: float, stored: float, *, csv: bool) -> bool:
@@ -47,14 +44,15 @@ def _close(ours: float, stored: float, *, csv: bool) -> bool:
 def _compare_outcome(review, analysis_id: str, *, csv: bool) -> float:
     """Re-pool one outcome with the engine; compare with every number RevMan stored.
     Returns the largest relative error seen (for the report)."""
-    spec = review.outcome(analysis_id)
+    spec = review.analysis(analysis_id)
     res = engine_call(review, analysis_id).run()
     rows = review.study_rows(analysis_id)
     worst = 0.0
     pairs = {
-        "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high, "q": res.q,
-        "p_q": res.p_q, "i2": res.i2, "z": abs(res.z),  # RevMan stores |Z|
-        "p_z": res.p, "tau2": res.tau2,
+        "revman_estimate": res.estimate, "revman_ci_low": res.ci_low, "revman_ci_high": res.ci_high,
+        "revman_q": res.q, "revman_p_q": res.p_q, "revman_i2": res.i2,
+        "revman_z": abs(res.z),  # RevMan stores |Z|
+        "revman_p": res.p, "revman_tau2": res.tau2,
     }
     for key, ours in pairs.items():
         stored = float(spec[key])
@@ -62,12 +60,13 @@ def _compare_outcome(review, analysis_id: str, *, csv: bool) -> float:
         assert _close(ours, stored, csv=csv), (analysis_id, key, ours, stored)
         if stored:
             worst = max(worst, abs(ours / stored - 1))
-    assert res.df == spec["df"] and res.k == spec["k"]
+    assert res.df == spec["revman_df"] and res.k == spec["revman_studies"]
     studies = res.studies
-    assert list(studies["label"]) == list(rows["study_label"])
-    for ours_col, col in (("estimate", "estimate"), ("ci_low", "ci_low"), ("ci_high", "ci_high"),
-                          ("se", "se"), ("weight_percent", "weight")):
-        for ours, stored, lab in zip(studies[ours_col], rows[col], rows["study_label"]):
+    assert list(studies["label"]) == list(rows["study"])
+    for ours_col, col in (("estimate", "revman_estimate"), ("ci_low", "revman_ci_low"),
+                          ("ci_high", "revman_ci_high"), ("se", "revman_se"),
+                          ("weight_percent", "revman_weight")):
+        for ours, stored, lab in zip(studies[ours_col], rows[col], rows["study"]):
             assert _close(float(ours), float(stored), csv=csv), (analysis_id, lab, col, ours, stored)
             worst = max(worst, abs(float(ours) / float(stored) - 1))
     return worst
@@ -77,31 +76,35 @@ def _compare_outcome(review, analysis_id: str, *, csv: bool) -> float:
 
 
 def test_rm5_outcomes_are_read_as_specs(rm5):
-    o = rm5.outcomes.set_index("analysis_id")
+    o = rm5.analyses.set_index("analysis")
     assert list(o.index) == ["1.1", "1.2"]
     assert rm5.title == "Examples from Fleiss 1993"
     a = o.loc["1.1"]
     assert (a.data_type, a.measure, a.method, a.model) == ("dichotomous", "OR", "MH", "fixed")
-    assert a.outcome == "Aspirin for Preventing Death after Myocardial Infarction"
-    assert a.comparison == "Examples from Fleiss (1993)"
+    assert a["name"] == "Aspirin for Preventing Death after Myocardial Infarction"
+    assert a.group_name == "Examples from Fleiss (1993)"
     assert (a.label_intervention, a.label_control) == ("Aspirin", "Control")
     assert (a.graph_label_left, a.graph_label_right) == ("Favours experimental", "Favours control")
-    assert (a.events_t, a.n_t, a.events_c, a.n_c, a.k, a.df) == (2128, 14186, 2286, 13817, 7, 6)
+    assert (a.revman_events_intervention, a.revman_n_intervention, a.revman_events_control,
+            a.revman_n_control, a.revman_studies, a.revman_df) == (2128, 14186, 2286, 13817, 7, 6)
     b = o.loc["1.2"]
     assert (b.data_type, b.measure, b.method, b.model) == ("continuous", "SMD", "IV", "fixed")
-    assert (b.n_t, b.n_c, b.k) == (106, 126, 5)
+    assert (b.revman_n_intervention, b.revman_n_control, b.revman_studies) == (106, 126, 5)
+    assert rm5.format == "rm5" and rm5.decimals is None
 
 
 def test_rm5_studies_unescape_ids_and_take_names_and_years(rm5):
     s = rm5.study_rows("1.1")
-    assert list(s["study_label"]) == FLEISS_LABELS
+    assert list(s["study"]) == FLEISS_LABELS
     assert "STD-ISIS-2" in set(s["study_id"])  # stored as STD-ISIS_x002d_2
     isis = s.set_index("study_id").loc["STD-ISIS-2"]
-    assert (isis.events_t, isis.n_t, isis.events_c, isis.n_c, isis.year) == (1570, 8587, 1720, 8600, 1988)
-    assert isis.estimate == 0.8949693601254097 and isis.weight == 72.87984024392564
-    cont = rm5.study_rows("1.2").set_index("study_label")
+    assert (isis.events_intervention, isis.n_intervention, isis.events_control, isis.n_control,
+            isis.year) == (1570, 8587, 1720, 8600, 1988)
+    assert isis.revman_estimate == 0.8949693601254097 and isis.revman_weight == 72.87984024392564
+    cont = rm5.study_rows("1.2").set_index("study")
     assert list(cont.index) == MENTAL_LABELS
-    assert tuple(cont.loc["Gruen", ["mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"]]) == (
+    assert tuple(cont.loc["Gruen", ["mean_intervention", "sd_intervention", "n_intervention",
+                                    "mean_control", "sd_control", "n_control"]]) == (
         22.5, 3.44, 35, 24.9, 10.65, 35)
 
 
@@ -112,36 +115,39 @@ def test_unescape_id():
 
 
 def test_rm5_blank_smd_totals_are_missing_and_said_so(rm5):
-    o = rm5.outcome("1.2")
-    for key in ("estimate", "ci_low", "ci_high", "q", "p_q", "i2", "z", "p_z", "tau2"):
+    o = rm5.analysis("1.2")
+    for key in ("revman_estimate", "revman_ci_low", "revman_ci_high", "revman_q", "revman_p_q",
+                "revman_i2", "revman_z", "revman_p", "revman_tau2"):
         assert math.isnan(o[key]), key
-    per_study = rm5.study_rows("1.2")[["estimate", "ci_low", "ci_high", "se", "weight"]]
+    per_study = rm5.study_rows("1.2")[["revman_estimate", "revman_ci_low", "revman_ci_high",
+                                       "revman_se", "revman_weight"]]
     assert per_study.isna().all().all()
-    assert any("CMP-001.02" in n and "no value for estimate" in n for n in rm5.notes)
+    assert any("CMP-001.02" in n and "no value for revman_estimate" in n for n in rm5.notes)
     # no subgroups: RevMan's 0.0 placeholders for the subgroup test are not numbers
-    assert math.isnan(rm5.outcome("1.1")["q_subgroups"])
+    assert math.isnan(rm5.analysis("1.1")["revman_subgroup_q"])
 
 
-def test_outcome_data_is_arm_level(rm5):
-    od = rm5.outcome_data
-    assert set(od["arm"]) == {"intervention", "control"}
-    mrc = od[(od["analysis_id"] == "1.1") & (od["study_label"] == "MRC-1")]
-    assert list(mrc["arm"]) == ["intervention", "control"]
-    assert list(mrc["n"]) == [615, 624] and list(mrc["events"]) == [49, 67]
-    assert len(od) == 2 * (7 + 5)
-    assert (od["provenance"] == "reported").all()
+def test_study_rows_are_arm_level(rm5):
+    rows = rm5.rows
+    mrc = rows[(rows["analysis"] == "1.1") & (rows["study"] == "MRC-1")].iloc[0]
+    assert (mrc.n_intervention, mrc.n_control) == (615, 624)
+    assert (mrc.events_intervention, mrc.events_control) == (49, 67)
+    assert len(rows) == 7 + 5
+    # not applicable to the data type: NaN, whatever RevMan wrote (O_E="0.0" placeholders)
+    assert rows.loc[rows["analysis"] == "1.1", ["mean_intervention", "o_e"]].isna().all().all()
 
 
 def test_csv_outcomes_and_studies_are_read(csv_export):
-    o = csv_export.outcomes.set_index("analysis_id")
+    o = csv_export.analyses.set_index("analysis")
     assert (o.loc["1.1", "measure"], o.loc["1.1", "method"]) == ("OR", "MH")
     # the CSV was exported with outcome 2 as a mean difference (the .rm5 holds SMD, see below)
     assert (o.loc["1.2", "measure"], o.loc["1.2", "method"]) == ("MD", "IV")
-    assert list(csv_export.study_rows("1.1")["study_label"]) == FLEISS_LABELS
-    assert list(csv_export.study_rows("1.2")["study_label"]) == MENTAL_LABELS
+    assert list(csv_export.study_rows("1.1")["study"]) == FLEISS_LABELS
+    assert list(csv_export.study_rows("1.2")["study"]) == MENTAL_LABELS
     # the export writes 0 for means/SDs of dichotomous rows and for events of continuous rows
-    assert csv_export.study_rows("1.1")["mean_t"].isna().all()
-    assert csv_export.study_rows("1.2")["events_t"].isna().all()
+    assert csv_export.study_rows("1.1")["mean_intervention"].isna().all()
+    assert csv_export.study_rows("1.2")["events_intervention"].isna().all()
+    assert csv_export.format == "revman5-csv" and csv_export.decimals == 8
 
 
 # --- re-pooling reproduces RevMan's stored numbers ------------------------------------------
@@ -156,12 +162,13 @@ def test_rm5_stored_numbers_are_matched_to_far_better_than_the_bar(rm5):
     # RevMan's chi-square P value (P_CHI2 0.1269422521561745) differs from the exact
     # chi2(6) upper tail of Q (0.12694217790...) by 5.8e-7 relative: RevMan approximates it.
     res = engine_call(rm5, "1.1").run()
-    o = rm5.outcome("1.1")
-    for key, ours in (("estimate", res.estimate), ("ci_low", res.ci_low), ("q", res.q),
-                      ("i2", res.i2), ("z", abs(res.z)), ("p_z", res.p)):
+    o = rm5.analysis("1.1")
+    for key, ours in (("revman_estimate", res.estimate), ("revman_ci_low", res.ci_low),
+                      ("revman_q", res.q), ("revman_i2", res.i2), ("revman_z", abs(res.z)),
+                      ("revman_p", res.p)):
         assert ours == pytest.approx(o[key], rel=1e-9), key
-    assert res.p_q == pytest.approx(o["p_q"], rel=1e-6)
-    assert res.p_q != pytest.approx(o["p_q"], rel=1e-8)
+    assert res.p_q == pytest.approx(o["revman_p_q"], rel=1e-6)
+    assert res.p_q != pytest.approx(o["revman_p_q"], rel=1e-8)
 
 
 @pytest.mark.parametrize("analysis_id", ["1.1", "1.2"])
@@ -179,31 +186,38 @@ def test_rm5_smd_outcome_can_be_pooled_although_revman_stored_no_result(rm5):
 def test_rm5_and_csv_agree(rm5, csv_export):
     for aid in ("1.1", "1.2"):
         a, b = rm5.study_rows(aid), csv_export.study_rows(aid)
-        assert list(a["study_label"]) == list(b["study_label"])
+        assert list(a["study"]) == list(b["study"])
         assert list(a["year"]) == list(b["year"]) and list(a["order"]) == list(b["order"])
-        for col in ("events_t", "n_t", "events_c", "n_c", "mean_t", "sd_t", "mean_c", "sd_c"):
+        for col in ("events_intervention", "n_intervention", "events_control", "n_control",
+                    "mean_intervention", "sd_intervention", "mean_control", "sd_control"):
             assert a[col].astype("Float64").equals(b[col].astype("Float64")), (aid, col)
     # stored per-study results of 1.1: the CSV holds RevMan's doubles rounded to 8 decimals
     a, b = rm5.study_rows("1.1"), csv_export.study_rows("1.1")
-    for col in ("estimate", "ci_low", "ci_high", "se", "weight"):
+    for col in ("revman_estimate", "revman_ci_low", "revman_ci_high", "revman_se", "revman_weight"):
         assert np.all(np.abs(a[col] - b[col]) <= CSV_HALF_UNIT * (1 + 1e-9)), col
-    oa, ob = rm5.outcome("1.1"), csv_export.outcome("1.1")
-    for key in ("estimate", "ci_low", "ci_high", "q", "p_q", "i2", "z", "p_z", "tau2"):
+    oa, ob = rm5.analysis("1.1"), csv_export.analysis("1.1")
+    for key in ("revman_estimate", "revman_ci_low", "revman_ci_high", "revman_q", "revman_p_q",
+                "revman_i2", "revman_z", "revman_p", "revman_tau2"):
         assert abs(oa[key] - ob[key]) <= CSV_HALF_UNIT * (1 + 1e-9), key
-    for key in ("events_t", "n_t", "events_c", "n_c", "k", "df"):
+    for key in ("revman_events_intervention", "revman_n_intervention", "revman_events_control",
+                "revman_n_control", "revman_studies", "revman_df"):
         assert oa[key] == ob[key], key
     # same spec apart from outcome 2's measure (SMD in the .rm5, MD in the CSV export)
-    for key in ("outcome", "comparison", "label_intervention", "label_control",
+    for key in ("name", "group_name", "label_intervention", "label_control",
                 "graph_label_left", "graph_label_right", "model"):
-        assert rm5.outcome("1.2")[key] == csv_export.outcome("1.2")[key], key
-    assert (rm5.outcome("1.2")["measure"], csv_export.outcome("1.2")["measure"]) == ("SMD", "MD")
+        assert rm5.analysis("1.2")[key] == csv_export.analysis("1.2")[key], key
+    assert (rm5.analysis("1.2")["measure"], csv_export.analysis("1.2")["measure"]) == ("SMD", "MD")
 
 
-def test_read_revman_dispatches_on_extension(revman_fixtures, tmp_path):
-    assert read_revman(revman_fixtures / "Fleiss1993.rm5").kind == "rm5"
-    assert read_revman(revman_fixtures / "Fleiss1993_CR.csv").kind == "csv"
-    with pytest.raises(RevManError, match=r"unknown extension '\.txt'"):
-        read_revman(tmp_path / "x.txt")
+def test_read_review_dispatches_on_content(revman_fixtures, tmp_path):
+    assert read_review(revman_fixtures / "Fleiss1993.rm5").format == "rm5"
+    assert read_review(revman_fixtures / "Fleiss1993_CR.csv").format == "revman5-csv"
+    junk = tmp_path / "x.txt"
+    junk.write_text("hello,world\n1,2\n")
+    with pytest.raises(DataError, match=r"x\.txt, line 1 .*expected a data package .*unrecognised"):
+        read_review(junk)
+    with pytest.raises(DataError, match=r"absent\.rm5.*expected an existing file"):
+        read_review(tmp_path / "absent.rm5")
 
 
 # --- crafted files: subgroups, generic IV, encodings -----------------------------------------
@@ -252,22 +266,25 @@ def test_crafted_subgroups_latin1_names_and_random_model(tmp_path):
     path = _write(tmp_path, _review(SUBGROUP_OUTCOME, STUDIES))
     assert "M\u00fcller".encode("iso-8859-1") in path.read_bytes()  # one byte 0xFC, not UTF-8
     r = read_rm5(path)
-    o = r.outcome("1.1")
-    assert (o["measure"], o["method"], o["model"], o["has_subgroups"]) == ("RR", "MH", "random", True)
-    assert (o["q_subgroups"], o["p_subgroups"], o["i2_subgroups"]) == (1.5, 0.22, 33.3)
-    assert math.isnan(o["estimate"])
+    o = r.analysis("1.1")
+    assert (o["measure"], o["method"], o["model"], o["subgroup_estimates"]) == (
+        "RR", "MH", "random", True)
+    assert (o["revman_subgroup_q"], o["revman_subgroup_p"], o["revman_subgroup_i2"]) == (
+        1.5, 0.22, 33.3)
+    assert math.isnan(o["revman_estimate"])
     s = r.study_rows("1.1")
-    assert list(s["study_label"]) == ["M\u00fcller 2001", "B", "C"]  # C has no STUDY entry
+    assert list(s["study"]) == ["M\u00fcller 2001", "B", "C"]  # C has no STUDY entry
     assert list(s["study_id"]) == ["STD-M\u00fcller-2001", "STD-B", "STD-C"]
     assert list(s["subgroup"]) == ["Adults", "Adults", "Children"]
     assert s["year"].iloc[0] == 2001
-    sg = r.subgroups.set_index("subgroup_no")
+    sg = r.subgroups.set_index("subgroup_number")
     assert list(sg["subgroup"]) == ["Adults", "Children"]
-    assert (sg.loc[1, "estimate"], sg.loc[1, "ci_low"], sg.loc[1, "ci_high"]) == (1.5, 0.9, 2.5)
+    assert (sg.loc[1, "revman_estimate"], sg.loc[1, "revman_ci_low"], sg.loc[1, "revman_ci_high"]
+            ) == (1.5, 0.9, 2.5)
     call = engine_call(r, "1.1")
     assert call.function == "pool_binary"
     assert call.kwargs["model"] == "random" and call.kwargs["tau2_method"] == "DL"
-    assert list(call.kwargs["events_t"]) == [4, 6, 3]
+    assert list(call.kwargs["events_intervention"]) == [4, 6, 3]
     sub1 = engine_call(r, "1.1", subgroup=1)
     assert list(sub1.kwargs["labels"]) == ["M\u00fcller 2001", "B"]
 
@@ -278,7 +295,7 @@ def test_crafted_generic_inverse_variance_outcome(tmp_path, rm5):
     src = rm5.study_rows("1.1")
     data = "".join(
         f'<IV_DATA STUDY_ID="STD-{i}" EFFECT_SIZE="{e!r}" SE="{se!r}" ORDER="{i}"/>'
-        for i, (e, se) in enumerate(zip(src["estimate"], src["se"]), start=1)
+        for i, (e, se) in enumerate(zip(src["revman_estimate"], src["revman_se"]), start=1)
     )
     body = (
         '<IV_OUTCOME ID="CMP-001.02" NO="2" LOG_DATA="YES" RANDOM="NO" SUBGROUPS="NO">'
@@ -286,15 +303,16 @@ def test_crafted_generic_inverse_variance_outcome(tmp_path, rm5):
         f'<EFFECT_MEASURE>Odds Ratio</EFFECT_MEASURE>{data}</IV_OUTCOME>'
     )
     r = read_rm5(_write(tmp_path, _review(body)))
-    o = r.outcome("1.2")
+    o = r.analysis("1.2")
     assert (o["data_type"], o["measure"], o["log_scale"]) == ("generic", "OR", True)
-    est = r.study_estimates
-    assert len(est) == 7 and est["log_scale"].all()
+    est = r.study_rows("1.2")
+    assert len(est) == 7
+    assert np.allclose(est["giv_estimate"], np.log(src["revman_estimate"]), rtol=1e-15)
     call = engine_call(r, "1.2")
     assert call.function == "pool_generic" and call.kwargs["log_scale"] is True
     res = call.run()
-    w = 1 / src["se"].to_numpy() ** 2
-    y = np.log(src["estimate"].to_numpy())
+    w = 1 / src["revman_se"].to_numpy() ** 2
+    y = np.log(src["revman_estimate"].to_numpy())
     assert res.estimate == pytest.approx(math.exp(np.sum(w * y) / np.sum(w)), rel=1e-12)
     assert res.se == pytest.approx(math.sqrt(1 / np.sum(w)), rel=1e-12)
 
@@ -304,7 +322,11 @@ def test_csv_in_windows_1252_is_decoded(tmp_path, revman_fixtures):
     text = text.replace("MRC-1", "M\u00fcller")
     p = tmp_path / "x.csv"
     p.write_bytes(text.encode("cp1252"))
-    assert read_revman_csv(p).study_rows("1.1")["study_label"].iloc[0] == "M\u00fcller"
+    r = read_revman_csv(p)
+    assert r.study_rows("1.1")["study"].iloc[0] == "M\u00fcller"
+    # the first non-UTF-8 byte is the "²" of "I²(Q)" in the header (line 1)
+    assert any("x.csv, line 1, byte column 222: byte 0xb2 is not UTF-8" in n
+               and "decoded as Windows-1252" in n for n in r.notes)
 
 
 # --- unsafe and malformed files are rejected ------------------------------------------------
@@ -321,7 +343,7 @@ BILLION_LAUGHS = (
 
 
 def test_billion_laughs_is_refused(tmp_path):
-    with pytest.raises(RevManError, match=r"r\.rm5: refused unsafe XML \(EntitiesForbidden"):
+    with pytest.raises(DataError, match=r"r\.rm5 .*refused unsafe XML \(EntitiesForbidden"):
         read_rm5(_write(tmp_path, BILLION_LAUGHS))
 
 
@@ -332,7 +354,7 @@ def test_external_entity_is_refused_and_not_read(tmp_path):
         f'<?xml version="1.0"?>\n<!DOCTYPE COCHRANE_REVIEW [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>\n'
         "<COCHRANE_REVIEW><COVER_SHEET><TITLE>&xxe;</TITLE></COVER_SHEET></COCHRANE_REVIEW>"
     )
-    with pytest.raises(RevManError, match="refused unsafe XML") as info:
+    with pytest.raises(DataError, match="refused unsafe XML") as info:
         read_rm5(_write(tmp_path, xml))
     assert "TOP-SECRET-CONTENT" not in str(info.value)
 
@@ -342,39 +364,40 @@ def test_external_parameter_entity_is_refused(tmp_path):
         '<?xml version="1.0"?>\n<!DOCTYPE COCHRANE_REVIEW [<!ENTITY % pe SYSTEM '
         '"http://127.0.0.1:9/evil.dtd"> %pe;]>\n<COCHRANE_REVIEW/>'
     )
-    with pytest.raises(RevManError, match="refused unsafe XML"):
+    with pytest.raises(DataError, match="refused unsafe XML"):
         read_rm5(_write(tmp_path, xml))
 
 
 def test_malformed_xml_is_rejected_with_its_position(tmp_path):
     text = _review(SUBGROUP_OUTCOME, STUDIES)
-    with pytest.raises(RevManError, match=r"r\.rm5: malformed XML at line \d+, column \d+"):
+    with pytest.raises(DataError, match=r"r\.rm5, line \d+ .*column character \d+: .*malformed XML"):
         read_rm5(_write(tmp_path, text[: len(text) // 2]))
 
 
 def test_wrong_root_is_rejected(tmp_path):
-    with pytest.raises(RevManError, match=r"root element is <html>; expected <COCHRANE_REVIEW>"):
+    with pytest.raises(DataError, match=r"expected root element <COCHRANE_REVIEW> .*found '<html>'"):
         read_rm5(_write(tmp_path, "<html><body/></html>"))
 
 
 def test_bad_number_names_file_outcome_study_and_attribute(tmp_path):
     text = _review(SUBGROUP_OUTCOME.replace('EVENTS_1="6"', 'EVENTS_1="six"'), STUDIES)
     with pytest.raises(
-        RevManError,
-        match=r"r\.rm5, outcome CMP-001\.01 \(DICH_OUTCOME\), study STD-B: attribute EVENTS_1 = "
-        r"'six'; expected a number",
+        DataError,
+        match=r"r\.rm5, line 2 \(analysis 1\.1, study STD-B\), column attribute EVENTS_1: expected a number "
+        r"or blank, found 'six'",
     ):
         read_rm5(_write(tmp_path, text))
 
 
 def test_events_above_total_are_rejected(tmp_path):
     text = _review(SUBGROUP_OUTCOME.replace('EVENTS_1="6"', 'EVENTS_1="13"'), STUDIES)
-    with pytest.raises(RevManError, match=r"outcome 1\.1, study STD-B: events_t = 13; expected at most n_t"):
+    with pytest.raises(DataError, match=r"r\.rm5, line 2 \(analysis 1\.1, study B\), column 'attribute EVENTS_1': "
+                       r"expected at most attribute TOTAL_1 \(events <= N\), found '13'"):
         read_rm5(_write(tmp_path, text))
 
 
 def test_missing_file_is_reported(tmp_path):
-    with pytest.raises(RevManError, match="cannot read the file"):
+    with pytest.raises(DataError, match="cannot read the file"):
         read_rm5(tmp_path / "absent.rm5")
 
 
@@ -387,7 +410,7 @@ def test_csv_missing_mandatory_column(tmp_path, revman_fixtures):
     lines[0] = lines[0].replace("Subgroup Number", "Group")
     p = tmp_path / "x.csv"
     p.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(RevManError, match=r"x\.csv, line 1: missing column\(s\) subgroup_no"):
+    with pytest.raises(DataError, match=r"x\.csv, line 1 .*column 'Subgroup Number': expected this column"):
         read_revman_csv(p)
 
 
@@ -398,7 +421,7 @@ def test_csv_bad_number_names_line_row_and_column(tmp_path, revman_fixtures):
     p = tmp_path / "x.csv"
     p.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(
-        RevManError, match=r"x\.csv, line 5, row 'CDP': column 'Events 1' = 'forty-four'; expected a number"
+        DataError, match=r"x\.csv, line 5 \(study CDP\), column 'Events 1': expected a number .*found 'forty-four'"
     ):
         read_revman_csv(p)
 
@@ -407,9 +430,9 @@ def test_csv_ragged_row_and_unknown_data_type(tmp_path, revman_fixtures):
     lines = _csv(revman_fixtures)
     p = tmp_path / "x.csv"
     p.write_text("\n".join(lines[:3] + [lines[3] + ",extra"]), encoding="utf-8")
-    with pytest.raises(RevManError, match=r"line 4: \d+ fields; expected \d+"):
+    with pytest.raises(DataError, match=r"line 4 .*expected \d+ fields as in the header, found '\d+ fields"):
         read_revman_csv(p)
     lines[2] = lines[2].replace(",DIC,", ",XYZ,")
     p.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(RevManError, match=r"line 3: Data Type 'XYZ'; expected one of"):
+    with pytest.raises(DataError, match=r"line 3 .*column 'Data Type': expected a data type: one of .*found 'XYZ'"):
         read_revman_csv(p)

@@ -30,7 +30,7 @@ def null_lab() -> sim.LabResult:
 
 def test_fixed_effect_coverage_is_nominal_when_tau2_is_zero(null_lab: sim.LabResult) -> None:
     for k in (2, 3, 10):
-        cov = null_lab.value(k, 0.0, "fe")
+        cov = null_lab.value(k, 0.0, "fixed")
         assert abs(cov - 0.95) < _tol(0.95, 20_000), (k, cov)
 
 
@@ -55,7 +55,7 @@ def test_lab_is_deterministic_under_its_seed() -> None:
 def test_hartung_knapp_covers_better_than_dl_wald_when_tau2_is_large() -> None:
     r = sim.run_lab(SIZES, k_values=(3, 5), tau2_values=(0.4,), n_rep=5_000, seed=3)
     for k in (3, 5):
-        dl, hk, fe = r.value(k, 0.4, "dl"), r.value(k, 0.4, "reml_hk"), r.value(k, 0.4, "fe")
+        dl, hk, fe = r.value(k, 0.4, "random_dl"), r.value(k, 0.4, "reml_hksj"), r.value(k, 0.4, "fixed")
         assert hk > dl + 0.03, (k, hk, dl)
         assert dl > fe, (k, dl, fe)
         assert hk > 0.90
@@ -116,7 +116,7 @@ def test_wide_table_and_figure() -> None:
     r = sim.run_lab(SIZES, k_values=(2, 3), tau2_values=(0.0, 0.1), n_rep=500, seed=1)
     w = r.wide()
     assert w.shape == (4, 6)
-    assert r.width_ratio(2, 0.0, "reml_hk", "dl") > 2  # t quantile on 1 df is 12.7 vs 1.96
+    assert r.width_ratio(2, 0.0, "reml_hksj", "random_dl") > 2  # t quantile on 1 df is 12.7 vs 1.96
     fig = sim.plot_lab(r)
     assert len(fig.axes) == 4
     assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mytools.present import tables
+from mytools.present import glue, interim_wording, sof, tables
 
 
 def test_fmt_ci_cochrane_style_and_unknown():
@@ -19,12 +19,12 @@ def test_outcome_groups_cover_the_14_abstract_results():
     ids = ["ivig_disability", "ivig_strength", "ivig_tis20", "ivig_cdasi", "ivig_sae",
            "ivig_withdrawals", "aza_strength", "aza_steroid_dose", "mtx_function", "mtx_strength",
            "mtx_imacs", "mtx_printo", "mtx_sae", "mtx_withdrawals"]
-    groups = [tables.outcome_group(i) for i in ids]
+    groups = [interim_wording.outcome_group(i) for i in ids]
     assert groups[0] == groups[8] == "Disability / function"
     assert groups[2] == groups[10] == groups[11] == "Composite response"
-    assert set(ids) <= set(tables.SOF_WORDING)
+    assert set(ids) <= set(interim_wording.SOF_WORDING)
     with pytest.raises(ValueError):
-        tables.outcome_group("ivig_unknown")
+        interim_wording.outcome_group("ivig_unknown")
 
 
 def _ar(status="reproduced", result=True):
@@ -42,7 +42,7 @@ def _ar(status="reproduced", result=True):
 
 
 def test_glue_values_keys_follow_the_plan_scheme():
-    vals = tables.glue_values(_ar())
+    vals = glue.glue_values(_ar())
     for field in ("est", "lo", "hi", "pub_est", "pub_lo", "pub_hi", "k", "n", "status",
                   "timepoint", "acr", "cr", "cr_lo", "cr_hi"):
         assert f"ivig_tis20_{field}" in vals
@@ -53,7 +53,7 @@ def test_glue_values_keys_follow_the_plan_scheme():
 
 
 def test_not_reproducible_result_glues_no_recomputed_numbers():
-    vals = tables.glue_values(_ar(status="not_reproducible", result=False))
+    vals = glue.glue_values(_ar(status="not_reproducible", result=False))
     assert "ivig_tis20_est" not in vals and "ivig_tis20_pub_est" in vals
     assert vals["ivig_tis20_status"] == "not reproducible"
 
@@ -66,8 +66,11 @@ def test_comparison_table_says_not_recomputable():
 
 
 def test_sof_table_flags_capped_risk_in_html():
-    df = tables.sof_table([_ar()])
-    assert df.loc[0, "Risk with intervention (per 1000, 95% CI)"] == "788 per 1000 (551 to 1000)*"
+    df = sof.sof_table([sof.from_registry(_ar(), outcome="TIS", statement_outcome="TIS",
+                                          intervention="IVIg")])
+    assert df.loc[0, "Risk with IVIg (95% CI)"] == "788 per 1000 (551 to 1000)*"
+    assert df.loc[0, "Risk with placebo"] == "438 per 1000"
+    assert df.loc[0, "Difference (95% CI)"] == "350 more per 1000 (114 more to 683 more)"
     assert df.attrs["capped"]
     assert "cannot exceed 1000 per 1000" in tables.to_html(df)
 
@@ -77,9 +80,21 @@ def test_sensitivity_glue_keys():
                           "estimate": [1.91, float("nan")], "ci_low": [0.5, float("nan")],
                           "ci_high": [7.3, float("nan")], "tau2": [0.0, float("nan")],
                           "i2": [0.0, float("nan")], "k": [2, 0], "note": ["", "not estimable"]})
-    vals = tables.sensitivity_glue_values("ivig_sae", frame)
+    vals = glue.sensitivity_glue_values("ivig_sae", frame)
     assert set(vals) == {"ivig_sae_sens_revman_est", "ivig_sae_sens_revman_lo", "ivig_sae_sens_revman_hi"}
-    assert list(tables.sensitivity_table(frame)["Estimate (95% CI)"]) == ["1.91 (0.50 to 7.30)", "not estimable"]
+    table = tables.sensitivity_table(frame)
+    assert list(table["Estimate (95% CI)"]) == ["1.91 (0.50 to 7.30)", "not estimable"]
+
+
+def test_sensitivity_table_prints_na_for_one_study():
+    """k = 1: there is no between-study variance, so tau² and I² are 'n/a', never 0."""
+    frame = pd.DataFrame({"variant": ["RevMan default (registered)", "random effects, DerSimonian-Laird"],
+                          "estimate": [1.8, 1.8], "ci_low": [1.26, 1.26], "ci_high": [2.56, 2.56],
+                          "tau2": [0.0, 0.0], "i2": [0.0, 0.0], "k": [1, 1], "note": ["", ""]})
+    table = tables.sensitivity_table(frame)
+    assert set(table["Tau\u00b2"]) == {"n/a"} and set(table["I\u00b2"]) == {"n/a"}
+    two = frame.assign(k=[2, 2], i2=[40.0, 40.0])
+    assert list(tables.sensitivity_table(two)["I\u00b2"]) == ["40%", "40%"]
 
 
 def test_included_studies_table_from_data():
@@ -97,8 +112,13 @@ def test_included_studies_table_from_data():
 
 def test_evidence_frame_has_the_14_results_with_published_participants(shared):
     """Participants and certainty as in the 2025 abstract (evidence README table)."""
-    df = tables.evidence_frame_2025().set_index("abstract_no")
+    from mytools.analyses import analyses
+    from mytools.data import load_data
+
+    data = load_data()
+    df = interim_wording.evidence_frame(data.published_results, analyses(data)).set_index("abstract_no")
     assert len(df) == 14
     assert int(df.loc[1, "participants"]) == 136 and df.loc[1, "certainty"] == "moderate"
     assert int(df.loc[12, "participants"]) == 93 and df.loc[12, "certainty"] == "low"
-    assert not df.loc[1, "recomputable"] and df.loc[3, "recomputable"]
+    # from the review's own data rows every result is recomputable (before: #1 was not)
+    assert df.loc[1, "recomputable"] and df.loc[3, "recomputable"]

@@ -181,14 +181,15 @@ def test_engine_mh_matches_hand_on_bcg() -> None:
     assert r.tau2 > 0.2
 
 
-def test_choices_for_ivig_sae_match_hartung_knapp_by_hand() -> None:
+def test_sensitivity_for_ivig_sae_matches_hartung_knapp_by_hand() -> None:
     """REML + Hartung–Knapp for the two SAE trials, by hand: the REML score at τ² = 0,
     Σw²(y−μ)² − (Σw − Σw²/Σw), is negative, so τ²_REML = 0; then μ = Σwy/Σw and
-    SE_HK = √(Σw(y−μ)²/((k−1)Σw)), interval μ ± t_{0.975, 1}·SE_HK (Hartung & Knapp 2001)."""
+    SE_HK = √(Σw(y−μ)²/((k−1)Σw)), interval μ ± t_{0.975, 1}·SE_HK (Hartung & Knapp 2001).
+    (Moved from the retired ``choices_long``: the page's table is now ``review_sensitivity``.)"""
     from scipy import stats
 
     from mytools.data import load_data
-    from mytools.teaching.worked import choices_long
+    from mytools.teaching.worked import review_sensitivity
 
     y = np.log([(3 / 52) / (2 / 48), (3 / 22) / (1 / 22)])
     v = np.array([1 / 3 - 1 / 52 + 1 / 2 - 1 / 48, 1 / 3 - 1 / 22 + 1 - 1 / 22])
@@ -197,36 +198,148 @@ def test_choices_for_ivig_sae_match_hartung_knapp_by_hand() -> None:
     assert np.sum(w**2 * (y - mu) ** 2) - (np.sum(w) - np.sum(w**2) / np.sum(w)) < 0
     se = math.sqrt(np.sum(w * (y - mu) ** 2) / (1 * np.sum(w)))
     t = stats.t.ppf(0.975, 1)
-    long = choices_long(load_data())
-    row = long[(long.analysis_id == "ivig_sae") & (long.choice == "reml_hk")].iloc[0]
+    long = review_sensitivity(load_data())
+    row = long[(long.key == "ivig_sae") & (long.variant == "reml_hksj")].iloc[0]
     assert row["estimate"] == pytest.approx(math.exp(mu), rel=1e-9)
     assert row["ci_low"] == pytest.approx(math.exp(mu - t * se), rel=1e-9)
     assert row["ci_high"] == pytest.approx(math.exp(mu + t * se), rel=1e-9)
     assert not row["changes_conclusion"]  # 1 is inside both the RevMan and the HK interval
-    # single-trial analyses: Hartung–Knapp and prediction intervals are marked not applicable
-    one = long[long.k == 1]
-    assert len(one) > 0
-    assert not one.loc[one.choice.isin(["reml_hk", "pi"]), "applicable"].any()
-    revman = long[long.choice == "revman"].set_index("analysis_id")
+    # single-trial results are not re-pooled: fixed and random effects are the same calculation there
+    assert long["k"].min() >= 2
+    revman = long[long.variant == "revman"].set_index("key")
     assert round(revman.loc["ivig_sae", "estimate"], 2) == PUBLISHED["estimate"]
 
 
-def test_choices_verdict_names_what_changed() -> None:
+def test_sensitivity_verdict_names_what_changed() -> None:
     import pandas as pd
 
-    from mytools.teaching.worked import choices_verdict
+    from mytools.teaching.worked import sensitivity_verdict
 
-    none = pd.DataFrame({"changes_conclusion": [0, 0], "changed_in": ["none", "none"]}, index=["a", "b"])
-    assert "do not depend" in choices_verdict(none)
-    some = pd.DataFrame({"changes_conclusion": [0, 1], "changed_in": ["none", "X (#12)"]}, index=["a", "b"])
-    assert "b (in X (#12))" in choices_verdict(some)
+    none = pd.DataFrame({"results": [4, 4], "applies_to": [4, 4], "changes_conclusion": [0, 0]},
+                        index=["revman", "random_dl"])
+    assert "none of the 4 pooled results changes" in sensitivity_verdict(none)
+    some = pd.DataFrame({"results": [4, 4, 4], "applies_to": [4, 4, 4], "changes_conclusion": [0, 0, 1]},
+                        index=["revman", "random_dl", "reml_hksj"])
+    assert "‘random, REML + HKSJ’ changes 1 of the 4" in sensitivity_verdict(some)
+    assert "‘random, DL’ changes none" in sensitivity_verdict(some)
 
 
-def test_choices_counts_count_analyses_by_their_number_of_studies():
-    """Two analyses with 1 and 3 studies (k repeated on every choice row, as choices_long gives)."""
+def test_sensitivity_counts_count_results_by_their_number_of_studies():
+    """Two results with 2 and 3 studies (k repeated on every variant row, as review_sensitivity gives)."""
     import pandas as pd
 
-    from mytools.teaching.worked import choices_counts
+    from mytools.teaching.worked.sensitivity import sensitivity_counts
 
-    long = pd.DataFrame({"analysis_id": ["a", "a", "b", "b"], "k": [1, 1, 3, 3]})
-    assert choices_counts(long) == {"n": 2, "k2": 1, "k3": 1}
+    long = pd.DataFrame({"key": ["a", "a", "b", "b"], "analysis": ["1.1", "1.1", "1.2", "1.2"], "k": [2, 2, 3, 3],
+                         "variant": ["revman", "random_dl"] * 2, "tau2": [0, 0, 0, 0.2],
+                         "applicable": [True] * 4})
+    assert sensitivity_counts(long) == {"n": 2, "analyses": 2, "k3": 1, "kmax": 3, "tau2_pos": 1, "zero_cell": 0}
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity of every pooled result with >= 2 studies (issue #12), against R metafor
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def review_rows_csv(shared):
+    path = shared / "evidence" / "cochrane2025-review-data" / "CD015855-data-rows.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# The methods page's helpers on the book's Dataset (the review's own rows)
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def book_data():
+    from mytools.data import load_data
+
+    return load_data()
+
+
+def test_leave_one_out_matches_metafor(book_data) -> None:
+    """Leave-one-out of MTX withdrawals (#14, no zero cells, so metafor's rma.mh is RevMan's MH)
+    against metafor's leave1out run here; the full result is the published 0.62 (0.37 to 1.05)."""
+    import shutil
+    import subprocess
+
+    from mytools.teaching.worked import leave_one_out
+
+    loo = leave_one_out(book_data, "mtx_withdrawals")
+    full = loo.iloc[0]
+    assert (round(full.estimate, 2), round(full.ci_low, 2), round(full.ci_high, 2)) == (0.62, 0.37, 1.05)
+    assert list(loo["k"]) == [3, 2, 2, 2]
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not installed (r-cran-metafor)")
+    from mytools.analyses import analysis
+
+    inp = analysis("mtx_withdrawals", book_data).inputs
+    cols = [c if c in inp.columns else alt for c, alt in (("events_t", "events_intervention"), ("n_t", "n_intervention"),
+                                                          ("events_c", "events_control"), ("n_c", "n_control"))]
+    vec = {k: ",".join(str(int(x)) for x in inp[c]) for k, c in zip(("ai", "n1i", "ci", "n2i"), cols)}
+    code = ("suppressMessages(library(metafor)); r <- rma.mh(measure='RR', ai=c({ai}), n1i=c({n1i}), ci=c({ci}), "
+            "n2i=c({n2i})); l <- leave1out(r, transf=exp); write.csv(data.frame(e=l$estimate, lo=l$ci.lb, "
+            "hi=l$ci.ub), stdout(), row.names=FALSE)").format(**vec)
+    out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    ref = np.array([[float(x) for x in line.split(",")] for line in out.strip().splitlines()[1:]])
+    got = loo.iloc[1:][["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    assert got == pytest.approx(ref, rel=1e-6)
+
+
+def test_certainty_counts_match_the_abstract(shared, book_data) -> None:
+    """The GRADE column of the 14 abstract results (evidence notes, read from the abstract)."""
+    import re
+
+    from mytools.teaching.worked import certainty_values
+
+    text = (shared / "evidence" / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("## The 14 published pooled results"):text.index("## Study-level inputs")]
+    grades = re.findall(r"^\| \d+ \|.*\| (high|moderate|low|very low) \|$", table, flags=re.M)
+    assert len(grades) == 14
+    v = certainty_values(book_data)
+    assert v["methods_grade_n"] == 14
+    for level in ("high", "moderate", "low", "very low"):
+        assert v[f"methods_grade_{level.replace(' ', '_')}"] == grades.count(level), level
+
+
+def test_review_sensitivity_is_the_chapter_path_and_matches_metafor(review_rows_csv, book_data) -> None:
+    """The chapter's table (registry + reanalyse) against metafor on the same analyses."""
+    import io
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pandas as pd
+
+    from mytools.teaching.worked import review_sensitivity, sensitivity_summary
+
+    long = review_sensitivity(book_data)
+    assert long["k"].min() >= 2
+    assert set(long["analysis"]) == {"1.2", "1.4", "1.7", "1.8", "3.5", "3.6", "5.6", "8.6"}
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not installed (r-cran-metafor)")
+    script = Path(__file__).parent / "r" / "sensitivity_metafor.R"
+    out = subprocess.run(["Rscript", str(script), str(review_rows_csv)], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    ref = pd.read_csv(io.StringIO(out)).set_index(["key", "variant"])
+    n = 0
+    for _, r in long[long["applicable"]].iterrows():
+        if (r["analysis"], r["variant"]) not in ref.index or (r["variant"] == "revman" and r["measure"] == "RR"):
+            continue
+        m = ref.loc[(r["analysis"], r["variant"])]
+        for c in ("estimate", "ci_low", "ci_high"):
+            assert r[c] == pytest.approx(m[c], rel=1e-5, abs=1e-5), (r["analysis"], r["variant"], c)
+        n += 1
+    # 6 risk ratios x (DL, REML + HKSJ[, HKSJ >= 1]) + 1 without 0.5 + 2 SMDs x (fixed, DL, REML + HKSJ[, >= 1])
+    assert n in (19, 27)
+    # the review's own (fixed) results = the 2025 abstract: #1 SMD 0.86 (0.51 to 1.21), #2 0.78
+    # (0.43 to 1.13), #5 RR 1.91 (0.50 to 7.30), #6 1.02 (0.24 to 4.33), #13 1.48 (0.54 to 4.07),
+    # #14 0.62 (0.37 to 1.05)
+    fixed = long[long["variant"] == "revman"].set_index("analysis")
+    for key, pub in {"1.2": (0.86, 0.51, 1.21), "1.4": (0.78, 0.43, 1.13), "1.7": (1.91, 0.50, 7.30),
+                     "1.8": (1.02, 0.24, 4.33), "3.5": (1.48, 0.54, 4.07), "3.6": (0.62, 0.37, 1.05)}.items():
+        got = tuple(round(float(fixed.at[key, c]), 2) for c in ("estimate", "ci_low", "ci_high"))
+        assert got == pub, key
+    # the claim the chapter used to make is false: REML + HKSJ moves two intervals across no effect
+    s = sensitivity_summary(long)
+    assert s.at["reml_hksj", "changes_conclusion"] == 2 and s.at["random_dl", "changes_conclusion"] == 0

@@ -24,6 +24,8 @@ from typing import Sequence
 import numpy as np
 from scipy.special import gammaln
 
+from .errors import InputError
+
 __all__ = [
     "EffectSizes",
     "InputError",
@@ -40,10 +42,7 @@ BINARY_MEASURES = ("RR", "OR", "RD")
 CONTINUOUS_MEASURES = ("MD", "SMD")
 ZERO_CELL_RULES = ("revman", "none")
 SMD_METHODS = ("revman", "exact")
-
-
-class InputError(ValueError):
-    """Bad input to the engine; the message names the study (label and index) and the field."""
+ALL_EVENTS_RULES = ("revman", "exclude")
 
 
 @dataclass(frozen=True)
@@ -132,42 +131,59 @@ def _check_counts(name: str, x: np.ndarray, labels: tuple[str, ...]) -> None:
 
 
 def binary_effects(
-    events_t: object,
-    n_t: object,
-    events_c: object,
-    n_c: object,
+    events_intervention: object,
+    n_intervention: object,
+    events_control: object,
+    n_control: object,
     *,
     measure: str = "RR",
     labels: Sequence[object] | None = None,
+    all_events: str = "revman",
 ) -> tuple[EffectSizes, dict[str, np.ndarray]]:
     """Per-study RR, OR or RD from 2x2 tables, RevMan 5 rules.
 
-    Cells a = events_t, b = n_t - events_t, c = events_c, d = n_c - events_c. Studies with a zero
+    Cells a = events_intervention, b = n_intervention − a, c = events_control, d = n_control − c. Studies with a zero
     cell get 0.5 added to all four cells. Then (Deeks & Higgins 2010):
     log RR = ln[(a/n1)/(c/n2)], var = 1/a - 1/n1 + 1/c - 1/n2;
     log OR = ln(ad/bc), var = 1/a + 1/b + 1/c + 1/d;
     RD = a/n1 - c/n2 on the raw counts, var = ab/n1^3 + cd/n2^3 on the corrected cells (the 0.5 is
     needed only for the variance; this is R meta's RevMan-compatible convention, see
     R/metabin.R, "RevMan 3.1 (MH.exact == FALSE)"; not checked against a RevMan file).
-    Double-zero studies (a + c = 0 or b + d = 0) are not estimable for RR and OR.
+    Studies with no events in both arms (a + c = 0) are not estimable for RR and OR; studies in
+    which every participant had the event in both arms (b + d = 0) are not estimable for OR, and for
+    RR only with ``all_events="exclude"``. With ``all_events="revman"`` (RevMan 5 and RevMan Web)
+    such a study has RR = 1 exactly (ln RR = 0 from the raw counts) and the variance of the
+    0.5-corrected cells: established from RevMan's own rows in the Pairwise70 sample (CD003594
+    3.2 Valverde 2010, 7/7 vs 10/10: RR 1.0, CI 0.802078 to 1.246761; CD010861 1.7).
 
     Returns the effects and the validated raw arrays ``{"a","b","c","d","n1","n2"}`` (floats).
     """
     check_option("measure", measure, BINARY_MEASURES)
+    check_option("all_events", all_events, ALL_EVENTS_RULES)
     labs, (a, n1, c, n2) = _arrays(
-        {"events_t": events_t, "n_t": n_t, "events_c": events_c, "n_c": n_c}, labels
+        {"events_intervention": events_intervention, "n_intervention": n_intervention,
+         "events_control": events_control, "n_control": n_control}, labels
     )
-    for name, x in (("events_t", a), ("n_t", n1), ("events_c", c), ("n_c", n2)):
+    for name, x in (("events_intervention", a), ("n_intervention", n1), ("events_control", c),
+                    ("n_control", n2)):
         _check_counts(name, x, labs)
-    _require(n1 > 0, labs, lambda i: f"field 'n_t' is {n1[i]:g}; group sizes must be at least 1")
-    _require(n2 > 0, labs, lambda i: f"field 'n_c' is {n2[i]:g}; group sizes must be at least 1")
-    _require(a <= n1, labs, lambda i: f"field 'events_t' = {a[i]:g} exceeds 'n_t' = {n1[i]:g}")
-    _require(c <= n2, labs, lambda i: f"field 'events_c' = {c[i]:g} exceeds 'n_c' = {n2[i]:g}")
+    _require(n1 > 0, labs, lambda i: f"field 'n_intervention' is {n1[i]:g}; group sizes must be at least 1")
+    _require(n2 > 0, labs, lambda i: f"field 'n_control' is {n2[i]:g}; group sizes must be at least 1")
+    _require(a <= n1, labs,
+             lambda i: f"field 'events_intervention' = {a[i]:g} exceeds 'n_intervention' = {n1[i]:g}")
+    _require(c <= n2, labs,
+             lambda i: f"field 'events_control' = {c[i]:g} exceeds 'n_control' = {n2[i]:g}")
     b, d = n1 - a, n2 - c
     raw = {"a": a, "b": b, "c": c, "d": d, "n1": n1, "n2": n2}
     corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    double_zero = ((a + c) == 0) | ((b + d) == 0)
-    estimable = ~double_zero if measure in ("RR", "OR") else np.ones_like(corrected)
+    no_events = (a + c) == 0
+    all_ev = ((b + d) == 0) & ~no_events
+    if measure == "RD":
+        estimable = np.ones_like(corrected)
+    elif measure == "RR" and all_events == "revman":
+        estimable = ~no_events
+    else:
+        estimable = ~(no_events | all_ev)
     ac, bc, cc, dc = (x + 0.5 * corrected for x in (a, b, c, d))
     n1c, n2c = ac + bc, cc + dc
     y = np.full(a.shape, np.nan)
@@ -175,7 +191,7 @@ def binary_effects(
     e = estimable
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "RR":
-            y[e] = np.log((ac[e] / n1c[e]) / (cc[e] / n2c[e]))
+            y[e] = np.where(all_ev[e], 0.0, np.log((ac[e] / n1c[e]) / (cc[e] / n2c[e])))
             v[e] = 1 / ac[e] - 1 / n1c[e] + 1 / cc[e] - 1 / n2c[e]
         elif measure == "OR":
             y[e] = np.log((ac[e] * dc[e]) / (bc[e] * cc[e]))
@@ -195,12 +211,12 @@ def _hedges_j_exact(m: np.ndarray) -> np.ndarray:
 
 
 def continuous_effects(
-    mean_t: object,
-    sd_t: object,
-    n_t: object,
-    mean_c: object,
-    sd_c: object,
-    n_c: object,
+    mean_intervention: object,
+    sd_intervention: object,
+    n_intervention: object,
+    mean_control: object,
+    sd_control: object,
+    n_control: object,
     *,
     measure: str = "MD",
     smd: str = "revman",
@@ -218,12 +234,14 @@ def continuous_effects(
     check_option("measure", measure, CONTINUOUS_MEASURES)
     check_option("smd", smd, SMD_METHODS)
     labs, (m1, s1, n1, m2, s2, n2) = _arrays(
-        {"mean_t": mean_t, "sd_t": sd_t, "n_t": n_t, "mean_c": mean_c, "sd_c": sd_c, "n_c": n_c},
+        {"mean_intervention": mean_intervention, "sd_intervention": sd_intervention,
+         "n_intervention": n_intervention, "mean_control": mean_control, "sd_control": sd_control,
+         "n_control": n_control},
         labels,
     )
-    for name, x in (("sd_t", s1), ("sd_c", s2)):
+    for name, x in (("sd_intervention", s1), ("sd_control", s2)):
         _require(x > 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; SDs must be > 0")
-    for name, x in (("n_t", n1), ("n_c", n2)):
+    for name, x in (("n_intervention", n1), ("n_control", n2)):
         _check_counts(name, x, labs)
         _require(x > 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; group sizes must be at least 1")
     raw = {"m1": m1, "s1": s1, "n1": n1, "m2": m2, "s2": s2, "n2": n2}
@@ -232,7 +250,8 @@ def continuous_effects(
         v = s1**2 / n1 + s2**2 / n2
     else:
         N = n1 + n2
-        _require(N >= 4, labs, lambda i: f"fields 'n_t' + 'n_c' = {N[i]:g}; the SMD needs at least 4 participants")
+        _require(N >= 4, labs, lambda i: f"fields 'n_intervention' + 'n_control' = {N[i]:g}; "
+                 "the SMD needs at least 4 participants")
         sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (N - 2))
         d = (m1 - m2) / sp
         if smd == "revman":

@@ -1,4 +1,16 @@
-"""Re-execute any review's data: reader + engine -> comparison with RevMan's stored numbers."""
-from mytools.reproduce.engine_call import EngineCall, engine_call
+"""Re-execute any Cochrane review's data: re-pool every analysis and compare with RevMan's numbers.
 
-__all__ = ["EngineCall", "engine_call"]
+``reproduce(paths)`` reads each data package, ``-data-rows.csv``, ``.rm5`` or RevMan 5 CSV with
+:func:`mytools.data.revman.read_review`, takes each analysis's settings from the file or infers them
+from RevMan's own per-study numbers (:func:`infer_settings`), re-pools every analysis and subgroup
+with the engine and returns one line per analysis: RevMan's result, ours, the largest difference
+and a status (``match`` / ``differs`` / ``not computable`` with the reason).
+"""
+from __future__ import annotations
+
+from .api import expand_paths, reproduce, reproduce_review, summary
+from .engine_call import EngineCall, engine_call
+from .infer import infer_settings
+
+__all__ = ["reproduce", "reproduce_review", "infer_settings", "expand_paths", "summary",
+           "EngineCall", "engine_call"]

@@ -14,7 +14,7 @@ and returns a DataFrame, a matplotlib Figure or a dict of glue values for
 """
 from __future__ import annotations
 
-from .cumulative import cumulative_candidates, cumulative_meta
+from .cumulative import CUMULATIVE_EXAMPLE, cumulative_candidates, cumulative_meta, cumulative_title
 from .figure_cumulative import cumulative_figure
 from .figure_ivig import ivig_figure
 from .figure_jadad import jadad_figure
@@ -32,7 +32,7 @@ __all__ = [
     "format_search_date", "methods_table", "membership", "overlap_matrix", "reconcile_counts",
     "reconcile_table", "candidates_table", "classify_interventions", "study_interventions",
     "participants_by_intervention", "participants_table", "jadad_table", "ivig_accumulation",
-    "cumulative_candidates", "cumulative_meta", "overlap_figure", "png", "jadad_figure",
+    "cumulative_candidates", "cumulative_meta", "CUMULATIVE_EXAMPLE", "cumulative_title", "overlap_figure", "png", "jadad_figure",
     "ivig_figure", "cumulative_figure", "glue_values", "glue_all", "PUBLISHED_QUOTED",
     "COMPUTED_QUOTED",
 ]

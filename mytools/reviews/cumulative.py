@@ -11,11 +11,18 @@ from ..analyses import analysis, pool_inputs
 from ..data import Dataset
 from .membership import is_blank
 
+#: The analysis the chapter accumulates: the benefit that changed the IVIg conclusion.
+CUMULATIVE_EXAMPLE = "ivig_disability"
+
 _REQUIRED = {
     "binary": ("events_t", "n_t", "events_c", "n_c"),
     "continuous": ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"),
     "generic": ("estimate", "se"),
 }
+#: The arm columns under the contract's names (intervention/control), read as the short ones.
+_LONG = {"events_intervention": "events_t", "n_intervention": "n_t", "events_control": "events_c",
+         "n_control": "n_c", "mean_intervention": "mean_t", "sd_intervention": "sd_t",
+         "mean_control": "mean_c", "sd_control": "sd_c"}
 
 
 def _input_kind(inputs: pd.DataFrame) -> str:
@@ -28,15 +35,28 @@ def usable(inputs: pd.DataFrame | None) -> pd.Series:
     """Per study (row of ``AnalysisResult.inputs``): does it carry every number the engine needs?"""
     if inputs is None or not len(inputs):
         return pd.Series([], dtype=bool)
+    inputs = inputs.rename(columns={k: v for k, v in _LONG.items() if v not in inputs.columns})
     cols = _REQUIRED[_input_kind(inputs)]
     if any(c not in inputs.columns for c in cols):
         return pd.Series(False, index=inputs.index)
     return inputs[list(cols)].notna().all(axis=1)
 
 
-def _why_not(k_rows: int, k_in: int, k_pub: int | None, min_studies: int) -> str:
+def _years(data: Dataset, study_ids: pd.Series) -> pd.Series:
+    """Publication year of each study (``studies.year``); NaN when unknown, and for a placeholder
+    (an unidentified trial: its year, if any, is the review's 'study year', not a publication)."""
+    st = data.studies.set_index("study_id")
+    year = pd.to_numeric(st["year"], errors="coerce").astype(float)
+    if "record_type" in st.columns:
+        year[st["record_type"].astype(str) == "placeholder"] = float("nan")
+    return pd.Series([year.get(s, float("nan")) for s in study_ids], index=study_ids.index, dtype=float)
+
+
+def _why_not(k_rows: int, k_in: int, k_pub: int | None, min_studies: int, no_year: list[str]) -> str:
     if k_rows > k_in:
         return f"per-study data missing for {k_rows - k_in} of {k_rows} studies"
+    if no_year:
+        return f"year of publication unknown for {', '.join(no_year)}"
     if k_pub is not None and k_in < k_pub:
         return f"per-study data for {k_in} of the {k_pub} studies pooled by the review"
     if k_in < min_studies:
@@ -53,13 +73,17 @@ def cumulative_candidates(data: Dataset, comparison_id: str = "ivig", min_studie
     and ``why`` (the reason when it does not qualify).
     """
     reg = data.analyses[data.analyses["comparison_id"] == comparison_id]
+    if "route" in reg.columns:  # the older routes to the same results are not other analyses
+        reg = reg[reg["route"] != "sources"]
     rows = []
     for aid in reg["analysis_id"]:
         ar = analysis(aid, data)
         k_pub = (ar.published or {}).get("k")
         k_pub = None if is_blank(k_pub) else int(k_pub)
         ok = usable(ar.inputs)
-        why = _why_not(len(ok), int(ok.sum()), k_pub, min_studies)
+        years = _years(data, ar.inputs["study_id"]) if len(ar.inputs) else pd.Series([], dtype=float)
+        no_year = [str(x) for x in ar.inputs.loc[years.isna(), "label"]] if len(ar.inputs) else []
+        why = _why_not(len(ok), int(ok.sum()), k_pub, min_studies, no_year)
         rows.append({"analysis_id": aid, "review_id": ar.spec.get("review_id"),
                      "outcome": ar.spec.get("outcome"), "k_published": k_pub, "k_inputs": int(ok.sum()),
                      "qualifies": why == "", "why": why})
@@ -67,6 +91,7 @@ def cumulative_candidates(data: Dataset, comparison_id: str = "ivig", min_studie
 
 
 def _participants(sub: pd.DataFrame) -> float:
+    sub = sub.rename(columns={k: v for k, v in _LONG.items() if v not in sub.columns})
     if "n_t" in sub.columns:
         return float((sub["n_t"].astype(float) + sub["n_c"].astype(float)).sum())
     if "participants" in sub.columns:
@@ -90,9 +115,12 @@ def cumulative_meta(data: Dataset, analysis_id: str) -> pd.DataFrame:
         missing = [] if not len(ok) else inputs.loc[~ok, "study_id"].tolist()
         raise ValueError(f"analysis {analysis_id}: per-study inputs missing for {missing or 'all studies'}; "
                          "a cumulative meta-analysis needs every study's numbers")
-    st = data.studies.set_index("study_id")
     f = inputs.copy()
-    f["_year"] = [int(st.at[s, "year"]) for s in f["study_id"]]
+    f["_year"] = _years(data, f["study_id"])
+    if f["_year"].isna().any():
+        raise ValueError(f"analysis {analysis_id}: year of publication unknown for "
+                         f"{f.loc[f['_year'].isna(), 'label'].tolist()}; studies.csv has no year for them")
+    f["_year"] = f["_year"].astype(int)
     f = f.sort_values(["_year", "label"], kind="mergesort").reset_index(drop=True)
     rows = []
     for i in range(len(f)):
@@ -103,3 +131,10 @@ def cumulative_meta(data: Dataset, analysis_id: str) -> pd.DataFrame:
                      "ci_low": float(res.ci_low), "ci_high": float(res.ci_high),
                      "provenance": str(f.at[i, "provenance"]), "measure": str(ar.spec.get("measure"))})
     return pd.DataFrame(rows)
+
+
+def cumulative_title(data: Dataset, analysis_id: str = CUMULATIVE_EXAMPLE) -> str:
+    """'<comparison>: <outcome> (<measure>)' from the registry, for the figure's title."""
+    spec = analysis(analysis_id, data).spec
+    outcome = str(spec.get("outcome") or analysis_id).split(",")[0].split(" (")[0]
+    return f"{spec.get('comparison')}: {outcome[:1].lower() + outcome[1:]} ({spec.get('measure')})"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from ..present.plots import OKABE_ITO, PngFigure
+from ..present.figures import PngFigure
+from ..present.style import OKABE_ITO
 
-#: The book's one palette (Okabe & Ito 2008), as defined by :mod:`mytools.present.plots`.
+#: The book's one palette (Okabe & Ito 2008), as defined by :mod:`mytools.present.style`.
 PALETTE = OKABE_ITO
 
 #: Overlap-matrix cell category -> (face colour, hatch, text colour, legend text).
@@ -30,5 +31,5 @@ def white(fig: Figure) -> Figure:
 
 
 def png(figure: Figure, dpi: int = 120) -> PngFigure:
-    """Wrap a Figure for display/glue as PNG (see :class:`mytools.present.plots.PngFigure`)."""
+    """Wrap a Figure for display/glue as PNG (see :class:`mytools.present.figures.PngFigure`)."""
     return PngFigure(figure, dpi)

@@ -5,7 +5,8 @@ from typing import Any, Callable
 
 from ..analyses import analysis
 from ..data import Dataset
-from .cumulative import cumulative_candidates, cumulative_meta
+from ..present.grade import plain_language
+from .cumulative import CUMULATIVE_EXAMPLE, cumulative_candidates, cumulative_meta
 from .interventions import ivig_accumulation
 from .membership import format_search_date, is_blank, jadad_table, reconcile_counts
 
@@ -18,6 +19,13 @@ PUBLISHED_QUOTED: tuple[str, ...] = (
     "ivig_sae", "ivig_withdrawals", "aza_strength", "aza_steroid_dose", "mtx_function",
     "mtx_strength", "mtx_imacs", "mtx_printo", "mtx_sae", "mtx_withdrawals",
 )
+
+#: Results whose GRADE statement (Santesso et al. 2020 wording, computed) the page quotes, with the
+#: intervention and outcome phrase used when the registry does not carry them.
+STATEMENTS: dict[str, tuple[str, str]] = {
+    "aza_strength": ("azathioprine", "improvement in muscle strength"),
+    "mtx_imacs": ("methotrexate", "improvement by the IMACS definition in adults"),
+}
 
 #: Extra analyses (outside the 2025 abstract) whose recomputed result the page quotes.
 COMPUTED_QUOTED: tuple[str, ...] = ("csa_printo", "apheresis_pe", "apheresis_lp", "mtxaza_vs_ivmtx")
@@ -73,6 +81,10 @@ def _results(data: Dataset) -> dict[str, Any]:
         out[f"reviews_pub_{aid}_n"] = int(r["participants"])
         if not is_blank(r["certainty"]):
             out[f"reviews_pub_{aid}_certainty"] = str(r["certainty"])
+        if aid in STATEMENTS:
+            who, what = _phrases(data, aid)
+            out[f"reviews_pub_{aid}_statement"] = plain_language(
+                who, what, str(r["certainty"]), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
     for aid in COMPUTED_QUOTED:
         res = analysis(aid, data).result
         if res is None:
@@ -81,6 +93,19 @@ def _results(data: Dataset) -> dict[str, Any]:
             out[f"reviews_calc_{aid}_{key}"] = float(val)
         out[f"reviews_calc_{aid}_k"] = int(res.k)
     return out
+
+
+def _phrases(data: Dataset, aid: str) -> tuple[str, str]:
+    """Intervention and outcome phrase of a result: the registry's when it has them."""
+    reg = data.analyses.set_index("analysis_id")
+    who, what = STATEMENTS[aid]
+    if aid in reg.index:
+        for col in ("intervention",):
+            if col in reg.columns and not is_blank(reg.at[aid, col]):
+                who = str(reg.at[aid, col])
+        if "sof_statement_outcome" in reg.columns and not is_blank(reg.at[aid, "sof_statement_outcome"]):
+            what = str(reg.at[aid, "sof_statement_outcome"])
+    return who, what
 
 
 def _cumulative(data: Dataset, cumulative_id: str) -> dict[str, Any]:
@@ -95,7 +120,7 @@ def _cumulative(data: Dataset, cumulative_id: str) -> dict[str, Any]:
     return out
 
 
-def glue_values(data: Dataset, cumulative_id: str = "ivig_sae") -> dict[str, Any]:
+def glue_values(data: Dataset, cumulative_id: str = CUMULATIVE_EXAMPLE) -> dict[str, Any]:
     """Every number the chapter's prose quotes, under unique ``reviews_...`` keys.
 
     * ``reviews_<r>_k`` / ``_n``: studies / participants as published (``r`` in c2012, sr2015,

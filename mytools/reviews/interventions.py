@@ -97,7 +97,8 @@ def ivig_accumulation(data: Dataset) -> pd.DataFrame:
     saying whether that review included the trial (``True``/``False``)."""
     classes = study_interventions(data)
     st = data.studies.set_index("study_id")
-    ids = [s for s in st.index if "ivig" in classes[s]]
+    # a trial whose randomised n is unknown (the unidentified ISRCTN87782942) cannot be cumulated
+    ids = [s for s in st.index if "ivig" in classes[s] and not pd.isna(st.at[s, "n_randomised"])]
     df = pd.DataFrame({
         "study_id": ids,
         "label": [st.at[s, "label"] for s in ids],

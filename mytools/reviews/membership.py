@@ -167,14 +167,21 @@ def reconcile_counts(data: Dataset) -> pd.DataFrame:
 
 
 def jadad_table(data: Dataset) -> pd.DataFrame:
-    """The 2015 review's Table 1 quality scores: ``study_id``, ``label`` (as printed, with year),
-    ``jadad``, ``included``, ``n`` (participants analysed, or Table 1 cases when excluded),
-    ``exclusion_reason``, in year order."""
+    """The 2015 review's Table 1 quality scores: ``study_id``, ``label`` (the trial's label in
+    ``studies``, with its publication year, so that a trial carries one year across the book),
+    ``printed`` (author and year as the 2015 review printed them, e.g. 'Ibrahim et al 2014'),
+    ``sr_year``, ``jadad``, ``included``, ``n`` (participants analysed, or Table 1 cases when
+    excluded), ``exclusion_reason``, in order of publication."""
     sr = data.sr2015_studies.copy()
-    sr["label"] = sr["sr_label"].str.replace(r"\s*et al\.?$", "", regex=True).str.replace(
-        r"^The ", "", regex=True) + " " + sr["sr_year"].astype(int).astype(str)
+    st = data.studies.set_index("study_id")
+    sr["printed"] = sr["sr_label"].str.strip() + " " + sr["sr_year"].astype(int).astype(str)
+    short = sr["sr_label"].str.replace(r"\s*et al\.?$", "", regex=True).str.replace(r"^The ", "", regex=True)
+    sr["label"] = [str(st.at[sid, "label"]) if sid in st.index else f"{lab} {int(y)}"
+                   for sid, lab, y in zip(sr["study_id"], short, sr["sr_year"])]
+    sr["year"] = [pd.to_numeric(st.at[sid, "year"], errors="coerce") if sid in st.index else y
+                  for sid, y in zip(sr["study_id"], sr["sr_year"])]
     sr["n"] = pd.to_numeric(sr["n_analysed"]).fillna(pd.to_numeric(sr["n_cases"])).astype(int)
     sr["included"] = sr["included"].astype(bool)
-    out = sr.sort_values(["sr_year", "label"], kind="mergesort")[
-        ["study_id", "label", "sr_year", "jadad", "included", "n", "exclusion_reason"]]
+    out = sr.sort_values(["year", "label"], kind="mergesort")[
+        ["study_id", "label", "printed", "sr_year", "jadad", "included", "n", "exclusion_reason"]]
     return out.reset_index(drop=True)

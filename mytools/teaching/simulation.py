@@ -38,7 +38,7 @@ from scipy import stats
 
 from ..data import Dataset
 from ..engine.pooling import pool_many
-from ..present.plots import OKABE_ITO
+from ..present.style import OKABE_ITO
 
 #: τ² grid (SD units²): none, small, moderate, large.  A typical trial here has v ≈ 0.05–0.25.
 TAU2_GRID: tuple[float, ...] = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4)
@@ -61,9 +61,9 @@ class Method:
 
 
 METHODS: tuple[Method, ...] = (
-    Method("fe", "Fixed effect (Wald)", "fixed", "DL", "wald"),
-    Method("dl", "Random, DL + Wald (RevMan 5)", "random", "DL", "wald"),
-    Method("reml_hk", "Random, REML + Hartung–Knapp", "random", "REML", "hksj"),
+    Method("fixed", "Fixed effect (Wald)", "fixed", "DL", "wald"),
+    Method("random_dl", "Random, DL + Wald (RevMan 5)", "random", "DL", "wald"),
+    Method("reml_hksj", "Random, REML + Hartung–Knapp", "random", "REML", "hksj"),
 )
 
 DETECTION: dict[str, str] = {
@@ -223,9 +223,9 @@ def run_lab(
 
 
 _METHOD_STYLE = {
-    "fe": (OKABE_ITO["orange"], "o", "-"),
-    "dl": (OKABE_ITO["blue"], "s", "-"),
-    "reml_hk": (OKABE_ITO["bluish_green"], "^", "-"),
+    "fixed": (OKABE_ITO["orange"], "o", "-"),
+    "random_dl": (OKABE_ITO["blue"], "s", "-"),
+    "reml_hksj": (OKABE_ITO["bluish_green"], "^", "-"),
 }
 _RULE_STYLE = {
     "q_p10": (OKABE_ITO["vermillion"], "D", "-"),
@@ -313,3 +313,65 @@ def review_arm_sizes(data: Dataset, review_id: str = "cochrane2025",
     if pairs.empty:
         raise ValueError(f"data/studies.csv: no trial of {review_id} has both arm sizes")
     return pairs.to_numpy(dtype=float)
+
+
+#: The three IVIg trials of the review's disability and strength results (design="fixed" lab).
+IVIG_TRIALS: tuple[str, ...] = ("Dalakas1993", "Miyasaka2012", "Aggarwal2022")
+
+
+def _k_list(ks: Sequence[int]) -> str:
+    """'2, 3, 5 or 10' for readers.
+
+    >>> _k_list((2, 3, 5, 10))
+    '2, 3, 5 or 10'
+    """
+    return ", ".join(map(str, ks[:-1])) + f" or {ks[-1]}"
+
+
+def _tag(tau2: float) -> str:
+    """Glue-key tag of a τ² value.
+
+    >>> _tag(0.0), _tag(0.1), _tag(0.4)
+    ('t0', 't01', 't04')
+    """
+    return f"t{tau2:g}".replace(".", "")
+
+
+def lab_values(lab: LabResult, ivig_lab: LabResult) -> dict[str, object]:
+    """Every number the methods chapter quotes about the lab (``methods_sim_…``, ``methods_ivig_…``).
+
+    ``lab`` is :func:`run_lab` on the review's arm sizes, ``ivig_lab`` the fixed three-trial IVIg
+    design (k = 3). Keys name method or rule, k and τ² (``t01`` = 0.1, ``t04`` = 0.4, ``t0`` = 0).
+    """
+    arms = lab.arm_sizes
+    v = md_variance(arms)
+    out: dict[str, object] = {
+        "methods_sim_nrep": lab.n_rep, "methods_sim_seed": lab.seed,
+        "methods_sim_ntrials": int(arms.shape[0]), "methods_sim_arm_min": int(arms.min()),
+        "methods_sim_arm_max": int(arms.max()),
+        "methods_sim_ncells": int(len(lab.coverage) / lab.coverage["method"].nunique()),
+        "methods_sim_tau2_max": float(lab.coverage["tau2"].max()),
+        "methods_sim_k_list": _k_list(sorted(lab.coverage["k"].unique())),
+        "methods_sim_v_min": float(v.min()), "methods_sim_v_max": float(v.max()),
+        "methods_sim_width_ratio_k3": lab.width_ratio(3, 0.0, "reml_hksj", "random_dl"),
+        "methods_sim_width_ratio_k10": lab.width_ratio(10, 0.0, "reml_hksj", "random_dl"),
+    }
+    cells = {"fixed": [(3, 0.0), (3, 0.1)], "random_dl": [(3, 0.1), (2, 0.4)],
+             "reml_hksj": [(3, 0.1), (2, 0.4)], "q_p10": [(3, 0.1), (3, 0.4), (10, 0.4)],
+             "i2_pos": [(3, 0.0)]}
+    for key, kts in cells.items():
+        for k, t in kts:
+            out[f"methods_sim_{key}_k{k}_{_tag(t)}"] = lab.value(k, t, key)
+    for key, t in (("fixed", 0.1), ("random_dl", 0.1), ("reml_hksj", 0.1), ("q_p10", 0.1), ("q_p10", 0.4)):
+        out[f"methods_ivig_{key}_{_tag(t)}"] = ivig_lab.value(3, t, key)
+    return out
+
+
+def wide_display(result: LabResult) -> pd.DataFrame:
+    """:meth:`LabResult.wide` for readers: proportions with three decimals, k and τ² as columns."""
+    wide = result.wide()
+    out = wide.apply(lambda col: col.map("{:.3f}".format))
+    out.columns = [f"{a}: {b}" for a, b in out.columns]
+    out = out.reset_index()
+    out["tau2"] = out["tau2"].map("{:g}".format)
+    return out.rename(columns={"tau2": "τ²"})

@@ -73,7 +73,8 @@ def binary_step_table(
     return s.frame()
 
 
-def smd_step_table(studies: pd.DataFrame = FLEISS1993_MENTAL_HEALTH) -> pd.DataFrame:
+def smd_step_table(studies: pd.DataFrame = FLEISS1993_MENTAL_HEALTH,
+                   published: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Step table of an SMD (Hedges' g) analysis: RevMan's J and SE vs the exact J, IV pooling, Q, I², τ².
 
     ``studies`` has columns label, mean_t, sd_t, n_t, mean_c, sd_c, n_c.  The engine's answers come
@@ -95,9 +96,12 @@ def smd_step_table(studies: pd.DataFrame = FLEISS1993_MENTAL_HEALTH) -> pd.DataF
     s.add("1 per-study effect", "g (exact J)", "J_exact·d", h["g_exact"], ex.studies["estimate"], lab)
     s.add("1 per-study effect", "SE(g) (RevMan)", "√(N/(n₁n₂) + g²/(2(N − 3.94)))", h["se_g"], fe.studies["se"], lab)
     s.add("2 fixed effect (IV)", "weight (%)", "100·w/Σw, w = 1/SE²", h["w_iv_percent"], fe.studies["weight_percent"], lab)
-    s.add("2 fixed effect (IV)", "SMD (fixed)", "Σw·g/Σw", h["g_fixed"], fe.estimate)
-    s.add("2 fixed effect (IV)", "95% CI, lower", "SMD − 1.96/√Σw", h["ci_low"], fe.ci_low)
-    s.add("2 fixed effect (IV)", "95% CI, upper", "SMD + 1.96/√Σw", h["ci_high"], fe.ci_high)
+    pub = dict(published or {})
+    s.add("2 fixed effect (IV)", "SMD (fixed)", "Σw·g/Σw", h["g_fixed"], fe.estimate, published=pub.get("estimate"))
+    s.add("2 fixed effect (IV)", "95% CI, lower", "SMD − 1.96/√Σw", h["ci_low"], fe.ci_low,
+          published=pub.get("ci_low"))
+    s.add("2 fixed effect (IV)", "95% CI, upper", "SMD + 1.96/√Σw", h["ci_high"], fe.ci_high,
+          published=pub.get("ci_high"))
     s.add("3 heterogeneity", "Q", "Σw·(g − SMD)²", h["q"], fe.q)
     s.add("3 heterogeneity", "I² (%)", "100·max(0, (Q − df)/Q)", h["i2"], fe.i2)
     s.add("4 random effects (DL)", "τ² (DL)", "max(0, (Q − df)/(Σw − Σw²/Σw))", h["tau2"], re.tau2)
@@ -158,6 +162,28 @@ def analysis_step_table(data: Dataset, analysis_id: str = "ivig_sae") -> pd.Data
                              inp["events_c"].astype(int).tolist(), inp["n_c"].astype(int).tolist(),
                              [str(x) for x in inp["label"]],
                              {k: pub[k] for k in ("estimate", "ci_low", "ci_high") if pub.get(k) is not None})
+
+
+_ARM_NAMES = {"mean_intervention": "mean_t", "sd_intervention": "sd_t", "n_intervention": "n_t",
+              "mean_control": "mean_c", "sd_control": "sd_c", "n_control": "n_c",
+              "events_intervention": "events_t", "events_control": "events_c"}
+
+
+def arm_inputs(data: Dataset, analysis_id: str) -> tuple[pd.DataFrame, dict]:
+    """Per-study inputs of a registered analysis with the worked tables' short column names
+    (``mean_t`` … ``n_c``, ``label``), and its published result (a dict, possibly empty)."""
+    a = analysis(analysis_id, data)
+    return a.inputs.rename(columns=_ARM_NAMES), dict(a.published or {})
+
+
+def analysis_smd_table(data: Dataset, analysis_id: str = "ivig_disability") -> pd.DataFrame:
+    """:func:`smd_step_table` for a registered SMD analysis of ``data`` (the review's own rows)."""
+    inp, pub = arm_inputs(data, analysis_id)
+    need = ["label", "mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"]
+    if not set(need) <= set(inp.columns) or inp[need[1:]].isna().any().any():
+        raise ValueError(f"{analysis_id}: per-arm means, SDs and sizes are needed for every study")
+    return smd_step_table(inp[need].reset_index(drop=True),
+                          {k: pub[k] for k in ("estimate", "ci_low", "ci_high") if pub.get(k) is not None})
 
 
 def step_value(table: pd.DataFrame, quantity: str, study: str = "pooled", column: str = "by_hand") -> float:

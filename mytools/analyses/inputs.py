@@ -1,0 +1,129 @@
+"""Registry row -> the study rows fed to the engine (one row per study, wide form).
+
+Three input tables: ``review_rows`` (the review's own data rows, read by the data layer into a
+``ReviewData``), ``outcome_data`` (arm-level rows of the sources route) and ``study_estimates``
+(generic inverse-variance rows). Arms are ``_t`` (intervention) and ``_c`` (control) as in the
+engine's study tables.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import BINARY, Dataset
+
+__all__ = ["spec_of", "inputs_of", "inputs_provenance", "clean"]
+
+_ARM = {"events_intervention": "events_t", "n_intervention": "n_t", "mean_intervention": "mean_t",
+        "sd_intervention": "sd_t", "events_control": "events_c", "n_control": "n_c",
+        "mean_control": "mean_c", "sd_control": "sd_c"}
+_REVMAN = ["revman_weight", "revman_estimate", "revman_ci_low", "revman_ci_high"]
+
+
+def clean(value: Any) -> Any:
+    """pandas missing values -> None, numpy scalars -> Python scalars.
+
+    >>> clean(float("nan")) is None, clean(np.int64(3))
+    (True, 3)
+    """
+    if value is pd.NA or value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def spec_of(aid: str, data: Dataset) -> dict:
+    """The registry row of ``aid`` as a dict (KeyError names the known ids)."""
+    reg = data.analyses[data.analyses["analysis_id"] == aid]
+    if reg.empty:
+        known = ", ".join(data.analyses["analysis_id"])
+        raise KeyError(f"no analysis {aid!r} in analyses.csv; known ids: {known}")
+    return {k: clean(v) for k, v in reg.iloc[0].items()}
+
+
+def _labels(data: Dataset) -> dict[str, str]:
+    return dict(zip(data.studies["study_id"], data.studies["label"]))
+
+
+def _review_inputs(spec: dict, data: Dataset) -> pd.DataFrame:
+    rd = data.review(spec["review_id"])
+    rows = rd.study_rows(spec["review_analysis"], spec.get("subgroup_number"))
+    smap = data.review_study_map[data.review_study_map["review_id"] == spec["review_id"]].set_index("review_label")
+    labels = _labels(data)
+    doi = data.reviews.set_index("review_id")["doi"].get(spec["review_id"])
+    cols = ["events_intervention", "n_intervention", "events_control", "n_control"] \
+        if spec["data_type"] == "dichotomous" else \
+        ["mean_intervention", "sd_intervention", "n_intervention", "mean_control", "sd_control", "n_control"]
+    out = pd.DataFrame({
+        "study_id": [smap.loc[s, "study_id"] for s in rows["study"]],
+        "review_label": rows["study"].astype(str).to_numpy(),
+        "subgroup": rows["subgroup"].fillna("").astype(str).to_numpy(),
+        "subgroup_number": rows["subgroup_number"].fillna(0).astype(int).to_numpy(),
+    })
+    for c in cols:
+        out[_ARM[c]] = rows[c].to_numpy(dtype=float)
+    ident = [str(smap.loc[s, "identity"]) for s in rows["study"]]
+    out["label"] = [labels[s] + (" (identity inferred)" if i == "inferred" else "")
+                    for s, i in zip(out["study_id"], ident)]
+    out["provenance"] = "review_data"
+    out["study_identity"] = ident
+    out["source"] = f"doi:{doi}" if isinstance(doi, str) else ""
+    out["footnote"] = rows["footnote"].fillna("").astype(str).to_numpy()
+    out["note"] = out["footnote"]
+    for c in _REVMAN:
+        out[c] = rows[c].to_numpy(dtype=float)
+    out["file"], out["line"] = rows["file"].to_numpy(), rows["line"].to_numpy()
+    first = ["study_id", "label"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _arm_inputs(spec: dict, data: Dataset) -> pd.DataFrame:
+    rows = data.outcome_data[data.outcome_data["analysis_id"] == spec["analysis_id"]]
+    recs = []
+    for sid, g in rows.groupby("study_id", sort=False):
+        t = g[g["arm"] == "intervention"].iloc[0]
+        c = g[g["arm"] == "control"].iloc[0]
+        provs = list(dict.fromkeys([t["provenance"], c["provenance"]]))
+        recs.append({
+            "study_id": sid,
+            "events_t": t["events"], "n_t": t["n"], "mean_t": t["mean"], "sd_t": t["sd"],
+            "events_c": c["events"], "n_c": c["n"], "mean_c": c["mean"], "sd_c": c["sd"],
+            "arm_label_t": t["arm_label"], "arm_label_c": c["arm_label"],
+            "provenance": provs[0] if len(provs) == 1 else "mixed",
+            "study_identity": t["study_identity"],
+            "source": " ; ".join(dict.fromkeys([t["source"], c["source"]])),
+            "note": " | ".join(dict.fromkeys(x for x in (t["note"], c["note"]) if isinstance(x, str))),
+        })
+    out = pd.DataFrame(recs)
+    drop = ["mean_t", "sd_t", "mean_c", "sd_c"] if spec["measure"] in BINARY else ["events_t", "events_c"]
+    return out.drop(columns=drop)
+
+
+def inputs_of(spec: dict, data: Dataset) -> pd.DataFrame:
+    """One row per study: study-level inputs in wide form, label, provenance, identity, source."""
+    table = spec["input_table"]
+    if table == "review_rows":
+        return _review_inputs(spec, data).reset_index(drop=True)
+    if table == "study_estimates":
+        rows = data.study_estimates[data.study_estimates["analysis_id"] == spec["analysis_id"]]
+        out = rows[["study_id", "estimate", "ci_low", "ci_high", "se", "log_scale", "participants",
+                    "provenance", "study_identity", "source", "note"]].copy()
+    elif table == "outcome_data":
+        out = _arm_inputs(spec, data)
+    else:
+        return pd.DataFrame(columns=["study_id", "label", "provenance"])
+    labels = _labels(data)
+    out.insert(1, "label", [labels[s] + (" (identity inferred)" if ident == "inferred" else "")
+                            for s, ident in zip(out["study_id"], out["study_identity"])])
+    return out.reset_index(drop=True)
+
+
+def inputs_provenance(inputs: pd.DataFrame) -> str:
+    """One class for all inputs: the shared class, ``mixed``, or ``not_available`` if any is missing."""
+    provs = set(inputs["provenance"]) if len(inputs) else {"not_available"}
+    if "not_available" in provs:
+        return "not_available"
+    if len(provs) == 1 and "mixed" not in provs:
+        return provs.pop()
+    return "mixed"

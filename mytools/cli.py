@@ -1,0 +1,88 @@
+"""Command line: ``python -m mytools reproduce PATH… [--csv FILE] [--html FILE] [--quiet]``.
+
+Exit codes: 0 when every computable analysis matches RevMan's stored numbers, 1 when something
+differs, 2 when an input cannot be read (the message names file, line and column).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+import pandas as pd
+
+from mytools.reproduce import reproduce, summary
+
+__all__ = ["main", "format_table", "exit_code"]
+
+SHOWN = ["analysis", "name", "settings", "revman", "ours", "largest_difference", "status"]
+
+
+def _short(text: object, width: int) -> str:
+    s = " ".join(str(text).split()) if isinstance(text, str) else ("" if pd.isna(text) else str(text))
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def format_table(report: pd.DataFrame, *, width: int = 38) -> str:
+    """The compact table: one line per analysis (id, name, measure/method/model, RevMan's result,
+    ours, largest difference, status with its reason)."""
+    if report.empty:
+        return "(no analyses)"
+    many = report["review"].nunique() > 1
+    view = pd.DataFrame({
+        "analysis": [f"{r}:{a}" if many else str(a) for r, a in zip(report["review"], report["analysis"])],
+        "name": [_short(n, width) for n in report["name"]],
+        "settings": [" ".join(str(x) for x in (m, me, mo) if isinstance(x, str))
+                     + ("*" if s == "inferred" else "")
+                     for m, me, mo, s in zip(report["measure"], report["method"], report["model"],
+                                             report["settings"])],
+        "revman": report["revman"], "ours": report["ours"],
+        "largest_difference": [_short(x, 34) for x in report["largest_difference"]],
+        "status": [st if st == "match" else f"{st}: {_short(rs, 60)}"
+                   for st, rs in zip(report["status"], report["reason"])],
+    })
+    text = view.to_string(index=False, justify="left")
+    if (report["settings"] == "inferred").any():
+        text += "\n* settings inferred from RevMan's per-study numbers and weights (the file states none)"
+    return text
+
+
+def exit_code(report: pd.DataFrame) -> int:
+    """0 when everything computable matches, 1 when something differs."""
+    return 1 if (report["status"] == "differs").any() else 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    try:
+        report = reproduce(args.paths, progress=not args.quiet)
+    except (ValueError, OSError) as exc:  # DataError is a ValueError; a missing file an OSError
+        print(f"error: cannot read the input: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(format_table(report))
+    print(summary(report))
+    if args.csv:
+        report.to_csv(args.csv, index=False)
+    if args.html:
+        report.to_html(args.html, index=False, na_rep="", classes="dataframe")
+    return exit_code(report)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m mytools", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("reproduce", help="re-pool every analysis of Cochrane/RevMan files and compare "
+                       "with RevMan's stored numbers")
+    r.add_argument("paths", nargs="+", metavar="PATH",
+                   help="data package (zip or folder), -data-rows.csv, .rm5, RevMan 5 CSV, or a folder of them")
+    r.add_argument("--csv", metavar="FILE", help="also write the report as CSV")
+    r.add_argument("--html", metavar="FILE", help="also write the report as HTML")
+    r.add_argument("--quiet", action="store_true", help="print only the summary line (no table, no progress bar)")
+    r.set_defaults(func=_reproduce)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,161 @@
+"""RevMan Web ``…-data-rows.csv`` (data package v1 and v2): study rows, and the data-type rule.
+
+v1 has no ``Subgroup number`` column, v2 has it (the version is read from the column names).
+A bare data-rows file carries no settings: each analysis's data type is then inferred from the
+filled cells of all its rows (:func:`infer_data_types`).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescape
+from mytools.data.revman.tables import Table, load_table
+
+__all__ = ["ROW_MAP", "read_rows", "infer_data_types", "rows_version"]
+
+ROW_MAP = {
+    "Analysis group": "group", "Analysis number": "number", "Analysis name": "analysis_name",
+    "Subgroup": "subgroup", "Subgroup number": "subgroup_number", "Applicability": "applicability",
+    "Study": "study", "Study year": "year", "GIV Mean": "giv_estimate", "GIV SE": "giv_se",
+    "Experimental mean": "mean_intervention", "Experimental SD": "sd_intervention",
+    "Experimental cases": "events_intervention", "Experimental N": "n_intervention",
+    "Control mean": "mean_control", "Control SD": "sd_control", "Control cases": "events_control",
+    "Control N": "n_control", "O-E": "o_e", "Variance": "variance", "Weight": "revman_weight",
+    "Mean": "revman_estimate", "CI start": "revman_ci_low", "CI end": "revman_ci_high",
+    "Footnotes": "footnote",
+}
+ROW_REQUIRED = ("group", "number", "subgroup", "study", *INPUT_COLUMNS, "revman_weight",
+                "revman_estimate", "revman_ci_low", "revman_ci_high")
+ROW_NUMERIC = (*INPUT_COLUMNS, "revman_weight", "revman_estimate", "revman_ci_low",
+               "revman_ci_high")
+_ROB = re.compile(r"\((judgement|support)\)$")
+
+
+def rows_version(table: Table) -> str:
+    """``"2"`` when the rows carry ``Subgroup number`` (v2), else ``"1"``."""
+    return "2" if table.has("subgroup_number") else "1"
+
+
+def _whole(table: Table, col: str, ctx, *, blank_as: float | None = None) -> np.ndarray:
+    vals = table.numbers(col, context=ctx)
+    if blank_as is not None:
+        vals = np.where(np.isnan(vals) & (table.text(col) == "").to_numpy(), blank_as, vals)
+    bad = np.isnan(vals) | (vals != np.round(vals))
+    for i in np.flatnonzero(bad & ~np.isnan(vals)):
+        table.problem(i, col, "a whole number", table.text(col).iloc[i], *ctx(i))
+    for i in np.flatnonzero(np.isnan(vals) & (table.text(col) == "").to_numpy()):
+        table.problem(i, col, "a whole number (required)", "", *ctx(i))
+    return vals
+
+
+def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
+    """Study rows (contract columns, inputs as in the file) and the rows' version ``"1"``/``"2"``."""
+    t = load_table(name, text, ROW_MAP, ROW_REQUIRED, None)
+    unread = t.unread
+    rob = [h for h in unread if _ROB.search(h.strip())]
+    if rob:
+        notes.append(f"{name}: {len(rob)} risk-of-bias column(s) on the rows not read")
+    if len(unread) > len(rob):
+        notes.append(f"{name}: column(s) not read: {', '.join(h for h in unread if h not in rob)}")
+    studies = t.text("study").to_numpy()
+    g_txt, n_txt = t.text("group").to_numpy(), t.text("number").to_numpy()
+
+    def ctx(i: int) -> tuple[str | None, str | None]:
+        return studies[i] or None, f"{g_txt[i]}.{n_txt[i]}"
+
+    out: dict[str, object] = {}
+    out["group"] = _whole(t, "group", ctx)
+    out["number"] = _whole(t, "number", ctx)
+    for col in ROW_NUMERIC:
+        out[col] = t.numbers(col, context=ctx)
+    if t.has("subgroup_number"):
+        out["subgroup_number"] = _whole(t, "subgroup_number", ctx, blank_as=0.0)
+    for i in np.flatnonzero(t.text("study").to_numpy() == ""):
+        t.problem(i, "study", "a study name", "", None, ctx(i)[1])
+    t.raise_problems()
+    rows = pd.DataFrame(out)
+    rows["group"] = rows["group"].astype(int)
+    rows["number"] = rows["number"].astype(int)
+    rows["analysis"] = rows["group"].astype(str) + "." + rows["number"].astype(str)
+    rows["subgroup"] = t.text("subgroup").map(unescape).to_numpy()
+    if "subgroup_number" in rows:
+        rows["subgroup_number"] = rows["subgroup_number"].astype(int)
+    rows["applicability"] = t.text("applicability").replace("", "SUBGROUP_AND_OVERALL").to_numpy()
+    rows["study"] = [unescape(s) for s in studies]
+    year = t.text("year").str.extract(r"(\d{4})", expand=False)
+    rows["year"] = pd.to_numeric(year, errors="coerce").to_numpy(dtype=float)
+    rows["footnote"] = t.data["footnote"].to_numpy() if t.has("footnote") else ""
+    rows["analysis_name"] = t.text("analysis_name").to_numpy() if t.has("analysis_name") else ""
+    rows["file"] = name
+    rows["line"] = t.lines
+    return rows, rows_version(t)
+
+
+def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
+                     notes: list[str] | None = None) -> pd.DataFrame:
+    """Number named subgroups that have no number (v1 rows; v2 rows with a blank ``Subgroup
+    number``, as in files re-written by R). RevMan writes a subgroup's rows together, so the k-th
+    run of rows within an analysis is subgroup k (two subgroups may share a name). The names are
+    checked against the subgroups file when there is one. Rows without a subgroup get 0."""
+    numbers = (rows["subgroup_number"].to_numpy(dtype=int, copy=True) if "subgroup_number" in rows
+               else np.zeros(len(rows), dtype=int))
+    names, keys = rows["subgroup"].to_numpy(), rows["analysis"].to_numpy()
+    todo = (names != "") & (numbers == 0)
+    if todo.any():
+        new_run = np.r_[True, (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])]
+        run = pd.Series(new_run & (names != "")).groupby(keys).cumsum().to_numpy()
+        numbers[todo] = run[todo]
+        if subgroups is not None and len(subgroups):
+            known = set(zip(subgroups["analysis"], subgroups["subgroup_number"], subgroups["subgroup"]))
+            off = [i for i in np.flatnonzero(todo) if (keys[i], numbers[i], names[i]) not in known]
+            if off and notes is not None:
+                notes.append(f"{rows['file'].iat[0]}: {len(off)} row(s) whose subgroup name does "
+                             "not match the subgroups file at its position")
+        elif notes is not None and "subgroup_number" in rows:
+            notes.append(f"{rows['file'].iat[0]}: {int(todo.sum())} row(s) name a subgroup but "
+                         "have no number; numbered by their order within the analysis")
+    rows["subgroup_number"] = numbers
+    return rows
+
+
+def infer_data_types(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Data type of each analysis from its rows' filled cells (bare data rows have no settings).
+
+    A cell is *filled* when it is neither blank nor 0 (v1 writes 0 for "not applicable"). Over all
+    rows of the analysis, the first rule that holds decides:
+
+    1. an SD filled → ``continuous`` (only continuous data have SDs);
+    2. else O−E filled → ``o_e`` (RevMan's "O-E and variance"; event counts may accompany it);
+    3. else GIV Mean filled → ``generic`` (contrast level);
+    4. else an event count filled → ``dichotomous`` (RevMan also writes its computed SE into
+       ``GIV SE``/``Variance`` of such rows, so those two cells alone decide nothing);
+    5. else GIV SE filled → ``generic`` (every estimate exactly 0);
+    6. else arm sizes filled → ``dichotomous`` (no events in any arm: double-zero studies);
+    7. else undecided (None).
+
+    Returns the data type per analysis and the rule number that decided it (0 = undecided).
+    """
+    cols = ("sd_intervention", "sd_control", "o_e", "giv_estimate", "events_intervention",
+            "events_control", "giv_se", "n_intervention", "n_control")
+    filled = pd.DataFrame({c: np.nan_to_num(rows[c].to_numpy(dtype=float)) != 0 for c in cols})
+    f = filled.groupby(rows["analysis"].to_numpy(), sort=False).any()
+    conds = [
+        (f["sd_intervention"] | f["sd_control"]).to_numpy(),
+        f["o_e"].to_numpy(),
+        f["giv_estimate"].to_numpy(),
+        (f["events_intervention"] | f["events_control"]).to_numpy(),
+        f["giv_se"].to_numpy(),
+        (f["n_intervention"] | f["n_control"]).to_numpy(),
+    ]
+    names = ["continuous", "o_e", "generic", "dichotomous", "generic", "dichotomous"]
+    rule = np.select(conds, list(range(1, 7)), default=0)
+    dtype = np.array([names[k - 1] if k else None for k in rule], dtype=object)
+    return pd.Series(dtype, index=f.index), pd.Series(rule, index=f.index)
+
+
+def finish_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Contract column order (extras after)."""
+    return frame(rows, ROW_COLUMNS)

@@ -1,0 +1,186 @@
+"""``read_review(path)``: any RevMan / Cochrane review-data file → one :class:`ReviewData`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mytools.data.revman.checks import check_rows
+from mytools.data.revman.datapackage import read_overall, read_subgroups
+from mytools.data.revman.datarows import finish_rows, infer_data_types, number_subgroups, read_rows
+from mytools.data.revman.model import (
+    ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of, frame,
+    review_id, unescape,
+)
+from mytools.data.revman.revman_csv import read_revman_csv
+from mytools.data.revman.rm5 import read_rm5
+from mytools.data.revman.safeio import Member, ZipLimits, decode, fail, list_members
+
+__all__ = ["read_review", "read_data_rows", "read_package"]
+
+SUFFIXES = {
+    "overall": "-overall-estimates-and-settings.csv",
+    "rows": "-data-rows.csv",
+    "subgroups": "-subgroup-estimates.csv",
+    "parameters": "-parameters.csv",
+}
+def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Settings-free analyses of bare data rows: keys, names and the inferred data type."""
+    dtype, rule = infer_data_types(rows)
+    first = rows.drop_duplicates("analysis")
+    out = pd.DataFrame({
+        "analysis": first["analysis"].to_numpy(), "group": first["group"].to_numpy(),
+        "number": first["number"].to_numpy(), "name_raw": first["analysis_name"].to_numpy(),
+    })
+    out["name"] = [unescape(s) for s in out["name_raw"]]
+    out["group_name"] = ""
+    out["data_type"] = dtype.reindex(out["analysis"]).to_numpy()
+    out["data_type_rule"] = rule.reindex(out["analysis"]).to_numpy()
+    out["settings_source"] = "none"
+    for col in ("method", "measure", "measure_label", "model", "tau2_method", "ci_method",
+                "label_intervention", "label_control", "swap_events", "overall",
+                "subgroup_estimates", "subgroup_test", "prediction_interval", "tau2_ci",
+                "log_scale"):
+        out[col] = None
+    out.loc[out["data_type"] == "o_e", "log_scale"] = True
+    gen = rows[rows["analysis"].map(dict(zip(out["analysis"], out["data_type"]))) == "generic"]
+    if len(gen):  # GIV Mean on the log scale when RevMan shows exp(GIV Mean)
+        est, shown = gen["giv_estimate"].to_numpy(float), gen["revman_estimate"].to_numpy(float)
+        exp_hit = pd.Series(np.isclose(np.exp(est), shown, rtol=1e-4, atol=2e-6), index=gen.index)
+        lin_hit = pd.Series(np.isclose(est, shown, rtol=1e-4, atol=2e-6), index=gen.index)
+        by = pd.DataFrame({"e": exp_hit, "l": lin_hit, "a": gen["analysis"]}).groupby("a").sum()
+        log = {a: (True if r.e > r.l else False if r.l > r.e else None) for a, r in by.iterrows()}
+        mask = out["analysis"].isin(log)
+        out.loc[mask, "log_scale"] = out.loc[mask, "analysis"].map(log)
+    return frame(out, ANALYSIS_COLUMNS)
+
+
+def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
+                   rid: str | None) -> ReviewData:
+    """A bare ``…-data-rows.csv``: no settings file, data types inferred from the cells."""
+    rows, version = read_rows(name, text, notes)
+    rows = number_subgroups(rows, None, notes)
+    analyses = _analyses_from_rows(rows)
+    undecided = analyses.loc[analyses["data_type"].isna(), "analysis"].tolist()
+    if undecided:
+        notes.append(f"{name}: data type of analysis {', '.join(undecided)} could not be inferred "
+                     "(no filled input cell)")
+    notes.append(f"{name}: no settings file; data types inferred from the filled cells, method, "
+                 "measure and model unknown (settings_source 'none')")
+    types = analyses.set_index("analysis")["data_type"]
+    rows = blank_inapplicable(rows, types)
+    check_rows(rows, None, notes=notes, data_types=types)
+    subgroups = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
+    dec = decimals_of(*(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate",
+                                                     "revman_ci_low", "revman_ci_high")))
+    return ReviewData(source, f"data-rows-{version}", rid, analyses, finish_rows(rows), subgroups,
+                      dec, tuple(notes))
+
+
+def _find(members: list[Member], kind: str, label: str) -> Member | None:
+    hits = [m for m in members if m.basename.lower().endswith(SUFFIXES[kind])
+            and not m.basename.startswith("._")]
+    if len(hits) > 1:
+        raise fail(label, f"one file ending in {SUFFIXES[kind]!r} (one review per package)",
+                   found=", ".join(m.name for m in hits))
+    return hits[0] if hits else None
+
+
+def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
+    """A data package: outer zip, inner zip, extracted folder or ``…-analysis-data`` folder."""
+    label = str(path)
+    members = list_members(path, limits, notes)
+    if _find(members, "parameters", label) is not None:
+        raise fail(label, "an intervention review's package", found="a -parameters.csv file "
+                   "(diagnostic test accuracy reviews are not read)")
+    rows_m, overall_m = _find(members, "rows", label), _find(members, "overall", label)
+    if rows_m is None:
+        raise fail(label, "a RevMan data package with a file ending in '-data-rows.csv'",
+                   found=f"{len(members)} file(s), none of them data rows")
+    rid = review_id(label, rows_m.name)
+    if overall_m is None:
+        notes.append(f"{label}: no -overall-estimates-and-settings.csv; read as bare data rows")
+        return read_data_rows(rows_m.name, decode(rows_m.read(), rows_m.name, notes), notes,
+                              source=label, rid=rid)
+    analyses, version = read_overall(overall_m.name,
+                                     decode(overall_m.read(), overall_m.name, notes), notes)
+    sub_m = _find(members, "subgroups", label)
+    subgroups = (read_subgroups(sub_m.name, decode(sub_m.read(), sub_m.name, notes), notes)
+                 if sub_m is not None else frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)),
+                                                 SUBGROUP_COLUMNS))
+    _blank_totals(analyses, subgroups)
+    rows, rows_version = read_rows(rows_m.name, decode(rows_m.read(), rows_m.name, notes), notes)
+    if rows_version != version[0]:
+        notes.append(f"{rows_m.name}: data rows look like v{rows_version}, settings like v{version}")
+    rows = number_subgroups(rows, subgroups, notes)
+    check_rows(rows, analyses, only="analysis")
+    _check_subgroups(subgroups, analyses)
+    types = analyses.set_index("analysis")["data_type"]
+    rows = blank_inapplicable(rows, types)
+    check_rows(rows, None, notes=notes, data_types=types)
+    empty = sorted(set(analyses["analysis"]) - set(rows["analysis"]))
+    if empty:
+        notes.append(f"{label}: analysis {', '.join(empty)} has no study rows (kept, zero rows)")
+    dec = decimals_of(*(analyses[c].to_numpy() for c in ("revman_estimate", "revman_ci_low",
+                                                         "revman_ci_high", "revman_q")),
+                      *(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate")))
+    analyses = analyses.drop(columns=["line"], errors="ignore")
+    return ReviewData(label, f"datapackage-{version}", rid, analyses, finish_rows(rows),
+                      subgroups.drop(columns=["file", "line"], errors="ignore"), dec, tuple(notes))
+
+
+def _blank_totals(analyses: pd.DataFrame, subgroups: pd.DataFrame) -> None:
+    """v1 writes 0 event totals for data types without events: not applicable (NaN)."""
+    no_events = analyses.loc[~analyses["data_type"].isin(["dichotomous", "o_e"]), "analysis"]
+    cols = ["revman_events_intervention", "revman_events_control"]
+    analyses.loc[analyses["analysis"].isin(no_events), cols] = np.nan
+    subgroups.loc[subgroups["analysis"].isin(no_events), cols] = np.nan
+
+
+def _check_subgroups(subgroups: pd.DataFrame, analyses: pd.DataFrame) -> None:
+    bad = ~subgroups["analysis"].isin(analyses["analysis"])
+    if bad.any():
+        r = subgroups[bad].iloc[0]
+        raise fail(r["file"], "an analysis listed in the settings file", line=int(r["line"]),
+                   column="'Analysis number'", found=r["analysis"], analysis=r["analysis"])
+
+
+def _sniff_csv(head: bytes) -> str:
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    if "analysis group" in first and "study" in first:
+        return "rows"
+    if "comparison number" in first or "data type" in first and "effect estimate" in first:
+        return "revman5-csv"
+    if "analysis group" in first:
+        return "package-part"
+    return "unknown"
+
+
+def read_review(path: str | Path, *, limits: ZipLimits | None = None) -> ReviewData:
+    """Read a RevMan / Cochrane review-data file into :class:`ReviewData`.
+
+    ``path``: a data package (outer or inner zip, extracted folder, ``…-analysis-data`` folder),
+    a bare ``…-data-rows.csv``, an ``.rm5`` file or a RevMan 5 CSV export. Bad or unsafe input
+    raises :class:`~mytools.data.DataError` naming file (zip member), line and column.
+    """
+    p = Path(path)
+    limits = limits or ZipLimits()
+    notes: list[str] = []
+    if not p.exists():
+        raise fail(str(p), "an existing file or folder", found="nothing at this path")
+    if p.is_dir() or p.suffix.lower() == ".zip":
+        return read_package(p, limits, notes)
+    data = p.read_bytes()
+    if p.suffix.lower() == ".rm5" or data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        return read_rm5(p)
+    kind = _sniff_csv(data[:4096].lstrip(b"\xef\xbb\xbf"))
+    if kind == "rows" or p.name.lower().endswith(SUFFIXES["rows"]):
+        return read_data_rows(str(p), decode(data, str(p), notes), notes, source=str(p),
+                              rid=review_id(str(p)))
+    if kind == "revman5-csv":
+        return read_revman_csv(p)
+    if kind == "package-part":
+        return read_package(p.parent, limits, notes)
+    raise fail(str(p), "a data package (zip or folder), a -data-rows.csv, an .rm5 file or a "
+               "RevMan 5 CSV export", line=1, found="an unrecognised header")

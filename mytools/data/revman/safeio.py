@@ -1,0 +1,203 @@
+"""Untrusted input: zip archives read in memory with limits, strict text decoding, CSV with lines.
+
+Nothing is ever extracted to disk. A zip is refused (:class:`~mytools.data.DataError`) when it is
+corrupt, has too many members, a member name with ``..``, an absolute path or a drive letter, a
+member (or all members together) larger than the limits, or a compression ratio typical of a zip
+bomb; sizes are checked against the central directory *and* while inflating (a lying header is
+caught after at most ``max_member_bytes`` + 1 bytes). Zips are opened one level deep: a zip inside
+the package (RevMan Web's ``…-data.zip``) is read, a zip inside that is not.
+
+Text is UTF-8 (a BOM is stripped). Bytes that are not UTF-8 are decoded as Windows-1252 (RevMan 5
+on Windows wrote that) and a note names the first such byte's line and column; bytes that are
+neither raise a :class:`DataError`. CSV records keep the physical line on which they start.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mytools.data import DataError, Problem
+
+__all__ = ["ZipLimits", "Member", "list_members", "decode", "read_csv_records", "fail"]
+
+_BAD_NAME = re.compile(r"(^|[\\/])\.\.([\\/]|$)|^[\\/]|^[A-Za-z]:")
+
+
+def fail(file: str, expected: str, *, line: int | None = None, column: str | None = None,
+         found: str | None = None, study: str | None = None, analysis: str | None = None) -> DataError:
+    """One-problem :class:`DataError` (file, line, column, study, analysis and what was expected)."""
+    return DataError([Problem(file, line, study, column, expected, found, analysis)])
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Limits for reading zip archives (defaults are far above any real data package)."""
+
+    max_members: int = 10_000
+    max_member_bytes: int = 256 * 2**20
+    max_total_bytes: int = 1024 * 2**20
+    max_ratio: float = 200.0  # uncompressed / compressed, checked for members above ratio_floor
+    ratio_floor: int = 2**20
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of a package: ``name`` for messages (``a.zip!dir/b.csv``), ``read`` its bytes."""
+
+    name: str
+    read: Callable[[], bytes] = field(repr=False)
+
+    @property
+    def basename(self) -> str:
+        return re.split(r"[\\/!]", self.name)[-1]
+
+
+def _open_zip(data: bytes | Path, label: str, limits: ZipLimits) -> zipfile.ZipFile:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise fail(label, "a readable zip archive", found=f"{type(exc).__name__}: {exc}") from None
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise fail(label, f"at most {limits.max_members} zip members", found=str(len(infos)))
+    total = 0
+    for info in infos:
+        where = f"{label}!{info.filename}"
+        if _BAD_NAME.search(info.filename) or "\x00" in info.filename:
+            raise fail(where, "a relative member name inside the package (no '..', no absolute "
+                       "path, no drive letter)", found=info.filename)
+        if info.file_size > limits.max_member_bytes:
+            raise fail(where, f"a member of at most {limits.max_member_bytes} bytes uncompressed",
+                       found=f"{info.file_size} bytes (zip bomb?)")
+        if (info.file_size > limits.ratio_floor
+                and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
+            raise fail(where, f"a compression ratio of at most {limits.max_ratio:g}",
+                       found=f"{info.file_size / max(info.compress_size, 1):.0f} (zip bomb?)")
+        total += info.file_size
+    if total > limits.max_total_bytes:
+        raise fail(label, f"at most {limits.max_total_bytes} bytes uncompressed in all",
+                   found=f"{total} bytes (zip bomb?)")
+    return zf
+
+
+def _reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limits: ZipLimits
+            ) -> Callable[[], bytes]:
+    def read() -> bytes:
+        cap = min(info.file_size, limits.max_member_bytes)
+        try:
+            with zf.open(info) as fh:
+                chunks, size = [], 0
+                while chunk := fh.read(2**16):
+                    size += len(chunk)
+                    if size > cap:
+                        raise fail(where, f"at most {cap} bytes as declared in the zip directory",
+                                   found="more (zip bomb or corrupt archive)")
+                    if size > limits.ratio_floor and size > limits.max_ratio * max(info.compress_size, 1):
+                        raise fail(where, f"a compression ratio of at most {limits.max_ratio:g}",
+                                   found="higher while inflating (zip bomb?)")
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                NotImplementedError) as exc:
+            raise fail(where, "an intact zip member", found=f"{type(exc).__name__}: {exc}") from None
+        return b"".join(chunks)
+    return read
+
+
+def _zip_members(data: bytes | Path, label: str, limits: ZipLimits, depth: int,
+                 notes: list[str]) -> list[Member]:
+    zf = _open_zip(data, label, limits)
+    out: list[Member] = []
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        where = f"{label}!{info.filename}"
+        read = _reader(zf, info, where, limits)
+        if info.filename.lower().endswith(".zip"):
+            if depth >= 1:
+                notes.append(f"{where}: a zip inside a zip inside a zip is not opened (one level only)")
+                continue
+            out.extend(_zip_members(read(), where, limits, depth + 1, notes))
+            continue
+        out.append(Member(where, read))
+    return out
+
+
+def list_members(path: Path, limits: ZipLimits, notes: list[str]) -> list[Member]:
+    """Every file of a package given as a folder or a zip (one nested zip level), unread."""
+    if path.is_dir():
+        root = path.resolve()
+        out = []
+        for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+            dirnames.sort()
+            for name in sorted(filenames):
+                p = Path(dirpath) / name
+                if p.is_symlink() and not p.resolve().is_relative_to(root):
+                    notes.append(f"{p}: symbolic link out of the package; not read")
+                    continue
+                if name.lower().endswith(".zip"):
+                    out.extend(_zip_members(p, str(p), limits, 1, notes))
+                else:
+                    out.append(Member(str(p), p.read_bytes))
+        return out
+    return _zip_members(path, str(path), limits, 0, notes)
+
+
+def decode(data: bytes, name: str, notes: list[str]) -> str:
+    """UTF-8 text (BOM stripped); Windows-1252 with a note when not UTF-8; else a DataError."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise fail(name, "UTF-8 text", line=1, found="a UTF-16 byte-order mark")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        where = f"line {line}, byte column {col}"
+        bad = data[exc.start:exc.start + 1].hex()
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise fail(name, "UTF-8 (or Windows-1252) text", line=line, column=f"byte {col}",
+                   found=f"byte 0x{bad}") from None
+    notes.append(f"{name}, {where}: byte 0x{bad} is not UTF-8; the file was decoded as Windows-1252")
+    return text
+
+
+def read_csv_records(text: str, name: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, records and the physical line on which each record starts (header = line 1).
+
+    Blank lines are skipped; a record with a different number of fields than the header, or an
+    unterminated quote, raises a :class:`DataError` naming the line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    header: list[str] | None = None
+    prev = 0
+    try:
+        for rec in reader:
+            start, prev = prev + 1, reader.line_num
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue
+            if header is None:
+                header = [h.strip() for h in rec]
+                continue
+            if len(rec) != len(header):
+                raise fail(name, f"{len(header)} fields as in the header", line=start,
+                           found=f"{len(rec)} fields (truncated or shifted row)")
+            records.append(rec)
+            lines.append(start)
+    except csv.Error as exc:
+        raise fail(name, "well-formed CSV (every quote closed)", line=prev + 1,
+                   found=str(exc)) from None
+    if header is None:
+        raise fail(name, "a header line", line=1, found="an empty file")
+    return header, records, lines

@@ -1,0 +1,154 @@
+"""CSV tables of RevMan files: columns found by name, numbers and flags parsed with their place.
+
+Headers are matched by name (BOM, case, spaces and the ``²``/``-Sqr`` spellings normalised), never
+by position. Every unparsable cell becomes a :class:`~mytools.data.Problem` naming file, line,
+column, study and analysis; all problems of a table are raised together.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from mytools.data import DataError, Problem
+from mytools.data.revman.safeio import read_csv_records
+
+__all__ = ["norm", "Table", "load_table", "MISSING", "MAX_PROBLEMS"]
+
+MISSING = ("", "#N/A", "NA", "N/A")
+MAX_PROBLEMS = 50
+
+
+def norm(header: str) -> str:
+    """Comparable column name: ``'Heterogeneity Tau²'`` → ``'heterogeneity tau2'``.
+
+    >>> norm("\\ufeffI-Sqr(Q) ")
+    'i2(q)'
+    """
+    h = header.replace("\ufeff", "").replace("Â²", "2").replace("²", "2").replace("-Sqr", "2")
+    h = h.replace("-sqr", "2")
+    return re.sub(r"\s+", " ", h).strip().lower()
+
+
+class Table:
+    """A CSV file's records as strings under our column names, with file and line per record."""
+
+    def __init__(self, name: str, data: pd.DataFrame, lines: np.ndarray, headers: dict[str, str]):
+        self.name = name
+        self.data = data  # our column name -> str cells
+        self.lines = lines
+        self.headers = headers  # our column name -> header as in the file (for messages)
+        self.problems: list[Problem] = []
+        self.unread: list[str] = []  # headers of the file that were not mapped
+        self._text: dict[str, pd.Series] = {}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def has(self, col: str) -> bool:
+        return col in self.data
+
+    def text(self, col: str) -> pd.Series:
+        """Cell text (stripped, cached); absent column → all blank."""
+        if col not in self._text:
+            vals = (self.data[col].to_numpy() if col in self.data
+                    else np.array([""] * len(self.data), dtype=object))
+            self._text[col] = pd.Series([v.strip() for v in vals], index=self.data.index,
+                                        dtype=object)
+        return self._text[col]
+
+    def problem(self, i: int, col: str | None, expected: str, found: str | None = None,
+                study: str | None = None, analysis: str | None = None) -> None:
+        """Record a problem at record ``i`` (positional)."""
+        if len(self.problems) < MAX_PROBLEMS:
+            head = self.headers.get(col, col) if col else None
+            self.problems.append(Problem(self.name, int(self.lines[i]), study, head and repr(head),
+                                         expected, found, analysis))
+
+    def numbers(self, col: str, *, context=None, thousands: bool = False) -> np.ndarray:
+        """Column as floats: blank / ``#N/A`` → NaN; text, inf → a problem (and NaN)."""
+        if col not in self.data:
+            return np.full(len(self.data), np.nan)
+        raw = self.data[col]
+        if thousands:
+            raw = raw.str.replace(",", "", regex=False)
+        vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
+        for i in np.flatnonzero(~np.isfinite(vals)):
+            cell = raw.iloc[i].strip()
+            if cell in MISSING:
+                vals[i] = np.nan
+                continue
+            try:
+                vals[i] = float(cell)
+                if np.isfinite(vals[i]):
+                    continue
+            except ValueError:
+                pass
+            study, analysis = context(i) if context else (None, None)
+            self.problem(i, col, "a number (or blank)", cell, study, analysis)
+            vals[i] = np.nan
+        return vals
+
+    def flags(self, col: str, *, context=None) -> list[bool | None]:
+        """``true``/``false`` → bool; blank or ``#N/A`` → None; anything else → a problem."""
+        out: list[bool | None] = []
+        for i, v in enumerate(self.text(col)):
+            low = v.lower()
+            if low in ("true", "yes"):
+                out.append(True)
+            elif low in ("false", "no"):
+                out.append(False)
+            else:
+                if v not in MISSING:
+                    study, analysis = context(i) if context else (None, None)
+                    self.problem(i, col, "true or false", v, study, analysis)
+                out.append(None)
+        return out
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise DataError(self.problems)
+
+
+def load_table(name: str, text: str, columns: dict[str, str], required: tuple[str, ...],
+               notes: list[str] | None, known_extra: tuple[str, ...] = ()) -> Table:
+    """Parse CSV ``text``; ``columns`` maps headers (as RevMan spells them) to our names.
+
+    A missing ``required`` column (our name) raises; columns neither mapped nor in ``known_extra``
+    (normalised headers) are listed in ``notes`` as not read.
+    """
+    header, records, lines = read_csv_records(text, name)
+    spelled = {v: k for k, v in reversed(list(columns.items()))}
+    columns = {norm(k): v for k, v in columns.items()}
+    known_extra = tuple(norm(k) for k in known_extra)
+    ours: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    unread = []
+    for j, h in enumerate(header):
+        key = norm(h)
+        col = columns.get(key)
+        if col is None:
+            if key not in known_extra:
+                unread.append(h)
+            continue
+        if col in ours:
+            raise DataError([Problem(name, 1, None, repr(h), "each column once", "a duplicate")])
+        ours[col] = j
+        headers[col] = h
+    missing = [c for c in required if c not in ours]
+    if missing:
+        raise DataError([Problem(name, 1, None, repr(spelled.get(c, c)),
+                                 "this column in the header (columns are found by name)", "absent")
+                         for c in missing])
+    if unread and notes is not None:
+        notes.append(f"{name}: {len(unread)} column(s) not used: {', '.join(unread[:6])}"
+                     + (" …" if len(unread) > 6 else ""))
+    if records:
+        arr = np.array(records, dtype=object)
+        data = pd.DataFrame({c: arr[:, j] for c, j in ours.items()})
+    else:
+        data = pd.DataFrame({c: pd.Series([], dtype=object) for c in ours})
+    table = Table(name, data, np.array(lines, dtype=int), headers)
+    table.unread = unread
+    return table

@@ -1,0 +1,120 @@
+"""Per-study effects for a long-format batch (one row per study per segment), all rows at once.
+
+Each row takes the data type, measure and rules of its segment; the formulas are those of
+:mod:`.effects` and :mod:`.peto`, which are called on all rows of one kind at once, so the batch
+and the scalar pool functions compute the very same numbers. Real files carry rows that cannot be
+estimated (a blank SE or SD, a zero group size): in a batch they are ``estimable=False`` with the
+reason, not an error; impossible numbers (negative counts, events above the group size) raise
+:class:`~mytools.engine.errors.InputError` naming the row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .effects import binary_effects, continuous_effects
+from .errors import InputError
+from .peto import peto_effects, peto_oe_v
+
+__all__ = ["RowEffects", "row_effects", "DATA_TYPES"]
+
+DATA_TYPES = ("dichotomous", "continuous", "generic", "o_e")
+
+
+@dataclass
+class RowEffects:
+    """y, v (analysis scale), estimability and, for 2×2 rows, the cells MH needs."""
+
+    y: np.ndarray
+    v: np.ndarray
+    estimable: np.ndarray
+    corrected: np.ndarray
+    cells: dict[str, np.ndarray]  # a, b, c, d (raw; NaN for other rows)
+
+
+def _col(rows, name: str, n: int) -> np.ndarray:
+    if name not in rows:
+        return np.full(n, np.nan)
+    return np.asarray(rows[name], dtype=float).reshape(-1)
+
+
+def _labels(idx: np.ndarray) -> list[str]:
+    return [f"row {i}" for i in idx]
+
+
+def _binary(rows, n, sel, measure_r, swap_r, st, out: RowEffects, peto: np.ndarray) -> None:
+    a, n1 = _col(rows, "events_intervention", n), _col(rows, "n_intervention", n)
+    c, n2 = _col(rows, "events_control", n), _col(rows, "n_control", n)
+    a = np.where(swap_r, n1 - a, a)
+    c = np.where(swap_r, n2 - c, c)
+    for name, x in (("events_intervention", a), ("n_intervention", n1),
+                    ("events_control", c), ("n_control", n2)):
+        bad = sel & ~np.isfinite(x)
+        if bad.any():
+            raise InputError(f"row {int(np.flatnonzero(bad)[0])}: field {name!r} is missing; "
+                             "a dichotomous row needs events and totals")
+    usable = sel & (n1 > 0) & (n2 > 0)
+    for m in ("RR", "OR", "RD"):
+        idx = np.flatnonzero(usable & (measure_r == m) & ~peto)
+        if idx.size:
+            es, raw = binary_effects(a[idx], n1[idx], c[idx], n2[idx], measure=m,
+                                     labels=_labels(idx), all_events=st.all_events)
+            out.y[idx], out.v[idx], out.estimable[idx] = es.y, es.v, es.estimable
+            out.corrected[idx] = es.corrected
+            for key in "abcd":
+                out.cells[key][idx] = raw[key]
+    idx = np.flatnonzero(usable & peto)
+    if idx.size:
+        _, raw = binary_effects(a[idx], n1[idx], c[idx], n2[idx], measure="OR", labels=_labels(idx))
+        y, v, e = peto_effects(*peto_oe_v(raw["a"], raw["b"], raw["c"], raw["d"]))
+        out.y[idx], out.v[idx], out.estimable[idx] = y, v, e
+        for key in "abcd":
+            out.cells[key][idx] = raw[key]
+
+
+def _continuous(rows, n, sel, measure_r, st, out: RowEffects) -> None:
+    cols = [_col(rows, x, n) for x in ("mean_intervention", "sd_intervention", "n_intervention",
+                                       "mean_control", "sd_control", "n_control")]
+    ok = sel & np.all([np.isfinite(x) for x in cols], axis=0)
+    ok &= (cols[1] > 0) & (cols[4] > 0) & (cols[2] > 0) & (cols[5] > 0)
+    for m in ("MD", "SMD"):
+        idx = np.flatnonzero(ok & (measure_r == m))
+        if m == "SMD":
+            idx = idx[(cols[2][idx] + cols[5][idx]) >= 4]
+        if idx.size:
+            es, _ = continuous_effects(*(x[idx] for x in cols), measure=m, smd=st.smd,
+                                       labels=_labels(idx))
+            out.y[idx], out.v[idx], out.estimable[idx] = es.y, es.v, True
+
+
+def row_effects(rows, seg: np.ndarray, seg_attr: dict[str, np.ndarray], st) -> RowEffects:
+    """Effects of every row from its segment's ``data_type``, ``measure``, ``method``,
+    ``swap_events`` (arrays indexed by segment) and the settings ``st``."""
+    n = seg.size
+    out = RowEffects(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool),
+                     {k: np.full(n, np.nan) for k in "abcd"})
+    dt = seg_attr["data_type"][seg]
+    measure_r = seg_attr["measure"][seg]
+    unknown = ~np.isin(dt, DATA_TYPES)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        raise InputError(f"row {i}: data_type {dt[i]!r}; expected one of {', '.join(DATA_TYPES)}")
+    sel = dt == "dichotomous"
+    if sel.any():
+        peto = sel & (seg_attr["method"][seg] == "Peto")
+        _binary(rows, n, sel, measure_r, seg_attr["swap_events"][seg], st, out, peto)
+    sel = dt == "continuous"
+    if sel.any():
+        _continuous(rows, n, sel, measure_r, st, out)
+    sel = dt == "generic"
+    if sel.any():
+        est, se = _col(rows, "giv_estimate", n), _col(rows, "giv_se", n)
+        ok = sel & np.isfinite(est) & np.isfinite(se) & (se > 0)
+        out.y[ok], out.v[ok], out.estimable[ok] = est[ok], se[ok] ** 2, True
+    sel = dt == "o_e"
+    if sel.any():
+        oe, V = _col(rows, "o_e", n), _col(rows, "variance", n)
+        ok = sel & np.isfinite(oe) & np.isfinite(V) & (V > 0)
+        out.y[ok], out.v[ok], out.estimable[ok] = oe[ok] / V[ok], 1.0 / V[ok], True
+    return out

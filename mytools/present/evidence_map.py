@@ -1,0 +1,141 @@
+"""The evidence map: comparison × outcome grid of the review's published results.
+
+Marker area is proportional to the participants, colour is the published GRADE certainty
+(Okabe–Ito), repeated as GRADE symbols under the marker so colour is never the only cue; a filled
+marker is a result recomputed here from study data, an open marker one that is not.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from .style import CERTAINTY_COLOURS
+
+__all__ = ["evidence_map", "evidence_map_alt", "evidence_map_frame"]
+
+_SCALE = 7.0  # points² per participant
+
+
+def _as_bool(x: Any) -> bool:
+    if isinstance(x, str):
+        return x.strip().lower() in {"true", "1", "yes", "y"}
+    return bool(x)
+
+
+def evidence_map_frame(published: pd.DataFrame, statuses: Mapping[str, str],
+                       comparisons: Mapping[str, str], outcome_groups: Mapping[str, str],
+                       group_order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Frame for :func:`evidence_map` from the published results of the review's abstract.
+
+    ``published`` needs ``analysis_id``, ``abstract_no``, ``participants``, ``certainty``;
+    ``statuses`` maps analysis id to reproduction status (only ``reproduced``/``approximate`` give
+    a filled marker); ``comparisons`` and ``outcome_groups`` map analysis id to the row and column
+    labels (registry metadata).
+    """
+    df = published[published["abstract_no"].notna()].copy()
+    missing = [a for a in df["analysis_id"] if a not in outcome_groups or a not in comparisons]
+    if missing:
+        raise ValueError(f"evidence_map_frame: no comparison/outcome group for {missing}")
+    df["comparison"] = [comparisons[a] for a in df["analysis_id"]]
+    df["outcome_group"] = [outcome_groups[a] for a in df["analysis_id"]]
+    df["status"] = [statuses.get(a, "not_reproducible") for a in df["analysis_id"]]
+    df["recomputable"] = df["status"].isin(["reproduced", "approximate"])
+    order = list(group_order or dict.fromkeys(outcome_groups[a] for a in df["analysis_id"]))
+    df["_o"] = [order.index(g) if g in order else len(order) for g in df["outcome_group"]]
+    df = df.sort_values(["_o", "abstract_no"], kind="stable")
+    out = df[["analysis_id", "abstract_no", "comparison", "outcome_group", "participants",
+              "certainty", "status", "recomputable"]].reset_index(drop=True)
+    out.attrs["outcomes"] = [g for g in order if g in set(df["outcome_group"])]
+    out.attrs["comparisons"] = list(dict.fromkeys(df.sort_values("abstract_no")["comparison"]))
+    return out
+
+
+def _offsets(frame: pd.DataFrame) -> dict[Any, float]:
+    cells: dict[tuple[Any, Any], list[Any]] = {}
+    for idx, row in frame.iterrows():
+        cells.setdefault((row["comparison"], row["outcome_group"]), []).append(idx)
+    out: dict[Any, float] = {}
+    for members in cells.values():  # several results in one cell sit side by side
+        for j, idx in enumerate(members):
+            out[idx] = 0.0 if len(members) == 1 else -0.28 + 0.56 * j / (len(members) - 1)
+    return out
+
+
+def _markers(ax: Any, frame: pd.DataFrame, comps: list[str], outs: list[str]) -> None:
+    offsets = _offsets(frame)
+    for idx, row in frame.iterrows():
+        xx = outs.index(row["outcome_group"]) + offsets[idx]
+        yy = comps.index(row["comparison"])
+        cert = str(row["certainty"]).strip().lower()
+        colour = CERTAINTY_COLOURS.get(cert, "#999999")
+        n = float(row["participants"]) if not pd.isna(row["participants"]) else 10.0
+        ax.scatter([xx], [yy], s=n * _SCALE, facecolor=colour if _as_bool(row["recomputable"])
+                   else "white", edgecolor=colour, linewidth=2.2, zorder=3)
+        if not pd.isna(row.get("abstract_no")):
+            filled = {"high": 4, "moderate": 3, "low": 2, "very low": 1}.get(cert, 0)
+            symbols = "\u2295" * filled + "\u25cb" * (4 - filled)
+            ax.annotate(f"#{int(row['abstract_no'])}\n{symbols}", xy=(xx, yy),
+                        xytext=(0, -(math.sqrt(n * _SCALE) / 2 + 3)), linespacing=1.1,
+                        textcoords="offset points", ha="center", va="top", fontsize=10.5,
+                        color="black", zorder=4)
+
+
+def evidence_map(frame: pd.DataFrame) -> Figure:
+    """Grid of comparison (rows) × outcome (columns); see the module docstring."""
+    need = ["comparison", "outcome_group", "participants", "certainty", "recomputable"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ValueError(f"evidence_map: frame lacks column(s) {missing}")
+    comps = list(frame.attrs.get("comparisons") or dict.fromkeys(frame["comparison"]))
+    outs = list(frame.attrs.get("outcomes") or dict.fromkeys(frame["outcome_group"]))
+    w, h = 1.45 * len(outs) + 2.4, 1.55 * len(comps) + 3.4
+    fig = Figure(figsize=(w, h), facecolor="white")
+    left, bottom = 2.1 / w, 2.6 / h
+    ax = fig.add_axes((left, bottom, 1 - left - 0.15 / w, 1 - bottom - 0.2 / h))
+    _markers(ax, frame, comps, outs)
+    ax.set_xticks(range(len(outs)))
+    ax.set_xticklabels([o.replace(" (", "\n(") for o in outs], rotation=30, ha="right",
+                       fontsize=11.5, rotation_mode="anchor")
+    ax.set_yticks(range(len(comps)))
+    ax.set_yticklabels([c.replace(" vs ", "\nvs ") for c in comps], fontsize=11.5)
+    ax.set_xlim(-0.6, len(outs) - 0.4)
+    ax.set_ylim(len(comps) - 0.25, -0.6)
+    ax.grid(True, color="#dddddd", lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    _legends(fig)
+    return fig
+
+
+def _legends(fig: Figure) -> None:
+    handles = [Line2D([], [], marker="o", ls="", ms=10, color=c, label=f"{k} certainty")
+               for k, c in CERTAINTY_COLOURS.items()]
+    handles += [Line2D([], [], marker="o", ls="", ms=10, mfc="#555555", mec="#555555",
+                       label="recomputed from study data"),
+                Line2D([], [], marker="o", ls="", ms=10, mfc="white", mec="#555555", mew=2,
+                       label="not recomputed here")]
+    fig.legend(handles=handles, loc="lower left", ncol=2, fontsize=11, frameon=False,
+               bbox_to_anchor=(0.0, 0.0), handletextpad=0.3, columnspacing=1.2)
+    sizes = [Line2D([], [], marker="o", ls="", ms=math.sqrt(n * _SCALE), mfc="none",
+                    mec="#555555", label=f"{n} participants") for n in (25, 100)]
+    fig.legend(handles=sizes, loc="lower right", ncol=1, fontsize=11, frameon=False,
+               labelspacing=1.6, bbox_to_anchor=(0.99, 0.0), handletextpad=1.6, borderpad=1.0)
+
+
+def evidence_map_alt(frame: pd.DataFrame) -> str:
+    """Alt text for :func:`evidence_map`: what the grid shows, counted from the frame."""
+    n = len(frame)
+    rec = int(frame["recomputable"].map(_as_bool).sum())
+    by_cert = frame.groupby(frame["certainty"].str.lower()).size()
+    cert_txt = ", ".join(f"{int(by_cert[c])} {c}" for c in CERTAINTY_COLOURS if c in by_cert)
+    comps = ", ".join(frame.attrs.get("comparisons") or dict.fromkeys(frame["comparison"]))
+    top = frame.loc[pd.to_numeric(frame["participants"]).idxmax()]
+    return (f"Evidence map of {n} published results ({comps}) by outcome. Certainty: {cert_txt}. "
+            f"{rec} are recomputed here from study-level data (filled markers), {n - rec} are not "
+            f"(open markers). The largest marker is result #{int(top['abstract_no'])} "
+            f"({top['comparison']}, {int(top['participants'])} participants).")

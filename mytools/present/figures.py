@@ -1,0 +1,99 @@
+"""Wrappers that show a matplotlib Figure in the book: SVG at the displayed size, with alt text.
+
+A forest plot is a wide table. Drawn as an SVG whose text is 11 pt and shown at the page width,
+its text is about the size of the body text at a 1280-px window. On a phone the figure keeps a
+minimum width (so text stays about 14 px) inside a horizontally scrollable block, and a click
+(or tap) opens it full-size over the page; a second click closes it (pure CSS, no script).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+
+from matplotlib.figure import Figure
+
+__all__ = ["PngFigure", "FigureWithAlt", "SvgFigure", "ZOOM_CSS"]
+
+_ids = itertools.count(1)
+
+#: CSS for the click-to-enlarge figures (emitted with every figure; identical copies are harmless).
+ZOOM_CSS = (
+    "<style>"
+    ".mytools-zoom{display:block;cursor:zoom-in;margin:0}"
+    ".mytools-zoom>input{display:none}"
+    ".mytools-zoom .mytools-frame{display:block;overflow-x:auto}"
+    ".mytools-zoom img{display:block;height:auto;background:#fff}"
+    ".mytools-zoom>input:checked+.mytools-frame{position:fixed;inset:0;z-index:3000;"
+    "background:rgba(0,0,0,.8);overflow:auto;padding:1rem;cursor:zoom-out}"
+    ".mytools-zoom>input:checked+.mytools-frame img{width:auto!important;"
+    "min-width:min(1400px,160vw)!important;max-width:none!important;margin:auto}"
+    "</style>"
+)
+
+
+class PngFigure:
+    """A Figure shown (and glued) as a white-background PNG; ``{glue:figure}``'s ``:alt:`` applies.
+
+    Figures built with :class:`matplotlib.figure.Figure` (no pyplot) have no rich display of their
+    own; glue this wrapper so that the page receives ``image/png``.
+    """
+
+    def __init__(self, fig: Figure, dpi: int = 144) -> None:
+        self.fig, self.dpi = fig, dpi
+
+    def _png(self) -> bytes:
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=self.dpi, facecolor="white", bbox_inches="tight")
+        return buf.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self._png()
+
+
+class FigureWithAlt(PngFigure):
+    """A figure paired with its alt text, shown as ``<img alt=...>`` in HTML output."""
+
+    def __init__(self, fig: Figure, alt: str, dpi: int = 144) -> None:
+        super().__init__(fig, dpi)
+        self.alt = alt
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self._png()).decode("ascii")
+        return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt, quote=True)}"'
+                ' style="max-width:100%;background:white" />')
+
+
+class SvgFigure(FigureWithAlt):
+    """A figure shown as an SVG image at the page width, readable on a phone, enlarged on click.
+
+    ``min_px`` is the narrowest width (CSS pixels) at which the figure is shown; narrower screens
+    scroll it sideways. By default it keeps 11-pt text at about 14 px: width_in × 72 × 14 / 11.
+    """
+
+    def __init__(self, fig: Figure, alt: str, min_px: int | None = None) -> None:
+        super().__init__(fig, alt)
+        self.min_px = min_px or int(fig.get_figwidth() * 72 * 14 / 11)
+        self._svg_cache: bytes | None = None
+
+    def svg(self) -> bytes:
+        """The SVG bytes (text drawn as paths, so the figure looks the same in every browser)."""
+        if self._svg_cache is None:
+            buf = io.BytesIO()
+            self.fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+            self._svg_cache = buf.getvalue()
+        return self._svg_cache
+
+    def _repr_png_(self) -> None:  # one representation only: the HTML below carries the SVG
+        return None
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.svg()).decode("ascii")
+        alt = html.escape(self.alt, quote=True)
+        uid = f"mytools-zoom-{next(_ids)}"
+        return (f'{ZOOM_CSS}<label class="mytools-zoom" for="{uid}" '
+                f'title="Click to enlarge; click again to close">'
+                f'<input type="checkbox" id="{uid}"><span class="mytools-frame">'
+                f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" '
+                f'style="width:100%;min-width:{self.min_px}px;max-width:none" /></span></label>')

@@ -1,0 +1,92 @@
+"""``reproduce(paths)``: read, infer or take the settings, re-pool, compare; one line per analysis."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import pandas as pd
+
+from .check import LINE_COLUMNS, check_review
+from .infer import infer_settings
+
+__all__ = ["reproduce", "reproduce_review", "expand_paths", "summary"]
+
+_PACKAGE_MARKERS = ("-overall-estimates-and-settings.csv",)
+_FILE_SUFFIXES = (".zip", ".rm5", ".csv")
+
+
+def _is_package_dir(p: Path) -> bool:
+    """A folder that is one data package (or its ``…-analysis-data`` folder)."""
+    for child in list(p.iterdir()) + [g for c in p.iterdir() if c.is_dir() for g in c.iterdir()]:
+        if child.is_file() and child.name.endswith(_PACKAGE_MARKERS):
+            return True
+    return False
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Every review in ``paths``: files as given; a folder that is a data package as itself; any
+    other folder as its ``.zip``/``.rm5``/``.csv`` files and sub-folders (recursively, sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            out.append(p)  # a missing file is reported by the reader
+            continue
+        if _is_package_dir(p):
+            out.append(p)
+            continue
+        for child in sorted(p.iterdir()):
+            if child.is_dir():
+                out += expand_paths([child])
+            elif child.suffix.lower() in _FILE_SUFFIXES:
+                out.append(child)
+    return out
+
+
+def _default_reader():
+    from ..data.revman import read_review  # the reader layer (mytools.data.revman)
+
+    return read_review
+
+
+def reproduce_review(review) -> pd.DataFrame:
+    """Report lines for one already-read review (a ReviewData)."""
+    return check_review(review, infer_settings(review))
+
+
+def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = False,
+              reader: Callable | None = None) -> pd.DataFrame:
+    """Re-execute every analysis in ``paths`` (files or folders); one row per analysis.
+
+    Columns: see :data:`mytools.reproduce.check.LINE_COLUMNS` (``status`` is ``match``,
+    ``differs`` or ``not computable`` with ``reason``). Unreadable input raises the reader's
+    :class:`mytools.data.DataError` naming file, line and column. ``progress`` shows a tqdm bar.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    read = reader or _default_reader()
+    items = expand_paths(list(paths))
+    if progress and len(items) > 1:
+        from tqdm import tqdm
+
+        items = tqdm(items, unit="review", leave=False)
+    frames = [reproduce_review(read(p)) for p in items]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=LINE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary(report: pd.DataFrame) -> str:
+    """One line: analyses by status, study rows and weights matching."""
+    st = report["status"].value_counts()
+    n_rev = report["review"].nunique()
+    studies = int(report["studies"].fillna(0).sum())
+    sm = int(report["studies_match"].fillna(0).sum())
+    parts = [f"{len(report)} analyses in {n_rev} review(s): {int(st.get('match', 0))} match, "
+             f"{int(st.get('differs', 0))} differ, {int(st.get('not computable', 0))} not computable",
+             f"study rows {sm}/{studies} match RevMan's estimate and CI"]
+    wm = report["weights_match"].dropna()
+    if len(wm):
+        parts.append(f"weights {int(wm.sum())}/{int(report.loc[wm.index, 'weights_compared'].sum())} match")
+    return "; ".join(parts)
