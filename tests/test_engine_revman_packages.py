@@ -194,3 +194,60 @@ def _check_subgroups(chk, where, a, ar, sub_rows, subs, version, hksj) -> None:
         chk(f"{where} Subgroup df", df, a["Subgroup df"])
         chk(f"{where} Subgroup P", p, a["Subgroup P"], p_value=True)
         chk(f"{where} Subgroup I²", i2, a["Subgroup I²"])
+
+
+DT = {"Dichotomous": "dichotomous", "Continuous": "continuous", "Contrast level": "generic",
+      "O-E and variance": "o_e"}
+COLS = {"Experimental cases": "events_intervention", "Experimental N": "n_intervention",
+        "Control cases": "events_control", "Control N": "n_control",
+        "Experimental mean": "mean_intervention", "Experimental SD": "sd_intervention",
+        "Control mean": "mean_control", "Control SD": "sd_control", "GIV Mean": "giv_estimate",
+        "GIV SE": "giv_se", "O-E": "o_e", "Variance": "variance"}
+
+
+@pytest.mark.parametrize("review", ["CD014353", "CD013776", "CD014811"])
+def test_package_reproduces_in_one_batch(revman_fixtures, review):
+    """The same packages through pool_batch: one segment per analysis and one per subgroup."""
+    from mytools.engine.batch import pool_batch
+
+    overall, rows, subs, version, full = load(revman_fixtures, review)
+    parts, segs, refs = [], [], []
+    for _, a in overall.iterrows():
+        ar = rows[(rows["Analysis group"] == a["Analysis group"]) & (rows["Analysis number"] == a["Analysis number"])]
+        o = options(a, version)
+        seg = dict(data_type=DT[a["Data type"]], measure=MEASURE.get(a["Effect measure"], "generic"),
+                   method=a["Statistical method"], model=o["model"], ci_level=o["ci_level"],
+                   study_ci_level=o["study_ci_level"], tau2_method=o.get("tau2_method", "DL"),
+                   ci_method=o.get("ci", "wald"), log_scale=str(a["Log-scale data"]).lower() == "true")
+        groups = [("", ar, a)] + [(num, g, None) for num, g in ar[ar["Subgroup"] != ""].groupby("Subgroup number")]
+        sub_ids = []
+        for num, g, ref in groups:
+            parts.append(g.rename(columns=COLS).assign(segment=len(segs)))
+            if num != "":
+                sub_ids.append(len(segs))
+                s_ref = subs[(subs["Analysis group"] == a["Analysis group"])
+                             & (subs["Analysis number"] == a["Analysis number"])]
+                s_ref = s_ref[s_ref["Subgroup number"] == num] if "Subgroup number" in s_ref else \
+                    s_ref[s_ref["Subgroup"] == g["Subgroup"].iloc[0]]
+                ref = s_ref.iloc[0] if len(s_ref) else None
+            elif str(a["Overall estimates"]).lower() != "true":
+                ref = None
+            refs.append((f"{review} {a['Analysis group']}.{a['Analysis number']} {num}", ref, a, sub_ids))
+            segs.append(seg)
+    res = pool_batch(pd.concat(parts, ignore_index=True), pd.DataFrame(segs),
+                     settings="REVMAN_WEB" if version == 2 else "REVMAN5")
+    chk = Checker(full)
+    for j, (where, ref, a, sub_ids) in enumerate(refs):
+        p = res.pooled.loc[j]
+        if ref is not None and not pd.isna(ref["Mean"]):
+            assert p["status"] == "ok", where
+            for col, ours in (("Mean", p["estimate"]), ("CI start", p["ci_low"]), ("CI end", p["ci_high"]),
+                              ("Heterogeneity Tau²", p["tau2"]), ("Heterogeneity Chi²", p["q"])):
+                chk(f"{where} {col}", ours, ref[col])
+            chk(f"{where} Effect P", p["p"], ref["Effect P"], p_value=True)
+        if where.endswith(" ") and len(sub_ids) >= 2 and not pd.isna(a["Subgroup Chi²"]):
+            q, df, pv, i2 = res.subgroup_test(sub_ids)
+            chk(f"{where} Subgroup Chi²", q, a["Subgroup Chi²"])
+            chk(f"{where} Subgroup I²", i2, a["Subgroup I²"])
+    assert chk.n > 50
+    assert not chk.bad, "\n".join(chk.bad[:40])

@@ -47,9 +47,12 @@ class BatchResult:
 
     def subgroup_test(self, segment_ids) -> tuple[float, int, float, float]:
         """RevMan's test for subgroup differences over these subgroup segments: (Q, df, P, I²);
-        segments without an estimate are left out; NaN with df 0 when fewer than two remain."""
+        segments without an estimate are left out. With one left RevMan writes Q 0, df 0, P 1 and
+        I² 0 (CD014353 3.2), and so do we; with none, NaN."""
         p = self.pooled.loc[list(segment_ids)]
         p = p[p["status"] == "ok"]
+        if len(p) == 1:
+            return 0.0, 0, 1.0, 0.0
         if len(p) < 2:
             return float("nan"), 0, float("nan"), float("nan")
         return subgroup_test(p["theta"].to_numpy(), p["se"].to_numpy())

@@ -7,9 +7,12 @@ the Cochrane Handbook (5.1, ch. 9 and 16) and, for the "exact" SMD, Hedges (1981
 in metafor's ``escalc(measure="SMD")`` (Viechtbauer 2010).
 
 Zero cells (``zero_cell="revman"``, RevMan 5): a study with a zero in any of its four cells gets 0.5
-added to *every* cell; a study with no events in both arms, or only events in both arms
-("double zero"), has no estimable RR or OR and is flagged ``estimable=False`` (R ``meta`` keeps
-an all-events study for RR; we treat both kinds alike for RR and OR). The risk difference
+added to *every* cell; a study with no events in both arms ("double zero") has no estimable RR or
+OR and is flagged ``estimable=False``. A study in which every participant in both arms had the
+event has no OR either; for RR RevMan keeps it (RR = 1, variance of the 0.5-corrected cells,
+non-zero weight — established on RevMan's own rows, see :func:`binary_effects`), and so do we
+unless ``all_events="exclude"`` (our choice in the MODERN mode: such a study says nothing about a
+ratio, Cochrane Handbook 10.4.4). The risk difference
 of such a study is estimable (RD = 0): it is kept, with 0.5 added to its cells for the variance
 only (the behaviour of R ``meta``'s RevMan-compatible settings, where non-informative studies are
 always included for RD and ``allstudies`` applies only to RR/OR, and of metafor's ``rma.mh`` for RD).
@@ -142,13 +145,13 @@ def binary_effects(
 ) -> tuple[EffectSizes, dict[str, np.ndarray]]:
     """Per-study RR, OR or RD from 2x2 tables, RevMan 5 rules.
 
-    Cells a = events_intervention, b = n_intervention − a, c = events_control, d = n_control − c. Studies with a zero
-    cell get 0.5 added to all four cells. Then (Deeks & Higgins 2010):
+    Cells a = events_intervention, b = n_intervention − a, c = events_control, d = n_control − c.
+    Studies with a zero cell get 0.5 added to all four cells. Then (Deeks & Higgins 2010):
     log RR = ln[(a/n1)/(c/n2)], var = 1/a - 1/n1 + 1/c - 1/n2;
     log OR = ln(ad/bc), var = 1/a + 1/b + 1/c + 1/d;
     RD = a/n1 - c/n2 on the raw counts, var = ab/n1^3 + cd/n2^3 on the corrected cells (the 0.5 is
-    needed only for the variance; this is R meta's RevMan-compatible convention, see
-    R/metabin.R, "RevMan 3.1 (MH.exact == FALSE)"; not checked against a RevMan file).
+    needed only for the variance; R meta's RevMan-compatible convention, see R/metabin.R,
+    "RevMan 3.1 (MH.exact == FALSE)"; no RevMan file with a zero-cell RD study was found).
     Studies with no events in both arms (a + c = 0) are not estimable for RR and OR; studies in
     which every participant had the event in both arms (b + d = 0) are not estimable for OR, and for
     RR only with ``all_events="exclude"``. With ``all_events="revman"`` (RevMan 5 and RevMan Web)

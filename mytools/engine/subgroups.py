@@ -64,7 +64,8 @@ def pool_by_subgroup(
 
     ``subgroup`` names each study's subgroup (order of first appearance is kept). A subgroup in which
     no study is estimable gets no result (it is listed in ``notes``-free form: simply absent) and is
-    left out of the test; with fewer than two estimable subgroups Q, P and I² are NaN and df = 0.
+    left out of the test; with one estimable subgroup Q = 0, df = 0, P = 1, I² = 0 (as RevMan
+    writes it), with none Q, P and I² are NaN.
     """
     names = list(dict.fromkeys(subgroup))
     groups = np.asarray([str(x) for x in subgroup], dtype=object)
@@ -81,7 +82,9 @@ def pool_by_subgroup(
         except NotEstimableError:
             continue
     whole = pool(*arrs, labels=None if labs is None else list(labs), **options) if overall else None
-    if len(results) < 2:
+    if len(results) == 1:  # RevMan: Q 0, df 0, P 1, I² 0 (CD014353 3.2)
+        return SubgroupResult(subgroups=results, q=0.0, df=0, p=1.0, i2=0.0, overall=whole)
+    if not results:
         return SubgroupResult(subgroups=results, q=float("nan"), df=0, p=float("nan"),
                               i2=float("nan"), overall=whole)
     test = pool_subgroups(results)

@@ -4,14 +4,21 @@ For each analysis: per-study estimate, CI and weight; per-analysis and per-subgr
 prediction interval, τ², Q (Chi²), df, its P, I², Z or T and P; the test for subgroup
 differences — each against RevMan's number within the precision the file carries
 (:mod:`mytools.reproduce.tolerance`). A number RevMan did not store is not compared.
+
+All pooling of a review is one call of the engine's batch API
+(:func:`mytools.engine.batch.pool_batch`, units from :mod:`mytools.reproduce.segments`), in the
+engine's RevMan 5 mode, or its RevMan Web mode for data packages of version 2 (RevMan Web since
+2025: I² from τ² for random effects, Wald P beside the Hartung–Knapp interval).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ..engine.batch import pool_batch
+from ..engine.errors import InputError
 from .infer import rows_with_type
-from .pool import NotComputable, Pooled, pool_group, subgroup_test
+from .segments import ROW_INPUTS, build_segments
 from .studies import display_rows, effects_by_setting
 from .tolerance import excess
 
@@ -19,11 +26,13 @@ __all__ = ["check_review", "RESULT_FIELDS", "LINE_COLUMNS"]
 
 RESULT_FIELDS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q", "df", "p_q",
                  "i2", "z", "t", "p")
-SUBTEST_FIELDS = ("subgroup_q", "subgroup_df", "subgroup_p", "subgroup_i2")
 LINE_COLUMNS = ["review", "analysis", "name", "measure", "method", "model", "settings", "revman",
                 "ours", "largest_difference", "status", "reason", "studies", "studies_match",
-                "weights_match", "weights_compared", "compared", "differ", "revman_estimate", "revman_ci_low",
-                "revman_ci_high", "estimate", "ci_low", "ci_high", "worst_field", "worst_excess"]
+                "weights_match", "weights_compared", "compared", "differ", "revman_estimate",
+                "revman_ci_low", "revman_ci_high", "estimate", "ci_low", "ci_high", "worst_field",
+                "worst_excess"]
+SEG_COLUMNS = ["data_type", "measure", "method", "model", "tau2_method", "ci_method", "log_scale",
+               "swap_events", "ci_level", "study_ci_level"]
 
 
 class _Diffs:
@@ -36,18 +45,17 @@ class _Diffs:
     def add(self, where: str, field: str, ours: float, revman: float) -> None:
         if revman is None or not np.isfinite(revman):
             return
-        ex = float(excess(ours, revman, self.decimals, field))
-        self.items.append((where, field, float(ours), float(revman), ex))
+        self.items.append((where, field, float(ours), float(revman),
+                           float(excess(ours, revman, self.decimals, field))))
+
+    def add_rows(self, labels, field: str, ours: np.ndarray, revman: np.ndarray) -> np.ndarray:
+        ex = excess(ours, revman, self.decimals, field)
+        for i in np.flatnonzero(np.isfinite(revman) | np.isfinite(ours)):
+            self.items.append((f"study {labels[i]}", field, float(ours[i]), float(revman[i]), float(ex[i])))
+        return ex
 
     def worst(self):
         return max(self.items, key=lambda t: t[4]) if self.items else None
-
-
-def _cells(rows: pd.DataFrame, swap: np.ndarray) -> tuple[np.ndarray, ...]:
-    a, n1 = rows["events_intervention"].to_numpy(float), rows["n_intervention"].to_numpy(float)
-    c, n2 = rows["events_control"].to_numpy(float), rows["n_control"].to_numpy(float)
-    a, c = np.where(swap, n1 - a, a), np.where(swap, n2 - c, c)
-    return a, n1 - a, c, n2 - c
 
 
 def _fmt(est: float, lo: float, hi: float) -> str:
@@ -56,130 +64,146 @@ def _fmt(est: float, lo: float, hi: float) -> str:
     return f"{est:.3g} [{lo:.3g}, {hi:.3g}]"
 
 
+def _ours(p: pd.Series) -> dict:
+    """Our pooled numbers named as RevMan's stored columns (RevMan prints |Z| and |T|)."""
+    hk = np.isfinite(p["t_df"])
+    stat = abs(p["z"])
+    df = p["df"]
+    return {**{f: p[f] for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q",
+                                 "i2", "p")},
+            "df": float(df), "p_q": 1.0 if df == 0 else p["p_q"],
+            "z": np.nan if hk else stat, "t": stat if hk else np.nan}
+
+
 def _compare_result(d: _Diffs, where: str, ours: dict, stored: pd.Series) -> None:
     for f in RESULT_FIELDS:
         rv = stored.get(f"revman_{f}", np.nan)
         if f == "t" and rv == 0 and stored.get("revman_df", np.nan) == 0:
             continue  # RevMan writes T = 0 for a single study (no Hartung–Knapp interval)
-        if f == "tau2" and np.isfinite(rv) and not np.isfinite(ours.get(f, np.nan)):
-            ours = {**ours, "tau2": 0.0}  # RevMan may store τ² = 0 for a fixed-effect analysis
-        d.add(where, f, ours.get(f, np.nan), rv)
+        o = ours.get(f, np.nan)
+        if f == "tau2" and np.isfinite(rv) and not np.isfinite(o):
+            o = 0.0  # RevMan may store τ² = 0 for a fixed-effect analysis
+        d.add(where, f, o, rv)
 
 
-def _pool_subgroups(y, v, cells, s, sub, mode):
-    out: dict[str, Pooled] = {}
-    reasons = {}
-    for num in [n for n in pd.unique(sub) if n > 0]:
-        m = sub == num
-        try:
-            out[num] = pool_group(y[m], v[m], tuple(x[m] for x in cells), s, mode=mode)
-        except NotComputable as exc:
-            reasons[num] = str(exc)
-    return out, reasons
+class _Review:
+    """Everything computed once per review: per-study display numbers, batch results, weights."""
+
+    def __init__(self, review, settings: pd.DataFrame):
+        self.rows = rows_with_type(review)
+        self.sset = settings.set_index("analysis")
+        keys = self.sset.reindex(self.rows["analysis"])[["measure", "swap_events", "log_scale",
+                                                         "ci_level_study"]].reset_index(drop=True)
+        keys["data_type"] = self.rows["data_type"].to_numpy()
+        self.eff = effects_by_setting(self.rows, keys)
+        level = keys["ci_level_study"].astype(float).fillna(0.95).to_numpy()
+        self.display = np.column_stack(display_rows(self.eff, level))
+        self.stored = self.rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(float)
+        rw = self.rows["revman_weight"].to_numpy(float)
+        self.revman_weight = np.where(rw == 0, np.nan, rw)
+        self.weights = np.full(len(self.rows), np.nan)
+        mode = "revman_web" if str(review.format).startswith("datapackage-2") else "revman5"
+        seg_rows, self.segs = build_segments(review, settings)
+        self.error = ""
+        self.pooled = None
+        if len(self.segs):
+            try:
+                self.batch = pool_batch(seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS],
+                                        settings=mode)
+            except InputError as exc:
+                self.error = str(exc)
+                return
+            self.pooled = self.batch.pooled
+            w = self.batch.studies["weight_percent"].to_numpy(float)
+            w = np.where(self.batch.studies["estimable"].to_numpy(bool), w, np.nan)
+            src = self.segs["kind"].isin(["overall", "group"]).to_numpy()
+            sub_only = (self.segs["kind"] == "subgroup").to_numpy() & self.segs["analysis"].map(
+                lambda a: self.sset.loc[a, "pooled"] == "subgroups").to_numpy(bool)
+            take = (src | sub_only)[seg_rows["segment"].to_numpy(int)]
+            self.weights[seg_rows["row"].to_numpy(int)[take]] = w[take]
 
 
-def _all_zero(rows: pd.DataFrame, a: pd.Series) -> bool:
+def _all_zero(stored: np.ndarray, a: pd.Series) -> bool:
     """RevMan wrote zeros or blanks instead of results (Fleiss 1993's uncalculated SMD outcome)."""
-    cols = ["revman_estimate", "revman_ci_low", "revman_ci_high"]
-    stored = rows[cols].to_numpy(float)
-    overall = np.array([a.get(c, np.nan) for c in cols], dtype=float)
-    empty = np.nan_to_num(stored) == 0
-    return bool(np.all(empty) and np.all(np.nan_to_num(overall) == 0))
+    overall = np.array([a.get(c, np.nan) for c in ("revman_estimate", "revman_ci_low", "revman_ci_high")])
+    return bool(np.all(np.nan_to_num(stored) == 0) and np.all(np.nan_to_num(overall) == 0))
 
 
-def check_analysis(a: pd.Series, s: dict, rows: pd.DataFrame, eff, subs: pd.DataFrame,
-                   decimals: int | None, mode: str) -> tuple[dict, np.ndarray]:
-    """One analysis: returns its report line (dict) and our per-row weights."""
+def check_analysis(R: _Review, a: pd.Series, pos: np.ndarray, subs: pd.DataFrame,
+                   decimals: int | None) -> dict:
+    """One analysis of a prepared review: its report line (plus ``_items``, every comparison)."""
     d = _Diffs(decimals)
-    n = len(rows)
+    n = len(pos)
     line = {"studies": n, "status": "match", "reason": ""}
     if n == 0:
-        return {**line, "status": "not computable", "reason": "the analysis has no study rows"}, np.array([])
-    if _all_zero(rows, a) and eff.estimable.any():
+        return {**line, "status": "not computable", "reason": "the analysis has no study rows"}
+    if R.error:
+        return {**line, "status": "not computable", "reason": R.error}
+    if _all_zero(R.stored[pos], a) and R.eff.estimable[pos].any():
         return {**line, "status": "not computable",
-                "reason": "RevMan stored no results (0 or blank: the analysis was not calculated in the file)"}, \
-            np.full(n, np.nan)
-    y, v = eff.y, eff.v
-    est, lo, hi = display_rows(eff, np.full(n, float(s["ci_level_study"] or 0.95)))
+                "reason": "RevMan stored no results (0 or blank: the analysis was not calculated in the file)"}
+    labels = R.rows["study"].to_numpy()[pos]
     ok_rows = np.ones(n, dtype=bool)
-    for f, ours in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
-        rv = rows[f"revman_{f}"].to_numpy(float)
-        ex = excess(ours, rv, decimals, f)
-        ok_rows &= ex <= 1
-        for i in np.flatnonzero(np.isfinite(rv) | np.isfinite(ours)):
-            d.items.append((f"study {rows['study'].iat[i]}", f, ours[i], rv[i], float(ex[i])))
-    cells = _cells(rows, np.full(n, bool(s["swap_events"])))
-    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
-    sub_pools, sub_reasons = _pool_subgroups(y, v, cells, s, sub, mode)
-    weights = np.full(n, np.nan)
-    overall = None
-    reason = ""
-    if s["pooled"] == "overall":
-        try:
-            overall = pool_group(y, v, cells, s, mode=mode)
-            weights = overall.weights
-        except NotComputable as exc:
-            reason = str(exc)
-    elif s["pooled"] == "subgroups":
-        for num, p in sub_pools.items():
-            weights[sub == num] = p.weights
-        if np.any(sub == 0):  # no subgroups, totals off: RevMan still weights the studies
-            m = sub == 0
-            try:
-                weights[m] = pool_group(y[m], v[m], tuple(x[m] for x in cells), s,
-                                        mode=mode).weights
-            except NotComputable as exc:
-                reason = str(exc)
-    rw = rows["revman_weight"].to_numpy(float)
-    rw = np.where(rw == 0, np.nan, rw)
-    wx = excess(weights, rw, decimals)
-    for i in range(n):
-        if np.isfinite(rw[i]) or np.isfinite(weights[i]):
-            d.items.append((f"study {rows['study'].iat[i]}", "weight", weights[i], rw[i], float(wx[i])))
-    if overall is not None:
-        _compare_result(d, "overall", overall.values, a)
-    elif reason or np.isfinite(a.get("revman_estimate", np.nan)):
-        line = {**line, "status": "not computable", "reason": reason or "overall not pooled"}
-    for _, g in subs.iterrows():
-        num = int(g["subgroup_number"])
-        where = f"subgroup {num}"
-        if num in sub_pools:
-            vals = dict(sub_pools[num].values)
-            if overall is not None:
-                vals["weight"] = float(np.nansum(weights[sub == num]))
-            _compare_result(d, where, vals, g)
-            d.add(where, "weight", vals.get("weight", np.nan), g.get("revman_weight", np.nan))
-        elif np.isfinite(g.get("revman_estimate", np.nan)):
-            line["status"], line["reason"] = "not computable", f"{where}: {sub_reasons.get(num, 'no rows')}"
-    if len(sub_pools) >= 2 and np.isfinite(a.get("revman_subgroup_q", np.nan)):
-        t = subgroup_test(sub_pools)
-        for f in SUBTEST_FIELDS:
-            d.add("subgroup differences", f.removeprefix("subgroup_"), t[f], a.get(f"revman_{f}", np.nan))
-    return {**_summarise(line, d, ok_rows, wx, rw, weights, a, overall), "_items": d.items}, weights
+    for j, f in enumerate(("estimate", "ci_low", "ci_high")):
+        ok_rows &= d.add_rows(labels, f, R.display[pos, j], R.stored[pos, j]) <= 1
+    rw = R.revman_weight[pos]
+    wx = d.add_rows(labels, "weight", R.weights[pos], rw)
+    segs = R.segs[R.segs["analysis"] == a["analysis"]] if len(R.segs) else R.segs
+    ours_overall: dict = {}
+    for sid, sg in segs.iterrows():
+        p = R.pooled.loc[sid]
+        if sg["kind"] == "subgroup":
+            stored = subs[subs["subgroup_number"] == sg["subgroup_number"]]
+            if not len(stored):
+                continue
+            stored = stored.iloc[0]
+            where = f"subgroup {sg['subgroup_number']}"
+        elif sg["kind"] == "overall":
+            stored, where = a, "overall"
+        else:
+            continue
+        if p["status"] != "ok":
+            if np.isfinite(stored.get("revman_estimate", np.nan)) or sg["kind"] == "overall":
+                line.update(status="not computable", reason=f"{where}: {p['reason']}")
+            continue
+        vals = _ours(p)
+        if sg["kind"] == "overall":
+            ours_overall = vals
+        else:
+            vals["weight"] = float(np.nansum(R.weights[pos][
+                R.rows["subgroup_number"].to_numpy()[pos] == sg["subgroup_number"]]))
+            d.add(where, "weight", vals["weight"], stored.get("revman_weight", np.nan))
+        _compare_result(d, where, vals, stored)
+    sub_ids = segs.index[segs["kind"] == "subgroup"] if len(segs) else []
+    if len(sub_ids) >= 2 and np.isfinite(a.get("revman_subgroup_q", np.nan)):
+        q, df, pv, i2 = R.batch.subgroup_test(sub_ids)
+        if df == 0:  # one subgroup with an estimate: RevMan stores Chi² 0, df 0, P 1, I² 0
+            q, pv, i2 = 0.0, 1.0, 0.0
+        for f, v in (("q", q), ("df", df), ("p", pv), ("i2", i2)):
+            d.add("subgroup differences", f, v, a.get(f"revman_subgroup_{f}", np.nan))
+    has_w = np.isfinite(rw) | np.isfinite(R.weights[pos])
+    return {**_summarise(line, d), "studies_match": int(ok_rows.sum()),
+            "weights_match": int(np.sum((wx <= 1) & has_w)) if has_w.any() else np.nan,
+            "weights_compared": int(has_w.sum()),
+            "estimate": ours_overall.get("estimate", np.nan),
+            "ci_low": ours_overall.get("ci_low", np.nan), "ci_high": ours_overall.get("ci_high", np.nan),
+            "_items": d.items}
 
 
-def _summarise(line, d: _Diffs, ok_rows, wx, rw, weights, a, overall) -> dict:
+def _summarise(line: dict, d: _Diffs) -> dict:
     w = d.worst()
     differ = sum(1 for t in d.items if t[4] > 1)
-    if line["status"] != "match":
-        pass
-    elif differ:
-        line["status"] = "differs"
-        line["reason"] = f"{differ} number(s) differ; worst: {w[0]} {w[1]}"
-    has_w = np.isfinite(rw) | np.isfinite(weights)
-    ours = overall.values if overall is not None else {}
-    return {**line, "studies_match": int(ok_rows.sum()),
-            "weights_match": int(np.sum((wx <= 1) & has_w)) if has_w.any() else np.nan,
-            "weights_compared": int(has_w.sum()), "compared": len(d.items), "differ": differ,
-            "worst_field": f"{w[0]}: {w[1]}" if w else "",
-            "worst_excess": w[4] if w else np.nan,
-            "largest_difference": (f"{w[1]} ({w[0]}) {abs(w[2] - w[3]):.2g}"
-                                   if w and np.isfinite(w[2] - w[3]) else (f"{w[1]} ({w[0]}) missing" if w else "")),
-            "revman_estimate": a.get("revman_estimate", np.nan),
-            "revman_ci_low": a.get("revman_ci_low", np.nan),
-            "revman_ci_high": a.get("revman_ci_high", np.nan),
-            "estimate": ours.get("estimate", np.nan), "ci_low": ours.get("ci_low", np.nan),
-            "ci_high": ours.get("ci_high", np.nan)}
+    if line["status"] == "match" and differ:
+        line = {**line, "status": "differs",
+                "reason": f"{differ} number(s) differ; worst: {w[0]} {w[1]}"}
+    if w is None:
+        big = ""
+    elif np.isfinite(w[2] - w[3]):
+        big = f"{w[1]} ({w[0]}) {abs(w[2] - w[3]):.2g}"
+    else:
+        big = f"{w[1]} ({w[0]}) missing"
+    return {**line, "compared": len(d.items), "differ": differ, "largest_difference": big,
+            "worst_field": f"{w[0]}: {w[1]}" if w else "", "worst_excess": w[4] if w else np.nan}
 
 
 def check_review(review, settings: pd.DataFrame, *, details: bool = False):
@@ -187,40 +211,32 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
 
     With ``details=True`` also every compared number: (analysis, where, field, ours, revman,
     excess) where excess = |ours − revman| / tolerance (≤ 1 is a match)."""
-    an = review.analyses.reset_index(drop=True)
-    rows = rows_with_type(review)
-    sset = settings.set_index("analysis")
-    keys = sset.reindex(rows["analysis"])[["data_type", "measure", "swap_events", "log_scale"]]
-    keys = keys.reset_index(drop=True)
-    keys["data_type"] = rows["data_type"].to_numpy()
-    eff = effects_by_setting(rows, keys)
-    by_an = rows.groupby("analysis", sort=False).indices
+    R = _Review(review, settings)
+    by_an = R.rows.groupby("analysis", sort=False).indices
     subs_by = review.subgroups.groupby("analysis", sort=False) if len(review.subgroups) else None
-    mode = "revman_web" if str(review.format).startswith("datapackage-2") else "revman5"
     lines = []
-    for _, a in an.iterrows():
+    for _, a in review.analyses.iterrows():
         key = a["analysis"]
-        s = {**sset.loc[key].to_dict(), "data_type": a["data_type"]}
+        s = R.sset.loc[key].to_dict() if key in R.sset.index else {}
         pos = by_an.get(key, np.array([], dtype=int))
-        subs = subs_by.get_group(key) if subs_by is not None and key in subs_by.groups else review.subgroups.iloc[:0]
-        sub_eff = eff.__class__(y=eff.y[pos], v=eff.v[pos], estimable=eff.estimable[pos],
-                                reason=eff.reason[pos], log_scale=np.asarray(eff.log_scale)[pos],
-                                corrected=eff.corrected[pos])
-        try:
-            line, _ = check_analysis(a, s, rows.iloc[pos], sub_eff, subs, review.decimals, mode)
-        except (NotComputable, ValueError) as exc:
-            line = {"status": "not computable", "reason": str(exc), "studies": len(pos)}
-        how = "stated" if s.get("settings_source") == "file" else "inferred"
-        lines.append({"review": review.review_id or review.source, "analysis": key, "name": a["name"],
-                      "measure": s.get("measure"), "method": s.get("method"), "model": s.get("model"),
-                      "settings": how,
+        subs = (subs_by.get_group(key) if subs_by is not None and key in subs_by.groups
+                else review.subgroups.iloc[:0])
+        line = check_analysis(R, a, pos, subs, review.decimals)
+        lines.append({"review": review.review_id or review.source, "analysis": key,
+                      "name": a["name"], "measure": s.get("measure"), "method": s.get("method"),
+                      "model": s.get("model"),
+                      "settings": "stated" if s.get("settings_source") == "file" else "inferred",
                       "revman": _fmt(a.get("revman_estimate", np.nan), a.get("revman_ci_low", np.nan),
                                      a.get("revman_ci_high", np.nan)),
-                      "ours": _fmt(line.get("estimate", np.nan), line.get("ci_low", np.nan),
-                                   line.get("ci_high", np.nan)), **line})
-    out = pd.DataFrame(lines)
+                      "ours": (_fmt(line.get("estimate", np.nan), line.get("ci_low", np.nan),
+                                    line.get("ci_high", np.nan)) if s.get("pooled") != "subgroups"
+                               else "subtotals only"),
+                      "revman_estimate": a.get("revman_estimate", np.nan),
+                      "revman_ci_low": a.get("revman_ci_low", np.nan),
+                      "revman_ci_high": a.get("revman_ci_high", np.nan), **line})
+    out = pd.DataFrame(lines).reindex(columns=LINE_COLUMNS)
     if not details:
-        return out.reindex(columns=LINE_COLUMNS)
+        return out
     det = pd.DataFrame([(ln["analysis"], *it) for ln in lines for it in ln.get("_items", [])],
                        columns=["analysis", "where", "field", "ours", "revman", "excess"])
-    return out.reindex(columns=LINE_COLUMNS), det
+    return out, det

@@ -188,6 +188,55 @@ for (tm in c("DL", "REML", "PM")) {
 }
 out$many <- many
 
+
+# ---- 5. RevMan Web's random effects, prediction intervals, Q-profile CI, other CI levels ---------
+# REML + Hartung-Knapp (test = "knha"): metafor's predict() then gives the prediction interval on
+# t with k - 1 df and the Hartung-Knapp SE (RevMan Web's choice, see test_engine_revman_packages);
+# confint() gives the Q-profile CI of tau2 (type "QP", metafor's default for rma.uni). Levels 90,
+# 95 and 99 percent. Also: swap event and non-event (non-events as the events), the Peto odds ratio
+# at 99%, and per-study 99% intervals (escalc + summary).
+qp <- list(tol = 1e-13, maxiter = 10000)
+web <- list()
+with(bcg, {
+  es <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg)
+  for (lev in c(90, 95, 99)) {
+    for (tm in c("REML", "DL")) {
+      for (test in c("knha", "z")) {
+        res <- rma(es$yi, es$vi, method = tm, test = test, level = lev, control = tight)
+        s <- fit_summary(res)
+        p <- predict(res, level = lev)
+        s$pi_lb <- p$pi.lb; s$pi_ub <- p$pi.ub
+        ci <- confint(res, level = lev, control = qp)
+        s$tau2_lb <- ci$random["tau^2", "ci.lb"]; s$tau2_ub <- ci$random["tau^2", "ci.ub"]
+        web[[paste0("RR_", tm, "_", test, "_", lev)]] <<- s
+      }
+    }
+    web[[paste0("mh_RR_", lev)]] <<- fit_summary(rma.mh(measure = "RR", ai = tpos, bi = tneg, ci = cpos,
+                                                        di = cneg, level = lev))
+    web[[paste0("peto_OR_", lev)]] <<- fit_summary(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg,
+                                                            level = lev))
+    st <- summary(es, level = lev)
+    web[[paste0("study_RR_", lev)]] <<- list(ci_lb = arr(as.numeric(st$ci.lb)), ci_ub = arr(as.numeric(st$ci.ub)))
+  }
+  # swap event and non-event: the non-events (n - events) are pooled
+  web$swap_mh_RR <<- fit_summary(rma.mh(measure = "RR", ai = tneg, bi = tpos, ci = cneg, di = cpos))
+  sw <- escalc(measure = "RR", ai = tneg, bi = tpos, ci = cneg, di = cpos)
+  web$swap_yi_RR <<- arr(as.numeric(sw$yi)); web$swap_vi_RR <<- arr(as.numeric(sw$vi))
+})
+# normand1999 (MD): REML + knha at 95% with PI and tau2 CI, and the Paule-Mandel Q-profile CI
+with(n9, {
+  es <- escalc(measure = "MD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i)
+  for (tm in c("REML", "PM")) {
+    res <- rma(es$yi, es$vi, method = tm, test = "knha", control = tight)
+    s <- fit_summary(res)
+    p <- predict(res); s$pi_lb <- p$pi.lb; s$pi_ub <- p$pi.ub
+    ci <- confint(res, control = qp)
+    s$tau2_lb <- ci$random["tau^2", "ci.lb"]; s$tau2_ub <- ci$random["tau^2", "ci.ub"]
+    web[[paste0("normand_MD_", tm, "_knha")]] <<- s
+  }
+})
+out$web <- web
+
 path <- file.path("tests", "reference", "metafor_reference.json")
 writeLines(to_json(out), path)
 cat("wrote", path, "\n")

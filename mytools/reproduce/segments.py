@@ -1,0 +1,62 @@
+"""A review's analyses as *segments* for the engine's batch API (:func:`mytools.engine.batch.pool_batch`).
+
+A segment is one pooled unit: an analysis overall (when RevMan pools it), each of its subgroups,
+or — when only subtotals are pooled and the analysis has no subgroups — its rows as one group.
+A study row that counts in a subgroup and in the overall total appears in both segments.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .infer import rows_with_type
+
+__all__ = ["build_segments", "ROW_INPUTS"]
+
+ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
+              "mean_intervention", "sd_intervention", "mean_control", "sd_control",
+              "giv_estimate", "giv_se", "o_e", "variance"]
+_SEG_SETTINGS = ["data_type", "measure", "method", "model", "tau2_method", "ci_method",
+                 "log_scale", "swap_events", "ci_level", "ci_level_study"]
+
+
+def build_segments(review, settings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows, segments) for ``pool_batch``: ``rows`` carries ``segment`` and ``row`` (the position
+    in ``review.rows``); ``segments`` one row per segment with ``analysis``, ``kind``
+    ("overall" | "subgroup" | "group") and ``subgroup_number``, plus the pooling settings."""
+    rows = rows_with_type(review)
+    sset = settings.set_index("analysis")
+    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
+    parts, segs = [], []
+    for a, pos in rows.groupby("analysis", sort=False).indices.items():
+        if a not in sset.index:
+            continue
+        s = sset.loc[a]
+        if not isinstance(s["measure"], str):
+            continue
+        units = []
+        if s["pooled"] == "overall":
+            units.append(("overall", 0, pos))
+        for num in sorted(set(sub[pos]) - {0}):
+            units.append(("subgroup", num, pos[sub[pos] == num]))
+        if s["pooled"] == "subgroups" and np.any(sub[pos] == 0):
+            units.append(("group", 0, pos[sub[pos] == 0]))
+        for kind, num, p in units:
+            parts.append(np.c_[p, np.full(len(p), len(segs))])
+            segs.append({"analysis": a, "kind": kind, "subgroup_number": num,
+                         **{k: s.get(k) for k in _SEG_SETTINGS if k != "data_type"},
+                         "data_type": rows["data_type"].iat[p[0]]})
+    if not segs:
+        return pd.DataFrame(columns=["row", "segment", *ROW_INPUTS]), pd.DataFrame(columns=_SEG_SETTINGS)
+    idx = np.concatenate(parts)
+    out = rows.iloc[idx[:, 0]][ROW_INPUTS].reset_index(drop=True)
+    out.insert(0, "segment", idx[:, 1])
+    out.insert(0, "row", idx[:, 0])
+    seg = pd.DataFrame(segs)
+    seg["study_ci_level"] = seg.pop("ci_level_study").astype(float)
+    seg["tau2_method"] = seg["tau2_method"].where(seg["tau2_method"].map(lambda x: isinstance(x, str)), None)
+    for c in ("log_scale", "swap_events"):
+        seg[c] = seg[c].astype(bool)
+    peto = (seg["measure"] == "PETO_OR") & (seg["data_type"] == "dichotomous")
+    seg.loc[peto, ["measure", "method"]] = ["OR", "Peto"]  # the engine's name for Peto from 2×2
+    return out, seg
