@@ -14,6 +14,7 @@ import ast
 import importlib.metadata as md
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -87,12 +88,18 @@ print(len(names), "modules imported from", mytools.__file__)
 
 @pytest.mark.skipif(os.environ.get("BOOK_SKIP_VENV_TEST") == "1", reason="BOOK_SKIP_VENV_TEST=1")
 def test_package_installs_into_a_clean_venv_and_every_module_imports(tmp_path):
+    # a copy of what the package is built from, so that the build leaves nothing in the repository
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(PACKAGE, src / "mytools", ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", str(ROOT)],
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", str(src)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     result = subprocess.run([str(python), "-c", IMPORT_ALL], cwd=tmp_path, env=env,
