@@ -60,9 +60,10 @@ def test_toc_parts_and_pages():
         "The evidence", "Three reviews compared", "Methods", "Appendices"]
     assert all(p.get("numbered") for p in toc["parts"])
     assert toc_files() == [
-        "intro", "chapters/background", "chapters/ivig", "chapters/azathioprine",
-        "chapters/methotrexate", "chapters/reviews-compared", "chapters/methods",
-        "chapters/data", "chapters/reproducibility", "chapters/glossary", "chapters/references"]
+        "intro", "chapters/bottom-line", "chapters/background", "chapters/ivig",
+        "chapters/azathioprine", "chapters/methotrexate", "chapters/reviews-compared",
+        "chapters/methods", "chapters/data-and-analyses", "chapters/data",
+        "chapters/reproducibility", "chapters/glossary", "chapters/references"]
 
 
 def test_every_toc_page_exists_and_starts_with_its_label():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["background", "ivig", "azathioprine", "methotrexate"]
+CHAPTERS = ["background", "ivig", "azathioprine", "methotrexate", "bottom-line", "data-and-analyses"]
 
 # Numbers that are names or fixed conventions, not results (each pattern is removed before the check).
 WHITELIST = [
@@ -55,6 +55,14 @@ WHITELIST = [
     r"\bSD 1\b",                                   # the simulation's standardised outcome
     r"± 2 Monte-Carlo\b",                           # the usual Monte-Carlo error band
     r"\binclude 1\b",                              # the null value of a ratio
+    r"\b[Aa]nalys[ie]s \d+\.\d+( and \d+\.\d+)?\b",   # the review's analysis numbers (names)
+    r"\bsubgroups? \d\b|\bsubgroup \d\)",            # subgroup numbers within an analysis
+    r"\b[Cc]omparisons? \d+\b",                      # the review's comparison numbers
+    r"\bsection 15\.5\.3\.2\b|\bch(apter|\.) 23\b",   # Cochrane Handbook sections
+    r"\bGRADE guidance 26\b|\bguidelines 26\b",        # the series number of the guidance
+    r"\bISRCTN87782942\b|\bNCT\d+\b",                # trial registry identifiers
+    r"\$\\pm 1\.96\$|\b1\.96 standard errors\b",     # the normal quantile of a 95% interval
+    r"\bHAQ-DI\b",
 ]
 
 MATH = re.compile(r"\$[^$]+\$")                 # inline math: formulas, not reported numbers
@@ -148,16 +156,34 @@ def test_page_conventions(page):
         assert not re.search(r"\b(np\.|scipy|math\.|sqrt|log\()", cell), "statistics in a chapter"
 
 
+EXERCISE = re.compile(r"```\{exercise(?:-start)?\}\n:label: ([\w-]+)")
+SOLUTION = re.compile(r"```\{solution(?:-start)?\} ([\w-]+)\n:class: dropdown")
+COMPUTED_SOLUTION = re.compile(r"```\{solution-start\} ([\w-]+)\n:class: dropdown\n```\n"
+                               r"```\{code-cell\} ipython3\n(.*?)```", re.S)
+
+
 @pytest.mark.parametrize("page", ["ivig", "azathioprine", "methotrexate"])
 def test_evidence_chapters_have_the_required_sections(page):
     text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
     for heading in ("## Summary of findings", "## Sensitivity", "## What this means",
-                    "## Questions", "## How to report this", "## Beyond the review's abstract"):
+                    "## Exercises", "## How to report this", "## Beyond the review's abstract"):
         assert heading in text, f"{page}: missing section {heading!r}"
-    exercises = re.findall(r"```\{exercise\}\n:label: ([\w-]+)", text)
-    solutions = re.findall(r"```\{solution\} ([\w-]+)\n:class: dropdown", text)
+    exercises, solutions = EXERCISE.findall(text), SOLUTION.findall(text)
     assert exercises and sorted(exercises) == sorted(solutions), "each exercise has a dropdown solution"
     assert "Outside the review's abstract" in text
+
+
+@pytest.mark.parametrize("page", ["background", "ivig", "azathioprine", "methotrexate"])
+def test_objectives_key_points_and_computing_exercises(page):
+    """Issue #13: objectives first, key points last, >= 2 exercises whose solution the build runs
+    and that fails on a wrong answer (an assert)."""
+    text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
+    assert text.index("Learning objectives") < text.index("```{code-cell}")
+    assert "Key points" in text.split("## Exercises")[-1]
+    computed = COMPUTED_SOLUTION.findall(text)
+    assert len(computed) >= 2, f"{page}: fewer than two exercises with executed solutions"
+    for label, code in computed:
+        assert "assert " in code, f"{page}: solution {label} checks nothing"
 
 
 def test_each_of_the_14_results_appears_in_its_chapter():
@@ -172,12 +198,24 @@ def test_each_of_the_14_results_appears_in_its_chapter():
             assert f"`{aid}_pub_est" in text, f"{aid}: published estimate not glued on {page}"
 
 
-def test_not_recomputable_results_get_no_forest_plot():
-    """#1, #2, #6, #14 (not reproducible) and #8-#10 (restated) are shown without a forest plot."""
-    for page, aids in {"ivig": ["ivig_disability", "ivig_strength", "ivig_withdrawals"],
-                       "azathioprine": ["aza_steroid_dose"],
-                       "methotrexate": ["mtx_function", "mtx_strength", "mtx_withdrawals"]}.items():
+def test_each_of_the_14_results_gets_a_forest_plot():
+    """With the review's own data rows every abstract result is recomputable, so each gets a
+    forest plot (before them, seven could only be described; issue #12)."""
+    for page, aids in {"ivig": ["ivig_disability", "ivig_strength", "ivig_tis20", "ivig_cdasi",
+                                "ivig_sae", "ivig_withdrawals"],
+                       "azathioprine": ["aza_strength", "aza_steroid_dose"],
+                       "methotrexate": ["mtx_function", "mtx_strength", "mtx_imacs", "mtx_printo",
+                                        "mtx_sae", "mtx_withdrawals"]}.items():
         text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
         for aid in aids:
-            assert f'forest_figure(ars["{aid}"])' not in text
-            assert f'known_facts_table(ars["{aid}"])' in text
+            assert f'forest_figure(ars["{aid}"])' in text, f"{aid}: no forest plot on {page}"
+            assert f"```{{glue:figure}} {aid}_forest" in text
+
+
+def test_claims_no_stronger_than_the_evidence():
+    """Issue #12: phrasings that overstate one open-label or unassessed trial are gone."""
+    for page in ("ivig", "azathioprine", "methotrexate", "bottom-line"):
+        text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8").lower()
+        for phrase in ("one good trial", "supports its routine use", "one well-conducted trial",
+                       "well-conducted", "steroid-sparing rationale"):
+            assert phrase not in text, f"{page}: {phrase!r}"

@@ -108,6 +108,26 @@ def test_duplicate_analysis_numbers(revman_fixtures, tmp_path):
             r"'Analysis number': expected each analysis once \(analysis 1\.1 is also on line 2\)")
 
 
+def test_duplicate_analysis_numbers_in_bare_rows(revman_fixtures, tmp_path):
+    src = revman_fixtures / "derived" / "CD008469_pub3-data-rows_from_Pairwise70.csv"
+    lines = src.read_text(encoding="utf-8").split("\n")
+    last = max(i for i, x in enumerate(lines) if x.startswith("2,4,"))
+    lines.insert(last + 1, lines[1])  # a row of analysis 1.1 again at the end
+    p = tmp_path / "CD008469-data-rows.csv"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    _raises(p, rf"CD008469-data-rows\.csv, line {last + 2} \(analysis 1\.1, study Fisher 2009\), "
+            r"column 'Analysis number': expected each analysis number once, its rows together "
+            r"\(analysis 1\.1 starts on line 2 as 'Exacerbations")
+
+
+def test_analysis_without_rows_is_kept_with_a_note(revman_fixtures, tmp_path):
+    pkg = _copy(revman_fixtures, tmp_path)
+    _edit(pkg, ROWS, lambda t: "\n".join(x for x in t.split("\n") if not x.startswith("1,2,")))
+    r = read_review(pkg)
+    assert list(r.analyses["analysis"]) == ["1.1", "1.2"] and r.study_rows("1.2").empty
+    assert any("analysis 1.2 has no study rows (kept, zero rows)" in n for n in r.notes)
+
+
 def test_truncated_csv_unterminated_quote(revman_fixtures, tmp_path):
     pkg = _copy(revman_fixtures, tmp_path, CD011506)
     p = _file(pkg, ROWS)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mytools.present import glue, interim_wording, sof, tables
+from mytools.present import evidence_map, glue, sof, tables
 
 
 def test_fmt_ci_cochrane_style_and_unknown():
@@ -16,15 +16,20 @@ def test_fmt_ci_cochrane_style_and_unknown():
 
 
 def test_outcome_groups_cover_the_14_abstract_results():
+    """The registry (data/analyses.csv) carries the outcome group and SoF wording of every abstract
+    result (it replaced present's OUTCOME_GROUPS / SOF_WORDING dicts)."""
+    from mytools.data import load_data
+
+    reg = load_data().analyses.set_index("analysis_id")
     ids = ["ivig_disability", "ivig_strength", "ivig_tis20", "ivig_cdasi", "ivig_sae",
            "ivig_withdrawals", "aza_strength", "aza_steroid_dose", "mtx_function", "mtx_strength",
            "mtx_imacs", "mtx_printo", "mtx_sae", "mtx_withdrawals"]
-    groups = [interim_wording.outcome_group(i) for i in ids]
+    groups = [reg.loc[i, "outcome_group"] for i in ids]
     assert groups[0] == groups[8] == "Disability / function"
     assert groups[2] == groups[10] == groups[11] == "Composite response"
-    assert set(ids) <= set(interim_wording.SOF_WORDING)
-    with pytest.raises(ValueError):
-        interim_wording.outcome_group("ivig_unknown")
+    assert reg.loc[ids, ["sof_outcome", "sof_statement_outcome", "intervention"]].notna().all().all()
+    with pytest.raises(ValueError, match="no SoF wording"):
+        sof.from_result(SimpleNamespace(id="x", spec={"measure": "RR"}, published={}, inputs=None))
 
 
 def _ar(status="reproduced", result=True):
@@ -70,7 +75,7 @@ def test_sof_table_flags_capped_risk_in_html():
                                           intervention="IVIg")])
     assert df.loc[0, "Risk with IVIg (95% CI)"] == "788 per 1000 (551 to 1000)*"
     assert df.loc[0, "Risk with placebo"] == "438 per 1000"
-    assert df.loc[0, "Difference (95% CI)"] == "350 more per 1000 (114 more to 683 more)"
+    assert df.loc[0, "Difference (95% CI)"] == "350 more per 1000 (113 more to 562 more)"
     assert df.attrs["capped"]
     assert "cannot exceed 1000 per 1000" in tables.to_html(df)
 
@@ -116,7 +121,8 @@ def test_evidence_frame_has_the_14_results_with_published_participants(shared):
     from mytools.data import load_data
 
     data = load_data()
-    df = interim_wording.evidence_frame(data.published_results, analyses(data)).set_index("abstract_no")
+    df = evidence_map.evidence_frame_from_registry(data.published_results, analyses(data),
+                                                   data.analyses).set_index("abstract_no")
     assert len(df) == 14
     assert int(df.loc[1, "participants"]) == 136 and df.loc[1, "certainty"] == "moderate"
     assert int(df.loc[12, "participants"]) == 93 and df.loc[12, "certainty"] == "low"

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 
 from .style import CERTAINTY_COLOURS
 
-__all__ = ["evidence_map", "evidence_map_alt", "evidence_map_frame"]
+__all__ = ["evidence_map", "evidence_map_alt", "evidence_map_frame", "evidence_frame_from_registry"]
 
 _SCALE = 7.0  # points² per participant
 
@@ -139,3 +139,15 @@ def evidence_map_alt(frame: pd.DataFrame) -> str:
             f"{rec} are recomputed here from study-level data (filled markers), {n - rec} are not "
             f"(open markers). The largest marker is result #{int(top['abstract_no'])} "
             f"({top['comparison']}, {int(top['participants'])} participants).")
+
+
+def evidence_frame_from_registry(published: pd.DataFrame, report: pd.DataFrame,
+                                 registry: pd.DataFrame, review_id: str = "cochrane2025") -> pd.DataFrame:
+    """:func:`evidence_map_frame` for a review's abstract results: the published rows, the
+    reproduction report (statuses) and the registry (``comparison``, ``outcome_group``), all given."""
+    pub = published[(published["review_id"] == review_id) & published["abstract_no"].notna()]
+    reg = registry[registry["analysis_id"].isin(pub["analysis_id"])]
+    order = list(dict.fromkeys(registry.sort_values("abstract_no")["outcome_group"].dropna()))
+    comps = {a: str(c).replace(" or no methotrexate", "") for a, c in zip(reg["analysis_id"], reg["comparison"])}
+    return evidence_map_frame(pub, dict(zip(report["analysis_id"], report["status"])), comps,
+                              dict(zip(reg["analysis_id"], reg["outcome_group"])), order)

@@ -29,6 +29,9 @@ ZOOM_CSS = (
     "background:rgba(0,0,0,.8);overflow:auto;padding:1rem;cursor:zoom-out}"
     ".mytools-zoom>input:checked+.mytools-frame img{width:auto!important;"
     "min-width:min(1400px,160vw)!important;max-width:none!important;margin:auto}"
+    # captions in the text colour (the theme's default grey is pale, worse in dark mode)
+    "figure figcaption,figure figcaption p,.caption-text{color:var(--pst-color-text-base,inherit)"
+    "!important;opacity:1!important;font-weight:400!important}"
     "</style>"
 )
 

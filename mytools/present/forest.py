@@ -27,8 +27,8 @@ from .style import CHAR_W, FAMILY, FONT, OKABE_ITO, ROW
 
 __all__ = ["forest_plot", "forest_figure", "forest_alt"]
 
-_PAD = 0.11  # inches between columns
-_GRAPH_W = 2.4
+_PAD = 0.08  # inches between columns
+_GRAPH_W = 2.0
 _TTP = TextToPath()
 
 
@@ -86,8 +86,8 @@ def _columns(fd: ForestData) -> _Layout:
     ests = [_w(_est_text(r.estimate, r.ci_low, r.ci_high)) for r in fd.rows]
     ests += [_w(_est_text(t.estimate, t.ci_low, t.ci_high), True) for t in tots]
     est_x = weight_x + 2 * _PAD + max(ests + [_w("M-H, Fixed, 95% CI", True)])
-    graph_x0 = est_x + 0.3
-    return _Layout(study_w, arm_x, gen_x, weight_x, est_x, graph_x0, graph_x0 + _GRAPH_W + 0.2)
+    graph_x0 = est_x + 0.22
+    return _Layout(study_w, arm_x, gen_x, weight_x, est_x, graph_x0, graph_x0 + _GRAPH_W + 0.12)
 
 
 def _grid(fd: ForestData, lay: _Layout, arm_lines: int) -> None:
@@ -263,7 +263,7 @@ def _axis(ax: Any, fd: ForestData, lims: tuple[float, float], ticks: list[float]
     left, right = rt.favours_sides(fd.higher_is_better, fd.label_intervention, fd.label_control)
     for frac, txt in ((0.25, left), (0.75, right)):
         x = _frac_x(lims, frac, fd.ratio)
-        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W / 2 - 0.04)), ha="center", va="top",
+        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.58)), ha="center", va="top",
                 fontsize=FONT, linespacing=1.15, family=FAMILY)
 
 

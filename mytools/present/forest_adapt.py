@@ -115,8 +115,11 @@ def forest_data(result: Any, *, data_type: str, measure: str, method: str, model
         blocks = []
         for name, sub in subgroups.items():
             rows = st[st["label"].map(lambda s: (subgroup_of or {}).get(s) == name)]
-            blocks.append(ForestBlock(name, _rows(rows, data_type, ratio, marks),
-                                      total_of("Subtotal (95% CI)", sub, rows, data_type)))
+            frows = _rows(rows, data_type, ratio, marks)
+            tot = total_of("Subtotal (95% CI)", sub, rows, data_type)
+            if tot.estimable and overall:
+                tot = _with_weight(tot, sum(r.weight or 0.0 for r in frows))
+            blocks.append(ForestBlock(name, frows, tot))
     else:
         blocks = [ForestBlock(None, _rows(st, data_type, ratio, marks))]
     total = total_of("Total (95% CI)", result, st, data_type) if overall else None
@@ -136,8 +139,37 @@ def _with_weight(t: Any, w: float) -> Any:
     return replace(t, weight=w)
 
 
-def from_registry_result(ar: Any, *, footnotes: Sequence[str] = ()) -> ForestData:
-    """ForestData for an ``AnalysisResult`` of the book's registry (``spec`` + ``result``)."""
+def _bool(x: Any) -> bool:
+    return str(x).strip().lower() in {"true", "1", "yes"} if isinstance(x, str) else bool(x)
+
+
+def _notes(inputs: pd.DataFrame | None) -> dict[str, list[str]]:
+    """The review's footnotes by study label (``inputs['footnote']``)."""
+    if inputs is None or "footnote" not in inputs or "label" not in inputs:
+        return {}
+    out: dict[str, list[str]] = {}
+    for lab, note in zip(inputs["label"], inputs["footnote"]):
+        if isinstance(note, str) and note.strip():
+            out.setdefault(str(lab), []).append(note.strip())
+    return out
+
+
+def _subgroup_line(test: Any) -> str | None:
+    if test is None:
+        return None
+    from .revman_text import subgroup_test_text
+
+    return subgroup_test_text(get(test, "q"), get(test, "df"), get(test, "p"), get(test, "i2"))
+
+
+def from_registry_result(ar: Any, *, footnotes: Sequence[str] = (), title: str | None = None) -> ForestData:
+    """ForestData for a typed ``AnalysisResult`` of :mod:`mytools.analyses`.
+
+    Data type, measure, method, model, arm labels, direction and whether an overall total is
+    shown come from the result and its registry row; subgroup blocks from ``ar.subgroups`` (with
+    the test for subgroup differences), the review's footnotes and provenance marks from
+    ``ar.inputs``.
+    """
     spec = dict(get(ar, "spec") or {})
     res = get(ar, "result")
     if res is None:
@@ -147,11 +179,52 @@ def from_registry_result(ar: Any, *, footnotes: Sequence[str] = ()) -> ForestDat
     if _missing(hib):
         raise ValueError("higher_is_better is needed to place the 'Favours' labels")
     measure = str(spec.get("measure") or res.measure)
-    dtype = data_type_of_measure(measure, generic=spec.get("input_table") == "study_estimates")
+    dtype = str(get(ar, "data_type") or "") or data_type_of_measure(
+        measure, generic=spec.get("input_table") == "study_estimates")
+    inputs = get(ar, "inputs")
+    subs = dict(get(ar, "subgroups") or {})
+    sub_of = {}
+    if subs and inputs is not None and "subgroup" in inputs:
+        sub_of = {str(lab): str(sg) for lab, sg in zip(inputs["label"], inputs["subgroup"])}
+    overall = _bool(spec.get("overall", True)) if not _missing(spec.get("overall")) else True
     return forest_data(
         res, data_type=dtype, measure=measure, method=str(spec.get("method") or res.method),
         model=str(spec.get("model") or res.model),
         label_intervention=str(spec.get("label_intervention") or "intervention"),
-        label_control=str(spec.get("label_control") or "control"),
-        higher_is_better=str(hib).strip().lower() in {"true", "1", "yes"} if isinstance(hib, str) else bool(hib),
-        flags=provenance_flags(get(ar, "inputs")), footnotes=footnotes)
+        label_control=str(spec.get("label_control") or "control"), higher_is_better=_bool(hib),
+        flags=provenance_flags(inputs), notes=_notes(inputs), footnotes=footnotes,
+        subgroups=subs or None, subgroup_of=sub_of,
+        subgroup_line=_subgroup_line(get(ar, "subgroup_test")) if subs else None,
+        overall=overall or not subs, title=title)
+
+
+def combine_subgroups(ars: Sequence[Any], titles: Sequence[str], *,
+                      footnotes: Sequence[str] = ()) -> ForestData:
+    """One plot for an analysis the registry splits into one row per subgroup (RevMan shows the
+    subgroup totals only, no overall): each result becomes a subgroup block titled ``titles[i]``;
+    footnote letters run across the whole plot."""
+    from dataclasses import replace
+
+    all_notes: dict[str, list[str]] = {}
+    for a in ars:
+        for lab, texts in _notes(get(a, "inputs")).items():
+            all_notes.setdefault(lab, []).extend(texts)
+    marks, lines = footnote_marks(all_notes)
+    blocks, prov = [], []
+    first = None
+    for a, title in zip(ars, titles):
+        fd = from_registry_result(a)
+        first = first or fd
+        rows = tuple(replace(r, marks=",".join(x for x in (marks.get(r.label, ""),
+                                                              "".join(_prov_marks(r.marks))) if x))
+                     for r in fd.blocks[0].rows)
+        tot = replace(fd.total, label="Subtotal (95% CI)") if fd.total is not None else None
+        blocks.append(ForestBlock(title, rows, tot))
+        prov += [ln for ln in fd.footnotes if ln[:1] in "\u2020\u2021" and ln not in prov]
+    assert first is not None
+    return replace(first, blocks=tuple(blocks), total=None,
+                   footnotes=tuple(prov + lines + list(footnotes)))
+
+
+def _prov_marks(marks: str) -> list[str]:
+    return [c for c in marks if c in "\u2020\u2021"]

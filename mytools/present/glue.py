@@ -15,7 +15,9 @@ from . import sof
 from .tables import STATUS_WORDS, _get, _missing, sensitivity_table
 
 __all__ = ["glue_values", "glue_analysis", "glue_dict", "glue_chapter", "SENSITIVITY_KEYS",
-           "sensitivity_glue_values", "glue_sensitivity", "review_glue_values"]
+           "sensitivity_glue_values", "glue_sensitivity", "review_glue_values", "natural_units_values",
+           "natural_units_text", "month_year",
+           "study_glue_values"]
 
 Glue = Callable[..., Any]
 
@@ -35,12 +37,45 @@ def _absolute(ar: Any) -> dict[str, Any]:
             "rd_lo": r.difference_low, "rd_hi": r.difference_high}
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+
+
+def _arms(ar: Any) -> dict[str, Any]:
+    """Per-study arm sizes (``<study>_n_int``/``_n_ctl``, study = review label slug) and, for a
+    single dichotomous study, the arm risks in percent and their difference in points."""
+    from .forest_adapt import study_frame
+
+    res = _get(ar, "result")
+    inputs = _get(ar, "inputs")
+    if res is None or inputs is None:
+        return {}
+    st = study_frame(res.studies).reset_index(drop=True)
+    names = list(inputs.get("review_label", inputs.get("label", pd.Series(dtype=str))))
+    out: dict[str, Any] = {}
+    if "n_intervention" not in st or len(names) != len(st):
+        return out
+    out["n_int"] = int(st["n_intervention"].sum())
+    out["n_ctl"] = int(st["n_control"].sum())
+    for name, (_, r) in zip(names, st.iterrows()):
+        out[f"{_slug(name)}_n_int"] = int(r["n_intervention"])
+        out[f"{_slug(name)}_n_ctl"] = int(r["n_control"])
+    if len(st) == 1 and "events_intervention" in st:
+        r = st.iloc[0]
+        pi = 100 * r["events_intervention"] / r["n_intervention"]
+        pc = 100 * r["events_control"] / r["n_control"]
+        out.update(risk_int=float(pi), risk_ctl=float(pc), rd_pts=float(pi - pc))
+    return out
+
+
 def glue_values(ar: Any) -> dict[str, Any]:
     """Values a chapter glues for one analysis, keyed ``<analysis_id>_<field>``.
 
     Fields: ``est, lo, hi, p, z, i2, tau2, k_rec, n_rec`` (recomputed; only when there is a pooled
     result), ``pub_est, pub_lo, pub_hi, k, n, certainty`` (published), ``acr, cr, cr_lo, cr_hi,
-    rd, rd_lo, rd_hi`` (per 1000, risk ratios with control-arm counts), ``timepoint``,
+    rd, rd_lo, rd_hi`` (per 1000, risk ratios with control-arm counts), ``n_int, n_ctl`` and
+    ``<study>_n_int/_n_ctl`` (arm sizes in the analysis), ``risk_int, risk_ctl, rd_pts`` (one
+    dichotomous study: percent and percentage points), ``timepoint``,
     ``status`` (short phrase), ``status_text`` and ``reason``.
     """
     aid = _get(ar, "id")
@@ -64,6 +99,7 @@ def glue_values(ar: Any) -> dict[str, Any]:
         if key in out:
             out[key] = int(out[key])
     out.update(_absolute(ar))
+    out.update(_arms(ar))
     spec = dict(_get(ar, "spec") or {})
     if not _missing(spec.get("timepoint")):
         out["timepoint"] = str(spec["timepoint"])
@@ -125,13 +161,66 @@ def glue_sensitivity(analysis_id: str, frame: pd.DataFrame, glue: Glue) -> pd.Da
     return sensitivity_table(frame)
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def month_year(date: Any) -> str:
+    """``"2011-08"`` -> ``"August 2011"``; ``"2023-02-03"`` -> ``"3 February 2023"``; other text as is.
+
+    >>> month_year("2011-08"), month_year("2023-02-03"), month_year("2015")
+    ('August 2011', '3 February 2023', '2015')
+    """
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", str(date).strip())
+    if not m:
+        return str(date)
+    year, month, day = m.group(1), _MONTHS[int(m.group(2)) - 1], m.group(3)
+    return f"{int(day)} {month} {year}" if day else f"{month} {year}"
+
+
 def review_glue_values(reviews: pd.DataFrame, prefix: str = "background") -> dict[str, Any]:
     """``<prefix>_<review_id>_{k,n,year,search}`` from the reviews table (known values only)."""
     out: dict[str, Any] = {}
     for _, r in reviews.iterrows():
         rid = r["review_id"]
         for col, field, conv in (("n_studies", "k", int), ("n_participants", "n", int),
-                                 ("year", "year", int), ("search_date", "search", str)):
+                                 ("year", "year", int), ("search_date", "search", month_year)):
             if col in r.index and not _missing(r[col]):
                 out[f"{prefix}_{rid}_{field}"] = conv(r[col])
     return out
+
+
+def natural_units_values(ar: Any, study: str, key: str) -> dict[str, float]:
+    """An SMD re-expressed on one study's scale: ``<key>_sd`` (the pooled SD of that study's arms
+    in the analysis), ``<key>_est/_lo/_hi`` (the published SMD and CI × that SD).
+
+    The SD is the study's own, as entered in the review's data rows (Handbook 15.5.3.2)."""
+    inputs = _get(ar, "inputs")
+    names = inputs.get("review_label", inputs["label"])
+    row = inputs[names == study]
+    if len(row) != 1:
+        raise ValueError(f"natural_units_values: no single row for study {study!r} in {_get(ar, 'id')}")
+    r = row.iloc[0]
+    sd = sof.pooled_sd(float(r["n_t"]), float(r["sd_t"]), float(r["n_c"]), float(r["sd_c"]))
+    pub = _get(ar, "published") or {}
+    est, lo, hi = sof.reexpress_smd(float(pub["estimate"]), float(pub["ci_low"]), float(pub["ci_high"]), sd)
+    return {f"{key}_sd": sd, f"{key}_est": est, f"{key}_lo": lo, f"{key}_hi": hi}
+
+
+def natural_units_text(ar: Any, study: str, scale: str, digits: int = 1) -> str:
+    """E.g. ``"SMD 0.86, about 0.37 HAQ-DI points better (0.22 to 0.52)"`` (positive SMD = better,
+    as in the review's analyses; see :func:`natural_units_values`)."""
+    v = list(natural_units_values(ar, study, "x").values())
+    pub = (_get(ar, "published") or {})["estimate"]
+    word = "better" if v[1] >= 0 else "worse"
+    return (f"SMD {pub:.2f}, about {abs(v[1]):.{digits}f} {scale} points {word} "
+            f"({v[2]:.{digits}f} to {v[3]:.{digits}f})")
+
+
+def study_glue_values(studies: pd.DataFrame, ids: Mapping[str, str], prefix: str,
+                      columns: tuple[str, ...] = ("population", "intervention", "comparator",
+                                                  "duration")) -> dict[str, str]:
+    """``<prefix>_<key>_<column>`` text from the studies table, for ``{key: study_id}``."""
+    st = studies.set_index("study_id")
+    return {f"{prefix}_{key}_{c}": str(st.loc[sid, c]) for key, sid in ids.items() for c in columns
+            if c in st.columns and not _missing(st.loc[sid, c])}

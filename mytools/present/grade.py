@@ -3,7 +3,8 @@
 Absolute effects follow the Cochrane Handbook, chapter 14 (Schünemann et al., section 14.1.5):
 the **assumed control risk** (ACR) is ``sum(control events) / sum(control participants)`` of the
 included studies; the **corresponding risk** is ``ACR × RR`` (and × each CI limit), and the **risk
-difference** per 1000 is ``1000 × ACR × (RR − 1)`` with its CI from the RR's limits. A
+difference** per 1000 is the corresponding minus the assumed risk (each rounded per 1000, as
+GRADEpro prints them), with its CI from the RR's limits. A
 corresponding risk above 1000 per 1000 is shown as 1000 and flagged (``capped``).
 
 Statements follow GRADE guidance 26 (Santesso N, Glenton C, Dahm P, et al. GRADE guidelines 26:
@@ -83,10 +84,11 @@ class CorrespondingRisk:
 
 def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> CorrespondingRisk:
     """Corresponding risk per 1000 = ACR × RR (and × each CI limit, capped at 1000); risk
-    difference per 1000 = ACR × (RR − 1) × 1000 (not capped: it is what the RR implies).
+    difference per 1000 = corresponding risk − assumed risk, both rounded per 1000 first (as
+    GRADEpro prints them, so the three columns of a SoF row agree), so it is capped with it.
 
-    >>> corresponding_risk(0.0794, 1.48, 0.54, 4.07).difference_text()
-    '38 more per 1000 (37 fewer to 244 more)'
+    >>> corresponding_risk(5 / 63, 1.48, 0.54, 4.07).difference_text()
+    '38 more per 1000 (36 fewer to 244 more)'
     """
     for name, v in (("acr", acr), ("rr", rr), ("rr_low", rr_low), ("rr_high", rr_high)):
         if v is None or not math.isfinite(v) or v < 0:
@@ -96,12 +98,9 @@ def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> 
     raw = [acr * rr, acr * rr_low, acr * rr_high]
     capped = any(r > 1 for r in raw)
     vals = [min(per_1000(r), 1000) for r in raw]
-    diffs = [_round_half_away(1000 * acr * (x - 1)) for x in (rr, rr_low, rr_high)]
-    return CorrespondingRisk(per_1000(acr), vals[0], vals[1], vals[2], capped, *diffs)
-
-
-def _round_half_away(x: float) -> int:
-    return int(math.copysign(math.floor(abs(x) + 0.5 + 1e-9), x))
+    assumed = per_1000(acr)
+    diffs = [v - assumed for v in vals]  # as GRADEpro: (capped) rounded risk minus rounded risk
+    return CorrespondingRisk(assumed, vals[0], vals[1], vals[2], capped, *diffs)
 
 
 def thresholds_for(measure: str, mid: float | None = None) -> tuple[float, float]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from . import grade
 
-__all__ = ["SofInput", "sof_row", "sof_table", "RATIO", "control_counts", "from_registry"]
+__all__ = ["SofInput", "sof_row", "sof_table", "RATIO", "control_counts", "from_registry",
+           "from_result", "pooled_sd", "reexpress_smd", "compact_table"]
 
 RATIO = {"RR", "OR", "PETO_OR", "HR"}
 
@@ -93,8 +94,9 @@ def sof_table(items: Iterable[SofInput]) -> pd.DataFrame:
         capped = capped or r["capped"]
         mark = ""
         if s.footnote:
-            notes.append(s.footnote)
-            mark = f" [{len(notes)}]"
+            if s.footnote not in notes:
+                notes.append(s.footnote)
+            mark = f" [{notes.index(s.footnote) + 1}]"
         cr = r["corresponding"]
         rows.append({
             "Outcome": s.outcome,
@@ -154,3 +156,57 @@ def from_registry(ar: Any, *, outcome: str, statement_outcome: str, intervention
         certainty=str(pub.get("certainty") or ""), control_events=ev, control_totals=n,
         verbs=verbs, units=str(_clean(spec.get("units")) or ""), mid=mid, comments=comments,
         footnote=footnote)
+
+
+def from_result(ar: Any, *, comments: str = "", footnote: str = "",
+                mid: float | None = None) -> SofInput:
+    """:class:`SofInput` for a typed result, wording from its registry row (``sof_outcome``,
+    ``sof_statement_outcome``, ``sof_verb_up``/``sof_verb_down``, ``intervention``)."""
+    spec = dict(getattr(ar, "spec", None) or {})
+    if _clean(spec.get("sof_outcome")) is None:
+        raise ValueError(f"{getattr(ar, 'id', '?')}: the registry row has no SoF wording "
+                         "(columns sof_outcome, sof_statement_outcome, sof_verb_up/down)")
+    o, so = str(spec["sof_outcome"]), str(spec["sof_statement_outcome"])
+    verbs = (str(spec.get("sof_verb_up") or "increases"), str(spec.get("sof_verb_down") or "reduces"))
+    interv = str(spec.get("intervention") or spec.get("label_intervention"))
+    return from_registry(ar, outcome=o, statement_outcome=so, intervention=interv,
+                         comparator=str(spec.get("label_control") or "placebo"), verbs=verbs,
+                         comments=comments, footnote=footnote, mid=mid)
+
+
+def pooled_sd(n1: float, sd1: float, n2: float, sd2: float) -> float:
+    """Pooled SD of two arms, √(((n1−1)s1² + (n2−1)s2²)/(n1 + n2 − 2)) (the SMD's denominator).
+
+    >>> round(pooled_sd(47, 0.51, 48, 0.34), 3)
+    0.433
+    """
+    return math.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / (n1 + n2 - 2))
+
+
+def reexpress_smd(smd: float, low: float, high: float, sd: float) -> tuple[float, float, float]:
+    """An SMD and its CI in a scale's own units: multiply by a representative SD of that scale
+    (Cochrane Handbook 15.5.3.2, "re-expressing SMDs using a familiar instrument").
+
+    >>> tuple(round(v, 2) for v in reexpress_smd(0.86, 0.51, 1.21, 0.433))
+    (0.37, 0.22, 0.52)
+    """
+    return smd * sd, low * sd, high * sd
+
+
+def compact_table(items: Iterable[SofInput], natural: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One screen per drug: outcome, what the trials show (absolute or natural units), certainty,
+    and the statement. ``natural`` replaces the effect text of an analysis (e.g. an SMD re-expressed
+    in HAQ-DI points)."""
+    rows = []
+    for s in items:
+        r = sof_row(s)
+        effect = (natural or {}).get(s.analysis_id) or r["difference"] or r["relative"] or "\u2014"
+        if r["relative"] and r["difference"] and r["relative"] not in effect:
+            effect = f"{effect}; {r['relative']}"
+        rows.append({"Outcome": s.outcome,
+                     "What the trials show (95% CI)": effect,
+                     "Participants (studies)": (f"{s.participants} ({s.k})"
+                                                if s.participants is not None else "not available"),
+                     "Certainty": grade.certainty_symbols(s.certainty),
+                     "In words": r["statement"]})
+    return pd.DataFrame(rows)

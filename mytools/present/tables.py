@@ -38,6 +38,8 @@ STATUS_WORDS: dict[str, str] = {
     "available in any readable source",
     "not_compared": "outside the review's abstract: computed here from trial data, with no "
     "published pooled result to compare",
+    "recomputed": "recomputed: no published pooled result to compare with (outside the review's "
+    "abstract)",
 }
 
 

@@ -11,10 +11,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from mytools.data import DataError, Problem
 from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescape
 from mytools.data.revman.tables import Table, load_table
 
-__all__ = ["ROW_MAP", "read_rows", "infer_data_types", "rows_version"]
+__all__ = ["ROW_MAP", "read_rows", "infer_data_types", "rows_version", "check_blocks"]
 
 ROW_MAP = {
     "Analysis group": "group", "Analysis number": "number", "Analysis name": "analysis_name",
@@ -154,6 +155,24 @@ def infer_data_types(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     rule = np.select(conds, list(range(1, 7)), default=0)
     dtype = np.array([names[k - 1] if k else None for k in rule], dtype=object)
     return pd.Series(dtype, index=f.index), pd.Series(rule, index=f.index)
+
+
+def check_blocks(rows: pd.DataFrame) -> None:
+    """RevMan writes each analysis's rows as one block under one name: an analysis number that comes
+    back after another analysis, or under a different name, is a duplicate analysis number."""
+    keys = rows["analysis"].to_numpy()
+    names = np.array([" ".join(str(n).split()) for n in rows["analysis_name"]], dtype=object)
+    starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])])
+    seen: dict[str, int] = {}
+    for i in starts:
+        if keys[i] in seen:
+            first = seen[keys[i]]
+            raise DataError([Problem(
+                str(rows["file"].iat[i]), int(rows["line"].iat[i]), str(rows["study"].iat[i]),
+                "'Analysis number'", f"each analysis number once, its rows together (analysis "
+                f"{keys[i]} starts on line {int(rows['line'].iat[first])} as {names[first]!r})",
+                f"{keys[i]} again, as {names[i]!r}", str(keys[i]))])
+        seen[keys[i]] = i
 
 
 def finish_rows(rows: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,9 @@ import pandas as pd
 
 from mytools.data.revman.checks import check_rows
 from mytools.data.revman.datapackage import read_overall, read_subgroups
-from mytools.data.revman.datarows import finish_rows, infer_data_types, number_subgroups, read_rows
+from mytools.data.revman.datarows import (
+    check_blocks, finish_rows, infer_data_types, number_subgroups, read_rows,
+)
 from mytools.data.revman.model import (
     ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of, frame,
     review_id, unescape,
@@ -60,6 +62,7 @@ def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
                    rid: str | None) -> ReviewData:
     """A bare ``…-data-rows.csv``: no settings file, data types inferred from the cells."""
     rows, version = read_rows(name, text, notes)
+    check_blocks(rows)
     rows = number_subgroups(rows, None, notes)
     analyses = _analyses_from_rows(rows)
     undecided = analyses.loc[analyses["data_type"].isna(), "analysis"].tolist()
@@ -115,6 +118,7 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
         notes.append(f"{rows_m.name}: data rows look like v{rows_version}, settings like v{version}")
     rows = number_subgroups(rows, subgroups, notes)
     check_rows(rows, analyses, only="analysis")
+    check_blocks(rows)
     _check_subgroups(subgroups, analyses)
     types = analyses.set_index("analysis")["data_type"]
     rows = blank_inapplicable(rows, types)
