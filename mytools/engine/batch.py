@@ -91,7 +91,7 @@ def _segment_table(segments, m: int | None, st: Settings) -> dict[str, np.ndarra
     for name, arr in out.items():
         if arr.shape != (m,):
             raise InputError(f"segments: column {name!r} has {arr.size} entries, expected {m}")
-    bad = (out["method"] == "Peto") & (out["measure"] != "OR") & (dt == "dichotomous")
+    bad = (out["method"] == "Peto") & ~np.isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
     if bad.any():
         raise InputError(f"segment {int(np.flatnonzero(bad)[0])}: method 'Peto' pools odds ratios only")
     return out

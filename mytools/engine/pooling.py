@@ -111,6 +111,10 @@ def pool_binary(
         {"events_intervention": events_intervention, "n_intervention": n_intervention,
          "events_control": events_control, "n_control": n_control},
         {"events_t": events_t, "n_t": n_t, "events_c": events_c, "n_c": n_c})
+    if measure == "PETO_OR":  # the data model's name for RevMan's "Peto Odds Ratio"
+        if method != "Peto":
+            raise InputError(f"measure='PETO_OR' needs method='Peto', got method={method!r}")
+        measure = "OR"
     check_option("measure", measure, BINARY_MEASURES)
     check_option("method", method, BINARY_METHODS)
     st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, zero_cell=zero_cell,
