@@ -29,7 +29,7 @@ from .batch_effects import row_effects
 from .distributions import p_chi2, p_normal, p_t, t_crit
 from .errors import InputError
 from .many import _iterate_tau2
-from .settings import REVMAN5, Settings, get_mode
+from .settings import CI_METHODS, REVMAN5, TAU2_METHODS, Settings, get_mode
 from .subgroups import subgroup_test
 
 __all__ = ["pool_batch", "BatchResult"]
@@ -91,10 +91,41 @@ def _segment_table(segments, m: int | None, st: Settings) -> dict[str, np.ndarra
     for name, arr in out.items():
         if arr.shape != (m,):
             raise InputError(f"segments: column {name!r} has {arr.size} entries, expected {m}")
+    _validate(out)
+    return out
+
+
+_ALLOWED = {"model": ("fixed", "random"), "method": ("MH", "IV", "Peto"),
+            "tau2_method": TAU2_METHODS, "ci_method": CI_METHODS}
+_MEASURES = {"dichotomous": ("RR", "OR", "RD", "PETO_OR"), "continuous": ("MD", "SMD")}
+
+
+def _validate(out: dict[str, np.ndarray]) -> None:
+    """Every segment setting is one the engine knows; errors name the segment and the column."""
+    def fail(mask, msg):
+        j = int(np.flatnonzero(mask)[0])
+        raise InputError(f"segment {j}: {msg(j)}")
+
+    for name, allowed in _ALLOWED.items():
+        bad = ~np.isin(out[name], allowed)
+        if bad.any():
+            fail(bad, lambda j: f"{name}={out[name][j]!r}; expected one of {', '.join(allowed)}")
+    dt = out["data_type"]
+    for kind, allowed in _MEASURES.items():
+        bad = (dt == kind) & ~np.isin(out["measure"], allowed)
+        if bad.any():
+            fail(bad, lambda j: f"measure={out['measure'][j]!r} for {kind} data; expected one of "
+                 + ", ".join(allowed))
     bad = (out["method"] == "Peto") & ~np.isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
     if bad.any():
-        raise InputError(f"segment {int(np.flatnonzero(bad)[0])}: method 'Peto' pools odds ratios only")
-    return out
+        fail(bad, lambda j: "method 'Peto' pools odds ratios only")
+    bad = (out["method"] == "MH") & (dt != "dichotomous")
+    if bad.any():
+        fail(bad, lambda j: f"method 'MH' needs dichotomous data, got {dt[j]!r}")
+    for name in ("ci_level", "study_ci_level"):
+        bad = ~((out[name] > 0) & (out[name] < 1))
+        if bad.any():
+            fail(bad, lambda j: f"{name}={float(out[name][j]):g}; expected a fraction such as 0.95")
 
 
 def _mh_segments(fx, e, s, m, sa, cells, corrected, zero_cell):
