@@ -204,6 +204,8 @@ def test_batch_bad_rows_name_the_row():
             "events_control": [2, 3], "n_control": [10, 10]}
     with pytest.raises(ValueError, match=r"row 1.*'events_intervention' = 12 exceeds"):
         pool_batch(rows, {"data_type": ["dichotomous"]})
+    with pytest.raises(ValueError, match="'n_control' has 1 entries"):
+        pool_batch({**rows, "n_control": [10]}, {"data_type": ["dichotomous"]})
     with pytest.raises(ValueError, match="segment ids"):
         pool_batch({"segment": [3]}, {"data_type": ["dichotomous"]})
 

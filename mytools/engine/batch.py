@@ -182,9 +182,19 @@ def _tau2(e, s, m, y, v, k, q, sa, st, model_random):
     with np.errstate(divide="ignore", invalid="ignore"):
         tau2 = np.where(model_random & (k > 1), np.maximum(0.0, (q - (k - 1)) / (sw - sw2 / sw)), 0.0)
     for method in ("REML", "PM"):
-        segs = np.flatnonzero(model_random & (k > 1) & (sa["tau2_method"] == method))
-        if not segs.size:
-            continue
+        todo = np.flatnonzero(model_random & (k > 1) & (sa["tau2_method"] == method))
+        # padded matrices per size class (k ≤ 4, ≤ 8, ≤ 16 …), so a few large analyses do not
+        # pad every small one to their size
+        size_class = np.ceil(np.log2(np.maximum(k[todo], 4))).astype(int)
+        for c in np.unique(size_class):
+            _reml_pm(method, todo[size_class == c], e, s, m, y, v, k, tau2)
+    return tau2, sw, sw2
+
+
+def _reml_pm(method, segs, e, s, m, y, v, k, tau2) -> None:
+    """REML/PM τ² of the segments ``segs`` (in place), by :func:`mytools.engine.many._iterate_tau2`
+    on their rows laid out as a NaN-padded matrix (missing cells: v = ∞, weight 0)."""
+    if segs.size:
         pos = np.full(m, -1)
         pos[segs] = np.arange(segs.size)
         sel = e & (pos[s] >= 0)
@@ -198,7 +208,6 @@ def _tau2(e, s, m, y, v, k, q, sa, st, model_random):
         Y[rs, col], V[rs, col] = y[sel][order], v[sel][order]
         t, _ = _iterate_tau2(method, Y, V, k[segs], tau2[segs])
         tau2[segs] = t
-    return tau2, sw, sw2
 
 
 def _z(levels: np.ndarray) -> np.ndarray:
@@ -260,6 +269,9 @@ def pool_batch(rows, segments, settings: Settings | str = REVMAN5) -> BatchResul
     if "segment" not in rows:
         raise InputError("rows: column 'segment' is required")
     s = np.asarray(rows["segment"]).astype(int).reshape(-1)
+    for name in rows.keys() if hasattr(rows, "keys") else ():
+        if np.size(rows[name]) != s.size:
+            raise InputError(f"rows: column {name!r} has {np.size(rows[name])} entries, 'segment' {s.size}")
     sa = _segment_table(segments, None, st)
     m = sa["data_type"].size
     if s.size and (s.min() < 0 or s.max() >= m):
