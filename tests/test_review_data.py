@@ -193,6 +193,14 @@ def test_primary_source_numbers_confirm_the_rows(data):
         src = analysis(f"{aid}_sources", data).inputs.iloc[0]
         assert [ours[c] for c in ("events_t", "n_t", "events_c", "n_c")] == \
             [src[c] for c in ("events_t", "n_t", "events_c", "n_c")]
+    # ProDERM CDASI means as reported (-9.36, -1.16) are the review's rounded -9.4 and -1.2
+    cd, cs = analysis("ivig_cdasi", data).inputs.iloc[0], analysis("ivig_cdasi_sources", data).inputs.iloc[0]
+    assert (round(cs["mean_t"], 1), round(cs["mean_c"], 1)) == (cd["mean_t"], cd["mean_c"]) == (-9.4, -1.2)
+    # PROMETHEUS completers (14 MTX, 13 GC; registry results page) are the review's IMACS denominators
+    st = data.studies.set_index("study_id").loc["Prometheus2014", "note"]
+    assert "completers 14 (MTX) and 13 (GC)" in st
+    imacs = analysis("mtx_imacs", data).inputs.iloc[0]
+    assert (imacs["n_t"], imacs["n_c"]) == (14, 13)
 
 
 # ---------------------------------------------------------------------------------------------

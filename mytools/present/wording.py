@@ -9,7 +9,7 @@ import pandas as pd
 
 __all__ = ["STATUS_TEXT", "PROVENANCE_TEXT", "BASIS_TEXT", "VERDICT_TEXT", "status_text", "reason_text",
            "report_table", "fmt_triple", "registry_table", "study_map_table", "cross_check_table",
-           "predictions_table"]
+           "predictions_table", "reproducibility_values"]
 
 #: Each reproduction status in a few words.
 STATUS_TEXT: dict[str, str] = {
@@ -197,3 +197,30 @@ def predictions_table(pred: pd.DataFrame) -> pd.DataFrame:
                    for n, s, sp in zip(pred["n_candidates"], pred["n_solutions"], pred["search"])],
         "verdict": [VERDICT_TEXT.get(v, v) for v in pred["verdict"]],
     })
+
+
+def reproducibility_values(report: pd.DataFrame, counts: Mapping[str, int], check: pd.DataFrame,
+                           rows: pd.DataFrame, pred: pd.DataFrame) -> dict[str, Any]:
+    """The numbers the reproducibility page prints, keyed for glue (``reproducibility_*``): status
+    counts, the review's analyses, the per-study check against RevMan (``rows`` = the review's data
+    rows, to name the blank row's counts) and the predictions."""
+    own = report[report["route"] == "review_data"]
+    out: dict[str, Any] = {f"n_{k}": v for k, v in counts.items()}
+    out.update(n_review_analyses=int(own["review_analysis"].nunique()), n_review_rows=len(own),
+               n_recomputed_own=int((own["status"] == "recomputed").sum()),
+               largest_diff=float(own["max_abs_diff"].max()),
+               n_study_rows=len(check), n_study_rows_ok=int(check["ok"].sum()),
+               n_study_rows_blank=int(check["revman_estimate"].isna().sum()),
+               sources_tol=f"{report.loc[report['route'] == 'sources', 'tolerance'].min():g}",
+               n_predictions=len(pred), n_predictions_exact=int((pred["verdict"] == "exact").sum()))
+    blank = check[check["revman_estimate"].isna()]
+    if len(blank):
+        b = blank.iloc[0]
+        r = rows.set_index("line").loc[b["line"]]
+        out.update(blank_study=str(b["study"]), blank_analysis=str(b["review_analysis"]),
+                   blank_counts=f"{r['events_intervention']:.0f}/{r['n_intervention']:.0f} vs "
+                                f"{r['events_control']:.0f}/{r['n_control']:.0f}")
+    sds = pred[pred["prediction"] == "CDASI SDs"]
+    if len(sds):
+        out["cdasi_rel"] = 100 * float(sds["largest_relative_difference"].iloc[0])
+    return {f"reproducibility_{k}": v for k, v in out.items()}
