@@ -2,6 +2,7 @@
 # Creates the virtual environment .venv when it is missing and (re)installs requirements.txt when
 # it (or pyproject.toml) changed since the last install; a hash stamp is kept in .venv.
 # Needs only Python 3.11+ with venv (Debian: python3 and python3-venv, installed here if missing).
+# BOOK_VENV=/path/to/venv uses an existing environment as it is instead (no install).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -25,7 +26,24 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
 
+# Headless Chromium and its WebDriver (Debian's chromium and chromium-driver, same version) for
+# the browser tests (tests/test_book_browser.py, tests/test_binder_jupyterlab.py).
+ensure_browser() {
+    local missing=()
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+}
+
 ensure_venv() {
+    if [ -n "${BOOK_VENV:-}" ]; then
+        # an existing environment, used as it is (nothing installed): BOOK_VENV=/path/to/venv
+        # shellcheck disable=SC1091
+        . "$BOOK_VENV/bin/activate"
+        return 0
+    fi
     if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         echo "Python 3.11 or newer is needed ('$PYTHON' is missing or older); set PYTHON=..." >&2
         return 1

@@ -1,31 +1,26 @@
 """A real browser renders the built book: headless Chromium loads every page of _toc.yml.
 
 The pages come from a local HTTP server on 127.0.0.1 (started by the test, stopped after it).
-Chromium (Debian's ``chromium`` package, installed by ``.ci/test`` when missing) is driven over the
-Chrome DevTools Protocol through ``--remote-debugging-pipe``: a few dozen lines of standard-library
-code, no driver package, no browser download.
+Chromium is Debian's ``chromium`` package, driven by Selenium through Debian's ``chromium-driver``
+(both installed by ``.ci/test`` when missing; nothing is downloaded at run time).
 
 For every page the test checks the rendered DOM -- a title and an <h1>, every image loaded
 (``naturalWidth > 0``), every glued number present and visible, every formula typeset by MathJax,
-no glue placeholder, no error trace -- and keeps a full-page screenshot under ``_build/screenshots/<page>.png`` for a person to
-look at.
+no table cut off, no glue placeholder, no error trace -- and keeps full-page screenshots for a
+person to look at: ``_build/screenshots/<page>.png`` at 1280 px (desktop) and
+``_build/screenshots/<page>@390.png`` at 390 px (a phone).
 
 Runs after the clean build (``pytest -m book``). Without Chromium the test is skipped, except when
 ``BOOK_REQUIRE_BROWSER=1`` or ``CI=true`` (the test command sets the first): then it fails.
 """
 from __future__ import annotations
 
-import base64
-import fcntl
 import functools
 import http.server
-import json
 import os
 import re
 import shutil
 import socketserver
-import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,6 +35,7 @@ SCREENSHOTS = BUILD / "screenshots"
 PAGE_TIMEOUT = 60.0  # seconds for one page to load
 TOTAL_BUDGET = 420.0  # seconds for all pages together; later pages fail instead of hanging CI
 MAX_SHOT_HEIGHT = 12000  # px; longer pages are cut (the DOM checks still cover the whole page)
+WIDTHS = {"desktop": 1280, "phone": 390}  # screenshot widths (CSS px)
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -58,7 +54,6 @@ CHROMIUM_FLAGS = [
     # (CI has no network; CDN scripts such as MathJax simply do not load there).
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     "--window-size=1280,900",
-    "--remote-debugging-pipe",
 ]
 
 
@@ -69,173 +64,52 @@ def chromium_binary() -> str | None:
     return None
 
 
+def chromedriver_binary() -> str | None:
+    for name in (os.environ.get("CHROMEDRIVER"), "chromedriver"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
 def browser_required() -> bool:
     return os.environ.get("BOOK_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
 
 
-# --------------------------------------------------------------------------------------------
-# A minimal Chrome DevTools Protocol client over --remote-debugging-pipe
-# (Chromium reads NUL-terminated JSON messages on fd 3 and writes its own on fd 4).
-# --------------------------------------------------------------------------------------------
-class CDPError(RuntimeError):
-    pass
+def chrome_driver(binary: str, driver: str, flags: list[str] = CHROMIUM_FLAGS):
+    """Headless Chromium under Selenium with the given binaries (Selenium downloads nothing)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in flags:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    BUILD.mkdir(parents=True, exist_ok=True)
+    service = Service(driver, log_output=str(BUILD / "chromedriver.log"))
+    d = webdriver.Chrome(service=service, options=options)
+    d.set_page_load_timeout(PAGE_TIMEOUT)
+    d.set_script_timeout(60)
+    return d
 
 
-class Browser:
-    def __init__(self, binary: str):
-        self.profile = tempfile.mkdtemp(prefix="book-chromium-")
-        # Two pipes, moved to high descriptor numbers (close-on-exec) so that the child can
-        # place them on fds 3 and 4 without clobbering anything.
-        to_r, to_w = os.pipe()
-        from_r, from_w = os.pipe()
-        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64) for fd in (to_r, to_w, from_r, from_w)]
-        for fd in (to_r, to_w, from_r, from_w):
-            os.close(fd)
-        child_in, self._to_browser, self._from_browser, child_out = fds
+def set_width(driver, width: int) -> None:
+    """Lay the page out at ``width`` CSS px (a phone is 390 px wide, touch and mobile viewport)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
 
-        def _child_fds() -> None:  # runs in the child between fork and exec
-            os.dup2(child_in, 3)   # dup2 clears close-on-exec on the copies
-            os.dup2(child_out, 4)
 
-        BUILD.mkdir(parents=True, exist_ok=True)
-        self.log = open(BUILD / "chromium.log", "wb")  # kept for a post-mortem
-        self.proc = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_child_fds,
-            close_fds=False,  # fds 3 and 4 must survive; Python's own fds are non-inheritable
-            start_new_session=True,
-        )
-        os.close(child_in)
-        os.close(child_out)
-        self._next_id = 0
-        self._buffer = b""
-        self._messages: list[dict] = []
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._closed = False
-        self._reader = threading.Thread(target=self._read_loop, daemon=True)
-        self._reader.start()
+def screenshot(driver, path: Path, width: int) -> None:
+    """A full-page PNG (up to MAX_SHOT_HEIGHT px) through Chromium's own capture command."""
+    import base64
 
-    # -- transport ---------------------------------------------------------------------------
-    def _read_loop(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self._from_browser, 1 << 16)
-            except OSError:
-                chunk = b""
-            with self._cond:
-                if not chunk:
-                    self._closed = True
-                    self._cond.notify_all()
-                    return
-                self._buffer += chunk
-                while b"\0" in self._buffer:
-                    raw, self._buffer = self._buffer.split(b"\0", 1)
-                    self._messages.append(json.loads(raw))
-                self._cond.notify_all()
-
-    def _wait_for(self, predicate, timeout: float, what: str) -> dict:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for i, msg in enumerate(self._messages):
-                    if predicate(msg):
-                        return self._messages.pop(i)
-                if self._closed:
-                    raise CDPError(f"Chromium closed the pipe while waiting for {what}")
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no answer from Chromium within {timeout:.0f} s: {what}")
-                self._cond.wait(left)
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 30.0) -> dict:
-        self._next_id += 1
-        msg_id = self._next_id
-        msg = {"id": msg_id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        try:
-            os.write(self._to_browser, json.dumps(msg).encode() + b"\0")
-        except OSError as exc:
-            raise CDPError(f"cannot send {method} to Chromium ({exc}); see "
-                           f"{BUILD / 'chromium.log'}") from exc
-        reply = self._wait_for(lambda m: m.get("id") == msg_id, timeout, method)
-        if "error" in reply:
-            raise CDPError(f"{method}: {reply['error']}")
-        return reply.get("result", {})
-
-    def wait_event(self, method: str, session: str, timeout: float) -> dict:
-        return self._wait_for(
-            lambda m: m.get("method") == method and m.get("sessionId") == session,
-            timeout, method)
-
-    def drop_events(self, session: str) -> None:
-        with self._cond:
-            self._messages = [m for m in self._messages
-                              if "id" in m or m.get("sessionId") != session]
-
-    # -- pages -------------------------------------------------------------------------------
-    def new_page(self) -> str:
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.send("Target.attachToTarget",
-                            {"targetId": target, "flatten": True})["sessionId"]
-        self.send("Page.enable", session=session)
-        self.send("Runtime.enable", session=session)
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-                  session=session)
-        return session
-
-    def goto(self, session: str, url: str, timeout: float = PAGE_TIMEOUT) -> None:
-        self.drop_events(session)
-        result = self.send("Page.navigate", {"url": url}, session=session, timeout=timeout)
-        if result.get("errorText"):
-            raise CDPError(f"navigation to {url} failed: {result['errorText']}")
-        self.wait_event("Page.loadEventFired", session, timeout)
-
-    def evaluate(self, session: str, expression: str, timeout: float = 30.0):
-        result = self.send("Runtime.evaluate",
-                           {"expression": expression, "returnByValue": True,
-                            "awaitPromise": True, "timeout": int(timeout * 1000)},
-                           session=session, timeout=timeout + 5)
-        if "exceptionDetails" in result:
-            raise CDPError(f"script failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def screenshot(self, session: str, path: Path) -> None:
-        metrics = self.send("Page.getLayoutMetrics", session=session)
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
-        height = int(min(max(size["height"], 900), MAX_SHOT_HEIGHT))
-        shot = self.send("Page.captureScreenshot",
-                         {"format": "png", "captureBeyondViewport": True,
-                          "clip": {"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1}},
-                         session=session, timeout=60)
-        path.write_bytes(base64.b64decode(shot["data"]))
-
-    def close(self) -> None:
-        try:
-            if self.proc.poll() is None:
-                try:
-                    self.send("Browser.close", timeout=5)
-                except Exception:
-                    pass
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.proc.pid, 9)  # our own process group (start_new_session)
-                    self.proc.wait(timeout=10)
-        finally:
-            for fd in (self._to_browser, self._from_browser):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            self.log.close()
-            shutil.rmtree(self.profile, ignore_errors=True)
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics.get("cssContentSize") or metrics["contentSize"]
+    height = int(min(max(size["height"], 900), MAX_SHOT_HEIGHT))
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+    path.write_bytes(base64.b64decode(shot["data"]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,20 +136,28 @@ def server(built):
 
 @pytest.fixture(scope="module")
 def browser():
-    binary = chromium_binary()
-    if binary is None:
-        message = ("Chromium is not installed (Debian: apt-get install chromium); "
-                   "bash .ci/test installs it")
+    binary, driver = chromium_binary(), chromedriver_binary()
+    missing = [name for name, found in (("chromium", binary), ("chromium-driver", driver),
+                                        ("selenium", _has_selenium())) if not found]
+    if missing:
+        message = (f"{', '.join(missing)} not installed (Debian: apt-get install chromium "
+                   "chromium-driver; pip install -r requirements.txt); bash .ci/test installs them")
         if browser_required():
             pytest.fail(message)
         pytest.skip(message)
-    b = Browser(binary)
+    d = chrome_driver(binary, driver)
     try:
-        # the browser target answers once Chromium is up
-        b.send("Browser.getVersion", timeout=60)
-        yield b
+        yield d
     finally:
-        b.close()
+        d.quit()
+
+
+def _has_selenium() -> bool:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 # Wait until the page has settled: document complete and every image finished (loaded or failed).
@@ -379,8 +261,9 @@ def expected_glue(page: str) -> int:
 @pytest.fixture(scope="module")
 def rendered(browser, server):
     """Load every page once; return {page: DOM probe result}. Screenshots are written here."""
+    from selenium.common.exceptions import WebDriverException
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    session = browser.new_page()
     results = {}
     deadline = time.monotonic() + TOTAL_BUDGET
     for page in toc_pages():
@@ -389,14 +272,22 @@ def rendered(browser, server):
             results[page] = {"error": f"{url}: not loaded, the browser checks ran out of their "
                                       f"{TOTAL_BUDGET:.0f} s budget"}
             continue
+        name = page.replace("/", "__")
         try:
-            browser.goto(session, url)
-            browser.evaluate(session, SETTLE % {"settle_ms": 20000}, timeout=40)
+            set_width(browser, WIDTHS["desktop"])
+            browser.get(url)
+            browser.execute_script("return " + (SETTLE % {"settle_ms": 20000}).strip())
             # the page as a reader first sees it (collapsed solutions stay collapsed)
-            browser.screenshot(session, SCREENSHOTS / (page.replace("/", "__") + ".png"))
-            results[page] = browser.evaluate(session, DOM_PROBE, timeout=40)
-        except (CDPError, TimeoutError) as exc:
-            results[page] = {"error": f"{url}: {exc}"}
+            screenshot(browser, SCREENSHOTS / f"{name}.png", WIDTHS["desktop"])
+            # the same page on a phone (re-laid out at 390 px), then back to the desktop width
+            set_width(browser, WIDTHS["phone"])
+            browser.execute_script("return " + (SETTLE % {"settle_ms": 5000}).strip())
+            screenshot(browser, SCREENSHOTS / f"{name}@390.png", WIDTHS["phone"])
+            set_width(browser, WIDTHS["desktop"])
+            browser.execute_script("return " + (SETTLE % {"settle_ms": 5000}).strip())
+            results[page] = browser.execute_script("return " + DOM_PROBE.strip())
+        except WebDriverException as exc:
+            results[page] = {"error": f"{url}: {exc.msg or exc}"}
     return results
 
 
@@ -440,7 +331,8 @@ def test_page_renders_in_chromium(rendered, page):
         problems.append("a glue placeholder ('No key ... found in glue data') is shown")
     if "Traceback (most recent call last)" in result["text"]:
         problems.append("an error trace is shown")
-    shot = SCREENSHOTS / (page.replace("/", "__") + ".png")
-    if not shot.exists() or shot.stat().st_size < 1000:
-        problems.append(f"no screenshot written at {shot}")
+    for suffix in ("", "@390"):
+        shot = SCREENSHOTS / (page.replace("/", "__") + suffix + ".png")
+        if not shot.exists() or shot.stat().st_size < 1000:
+            problems.append(f"no screenshot written at {shot}")
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)

@@ -112,7 +112,11 @@ def test_missing_glue_key_fails_the_build(tmp_path):
     assert "not_glued" in output
 
 
-@pytest.mark.parametrize("script", ["build", "test", "run"])
+def test_test_command_runs_the_doctests():
+    assert '--doctest-modules tests mytools' in (ROOT / ".ci" / "test").read_text()
+
+
+@pytest.mark.parametrize("script", ["build", "test", "run", "pdf", "binder-test"])
 def test_ci_scripts_are_bash_and_strict(script):
     text = (ROOT / ".ci" / script).read_text()
     assert text.startswith("#!/usr/bin/env bash")

@@ -43,7 +43,7 @@ def test_published_sae_result_is_stated(page: str) -> None:
 
 def test_figure_has_alt_text_stating_the_result(page: str) -> None:
     imgs = re.findall(r"<img\b[^>]*>", page)
-    lab = [i for i in imgs if "_images/" in i]
+    lab = [i for i in imgs if "_images/" in i or "data:image/svg+xml" in i]
     assert lab, "the simulation figure is missing"
     for img in lab:
         alt = re.search(r'alt="([^"]*)"', img)
@@ -56,3 +56,36 @@ def test_exercises_and_solutions(page: str) -> None:
     text = _text(page)
     assert "{glue:" not in text and "glue:text" not in text
     assert "How to report this" in text
+
+
+def _article(page: str) -> str:
+    m = re.search(r"<article\b.*?</article>", page, flags=re.S)
+    return _text(m.group(0) if m else page)
+
+
+def test_teaching_frame(page: str) -> None:
+    """Learning objectives open the page, key points close it (issue #13)."""
+    text = _article(page)
+    assert text.index("Learning objectives") < text.index("Effect measures and pooling")
+    assert text.rindex("Key points") > text.index("Exercises")
+    assert "Predictions checked" in text and "How the review graded its evidence" in text
+
+
+def test_computing_exercises_ran_and_checked_published_numbers(page: str) -> None:
+    """The three computing exercises' solutions were executed by the build: their printed output is
+    on the page, and ProDERM's recomputed Hedges' g equals RevMan's per-study SMD (0.917)."""
+    text = _text(page)
+    m = re.search(r"ProDERM: g = (\d\.\d{3}).*?RevMan: g = (\d\.\d{3})", text)
+    assert m and m.group(1) == m.group(2) == "0.917"
+    assert "REML + Hartung-Knapp SMD" in text
+    assert re.search(r"none 3 0\.62 0\.37 1\.05", text), "the leave-one-out table starts at the published #14"
+
+
+def test_no_unconditional_claim_about_revman_defaults(page: str) -> None:
+    """The old claim was tested on one- and two-trial results only; the page now states what the
+    re-analysis of every result with >= 2 studies shows (REML + HKSJ moves two intervals)."""
+    text = _text(page)
+    assert "conclusions do not depend on RevMan's defaults" not in text.replace("the review's conclusions do not "
+                                                                                  "depend on RevMan's defaults, does "
+                                                                                  "not survive", "")
+    assert "‘random, REML + HKSJ’ changes 2 of the" in text

@@ -118,7 +118,9 @@ def test_wide_table_and_figure() -> None:
     assert w.shape == (4, 6)
     assert r.width_ratio(2, 0.0, "reml_hksj", "random_dl") > 2  # t quantile on 1 df is 12.7 vs 1.96
     fig = sim.plot_lab(r)
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 4  # one row per k (2, 3), coverage and detection side by side
+    alt = sim.lab_alt(r)
+    assert alt.startswith("4 panels") and "%" in alt
     assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)
 
 

@@ -16,9 +16,9 @@ def cumulative_figure(cumulative: pd.DataFrame, title: str = "") -> Figure:
     if not len(cm):
         raise ValueError("cumulative_figure: empty cumulative frame")
     ratio = str(cm["measure"].iloc[0]) in ("RR", "OR")
-    height = 0.55 * len(cm) + 1.3
-    fig = Figure(figsize=(7.0, height), dpi=110)
-    ax = fig.add_axes((0.36, 0.75 / height, 0.38, 1 - 1.15 / height))
+    height = 0.8 * len(cm) + 1.8
+    fig = Figure(figsize=(7.6, height))
+    ax = fig.add_axes((0.36, 1.0 / height, 0.34, 1 - 1.5 / height))
     yy = np.arange(len(cm))
     ax.hlines(yy, cm["ci_low"], cm["ci_high"], color=PALETTE["black"], linewidth=1.4)
     ax.scatter(cm["estimate"], yy, marker="D", color=PALETTE["vermillion"], zorder=3, s=40)
@@ -28,11 +28,11 @@ def cumulative_figure(cumulative: pd.DataFrame, title: str = "") -> Figure:
         mark = "\u2020" if "reconstructed" in str(row["provenance"]) else ""
         dag = dag or bool(mark)
         ax.text(1.03, i, f"{row['estimate']:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f})",
-                transform=ax.get_yaxis_transform(), va="center", fontsize=7.5)
+                transform=ax.get_yaxis_transform(), va="center", fontsize=10)
         labs.append(f"+ {row['added']}{mark}\n  up to {int(row['year'])}: k = {int(row['k'])}, "
                     f"{int(row['participants'])} participants")
     ax.set_yticks(yy)
-    ax.set_yticklabels(labs, fontsize=7.5)
+    ax.set_yticklabels(labs, fontsize=10)
     ax.set_ylim(len(cm) - 0.5, -0.5)
     if ratio:
         ax.set_xscale("log")
@@ -44,13 +44,13 @@ def cumulative_figure(cumulative: pd.DataFrame, title: str = "") -> Figure:
         ax.axvline(1, color="#888888", linewidth=0.8)
     else:
         ax.axvline(0, color="#888888", linewidth=0.8)
-    ax.set_xlabel(f"Cumulative {cm['measure'].iloc[0]} (95% CI)", fontsize=8)
-    ax.tick_params(labelsize=7.5)
+    ax.set_xlabel(f"Cumulative {cm['measure'].iloc[0]} (95% CI)", fontsize=10.5)
+    ax.tick_params(labelsize=10)
     if title:
-        ax.set_title(title, fontsize=8.5, loc="left")
+        ax.set_title(title, fontsize=11, loc="left")
     for sp in ("top", "right"):
         ax.spines[sp].set_visible(False)
     if dag:
         fig.text(0.02, 0.02, "\u2020 counts reconstructed from the review's published result (not read in a source)",
-                 fontsize=7)
+                 fontsize=9.5)
     return white(fig)

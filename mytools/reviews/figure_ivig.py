@@ -18,8 +18,8 @@ def ivig_figure(data: Dataset) -> Figure:
     rv = data.reviews.set_index("review_id")
     labels = review_labels(data)
     m = membership(data)
-    fig = Figure(figsize=(7.0, 4.0), dpi=110)
-    ax = fig.add_axes((0.1, 0.13, 0.86, 0.8))
+    fig = Figure(figsize=(7.6, 5.2))
+    ax = fig.add_axes((0.13, 0.12, 0.84, 0.84))
     years = acc["year"].to_numpy(dtype=float)
     cum = acc["cumulative_randomised"].to_numpy(dtype=float)
     xs = np.concatenate([[years[0] - 2], years, [2026]])
@@ -29,7 +29,7 @@ def ivig_figure(data: Dataset) -> Figure:
         ax.scatter([yr], [c], color=PALETTE["blue"], zorder=3, s=25)
         first = i == 0
         ax.annotate(f"{lab}\n(total {int(c)})", (yr, c), textcoords="offset points",
-                    xytext=(4, 6) if first else (-4, 6), ha="left" if first else "right", fontsize=7,
+                    xytext=(4, 6) if first else (-4, 6), ha="left" if first else "right", fontsize=9.5,
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.8), zorder=4)
     colours = [PALETTE["orange"], PALETTE["bluish_green"], PALETTE["reddish_purple"]]
     styles = [(0, (4, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2))]
@@ -42,13 +42,13 @@ def ivig_figure(data: Dataset) -> Figure:
                    label=f"{labels[rid]} search ({format_search_date(rv.at[rid, 'search_date'])}):\n"
                          f"included {len(sel)} IVIg {'trial' if len(sel) == 1 else 'trials'}, "
                          f"{int(sel['n_randomised'].sum())} participants")
-    ax.legend(loc="upper left", bbox_to_anchor=(0.01, 0.99), fontsize=7, frameon=True,
+    ax.legend(loc="upper left", bbox_to_anchor=(0.01, 0.99), fontsize=9.5, frameon=True,
               facecolor="white", edgecolor="none", framealpha=1.0, labelspacing=0.9)
     ax.set_xlim(years[0] - 3, 2026)
     ax.set_ylim(0, top)
-    ax.set_xlabel("Year of publication", fontsize=8)
-    ax.set_ylabel("Participants randomised, IVIg vs placebo\n(cumulative)", fontsize=8)
-    ax.tick_params(labelsize=8)
+    ax.set_xlabel("Year of publication", fontsize=10.5)
+    ax.set_ylabel("Participants randomised, IVIg vs placebo\n(cumulative)", fontsize=10.5)
+    ax.tick_params(labelsize=10.5)
     for sp in ("top", "right"):
         ax.spines[sp].set_visible(False)
     return white(fig)

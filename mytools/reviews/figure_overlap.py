@@ -6,6 +6,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from ..data import Dataset
@@ -14,69 +15,99 @@ from .membership import (REVIEW_ORDER, format_search_date, is_blank, membership,
                          review_labels, search_year)
 
 
+FONT = 10.5  # points; the figure is shown at the page width (about body-text size at 1280 px)
+
+
+def _cell_text(m: pd.DataFrame, rid: str, sid: str, cell: str) -> str:
+    if (rid, sid) not in m.index:
+        return ""
+    row = m.loc[(rid, sid)]
+    n = row["n_analysed"]
+    if cell in ("included", "included_unidentified"):
+        return "size unknown" if is_blank(n) else f"{int(n)}"
+    if cell == "excluded":
+        return "\n".join(textwrap.wrap(str(row["reason"]), 24))
+    if cell == "unclear":
+        return f"possible ({int(n)})" if row["identification"] == "possible" and not is_blank(n) else "?"
+    return ""
+
+
+def _draw_column(ax, j: int, rid: str, mat: pd.DataFrame, m: pd.DataFrame) -> None:
+    for i, sid in enumerate(mat.index):
+        cell = mat.at[sid, rid]
+        face, hatch, tcol, _ = CELL_STYLE[cell]
+        edge = "#333333" if hatch else ("#888888" if cell in ("not_listed", "unclear") else face)
+        ax.add_patch(Rectangle((j + 0.03, i + 0.06), 0.94, 0.88, facecolor=face, hatch=hatch,
+                               edgecolor=edge, linewidth=0.6))
+        txt = _cell_text(m, rid, sid, cell)
+        if txt:
+            ax.text(j + 0.5, i + 0.5, txt, ha="center", va="center",
+                    fontsize=FONT * (0.72 if "\n" in txt else 0.95),
+                    color=tcol if cell != "included_unidentified" else "black",
+                    bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85)
+                    if cell == "included_unidentified" else None)
+
+
+def _search_row(mat: pd.DataFrame, search_date: str) -> int:
+    """Row boundary of a search date: after the last trial published up to the search year."""
+    years = pd.to_numeric(mat["year"]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return int(np.sum(years <= np.floor(search_year(search_date))))
+
+
 def overlap_figure(data: Dataset) -> Figure:
     """Trials x reviews overlap matrix, trials in year order so the figure reads as a timeline.
 
     Each cell is coloured by :data:`CELL_STYLE`; included cells show the participants counted
-    (``?`` when unknown), excluded cells the short reason. A dashed line in each review's column
-    marks its search date.
+    (``?`` when unknown), excluded cells the short reason. A thick dashed line in each review's
+    column marks its search date, which the column heading names (no label over the cells).
     """
     mat = overlap_matrix(data)
     m = membership(data).set_index(["review_id", "study_id"])
     labels = review_labels(data)
     rv = data.reviews.set_index("review_id")
     nrow, ncol = len(mat), len(REVIEW_ORDER)
-    height = 0.34 * nrow + 1.6
-    fig = Figure(figsize=(9.0, height), dpi=110)
-    ax = fig.add_axes((0.35, 0.9 / height, 0.63, 1 - 1.55 / height))
+    height = 0.42 * nrow + 3.2
+    fig = Figure(figsize=(9.0, height))
+    ax = fig.add_axes((0.36, 1.7 / height, 0.62, 1 - 2.9 / height))
     for j, rid in enumerate(REVIEW_ORDER):
-        for i, sid in enumerate(mat.index):
-            cell = mat.at[sid, rid]
-            face, hatch, tcol, _ = CELL_STYLE[cell]
-            ax.add_patch(Rectangle((j + 0.03, i + 0.06), 0.94, 0.88, facecolor=face, hatch=hatch,
-                                   edgecolor="#333333" if hatch else ("#888888" if cell in ("not_listed", "unclear") else face),
-                                   linewidth=0.6))
-            txt = ""
-            if (rid, sid) in m.index:
-                row = m.loc[(rid, sid)]
-                n = row["n_analysed"]
-                if cell in ("included", "included_unidentified"):
-                    txt = "size unknown" if is_blank(n) else f"{int(n)}"
-                elif cell == "excluded":
-                    txt = "\n".join(textwrap.wrap(str(row["reason"]), 28))
-                elif cell == "unclear":
-                    txt = f"possible ({int(n)})" if row["identification"] == "possible" and not is_blank(n) else "?"
-            if txt:
-                ax.text(j + 0.5, i + 0.5, txt, ha="center", va="center", fontsize=6.6 if "\n" in txt else 7.5,
-                        color=tcol if cell != "included_unidentified" else "black",
-                        bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85)
-                        if cell == "included_unidentified" else None)
-        # search date line: between the last trial published up to the search year and the next
-        sy = search_year(rv.at[rid, "search_date"])
-        years = pd.to_numeric(mat["year"]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        pos = int(np.sum(years <= np.floor(sy)))  # rows whose year is at or before the search year
-        ax.plot([j + 0.02, j + 0.98], [pos, pos], color=PALETTE["black"], linestyle=(0, (3, 2)), linewidth=1.4)
-        ax.text(j + 0.05, pos, f"search {format_search_date(rv.at[rid, 'search_date'])}",
-                ha="left", va="center", fontsize=6.3, color=PALETTE["black"],
-                bbox=dict(facecolor="white", edgecolor=PALETTE["black"], pad=1.0, linewidth=0.6))
+        _draw_column(ax, j, rid, mat, m)
+        pos = _search_row(mat, rv.at[rid, "search_date"])
+        ax.plot([j + 0.01, j + 0.99], [pos, pos], color=PALETTE["black"], linestyle=(0, (3, 1.5)), linewidth=2.4)
     ax.set_xlim(0, ncol)
     ax.set_ylim(nrow, 0)
     ax.set_xticks(np.arange(ncol) + 0.5)
-    ax.set_xticklabels([f"{labels[r]}\n({int(rv.at[r, 'n_studies'])} studies, "
-                        f"{int(rv.at[r, 'n_participants'])} participants)" for r in REVIEW_ORDER], fontsize=8)
+    ax.set_xticklabels([f"{labels[r]}\n{int(rv.at[r, 'n_studies'])} studies,\n{int(rv.at[r, 'n_participants'])} "
+                        f"participants\nsearch: {format_search_date(rv.at[r, 'search_date'])}"
+                        for r in REVIEW_ORDER], fontsize=FONT * 0.9)
     ax.xaxis.tick_top()
     ax.set_yticks(np.arange(nrow) + 0.5)
-    ax.set_yticklabels([str(v) for v in mat["label"]], fontsize=7.5)
+    ax.set_yticklabels([str(v) for v in mat["label"]], fontsize=FONT)
     for i, sid in enumerate(mat.index):  # the year column that makes the matrix a timeline
         y = mat.at[sid, "year"]
         ax.text(-0.03, i + 0.5, "year ?" if pd.isna(y) else f"{int(y)}", ha="right", va="center",
-                fontsize=7.5, fontweight="bold")
-    ax.tick_params(axis="y", pad=34)
+                fontsize=FONT, fontweight="bold")
+    ax.tick_params(axis="y", pad=48)
     ax.tick_params(length=0)
-    for s in ax.spines.values():
-        s.set_visible(False)
+    for sp in ax.spines.values():
+        sp.set_visible(False)
     handles = [Patch(facecolor=CELL_STYLE[c][0], hatch=CELL_STYLE[c][1],
                      edgecolor="#888888", label=CELL_STYLE[c][3]) for c in CELL_STYLE]
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=7, frameon=False,
-               bbox_to_anchor=(0.62, 0.0))
+    handles.append(Line2D([], [], color=PALETTE["black"], linestyle=(0, (3, 1.5)), linewidth=2.4,
+                          label="the review's search date"))
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=FONT * 0.9, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
     return white(fig)
+
+
+def overlap_alt(data: Dataset) -> str:
+    """Alt text of :func:`overlap_figure`, counted from the data."""
+    mat = overlap_matrix(data)
+    parts = []
+    for rid, lab in review_labels(data).items():
+        col = mat[rid]
+        parts.append(f"{lab}: {int(col.isin(['included', 'included_unidentified']).sum())} included "
+                     f"({int((col == 'included_unidentified').sum())} of them unidentifiable), "
+                     f"{int((col == 'excluded').sum())} excluded")
+    return (f"A grid of {len(mat)} trials (rows, in order of publication) by the three reviews (columns), "
+            "each cell coloured by whether the review included, excluded or did not list the trial, with a "
+            "dashed line at each review's search date. " + "; ".join(parts) + ".")

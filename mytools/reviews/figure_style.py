@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from ..present.figures import PngFigure
+from ..present.figures import PngFigure, SvgFigure
 from ..present.style import OKABE_ITO
 
 #: The book's one palette (Okabe & Ito 2008), as defined by :mod:`mytools.present.style`.
@@ -33,3 +33,9 @@ def white(fig: Figure) -> Figure:
 def png(figure: Figure, dpi: int = 120) -> PngFigure:
     """Wrap a Figure for display/glue as PNG (see :class:`mytools.present.figures.PngFigure`)."""
     return PngFigure(figure, dpi)
+
+
+def svg(figure: Figure, alt: str) -> SvgFigure:
+    """Wrap a Figure as an SVG with its alt text: page width, readable on a phone (it scrolls
+    sideways there), enlarged on click (see :class:`mytools.present.figures.SvgFigure`)."""
+    return SvgFigure(figure, alt)

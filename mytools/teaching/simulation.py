@@ -34,6 +34,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from scipy import stats
 
 from ..data import Dataset
@@ -234,53 +235,68 @@ _RULE_STYLE = {
 }
 
 
-def plot_lab(result: LabResult, *, title: str | None = None):
-    """Two rows of panels, one column per k: coverage per method (top), detection (bottom).
+def _panel(ax, xpos: np.ndarray, rows: list[tuple[pd.DataFrame, str, tuple, str]], ylim: tuple[float, float]) -> None:
+    ax.set_facecolor("white")
+    for d, value, (colour, marker, ls), label in rows:
+        ax.plot(xpos, d[value], color=colour, marker=marker, ls=ls, lw=1.8, ms=6, label=label)
+    ax.set_ylim(*ylim)
+    ax.grid(axis="y", color="0.9")
 
-    Okabe–Ito colours plus distinct markers and line styles; white background; the nominal 95%
-    and the Monte-Carlo band ±2 MCSE are drawn in the top row.
+
+def plot_lab(result: LabResult, *, title: str | None = None) -> Figure:
+    """One row of panels per k: coverage per method (left), P(detect heterogeneity) (right).
+
+    Drawn tall and narrow with 11-pt text, so that it reads at the page width. Okabe–Ito colours
+    plus distinct markers and line styles; white background; the nominal 95% and the Monte-Carlo
+    band ±2 MCSE are drawn in the coverage panels.
     """
-    import matplotlib.pyplot as plt
-
     ks = sorted(result.coverage.k.unique())
-    fig, axes = plt.subplots(2, len(ks), figsize=(3.0 * len(ks) + 1.0, 6.4), sharex=True,
-                             sharey="row", squeeze=False, facecolor="white")
+    fig = Figure(figsize=(7.6, 2.3 * len(ks) + 1.6), facecolor="white")
+    axes = fig.subplots(len(ks), 2, sharex=True, squeeze=False)
     tau2_vals = np.sort(result.coverage.tau2.unique())
     xpos = np.arange(tau2_vals.size)
     band = 2 * float(_mcse(NOMINAL, result.n_rep))
-    for col, k in enumerate(ks):
-        ax = axes[0, col]
-        ax.set_facecolor("white")
-        ax.axhspan(NOMINAL - band, NOMINAL + band, color="0.85", zorder=0)
-        ax.axhline(NOMINAL, color="0.3", lw=0.8, zorder=1)
-        for m in METHODS:
-            d = result.coverage[(result.coverage.k == k) & (result.coverage.method == m.key)].sort_values("tau2")
-            if d.empty:
-                continue
-            colour, marker, ls = _METHOD_STYLE[m.key]
-            ax.plot(xpos, d.coverage, color=colour, marker=marker, ls=ls, lw=1.6, ms=5, label=m.label)
-        ax.set_title(f"k = {k} studies")
-        ax.set_ylim(0.4, 1.005)
-        ax.grid(axis="y", color="0.9")
-        ax2 = axes[1, col]
-        ax2.set_facecolor("white")
-        for key, lab in DETECTION.items():
-            d = result.detection[(result.detection.k == k) & (result.detection.rule == key)].sort_values("tau2")
-            colour, marker, ls = _RULE_STYLE[key]
-            ax2.plot(xpos, d.probability, color=colour, marker=marker, ls=ls, lw=1.6, ms=5, label=lab)
-        ax2.set_ylim(0, 1.0)
-        ax2.grid(axis="y", color="0.9")
-        ax2.set_xticks(xpos)
-        ax2.set_xticklabels([f"{t:g}" for t in tau2_vals], rotation=45)
-        ax2.set_xlabel("τ² (SD units²)")
-    axes[0, 0].set_ylabel("coverage of nominal 95% CI")
-    axes[1, 0].set_ylabel("P(heterogeneity detected)")
-    axes[0, -1].legend(loc="lower left", fontsize=8, frameon=True, facecolor="white")
-    axes[1, -1].legend(loc="upper left", fontsize=8, frameon=True, facecolor="white")
+    cov, det = result.coverage, result.detection
+    for row, k in enumerate(ks):
+        left, right = axes[row]
+        left.axhspan(NOMINAL - band, NOMINAL + band, color="0.85", zorder=0)
+        left.axhline(NOMINAL, color="0.3", lw=0.8, zorder=1)
+        _panel(left, xpos, [(cov[(cov.k == k) & (cov.method == m.key)].sort_values("tau2"), "coverage",
+                             _METHOD_STYLE[m.key], m.label) for m in METHODS
+                            if ((cov.k == k) & (cov.method == m.key)).any()], (0.4, 1.005))
+        _panel(right, xpos, [(det[(det.k == k) & (det.rule == key)].sort_values("tau2"), "probability",
+                              _RULE_STYLE[key], lab) for key, lab in DETECTION.items()], (0.0, 1.0))
+        left.set_ylabel(f"k = {k} studies", fontsize=11, fontweight="bold")
+    axes[0, 0].set_title("Coverage of nominal 95% CI", fontsize=11)
+    axes[0, 1].set_title("P(heterogeneity detected)", fontsize=11)
+    for ax in axes[-1]:
+        ax.set_xticks(xpos)
+        ax.set_xticklabels([f"{t:g}" for t in tau2_vals], rotation=45)
+        ax.set_xlabel("τ² (SD units²)", fontsize=11)
+    for ax in axes.flat:
+        ax.tick_params(labelsize=10)
+    for col, loc in ((0, (0.27, 1.0)), (1, (0.77, 1.0))):
+        handles, labels = axes[0, col].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=loc, fontsize=9.5, frameon=False, ncol=1)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.85 / fig.get_figheight()))
     return fig
+
+
+def lab_alt(result: LabResult) -> str:
+    """Alt text of :func:`plot_lab`, with the numbers that carry its message (three trials)."""
+    ks = sorted(result.coverage.k.unique())
+    t_hi = float(result.coverage.tau2.max())
+    k0 = 3 if 3 in ks else ks[0]
+    return (f"{2 * len(ks)} panels, one row per number of studies ({', '.join(map(str, ks))}). Left: coverage of "
+            f"nominal 95% intervals against the between-study variance tau-squared. With {k0} studies and "
+            f"tau-squared {t_hi:g}, the fixed-effect interval covers {result.value(k0, t_hi, 'fixed'):.0%}, "
+            f"DerSimonian-Laird {result.value(k0, t_hi, 'random_dl'):.0%} and REML with Hartung-Knapp "
+            f"{result.value(k0, t_hi, 'reml_hksj'):.0%}. Right: the chance that heterogeneity is detected; with "
+            f"{k0} studies the Q test flags it in {result.value(k0, t_hi, 'q_p10'):.0%} of meta-analyses even at "
+            f"tau-squared {t_hi:g}, and I-squared is above zero in {result.value(k0, 0.0, 'i2_pos'):.0%} of those "
+            "with no heterogeneity at all.")
 
 
 def md_variance(arm_sizes: np.ndarray) -> np.ndarray:

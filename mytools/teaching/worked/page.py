@@ -19,6 +19,7 @@ def sae_values(table: pd.DataFrame, published: Mapping[str, Any] | None) -> dict
     labels = study_labels(table)
     if len(labels) != 2:
         raise ValueError(f"the worked risk-ratio example needs two studies, got {labels}")
+    labels.sort(key=lambda lab: -step_value(table, "MH weight (%)", lab))  # label1: the larger MH weight
     out: dict[str, Any] = {}
     for i, lab in enumerate(labels, 1):
         out[f"methods_sae_label{i}"] = lab

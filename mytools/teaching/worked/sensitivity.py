@@ -129,8 +129,8 @@ def sensitivity_table(long: pd.DataFrame) -> pd.DataFrame:
             row[VARIANTS[r["variant"]].short] = _cell(r)
         out[name] = row
     table = pd.DataFrame.from_dict(out, orient="index")
-    table.index.name = "pooled result (analysis number, outcome)"
-    return table
+    table.index.name = "Pooled result (analysis, comparison: outcome)"
+    return table.reset_index()
 
 
 def sensitivity_summary(long: pd.DataFrame) -> pd.DataFrame:
