@@ -41,7 +41,11 @@ def format_table(report: pd.DataFrame, *, width: int = 38) -> str:
         "status": [st if st == "match" else f"{st}: {_short(rs, 60)}"
                    for st, rs in zip(report["status"], report["reason"])],
     })
-    text = view.to_string(index=False, justify="left")
+    widths = {c: max(len(c), *(len(str(x)) for x in view[c])) for c in view}
+    out = ["  ".join(c.ljust(widths[c]) for c in view).rstrip()]
+    out += ["  ".join(str(x).ljust(widths[c]) for c, x in zip(view, r)).rstrip()
+            for r in view.itertuples(index=False)]
+    text = "\n".join(out)
     if (report["settings"] == "inferred").any():
         text += "\n* settings inferred from RevMan's per-study numbers and weights (the file states none)"
     return text
@@ -85,4 +89,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        sys.stderr.close()
+        return 0

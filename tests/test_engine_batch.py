@@ -177,3 +177,43 @@ def test_batch_speed(sample):
     elapsed = time.perf_counter() - t0
     assert len(res.pooled) > 2000 and len(rows) > 8000
     assert elapsed < 0.5, f"pool_batch took {elapsed:.3f} s for {len(res.pooled)} segments"
+
+
+@pytest.mark.parametrize("segs,match", [
+    ({"data_type": ["dichotomous"], "method": ["mh"]}, r"segment 0: method='mh'"),
+    ({"data_type": ["dichotomous"], "model": ["mixed"]}, "model='mixed'"),
+    ({"data_type": ["dichotomous"], "tau2_method": ["SJ"]}, "tau2_method='SJ'"),
+    ({"data_type": ["dichotomous"], "ci_method": ["kr"]}, "ci_method='kr'"),
+    ({"data_type": ["dichotomous"], "measure": ["MD"]}, "measure='MD' for dichotomous"),
+    ({"data_type": ["continuous"], "measure": ["RR"], "method": ["IV"]}, "measure='RR' for continuous"),
+    ({"data_type": ["dichotomous"], "measure": ["RR"], "method": ["Peto"]}, "odds ratios only"),
+    ({"data_type": ["continuous"], "method": ["MH"]}, "needs dichotomous"),
+    ({"data_type": ["dichotomous"], "ci_level": [95]}, "ci_level=95"),
+    ({"data_type": ["bayesian"]}, "data_type 'bayesian'"),
+])
+def test_batch_bad_segments(segs, match):
+    rows = {"segment": [0], "events_intervention": [1], "n_intervention": [10], "events_control": [2],
+            "n_control": [10], "mean_intervention": [1.0], "sd_intervention": [1.0],
+            "mean_control": [0.0], "sd_control": [1.0]}
+    with pytest.raises(ValueError, match=match):
+        pool_batch(rows, segs)
+
+
+def test_batch_bad_rows_name_the_row():
+    rows = {"segment": [0, 0], "events_intervention": [1, 12], "n_intervention": [10, 10],
+            "events_control": [2, 3], "n_control": [10, 10]}
+    with pytest.raises(ValueError, match=r"row 1.*'events_intervention' = 12 exceeds"):
+        pool_batch(rows, {"data_type": ["dichotomous"]})
+    with pytest.raises(ValueError, match="'n_control' has 1 entries"):
+        pool_batch({**rows, "n_control": [10]}, {"data_type": ["dichotomous"]})
+    with pytest.raises(ValueError, match="segment ids"):
+        pool_batch({"segment": [3]}, {"data_type": ["dichotomous"]})
+
+
+def test_batch_unusable_rows_and_segments_do_not_stop_the_batch():
+    rows = {"segment": [0, 0, 1, 2], "giv_estimate": [0.1, 0.3, 0.2, np.nan],
+            "giv_se": [0.1, np.nan, 0.0, np.nan]}
+    res = pool_batch(rows, {"data_type": ["generic"] * 3})
+    assert res.studies["estimable"].tolist() == [True, False, False, False]
+    assert res.pooled["status"].tolist() == ["ok", "not_estimable", "not_estimable"]
+    assert res.pooled["reason"].iloc[1] == "no estimable study" and res.pooled["k"].iloc[0] == 1

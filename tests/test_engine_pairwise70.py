@@ -65,7 +65,9 @@ def test_one_group_analysis_weights(sample):  # noqa: F811
     for model in ("fixed", "random"):
         for dt, cands in CANDIDATES.items():
             for opts in cands:
-                segs = pd.DataFrame({"data_type": dts.to_numpy(), "model": model, "tau2_method": "DL"})
+                # only this data type's rows are pooled below: give every segment that data type
+                segs = pd.DataFrame({"data_type": dt, "model": model, "tau2_method": "DL"},
+                                    index=range(len(dts)))
                 for k, v in opts.items():
                     segs[k] = v
                 for method in (("MH", "IV") if dt == "dichotomous" and opts.get("method") == "MH"

@@ -29,7 +29,7 @@ from .batch_effects import row_effects
 from .distributions import p_chi2, p_normal, p_t, t_crit
 from .errors import InputError
 from .many import _iterate_tau2
-from .settings import REVMAN5, Settings, get_mode
+from .settings import CI_METHODS, REVMAN5, TAU2_METHODS, Settings, get_mode
 from .subgroups import subgroup_test
 
 __all__ = ["pool_batch", "BatchResult"]
@@ -91,10 +91,41 @@ def _segment_table(segments, m: int | None, st: Settings) -> dict[str, np.ndarra
     for name, arr in out.items():
         if arr.shape != (m,):
             raise InputError(f"segments: column {name!r} has {arr.size} entries, expected {m}")
+    _validate(out)
+    return out
+
+
+_ALLOWED = {"model": ("fixed", "random"), "method": ("MH", "IV", "Peto"),
+            "tau2_method": TAU2_METHODS, "ci_method": CI_METHODS}
+_MEASURES = {"dichotomous": ("RR", "OR", "RD", "PETO_OR"), "continuous": ("MD", "SMD")}
+
+
+def _validate(out: dict[str, np.ndarray]) -> None:
+    """Every segment setting is one the engine knows; errors name the segment and the column."""
+    def fail(mask, msg):
+        j = int(np.flatnonzero(mask)[0])
+        raise InputError(f"segment {j}: {msg(j)}")
+
+    for name, allowed in _ALLOWED.items():
+        bad = ~np.isin(out[name], allowed)
+        if bad.any():
+            fail(bad, lambda j: f"{name}={out[name][j]!r}; expected one of {', '.join(allowed)}")
+    dt = out["data_type"]
+    for kind, allowed in _MEASURES.items():
+        bad = (dt == kind) & ~np.isin(out["measure"], allowed)
+        if bad.any():
+            fail(bad, lambda j: f"measure={out['measure'][j]!r} for {kind} data; expected one of "
+                 + ", ".join(allowed))
     bad = (out["method"] == "Peto") & ~np.isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
     if bad.any():
-        raise InputError(f"segment {int(np.flatnonzero(bad)[0])}: method 'Peto' pools odds ratios only")
-    return out
+        fail(bad, lambda j: "method 'Peto' pools odds ratios only")
+    bad = (out["method"] == "MH") & (dt != "dichotomous")
+    if bad.any():
+        fail(bad, lambda j: f"method 'MH' needs dichotomous data, got {dt[j]!r}")
+    for name in ("ci_level", "study_ci_level"):
+        bad = ~((out[name] > 0) & (out[name] < 1))
+        if bad.any():
+            fail(bad, lambda j: f"{name}={float(out[name][j]):g}; expected a fraction such as 0.95")
 
 
 def _mh_segments(fx, e, s, m, sa, cells, corrected, zero_cell):
@@ -151,9 +182,19 @@ def _tau2(e, s, m, y, v, k, q, sa, st, model_random):
     with np.errstate(divide="ignore", invalid="ignore"):
         tau2 = np.where(model_random & (k > 1), np.maximum(0.0, (q - (k - 1)) / (sw - sw2 / sw)), 0.0)
     for method in ("REML", "PM"):
-        segs = np.flatnonzero(model_random & (k > 1) & (sa["tau2_method"] == method))
-        if not segs.size:
-            continue
+        todo = np.flatnonzero(model_random & (k > 1) & (sa["tau2_method"] == method))
+        # padded matrices per size class (k ≤ 4, ≤ 8, ≤ 16 …), so a few large analyses do not
+        # pad every small one to their size
+        size_class = np.ceil(np.log2(np.maximum(k[todo], 4))).astype(int)
+        for c in np.unique(size_class):
+            _reml_pm(method, todo[size_class == c], e, s, m, y, v, k, tau2)
+    return tau2, sw, sw2
+
+
+def _reml_pm(method, segs, e, s, m, y, v, k, tau2) -> None:
+    """REML/PM τ² of the segments ``segs`` (in place), by :func:`mytools.engine.many._iterate_tau2`
+    on their rows laid out as a NaN-padded matrix (missing cells: v = ∞, weight 0)."""
+    if segs.size:
         pos = np.full(m, -1)
         pos[segs] = np.arange(segs.size)
         sel = e & (pos[s] >= 0)
@@ -167,7 +208,6 @@ def _tau2(e, s, m, y, v, k, q, sa, st, model_random):
         Y[rs, col], V[rs, col] = y[sel][order], v[sel][order]
         t, _ = _iterate_tau2(method, Y, V, k[segs], tau2[segs])
         tau2[segs] = t
-    return tau2, sw, sw2
 
 
 def _z(levels: np.ndarray) -> np.ndarray:
@@ -229,6 +269,9 @@ def pool_batch(rows, segments, settings: Settings | str = REVMAN5) -> BatchResul
     if "segment" not in rows:
         raise InputError("rows: column 'segment' is required")
     s = np.asarray(rows["segment"]).astype(int).reshape(-1)
+    for name in rows.keys() if hasattr(rows, "keys") else ():
+        if np.size(rows[name]) != s.size:
+            raise InputError(f"rows: column {name!r} has {np.size(rows[name])} entries, 'segment' {s.size}")
     sa = _segment_table(segments, None, st)
     m = sa["data_type"].size
     if s.size and (s.min() < 0 or s.max() >= m):

@@ -64,7 +64,7 @@ def _fmt(est: float, lo: float, hi: float) -> str:
     return f"{est:.3g} [{lo:.3g}, {hi:.3g}]"
 
 
-def _ours(p: pd.Series) -> dict:
+def _ours(p: dict) -> dict:
     """Our pooled numbers named as RevMan's stored columns (RevMan prints |Z| and |T|)."""
     hk = np.isfinite(p["t_df"])
     stat = abs(p["z"])
@@ -75,7 +75,7 @@ def _ours(p: pd.Series) -> dict:
             "z": np.nan if hk else stat, "t": stat if hk else np.nan}
 
 
-def _compare_result(d: _Diffs, where: str, ours: dict, stored: pd.Series) -> None:
+def _compare_result(d: _Diffs, where: str, ours: dict, stored: dict) -> None:
     for f in RESULT_FIELDS:
         rv = stored.get(f"revman_{f}", np.nan)
         if f == "t" and rv == 0 and stored.get("revman_df", np.nan) == 0:
@@ -106,6 +106,9 @@ class _Review:
         seg_rows, self.segs = build_segments(review, settings)
         self.error = ""
         self.pooled = None
+        self.seg_by_an: dict = {}
+        self.sub_num = self.rows["subgroup_number"].fillna(0).to_numpy(int)
+        self.study = self.rows["study"].to_numpy()
         if len(self.segs):
             try:
                 self.batch = pool_batch(seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS],
@@ -114,6 +117,10 @@ class _Review:
                 self.error = str(exc)
                 return
             self.pooled = self.batch.pooled
+            self.pcols = {c: self.pooled[c].to_numpy() for c in self.pooled.columns}
+            self.seg_by_an = self.segs.groupby("analysis", sort=False).indices
+            self.seg_kind = self.segs["kind"].to_numpy()
+            self.seg_sub = self.segs["subgroup_number"].to_numpy(int)
             w = self.batch.studies["weight_percent"].to_numpy(float)
             w = np.where(self.batch.studies["estimable"].to_numpy(bool), w, np.nan)
             src = self.segs["kind"].isin(["overall", "group"]).to_numpy()
@@ -123,13 +130,13 @@ class _Review:
             self.weights[seg_rows["row"].to_numpy(int)[take]] = w[take]
 
 
-def _all_zero(stored: np.ndarray, a: pd.Series) -> bool:
+def _all_zero(stored: np.ndarray, a: dict) -> bool:
     """RevMan wrote zeros or blanks instead of results (Fleiss 1993's uncalculated SMD outcome)."""
     overall = np.array([a.get(c, np.nan) for c in ("revman_estimate", "revman_ci_low", "revman_ci_high")])
     return bool(np.all(np.nan_to_num(stored) == 0) and np.all(np.nan_to_num(overall) == 0))
 
 
-def check_analysis(R: _Review, a: pd.Series, pos: np.ndarray, subs: pd.DataFrame,
+def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: pd.DataFrame,
                    decimals: int | None) -> dict:
     """One analysis of a prepared review: its report line (plus ``_items``, every comparison)."""
     d = _Diffs(decimals)
@@ -142,39 +149,38 @@ def check_analysis(R: _Review, a: pd.Series, pos: np.ndarray, subs: pd.DataFrame
     if _all_zero(R.stored[pos], a) and R.eff.estimable[pos].any():
         return {**line, "status": "not computable",
                 "reason": "RevMan stored no results (0 or blank: the analysis was not calculated in the file)"}
-    labels = R.rows["study"].to_numpy()[pos]
+    labels = R.study[pos]
     ok_rows = np.ones(n, dtype=bool)
     for j, f in enumerate(("estimate", "ci_low", "ci_high")):
         ok_rows &= d.add_rows(labels, f, R.display[pos, j], R.stored[pos, j]) <= 1
     rw = R.revman_weight[pos]
     wx = d.add_rows(labels, "weight", R.weights[pos], rw)
-    segs = R.segs[R.segs["analysis"] == a["analysis"]] if len(R.segs) else R.segs
+    stored_sub = {int(r["subgroup_number"]): r for r in subs.to_dict("records")}
     ours_overall: dict = {}
-    for sid, sg in segs.iterrows():
-        p = R.pooled.loc[sid]
-        if sg["kind"] == "subgroup":
-            stored = subs[subs["subgroup_number"] == sg["subgroup_number"]]
-            if not len(stored):
+    sids = R.seg_by_an.get(a["analysis"], np.array([], dtype=int))
+    for sid in sids:
+        kind, num = R.seg_kind[sid], int(R.seg_sub[sid])
+        if kind == "subgroup":
+            if num not in stored_sub:
                 continue
-            stored = stored.iloc[0]
-            where = f"subgroup {sg['subgroup_number']}"
-        elif sg["kind"] == "overall":
+            stored, where = stored_sub[num], f"subgroup {num}"
+        elif kind == "overall":
             stored, where = a, "overall"
         else:
             continue
+        p = {c: x[sid] for c, x in R.pcols.items()}
         if p["status"] != "ok":
-            if np.isfinite(stored.get("revman_estimate", np.nan)) or sg["kind"] == "overall":
+            if np.isfinite(stored.get("revman_estimate", np.nan)) or kind == "overall":
                 line.update(status="not computable", reason=f"{where}: {p['reason']}")
             continue
         vals = _ours(p)
-        if sg["kind"] == "overall":
+        if kind == "overall":
             ours_overall = vals
         else:
-            vals["weight"] = float(np.nansum(R.weights[pos][
-                R.rows["subgroup_number"].to_numpy()[pos] == sg["subgroup_number"]]))
+            vals["weight"] = float(np.nansum(R.weights[pos][R.sub_num[pos] == num]))
             d.add(where, "weight", vals["weight"], stored.get("revman_weight", np.nan))
         _compare_result(d, where, vals, stored)
-    sub_ids = segs.index[segs["kind"] == "subgroup"] if len(segs) else []
+    sub_ids = [sid for sid in sids if R.seg_kind[sid] == "subgroup"]
     if len(sub_ids) >= 2 and np.isfinite(a.get("revman_subgroup_q", np.nan)):
         q, df, pv, i2 = R.batch.subgroup_test(sub_ids)
         if df == 0:  # one subgroup with an estimate: RevMan stores Chi² 0, df 0, P 1, I² 0
@@ -215,7 +221,7 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     by_an = R.rows.groupby("analysis", sort=False).indices
     subs_by = review.subgroups.groupby("analysis", sort=False) if len(review.subgroups) else None
     lines = []
-    for _, a in review.analyses.iterrows():
+    for a in review.analyses.to_dict("records"):
         key = a["analysis"]
         s = R.sset.loc[key].to_dict() if key in R.sset.index else {}
         pos = by_an.get(key, np.array([], dtype=int))

@@ -2,6 +2,8 @@
 :mod:`mytools.present`), a white background, and the PNG wrapper used to glue them."""
 from __future__ import annotations
 
+import io
+
 from matplotlib.figure import Figure
 
 from ..present.figures import PngFigure, SvgFigure
@@ -35,7 +37,19 @@ def png(figure: Figure, dpi: int = 120) -> PngFigure:
     return PngFigure(figure, dpi)
 
 
+class TightSvgFigure(SvgFigure):
+    """:class:`~mytools.present.figures.SvgFigure` cropped to what is drawn (``bbox_inches="tight"``),
+    so that long row labels left of the axes are not cut off."""
+
+    def svg(self) -> bytes:
+        if self._svg_cache is None:
+            buf = io.BytesIO()
+            self.fig.savefig(buf, format="svg", facecolor="white", bbox_inches="tight", metadata={"Date": None})
+            self._svg_cache = buf.getvalue()
+        return self._svg_cache
+
+
 def svg(figure: Figure, alt: str) -> SvgFigure:
     """Wrap a Figure as an SVG with its alt text: page width, readable on a phone (it scrolls
     sideways there), enlarged on click (see :class:`mytools.present.figures.SvgFigure`)."""
-    return SvgFigure(figure, alt)
+    return TightSvgFigure(figure, alt)

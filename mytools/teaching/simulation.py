@@ -39,6 +39,7 @@ from scipy import stats
 
 from ..data import Dataset
 from ..engine.pooling import pool_many
+from ..engine.variants import VARIANTS, variant_options
 from ..present.style import OKABE_ITO
 
 #: τ² grid (SD units²): none, small, moderate, large.  A typical trial here has v ≈ 0.05–0.25.
@@ -52,7 +53,7 @@ Q_ALPHA: float = 0.10
 
 @dataclass(frozen=True)
 class Method:
-    """One pooling method of the lab: a label and the ``pool_many`` options."""
+    """One pooling method of the lab: an engine variant key, a label and the ``pool_many`` options."""
 
     key: str
     label: str
@@ -61,11 +62,16 @@ class Method:
     ci: str
 
 
-METHODS: tuple[Method, ...] = (
-    Method("fixed", "Fixed effect (Wald)", "fixed", "DL", "wald"),
-    Method("random_dl", "Random, DL + Wald (RevMan 5)", "random", "DL", "wald"),
-    Method("reml_hksj", "Random, REML + Hartung–Knapp", "random", "REML", "hksj"),
-)
+def method(key: str) -> Method:
+    """The lab's method for an engine variant (:data:`mytools.engine.variants.VARIANTS`): one
+    registry of analysis variants for the whole book."""
+    o = variant_options(key)
+    label = VARIANTS[key].label
+    return Method(key, label[:1].upper() + label[1:], str(o.get("model", "fixed")), str(o.get("tau2_method", "DL")),
+                  str(o.get("ci", "wald")))
+
+
+METHODS: tuple[Method, ...] = tuple(method(k) for k in ("fixed", "random_dl", "reml_hksj"))
 
 DETECTION: dict[str, str] = {
     "q_p10": "Q test p < 0.10",

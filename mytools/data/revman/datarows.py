@@ -77,21 +77,25 @@ def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str
     for i in np.flatnonzero(t.text("study").to_numpy() == ""):
         t.problem(i, "study", "a study name", "", None, ctx(i)[1])
     t.raise_problems()
+    n = len(t)
+    group, number = out["group"].astype(int), out["number"].astype(int)
+    out["group"], out["number"] = group, number
+    out["analysis"] = np.array([f"{g}.{k}" for g, k in zip(group, number)], dtype=object)
+    out["subgroup"] = np.array([unescape(x) for x in t.text("subgroup")], dtype=object)
+    if "subgroup_number" in out:
+        out["subgroup_number"] = out["subgroup_number"].astype(int)
+    app = t.text("applicability").to_numpy(dtype=object)
+    out["applicability"] = np.where(app == "", "SUBGROUP_AND_OVERALL", app)
+    out["study"] = np.array([unescape(x) for x in studies], dtype=object)
+    years = [re.search(r"\d{4}", y) for y in t.text("year")]
+    out["year"] = np.array([float(m.group()) if m else np.nan for m in years])
+    out["footnote"] = (t.data["footnote"].to_numpy(dtype=object) if t.has("footnote")
+                       else np.full(n, "", dtype=object))
+    out["analysis_name"] = (t.text("analysis_name").to_numpy(dtype=object)
+                            if t.has("analysis_name") else np.full(n, "", dtype=object))
+    out["file"] = np.full(n, name, dtype=object)
+    out["line"] = t.lines
     rows = pd.DataFrame(out)
-    rows["group"] = rows["group"].astype(int)
-    rows["number"] = rows["number"].astype(int)
-    rows["analysis"] = rows["group"].astype(str) + "." + rows["number"].astype(str)
-    rows["subgroup"] = t.text("subgroup").map(unescape).to_numpy()
-    if "subgroup_number" in rows:
-        rows["subgroup_number"] = rows["subgroup_number"].astype(int)
-    rows["applicability"] = t.text("applicability").replace("", "SUBGROUP_AND_OVERALL").to_numpy()
-    rows["study"] = [unescape(s) for s in studies]
-    year = t.text("year").str.extract(r"(\d{4})", expand=False)
-    rows["year"] = pd.to_numeric(year, errors="coerce").to_numpy(dtype=float)
-    rows["footnote"] = t.data["footnote"].to_numpy() if t.has("footnote") else ""
-    rows["analysis_name"] = t.text("analysis_name").to_numpy() if t.has("analysis_name") else ""
-    rows["file"] = name
-    rows["line"] = t.lines
     return rows, rows_version(t)
 
 
@@ -122,7 +126,8 @@ def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
     return rows
 
 
-def infer_data_types(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Data type of each analysis from its rows' filled cells (bare data rows have no settings).
 
     A cell is *filled* when it is neither blank nor 0 (v1 writes 0 for "not applicable"). Over all
@@ -137,24 +142,22 @@ def infer_data_types(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     6. else arm sizes filled → ``dichotomous`` (no events in any arm: double-zero studies);
     7. else undecided (None).
 
-    Returns the data type per analysis and the rule number that decided it (0 = undecided).
+    ``codes``: each row's analysis as 0..n-1. Returns, per analysis code, the data type and the
+    number of the rule that decided it (0 = undecided).
     """
-    cols = ("sd_intervention", "sd_control", "o_e", "giv_estimate", "events_intervention",
-            "events_control", "giv_se", "n_intervention", "n_control")
-    filled = pd.DataFrame({c: np.nan_to_num(rows[c].to_numpy(dtype=float)) != 0 for c in cols})
-    f = filled.groupby(rows["analysis"].to_numpy(), sort=False).any()
-    conds = [
-        (f["sd_intervention"] | f["sd_control"]).to_numpy(),
-        f["o_e"].to_numpy(),
-        f["giv_estimate"].to_numpy(),
-        (f["events_intervention"] | f["events_control"]).to_numpy(),
-        f["giv_se"].to_numpy(),
-        (f["n_intervention"] | f["n_control"]).to_numpy(),
-    ]
-    names = ["continuous", "o_e", "generic", "dichotomous", "generic", "dichotomous"]
+    def filled(*cols: str) -> np.ndarray:
+        hit = np.zeros(len(rows), dtype=bool)
+        for c in cols:
+            hit |= np.nan_to_num(rows[c].to_numpy(dtype=float)) != 0
+        return np.bincount(codes, hit, n) > 0
+
+    conds = [filled("sd_intervention", "sd_control"), filled("o_e"), filled("giv_estimate"),
+             filled("events_intervention", "events_control"), filled("giv_se"),
+             filled("n_intervention", "n_control")]
+    names = np.array([None, "continuous", "o_e", "generic", "dichotomous", "generic",
+                      "dichotomous"], dtype=object)
     rule = np.select(conds, list(range(1, 7)), default=0)
-    dtype = np.array([names[k - 1] if k else None for k in rule], dtype=object)
-    return pd.Series(dtype, index=f.index), pd.Series(rule, index=f.index)
+    return names[rule], rule
 
 
 def check_blocks(rows: pd.DataFrame) -> None:

@@ -129,10 +129,8 @@ class ReviewData:
 def frame(records: list[dict] | pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """A table with exactly ``columns`` first (missing ones NaN), extra columns kept after them."""
     df = records if isinstance(records, pd.DataFrame) else pd.DataFrame(records)
-    n = len(df)
-    data = {c: (df[c].to_numpy() if c in df else np.full(n, np.nan)) for c in columns}
-    data.update({c: df[c].to_numpy() for c in df.columns if c not in data})
-    return pd.DataFrame(data)
+    extra = [c for c in df.columns if c not in columns]
+    return df.reindex(columns=[*columns, *extra]).reset_index(drop=True)
 
 
 def blank_inapplicable(rows: pd.DataFrame, data_types: pd.Series) -> pd.DataFrame:

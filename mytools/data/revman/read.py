@@ -28,34 +28,38 @@ SUFFIXES = {
     "parameters": "-parameters.csv",
 }
 def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Settings-free analyses of bare data rows: keys, names and the inferred data type."""
-    dtype, rule = infer_data_types(rows)
-    first = rows.drop_duplicates("analysis")
-    out = pd.DataFrame({
-        "analysis": first["analysis"].to_numpy(), "group": first["group"].to_numpy(),
-        "number": first["number"].to_numpy(), "name_raw": first["analysis_name"].to_numpy(),
-    })
-    out["name"] = [unescape(s) for s in out["name_raw"]]
-    out["group_name"] = ""
-    out["data_type"] = dtype.reindex(out["analysis"]).to_numpy()
-    out["data_type_rule"] = rule.reindex(out["analysis"]).to_numpy()
-    out["settings_source"] = "none"
+    """Settings-free analyses of bare data rows: keys, names and the inferred data type; for
+    generic data ``log_scale`` is True when RevMan shows exp(GIV Mean), False when it shows GIV
+    Mean itself (more rows decide), None otherwise."""
+    codes, keys = pd.factorize(rows["analysis"].to_numpy())
+    dtype, rule = infer_data_types(rows, codes, len(keys))
+    first = np.unique(codes, return_index=True)[1]
+    names = rows["analysis_name"].to_numpy()[first]
+    n = len(keys)
+    log = np.full(n, None, dtype=object)
+    log[dtype == "o_e"] = True
+    gen = dtype[codes] == "generic"
+    if gen.any():
+        est = rows["giv_estimate"].to_numpy(float)[gen]
+        shown = rows["revman_estimate"].to_numpy(float)[gen]
+        with np.errstate(over="ignore"):
+            e = np.bincount(codes[gen], np.isclose(np.exp(est), shown, rtol=1e-4, atol=2e-6), n)
+        li = np.bincount(codes[gen], np.isclose(est, shown, rtol=1e-4, atol=2e-6), n)
+        is_gen = dtype == "generic"
+        log[is_gen & (e > li)] = True
+        log[is_gen & (li > e)] = False
+    out = {
+        "analysis": np.asarray(keys, dtype=object), "group": rows["group"].to_numpy()[first],
+        "number": rows["number"].to_numpy()[first], "name": [unescape(x) for x in names],
+        "group_name": [""] * n, "data_type": dtype, "log_scale": log, "settings_source": "none",
+        "name_raw": names, "data_type_rule": rule,
+    }
+    none = np.full(n, None, dtype=object)
     for col in ("method", "measure", "measure_label", "model", "tau2_method", "ci_method",
                 "label_intervention", "label_control", "swap_events", "overall",
-                "subgroup_estimates", "subgroup_test", "prediction_interval", "tau2_ci",
-                "log_scale"):
-        out[col] = None
-    out.loc[out["data_type"] == "o_e", "log_scale"] = True
-    gen = rows[rows["analysis"].map(dict(zip(out["analysis"], out["data_type"]))) == "generic"]
-    if len(gen):  # GIV Mean on the log scale when RevMan shows exp(GIV Mean)
-        est, shown = gen["giv_estimate"].to_numpy(float), gen["revman_estimate"].to_numpy(float)
-        exp_hit = pd.Series(np.isclose(np.exp(est), shown, rtol=1e-4, atol=2e-6), index=gen.index)
-        lin_hit = pd.Series(np.isclose(est, shown, rtol=1e-4, atol=2e-6), index=gen.index)
-        by = pd.DataFrame({"e": exp_hit, "l": lin_hit, "a": gen["analysis"]}).groupby("a").sum()
-        log = {a: (True if r.e > r.l else False if r.l > r.e else None) for a, r in by.iterrows()}
-        mask = out["analysis"].isin(log)
-        out.loc[mask, "log_scale"] = out.loc[mask, "analysis"].map(log)
-    return frame(out, ANALYSIS_COLUMNS)
+                "subgroup_estimates", "subgroup_test", "prediction_interval", "tau2_ci"):
+        out[col] = none
+    return frame(pd.DataFrame(out), ANALYSIS_COLUMNS)
 
 
 def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
@@ -71,7 +75,7 @@ def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
                      "(no filled input cell)")
     notes.append(f"{name}: no settings file; data types inferred from the filled cells, method, "
                  "measure and model unknown (settings_source 'none')")
-    types = analyses.set_index("analysis")["data_type"]
+    types = pd.Series(analyses["data_type"].to_numpy(), index=analyses["analysis"].to_numpy())
     rows = blank_inapplicable(rows, types)
     check_rows(rows, None, notes=notes, data_types=types)
     subgroups = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)

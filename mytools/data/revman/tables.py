@@ -70,14 +70,21 @@ class Table:
         """Column as floats: blank / ``#N/A`` → NaN; text, inf → a problem (and NaN)."""
         if col not in self.data:
             return np.full(len(self.data), np.nan)
-        raw = self.data[col]
+        raw = self.data[col].to_numpy(dtype=object)
         if thousands:
-            raw = raw.str.replace(",", "", regex=False)
-        vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
-        for i in np.flatnonzero(~np.isfinite(vals)):
-            cell = raw.iloc[i].strip()
+            raw = np.array([v.replace(",", "") for v in raw], dtype=object)
+        cells = raw.copy()
+        cells[np.isin(cells, MISSING)] = "nan"
+        try:  # fast path: every cell a number or a plain missing marker
+            vals = cells.astype(float)
+            if np.isfinite(vals[cells != "nan"]).all():
+                return vals
+        except ValueError:
+            pass
+        vals = np.full(len(raw), np.nan)
+        for i, v in enumerate(raw):
+            cell = v.strip()
             if cell in MISSING:
-                vals[i] = np.nan
                 continue
             try:
                 vals[i] = float(cell)
@@ -85,9 +92,9 @@ class Table:
                     continue
             except ValueError:
                 pass
+            vals[i] = np.nan
             study, analysis = context(i) if context else (None, None)
             self.problem(i, col, "a number (or blank)", cell, study, analysis)
-            vals[i] = np.nan
         return vals
 
     def flags(self, col: str, *, context=None) -> list[bool | None]:
