@@ -307,3 +307,4 @@ def test_data_appendix_documents_every_table():
     pkg = json.loads((DATA_DIR / "datapackage.json").read_text())
     for r in pkg["resources"]:
         assert f"### `{r['path']}`" in page and f'data.schemas["{r["name"]}"]' in page, r["name"]
+        assert f"<../data/{r['path']}>`" in page and "{download}`" in page, f"no download link for {r['path']}"
