@@ -6,6 +6,7 @@ from .engine import (
     MODERN,
     REVMAN5,
     REVMAN_WEB,
+    BatchResult,
     ConvergenceError,
     InputError,
     ManyResult,
@@ -14,6 +15,7 @@ from .engine import (
     Settings,
     SubgroupResult,
     i2_from_tau2,
+    pool_batch,
     pool_binary,
     pool_by_subgroup,
     pool_continuous,
@@ -24,6 +26,7 @@ from .engine import (
 )
 
 __all__ = [
+    "BatchResult",
     "ConvergenceError",
     "InputError",
     "ManyResult",
@@ -35,6 +38,7 @@ __all__ = [
     "Settings",
     "SubgroupResult",
     "i2_from_tau2",
+    "pool_batch",
     "pool_binary",
     "pool_by_subgroup",
     "pool_continuous",

@@ -256,6 +256,16 @@ def test_nested_zip_only_one_level(revman_fixtures, tmp_path):
     assert len(read_review(ok).rows) == 12  # one level (RevMan Web's -data.zip) is read
 
 
+def test_symlink_out_of_the_package_is_not_followed(revman_fixtures, tmp_path):
+    pkg = _copy(revman_fixtures, tmp_path)
+    rows = _file(pkg, ROWS)
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(rows.read_bytes())
+    rows.unlink()
+    (pkg / rows.name).symlink_to(outside)
+    _raises(pkg, r"expected a RevMan data package with a file ending in '-data-rows\.csv'")
+
+
 def test_dta_package_is_refused(revman_fixtures, tmp_path):
     pkg = _copy(revman_fixtures, tmp_path)
     (pkg / "X-parameters.csv").write_text("a,b\n")

@@ -68,6 +68,15 @@ def test_format_id_and_sizes(packages, key):
     assert list(r.subgroups.columns[: len(SUBGROUP_COLUMNS)]) == list(SUBGROUP_COLUMNS)
 
 
+def test_a_settings_or_subgroups_file_reads_its_package(revman_fixtures, packages):
+    folder = revman_fixtures / "datapackage_v2" / "CD013776-SUP-06-dataPackage" / "CD013776-analysis-data"
+    ref = packages["datapackage_v2/CD013776-SUP-06-dataPackage"]
+    for name in ("CD013776-overall-estimates-and-settings.csv", "CD013776-subgroup-estimates.csv"):
+        r = read_review(folder / name)
+        assert r.format == "datapackage-2.3"
+        pd.testing.assert_frame_equal(r.rows, ref.rows)
+
+
 def test_decimals_follow_the_version(packages):
     assert packages["datapackage_v1/CD014811-dataPackage"].decimals == 6
     assert packages["datapackage_v2/CD011506-SUP-06-dataPackage"].decimals == 6

@@ -12,6 +12,7 @@ Layout (each module says its formulas and their sources):
   :mod:`.variants` — the one registry of named analysis variants
 * :mod:`.results`, :mod:`.errors`, :mod:`.distributions`
 """
+from .batch import BatchResult, pool_batch
 from .errors import ConvergenceError, InputError, NotEstimableError
 from .many import pool_many
 from .pooling import pool_binary, pool_continuous, pool_generic, pool_oe
@@ -19,11 +20,12 @@ from .results import ManyResult, MetaResult, SubgroupResult
 from .settings import MODERN, MODES, REVMAN5, REVMAN_WEB, Settings, resolve
 from .subgroups import pool_by_subgroup, pool_subgroups
 from .tau2 import i2_from_tau2
+from .variants import VARIANTS, variant_options
 
 __all__ = [
     "ConvergenceError", "InputError", "NotEstimableError",
-    "ManyResult", "MetaResult", "SubgroupResult",
+    "BatchResult", "ManyResult", "MetaResult", "SubgroupResult",
     "MODERN", "MODES", "REVMAN5", "REVMAN_WEB", "Settings", "resolve",
-    "i2_from_tau2", "pool_binary", "pool_by_subgroup", "pool_continuous", "pool_generic",
-    "pool_many", "pool_oe", "pool_subgroups",
+    "i2_from_tau2", "pool_batch", "pool_binary", "pool_by_subgroup", "pool_continuous", "pool_generic",
+    "pool_many", "pool_oe", "pool_subgroups", "VARIANTS", "variant_options",
 ]

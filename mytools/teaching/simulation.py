@@ -286,7 +286,7 @@ def plot_lab(result: LabResult, *, title: str | None = None) -> Figure:
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=loc, fontsize=9.5, frameon=False, ncol=1)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.85 / fig.get_figheight()))
+    fig.tight_layout(rect=(0, 0, 0.97, 1 - 0.85 / fig.get_figheight()))
     return fig
 
 
