@@ -20,9 +20,11 @@ gets NaN with a ``reason``; it does not stop the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .batch_effects import row_effects
@@ -45,7 +47,7 @@ class BatchResult:
     studies: pd.DataFrame
     pooled: pd.DataFrame
 
-    def subgroup_test(self, segment_ids) -> tuple[float, int, float, float]:
+    def subgroup_test(self, segment_ids: Iterable[int]) -> tuple[float, int, float, float]:
         """RevMan's test for subgroup differences over these subgroup segments: (Q, df, P, I²);
         segments without an estimate are left out. With one left RevMan writes Q 0, df 0, P 1 and
         I² 0 (CD014353 3.2), and so do we; with none, NaN."""
@@ -262,7 +264,9 @@ def _random(e, s, m, y, v, k, q, sa, st):
                 sw2_iv=sw2_iv)
 
 
-def pool_batch(rows, segments, settings: Settings | str = REVMAN5) -> BatchResult:
+def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
+               segments: pd.DataFrame | Mapping[str, ArrayLike],
+               settings: Settings | str = REVMAN5) -> BatchResult:
     """Pool every segment of a long-format batch (columns and results in /work/plan/engine-api.md
     and the module docstring). Formulas: those of the scalar ``pool_*`` functions."""
     st = get_mode(settings)
