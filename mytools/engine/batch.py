@@ -28,10 +28,10 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from .batch_effects import row_effects
+from .batch_segments import segment_table
 from .distributions import p_chi2, p_normal, p_t, t_crit
 from .errors import InputError
 from .many import _iterate_tau2
-from .batch_segments import segment_table
 from .settings import REVMAN5, Settings, get_mode
 from .subgroups import subgroup_test
 
