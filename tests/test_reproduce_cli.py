@@ -156,6 +156,8 @@ def test_duplicate_analysis_numbers_are_refused(revman_fixtures: Path, tmp_path:
     out = run(str(dst))
     assert out.returncode == 2, out.stdout + out.stderr
     assert "Traceback" not in out.stderr and "overall-estimates" in out.stderr
+    with pytest.raises(DataError):
+        reproduce(dst)
 
 
 def test_xml_entity_expansion_is_refused(tmp_path: Path):
@@ -165,6 +167,8 @@ def test_xml_entity_expansion_is_refused(tmp_path: Path):
                  '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><COCHRANE_REVIEW>&b;</COCHRANE_REVIEW>')
     out = run(str(p))
     assert out.returncode == 2 and "Traceback" not in out.stderr and "bomb.rm5" in out.stderr
+    with pytest.raises(DataError):
+        reproduce(p)
 
 
 def test_folder_of_reviews_with_progress(shared: Path):

@@ -110,5 +110,7 @@ def test_infer_settings_of_cd015855(shared: Path):
     assert s.loc["3.6", "measure"] == "RR" and s.loc["3.6", "method"] == "MH"
     assert s.loc["3.6", "model"] == "fixed"
     for col in ("measure_how", "method_how", "model_how"):
-        assert s[col].str.match(r"(inferred from|undetermined: )").all()
+        assert s[col].str.match(r"(inferred from|undetermined: |implied by the data type)").all()
+    assert "one study per pooled group" in s.loc["2.1", "method_how"]  # Bunch 1980 alone
+    assert "τ² = 0" in s.loc["1.2", "model_how"]  # three SMD studies: fixed and random weigh alike
     assert s.loc["1.2", "measure_how"] == "inferred from RevMan's per-study numbers"

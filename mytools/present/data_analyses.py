@@ -54,7 +54,9 @@ def _numbers(ars: Sequence[Any]) -> pd.DataFrame:
     for a in ars:
         inp = get(a, "inputs").reset_index(drop=True)
         book = get(a, "result").studies.reset_index(drop=True)
-        rows = inp.assign(study=inp.get("review_label", inp["label"]))
+        names = inp.get("review_label", inp["label"])
+        rows = inp.assign(study=[lab if str(rl) in str(lab) else f"{lab} ({rl})"
+                                 for lab, rl in zip(inp["label"], names)])
         parts.append(study_numbers_table(rows, book))
     return pd.concat(parts, ignore_index=True)
 

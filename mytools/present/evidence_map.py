@@ -7,6 +7,7 @@ marker is a result recomputed here from study data, an open marker one that is n
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
@@ -80,7 +81,7 @@ def _markers(ax: Any, frame: pd.DataFrame, comps: list[str], outs: list[str]) ->
             symbols = "\u2295" * filled + "\u25cb" * (4 - filled)
             ax.annotate(f"#{int(row['abstract_no'])}\n{symbols}", xy=(xx, yy),
                         xytext=(0, -(math.sqrt(n * _SCALE) / 2 + 3)), linespacing=1.1,
-                        textcoords="offset points", ha="center", va="top", fontsize=10.5,
+                        textcoords="offset points", ha="center", va="top", fontsize=12,
                         color="black", zorder=4)
 
 
@@ -92,16 +93,16 @@ def evidence_map(frame: pd.DataFrame) -> Figure:
         raise ValueError(f"evidence_map: frame lacks column(s) {missing}")
     comps = list(frame.attrs.get("comparisons") or dict.fromkeys(frame["comparison"]))
     outs = list(frame.attrs.get("outcomes") or dict.fromkeys(frame["outcome_group"]))
-    w, h = 1.45 * len(outs) + 2.4, 1.55 * len(comps) + 3.4
+    w, h = 1.3 * len(outs) + 2.4, 1.5 * len(comps) + 3.3
     fig = Figure(figsize=(w, h), facecolor="white")
-    left, bottom = 2.1 / w, 2.6 / h
+    left, bottom = 2.2 / w, 2.6 / h
     ax = fig.add_axes((left, bottom, 1 - left - 0.15 / w, 1 - bottom - 0.2 / h))
     _markers(ax, frame, comps, outs)
     ax.set_xticks(range(len(outs)))
-    ax.set_xticklabels([o.replace(" (", "\n(") for o in outs], rotation=30, ha="right",
-                       fontsize=11.5, rotation_mode="anchor")
+    ax.set_xticklabels(["\n".join(textwrap.wrap(o, 11)) for o in outs], fontsize=13,
+                       linespacing=1.1)
     ax.set_yticks(range(len(comps)))
-    ax.set_yticklabels([c.replace(" vs ", "\nvs ") for c in comps], fontsize=11.5)
+    ax.set_yticklabels([c.replace(" vs ", "\nvs ") for c in comps], fontsize=13)
     ax.set_xlim(-0.6, len(outs) - 0.4)
     ax.set_ylim(len(comps) - 0.25, -0.6)
     ax.grid(True, color="#dddddd", lw=0.6, zorder=0)
@@ -119,11 +120,11 @@ def _legends(fig: Figure) -> None:
                        label="recomputed from study data"),
                 Line2D([], [], marker="o", ls="", ms=10, mfc="white", mec="#555555", mew=2,
                        label="not recomputed here")]
-    fig.legend(handles=handles, loc="lower left", ncol=2, fontsize=11, frameon=False,
+    fig.legend(handles=handles, loc="lower left", ncol=2, fontsize=12.5, frameon=False,
                bbox_to_anchor=(0.0, 0.0), handletextpad=0.3, columnspacing=1.2)
     sizes = [Line2D([], [], marker="o", ls="", ms=math.sqrt(n * _SCALE), mfc="none",
                     mec="#555555", label=f"{n} participants") for n in (25, 100)]
-    fig.legend(handles=sizes, loc="lower right", ncol=1, fontsize=11, frameon=False,
+    fig.legend(handles=sizes, loc="lower right", ncol=1, fontsize=12.5, frameon=False,
                labelspacing=1.6, bbox_to_anchor=(0.99, 0.0), handletextpad=1.6, borderpad=1.0)
 
 

@@ -11,7 +11,9 @@ import base64
 import html
 import io
 import itertools
+import re
 
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 __all__ = ["PngFigure", "FigureWithAlt", "SvgFigure", "ZOOM_CSS"]
@@ -81,11 +83,16 @@ class SvgFigure(FigureWithAlt):
         self._svg_cache: bytes | None = None
 
     def svg(self) -> bytes:
-        """The SVG bytes (text drawn as paths, so the figure looks the same in every browser)."""
+        """The SVG bytes. Text stays text (selectable, searchable, about a quarter of the size
+        and half the time of glyph paths); the font falls back from the one drawn with
+        (Liberation Sans, metric-compatible with Arial) to Arial and Helvetica."""
         if self._svg_cache is None:
             buf = io.BytesIO()
-            self.fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
-            self._svg_cache = buf.getvalue()
+            with rc_context({"svg.fonttype": "none"}):
+                self.fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+            text = re.sub(r"font-family: '([^']+)'",
+                          r"font-family: '\1', Arial, Helvetica, sans-serif", buf.getvalue().decode())
+            self._svg_cache = text.encode("utf-8")
         return self._svg_cache
 
     def _repr_png_(self) -> None:  # one representation only: the HTML below carries the SVG

@@ -28,7 +28,7 @@ from .style import CHAR_W, FAMILY, FONT, OKABE_ITO, ROW
 __all__ = ["forest_plot", "forest_figure", "forest_alt"]
 
 _PAD = 0.08  # inches between columns
-_GRAPH_W = 2.0
+_GRAPH_W = 2.3
 _TTP = TextToPath()
 
 
@@ -96,8 +96,9 @@ def _grid(fd: ForestData, lay: _Layout, arm_lines: int) -> None:
     rows = lay.rows
     for block in fd.blocks:
         if block.title:
-            y += 1
-            rows.append((y, "title", block.title))
+            for part in _wrap(block.title, (lay.est_x - 0.2) * 0.92):  # bold is wider
+                y += 1
+                rows.append((y, "title", part))
         for r in block.rows:
             y += 1
             rows.append((y, "row", r))
@@ -108,8 +109,9 @@ def _grid(fd: ForestData, lay: _Layout, arm_lines: int) -> None:
                 y += 1
                 rows.append((y, "events", block.total))
             for line in block.total.lines:
-                y += 1
-                rows.append((y, "line", line))
+                for part in _wrap(line, lay.est_x - 0.2):
+                    y += 1
+                    rows.append((y, "line", part))
         y += 0.5 if fd.total is not None or block is not fd.blocks[-1] else 0.0
     if fd.total is not None:
         y += 1
@@ -261,9 +263,9 @@ def _axis(ax: Any, fd: ForestData, lims: tuple[float, float], ticks: list[float]
         ax.plot([t, t], [y, y + 0.25], color="black", lw=0.8)
         _text(ax, t, y + 0.75, f"{t:g}".replace("-", "\u2212"), ha="center")
     left, right = rt.favours_sides(fd.higher_is_better, fd.label_intervention, fd.label_control)
-    for frac, txt in ((0.25, left), (0.75, right)):
+    for frac, txt, ha in ((0.485, left, "right"), (0.515, right, "left")):
         x = _frac_x(lims, frac, fd.ratio)
-        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.58)), ha="center", va="top",
+        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.5)), ha=ha, va="top",
                 fontsize=FONT, linespacing=1.15, family=FAMILY)
 
 

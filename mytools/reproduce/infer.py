@@ -23,6 +23,7 @@ __all__ = ["infer_settings", "SETTING_COLUMNS"]
 STATED = "stated in the file"
 BY_STUDY = "inferred from RevMan's per-study numbers"
 BY_WEIGHT = "inferred from weights"
+IMPLIED = "implied by the data type (RevMan pools continuous and generic data by inverse variance)"
 LEVELS = (0.95, 0.99, 0.90)
 SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "ci_level_study",
                    "ci_level_how", "swap_events", "log_scale", "method", "method_how", "model",
@@ -136,7 +137,7 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
 
 
 def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows: int,
-                    has_weights: bool, has_sub: bool) -> dict:
+                    has_weights: bool, has_sub: bool, one_study: tuple[bool, bool] = (False, False)) -> dict:
     default = ("Peto" if measure == "PETO_OR" else "MH" if dt == "dichotomous" else "IV", "fixed")
     if not has_weights:
         why = "undetermined: RevMan shows no weights (the analysis is not pooled)"
@@ -153,8 +154,14 @@ def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows:
     method, model, scope = min(tied, key=lambda c: (pref[c[2]], pref[c[1]], pref.get(c[0], 1)))
     others = sorted({f"{me} {mo}" for me, mo, _ in tied} - {f"{method} {model}"})
     fit = "" if best >= n_rows else f" (best fit: {int(best)} of {n_rows} rows)"
-    same = "undetermined: " + ", ".join([f"{method} {model}", *others]) + " give the same weights here"
+    single = one_study[0] if scope == "overall" else one_study[1]
+    why = ("one study per pooled group, which gets 100% under every method and model" if single
+           else "τ² = 0, so fixed and random effects weigh alike")
+    same = ("undetermined: " + ", ".join([f"{method} {model}", *others])
+            + f" give the same weights here ({why})")
     method_how = BY_WEIGHT + fit if all(c[0] == method for c in tied) else same
+    if dt in ("continuous", "generic") and method == "IV":
+        method_how = IMPLIED
     model_how = BY_WEIGHT + fit if all(c[1] == model for c in tied) else same
     scopes = {c[2] for c in tied}
     pooled_how = BY_WEIGHT if len(scopes) == 1 or not has_sub else (
@@ -206,9 +213,13 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
             continue
         m = meas[key]
         sel = (rows["analysis"] == key).to_numpy()
+        sub = rows.loc[sel, "subgroup_number"].fillna(0)
+        per_group = (rw[sel] != 0).astype(int)
+        one = (bool(per_group.sum() <= 1),
+               bool(pd.Series(per_group).groupby(sub.to_numpy()).sum().max() <= 1))
         pool = _choose_pooling(key, a["data_type"], m["measure"], scores, anames.index(key),
-                               int(sel.sum()), bool((rw[sel] != 0).any()),
-                               bool((rows.loc[sel, "subgroup_number"].fillna(0) > 0).any()))
+                               int(sel.sum()), bool((rw[sel] != 0).any()), bool((sub > 0).any()),
+                               one_study=one)
         if pool["model"] == "random":
             base["tau2_method"] = "DL"
         base["ci_level"] = m["ci_level_study"]
