@@ -81,7 +81,23 @@ def executed_downloads(app: Any, env: Any) -> None:
         nbformat.write(merged, path)
 
 
+def singlehtml_handlers(app: Any) -> None:
+    """The single-page HTML builder (``bash .ci/pdf``) gets every HTML node visitor.
+
+    Sphinx looks visitors up by builder name before format: once any extension registers one
+    for ``singlehtml``, nodes that were registered for ``html`` only (myst-nb's
+    ``HideCodeCellNode``, the ``hide-input`` tag) become unknown there and the build fails.
+    """
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, visitors in handlers.get("html", {}).items():
+        single.setdefault(node, visitors)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", singlehtml_handlers)
     app.connect("env-updated", executed_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -343,3 +343,35 @@ def test_review_sensitivity_is_the_chapter_path_and_matches_metafor(review_rows_
     # the claim the chapter used to make is false: REML + HKSJ moves two intervals across no effect
     s = sensitivity_summary(long)
     assert s.at["reml_hksj", "changes_conclusion"] == 2 and s.at["random_dl", "changes_conclusion"] == 0
+
+
+def test_page_values_restate_the_published_results(book_data) -> None:
+    """The glue values of the worked examples (the chapter's former cell logic) against the 2025
+    abstract: #5 RR 1.91 (0.50 to 7.30) and #1 SMD 0.86 (0.51 to 1.21)."""
+    from mytools.analyses import analysis
+    from mytools.teaching import worked
+
+    sae = worked.sae_values(worked.analysis_step_table(book_data, "ivig_sae"),
+                            analysis("ivig_sae", book_data).published)
+    assert (round(sae["methods_sae_est"], 2), round(sae["methods_sae_lo"], 2), round(sae["methods_sae_hi"], 2)) \
+        == (1.91, 0.50, 7.30)
+    assert sae["methods_sae_mhw1"] + sae["methods_sae_mhw2"] == pytest.approx(100)
+    assert sae["methods_sae_mhw1"] > sae["methods_sae_mhw2"]  # label1 is the study with the larger MH weight
+    smd = worked.smd_values(worked.analysis_smd_table(book_data, "ivig_disability"),
+                            analysis("ivig_disability", book_data).published)
+    assert (round(smd["methods_smd_est"], 2), round(smd["methods_smd_lo"], 2), round(smd["methods_smd_hi"], 2)) \
+        == (0.86, 0.51, 1.21) == (smd["methods_smd_pub_est"], smd["methods_smd_pub_lo"], smd["methods_smd_pub_hi"])
+    assert smd["methods_smd_k"] == 3
+
+
+def test_prediction_values_name_the_study_the_evidence_notes_name(shared, book_data) -> None:
+    """Evidence notes: '#5 the counts 3/22 vs 1/22 are right but the study is ISRCTN87782942, not
+    Miyasaka 2012'; #7, #11, #13 'exactly the review's numbers'."""
+    from mytools.teaching import predictions, worked
+
+    text = (shared / "evidence" / "README.md").read_text(encoding="utf-8")
+    assert "the study is **ISRCTN87782942**, not Miyasaka 2012" in text
+    v = worked.prediction_values(predictions.predictions(book_data), book_data)
+    assert "ISRCTN87782942" in v["methods_pred_wrong_review_study"]
+    assert v["methods_pred_wrong_predicted_study"] == "Miyasaka 2012"
+    assert (v["methods_pred_counts_n"], v["methods_pred_counts_exact"], v["methods_pred_identity_wrong"]) == (4, 4, 1)
