@@ -35,7 +35,7 @@ from .many import _iterate_tau2
 from .settings import REVMAN5, Settings, get_mode
 from .subgroups import subgroup_test
 
-__all__ = ["pool_batch", "BatchResult"]
+__all__ = ["pool_batch", "study_effects", "BatchResult"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,12 +192,11 @@ def _random(e, s, m, y, v, k, q, sa, st):
                 sw2_iv=sw2_iv)
 
 
-def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
-               segments: pd.DataFrame | Mapping[str, ArrayLike],
-               settings: Settings | str = REVMAN5) -> BatchResult:
-    """Pool every segment of a long-format batch (columns and results in /work/plan/engine-api.md
-    and the module docstring). Formulas: those of the scalar ``pool_*`` functions."""
+def _prepare(rows, segments, settings, invalid):
+    """Settings, segment ids, segment table and per-row effects of a batch (inputs checked)."""
     st = get_mode(settings)
+    if invalid not in ("raise", "mark"):
+        raise InputError(f"invalid={invalid!r}; expected 'raise' or 'mark'")
     if "segment" not in rows:
         raise InputError("rows: column 'segment' is required")
     s = np.asarray(rows["segment"]).astype(int).reshape(-1)
@@ -208,7 +207,28 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
     m = sa["data_type"].size
     if s.size and (s.min() < 0 or s.max() >= m):
         raise InputError(f"rows: segment ids must be in 0..{m - 1}")
-    eff = row_effects(rows, s, sa, st)
+    return st, s, sa, m, row_effects(rows, s, sa, st, invalid)
+
+
+def study_effects(rows: pd.DataFrame | Mapping[str, ArrayLike],
+                  segments: pd.DataFrame | Mapping[str, ArrayLike],
+                  settings: Settings | str = REVMAN5, *, invalid: str = "raise") -> pd.DataFrame:
+    """Per-study effects of a long-format batch without pooling: ``pool_batch(...).studies``
+    without ``weight_percent`` (columns ``segment, y, v, estimate, ci_low, ci_high, estimable,
+    zero_cell_corrected``; CI y ± z·√v at the segment's ``study_ci_level``, back-transformed when
+    ``log_scale``). Cheap: use it to try many settings on the same rows."""
+    _, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
+    return _studies(rows, s, eff, eff.estimable, None, m, sa)
+
+
+def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
+               segments: pd.DataFrame | Mapping[str, ArrayLike],
+               settings: Settings | str = REVMAN5, *, invalid: str = "raise") -> BatchResult:
+    """Pool every segment of a long-format batch (columns and results in /work/plan/engine-api.md
+    and the module docstring). Formulas: those of the scalar ``pool_*`` functions.
+    ``invalid="mark"``: rows with missing or impossible counts are not estimable (with "raise",
+    the default, they raise :class:`InputError` naming the row)."""
+    st, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
     e = eff.estimable
     k = np.bincount(s, weights=e.astype(float), minlength=m).astype(int)
     nrows = np.bincount(s, minlength=m)
@@ -313,11 +333,12 @@ def _studies(rows, s, eff, e, w_row, m, sa) -> pd.DataFrame:
     def back(x):
         with np.errstate(over="ignore"):
             return np.where(log, np.exp(x), x)
-    wsum = np.bincount(s, weights=np.where(e, w_row, 0.0), minlength=m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wp = np.where(e, 100.0 * w_row / wsum[s], 0.0)
     index = rows.index if isinstance(rows, pd.DataFrame) else None
-    return pd.DataFrame({"segment": s, "y": eff.y, "v": eff.v, "estimate": back(eff.y),
-                         "ci_low": back(eff.y - zs * sd), "ci_high": back(eff.y + zs * sd),
-                         "weight_percent": wp, "estimable": e, "zero_cell_corrected": eff.corrected},
-                        index=index)
+    out = {"segment": s, "y": eff.y, "v": eff.v, "estimate": back(eff.y),
+           "ci_low": back(eff.y - zs * sd), "ci_high": back(eff.y + zs * sd)}
+    if w_row is not None:
+        wsum = np.bincount(s, weights=np.where(e, w_row, 0.0), minlength=m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["weight_percent"] = np.where(e, 100.0 * w_row / wsum[s], 0.0)
+    out.update(estimable=e, zero_cell_corrected=eff.corrected)
+    return pd.DataFrame(out, index=index)

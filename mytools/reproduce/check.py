@@ -19,7 +19,6 @@ from ..engine.batch import pool_batch
 from ..engine.errors import InputError
 from .infer import rows_with_type
 from .segments import ROW_INPUTS, build_segments
-from .studies import display_rows, effects_by_setting
 from .tolerance import excess
 
 __all__ = ["check_review", "RESULT_FIELDS", "LINE_COLUMNS"]
@@ -96,47 +95,50 @@ def _compare_result(d: _Diffs, where: str, ours: dict, stored: dict) -> None:
 
 
 class _Review:
-    """Everything computed once per review: per-study display numbers, batch results, weights."""
+    """Everything computed once per review: one engine call gives every row's estimate, CI and
+    weight and every segment's pooled result."""
 
     def __init__(self, review, settings: pd.DataFrame):
         self.rows = rows_with_type(review)
         self.sset = settings.set_index("analysis")
-        keys = self.sset.reindex(self.rows["analysis"])[["measure", "swap_events", "log_scale",
-                                                         "ci_level_study"]].reset_index(drop=True)
-        keys["data_type"] = self.rows["data_type"].to_numpy()
-        self.eff = effects_by_setting(self.rows, keys)
-        level = keys["ci_level_study"].astype(float).fillna(0.95).to_numpy()
-        self.display = np.column_stack(display_rows(self.eff, level))
+        n = len(self.rows)
         self.stored = self.rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(float)
         rw = self.rows["revman_weight"].to_numpy(float)
         self.revman_weight = np.where(rw == 0, np.nan, rw)
-        self.weights = np.full(len(self.rows), np.nan)
+        self.display = np.full((n, 3), np.nan)
+        self.estimable = np.zeros(n, dtype=bool)
+        self.weights = np.full(n, np.nan)
         mode = "revman_web" if str(review.format).startswith("datapackage-2") else "revman5"
-        seg_rows, self.segs = build_segments(review, settings)
+        seg_rows, self.segs = build_segments(review, settings, display=True)
         self.error = ""
-        self.pooled = None
         self.seg_by_an: dict = {}
         self.sub_num = self.rows["subgroup_number"].fillna(0).to_numpy(int)
         self.study = self.rows["study"].to_numpy()
-        if len(self.segs):
-            try:
-                self.batch = pool_batch(seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS],
-                                        settings=mode)
-            except InputError as exc:
-                self.error = str(exc)
-                return
-            self.pooled = self.batch.pooled
-            self.pcols = {c: self.pooled[c].to_numpy() for c in self.pooled.columns}
-            self.seg_by_an = self.segs.groupby("analysis", sort=False).indices
-            self.seg_kind = self.segs["kind"].to_numpy()
-            self.seg_sub = self.segs["subgroup_number"].to_numpy(int)
-            w = self.batch.studies["weight_percent"].to_numpy(float)
-            w = np.where(self.batch.studies["estimable"].to_numpy(bool), w, np.nan)
-            src = self.segs["kind"].isin(["overall", "group"]).to_numpy()
-            sub_only = (self.segs["kind"] == "subgroup").to_numpy() & self.segs["analysis"].map(
-                lambda a: self.sset.loc[a, "pooled"] == "subgroups").to_numpy(bool)
-            take = (src | sub_only)[seg_rows["segment"].to_numpy(int)]
-            self.weights[seg_rows["row"].to_numpy(int)[take]] = w[take]
+        if not len(self.segs):
+            return
+        try:
+            self.batch = pool_batch(seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS],
+                                    settings=mode, invalid="mark")
+        except InputError as exc:
+            self.error = str(exc)
+            return
+        pooled = self.batch.pooled
+        self.pcols = {c: pooled[c].to_numpy() for c in pooled.columns}
+        self.seg_by_an = self.segs.groupby("analysis", sort=False).indices
+        self.seg_kind = self.segs["kind"].to_numpy()
+        self.seg_sub = self.segs["subgroup_number"].to_numpy(int)
+        st = self.batch.studies
+        row, seg = seg_rows["row"].to_numpy(int), seg_rows["segment"].to_numpy(int)
+        first = np.unique(row, return_index=True)[1]  # a row's effect is the same in every segment
+        self.display[row[first]] = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)[first]
+        est = st["estimable"].to_numpy(bool)
+        self.estimable[row[first]] = est[first]
+        self.display[~self.estimable] = np.nan
+        w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
+        sub_only = self.segs["analysis"].map(self.sset["pooled"]).to_numpy() == "subgroups"
+        take = (np.isin(self.seg_kind, ("overall", "group"))
+                | ((self.seg_kind == "subgroup") & sub_only))[seg]
+        self.weights[row[take]] = w[take]
 
 
 def _all_zero(stored: np.ndarray, a: dict) -> bool:
@@ -155,7 +157,7 @@ def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: pd.DataFrame,
         return {**line, "status": "not computable", "reason": "the analysis has no study rows"}
     if R.error:
         return {**line, "status": "not computable", "reason": R.error}
-    if _all_zero(R.stored[pos], a) and R.eff.estimable[pos].any():
+    if _all_zero(R.stored[pos], a) and R.estimable[pos].any():
         return {**line, "status": "not computable",
                 "reason": "RevMan stored no results (0 or blank: the analysis was not calculated in the file)"}
     labels = R.study[pos]

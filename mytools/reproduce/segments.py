@@ -2,13 +2,16 @@
 
 A segment is one pooled unit: an analysis overall (when RevMan pools it), each of its subgroups,
 or — when only subtotals are pooled and the analysis has no subgroups — its rows as one group.
-A study row that counts in a subgroup and in the overall total appears in both segments.
+A study row that counts in a subgroup and in the overall total appears in both segments. With
+``display=True`` an analysis that RevMan does not pool gets one ``display`` segment of all its rows,
+so that every row's estimate and CI come from the engine too.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ..engine.batch_effects import DATA_TYPES
 from .infer import rows_with_type
 
 __all__ = ["build_segments", "ROW_INPUTS"]
@@ -20,10 +23,11 @@ _SEG_SETTINGS = ["data_type", "measure", "method", "model", "tau2_method", "ci_m
                  "log_scale", "swap_events", "ci_level", "ci_level_study"]
 
 
-def build_segments(review, settings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_segments(review, settings: pd.DataFrame, *, display: bool = False
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows, segments) for ``pool_batch``: ``rows`` carries ``segment`` and ``row`` (the position
     in ``review.rows``); ``segments`` one row per segment with ``analysis``, ``kind``
-    ("overall" | "subgroup" | "group") and ``subgroup_number``, plus the pooling settings."""
+    ("overall" | "subgroup" | "group" | "display") and ``subgroup_number``, plus the settings."""
     rows = rows_with_type(review)
     sset = settings.set_index("analysis")
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
@@ -32,7 +36,7 @@ def build_segments(review, settings: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         if a not in sset.index:
             continue
         s = sset.loc[a]
-        if not isinstance(s["measure"], str):
+        if not isinstance(s["measure"], str) or rows["data_type"].iat[pos[0]] not in DATA_TYPES:
             continue
         units = []
         if s["pooled"] == "overall":
@@ -41,6 +45,8 @@ def build_segments(review, settings: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
             units.append(("subgroup", num, pos[sub[pos] == num]))
         if s["pooled"] == "subgroups" and np.any(sub[pos] == 0):
             units.append(("group", 0, pos[sub[pos] == 0]))
+        if display and not units:
+            units.append(("display", 0, pos))
         for kind, num, p in units:
             parts.append(np.c_[p, np.full(len(p), len(segs))])
             segs.append({"analysis": a, "kind": kind, "subgroup_number": num,
@@ -57,6 +63,4 @@ def build_segments(review, settings: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     seg["tau2_method"] = seg["tau2_method"].where(seg["tau2_method"].map(lambda x: isinstance(x, str)), None)
     for c in ("log_scale", "swap_events"):
         seg[c] = seg[c].astype(bool)
-    peto = (seg["measure"] == "PETO_OR") & (seg["data_type"] == "dichotomous")
-    seg.loc[peto, ["measure", "method"]] = ["OR", "Peto"]  # the engine's name for Peto from 2×2
     return out, seg
