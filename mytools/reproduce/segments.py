@@ -12,13 +12,10 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch_effects import DATA_TYPES
-from .infer import rows_with_type
+from .infer import ROW_INPUTS, rows_with_type
 
 __all__ = ["build_segments", "ROW_INPUTS"]
 
-ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
-              "mean_intervention", "sd_intervention", "mean_control", "sd_control",
-              "giv_estimate", "giv_se", "o_e", "variance"]
 _SEG_SETTINGS = ["data_type", "measure", "method", "model", "tau2_method", "ci_method",
                  "log_scale", "swap_events", "ci_level", "ci_level_study"]
 
