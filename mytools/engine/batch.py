@@ -275,16 +275,15 @@ def _assemble(theta, se, q, k, nrows, rnd, rd, sa, st, fixed_ok) -> pd.DataFrame
     reason = np.where(nrows == 0, "no rows", np.where(k == 0, "no estimable study", np.where(
         ok, "", "pooled estimate not estimable (HKSJ SE 0, or an infinite MH estimate)")))
     status = np.where(ok, "ok", np.where(nrows == 0, "empty", "not_estimable"))
-    out = pd.DataFrame({
-        "k": k, "estimate": back(theta), "ci_low": back(lo), "ci_high": back(hi), "theta": theta,
-        "se": se, "z": z, "p": p, "t_df": np.where(hk, tdf, np.nan), "q": q, "df": df,
-        "p_q": p_q, "i2": i2, "i2_q": i2q, "i2_tau2": i2t, "tau2": tau2,
-        "tau2_ci_low": np.nan, "tau2_ci_high": np.nan, "pi_low": back(pi_lo), "pi_high": back(pi_hi),
-        "status": status, "reason": reason})
-    num = ["estimate", "ci_low", "ci_high", "theta", "se", "z", "p", "t_df", "q", "p_q", "i2",
-           "i2_q", "i2_tau2", "tau2", "pi_low", "pi_high"]
-    out.loc[~ok, num] = np.nan
-    return out
+    def val(x):  # NaN for segments that could not be pooled
+        return np.where(ok, x, np.nan)
+    return pd.DataFrame({
+        "k": k, "estimate": val(back(theta)), "ci_low": val(back(lo)), "ci_high": val(back(hi)),
+        "theta": val(theta), "se": val(se), "z": val(z), "p": val(p),
+        "t_df": val(np.where(hk, tdf, np.nan)), "q": val(q), "df": df, "p_q": val(p_q),
+        "i2": val(i2), "i2_q": val(i2q), "i2_tau2": val(i2t), "tau2": val(tau2),
+        "tau2_ci_low": np.nan, "tau2_ci_high": np.nan, "pi_low": val(back(pi_lo)),
+        "pi_high": val(back(pi_hi)), "status": status, "reason": reason})
 
 
 def _q_gen(t: np.ndarray, y, v, s_loc, n_seg) -> np.ndarray:

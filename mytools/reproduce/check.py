@@ -147,7 +147,7 @@ def _all_zero(stored: np.ndarray, a: dict) -> bool:
     return bool(np.all(np.nan_to_num(stored) == 0) and np.all(np.nan_to_num(overall) == 0))
 
 
-def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: pd.DataFrame,
+def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: list[dict],
                    decimals: int | None) -> dict:
     """One analysis of a prepared review: its report line (plus ``_items``, every comparison)."""
     d = _Diffs(decimals)
@@ -166,7 +166,7 @@ def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: pd.DataFrame,
         ok_rows &= d.add_rows(labels, f, R.display[pos, j], R.stored[pos, j]) <= 1
     rw = R.revman_weight[pos]
     wx = d.add_rows(labels, "weight", R.weights[pos], rw)
-    stored_sub = {int(r["subgroup_number"]): r for r in subs.to_dict("records")}
+    stored_sub = {int(r["subgroup_number"]): r for r in subs}
     ours_overall: dict = {}
     sids = R.seg_by_an.get(a["analysis"], np.array([], dtype=int))
     for sid in sids:
@@ -235,15 +235,16 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     excess) where excess = |ours − revman| / tolerance (≤ 1 is a match)."""
     R = _Review(review, settings)
     by_an = R.rows.groupby("analysis", sort=False).indices
-    subs_by = review.subgroups.groupby("analysis", sort=False) if len(review.subgroups) else None
+    subs_by: dict = {}
+    for r in (review.subgroups.to_dict("records") if len(review.subgroups) else []):
+        subs_by.setdefault(r["analysis"], []).append(r)
+    sset = {s["analysis"]: s for s in settings.to_dict("records")}
     lines = []
     for a in review.analyses.to_dict("records"):
         key = a["analysis"]
-        s = R.sset.loc[key].to_dict() if key in R.sset.index else {}
+        s = sset.get(key, {})
         pos = by_an.get(key, np.array([], dtype=int))
-        subs = (subs_by.get_group(key) if subs_by is not None and key in subs_by.groups
-                else review.subgroups.iloc[:0])
-        line = check_analysis(R, a, pos, subs, review.decimals)
+        line = check_analysis(R, a, pos, subs_by.get(key, []), review.decimals)
         lines.append({"review": review.review_id or review.source, "analysis": key,
                       "name": a["name"], "measure": s.get("measure"), "method": s.get("method"),
                       "model": s.get("model"),

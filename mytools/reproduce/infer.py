@@ -71,8 +71,16 @@ def _candidates(data_type: str) -> list[tuple[str, float, bool, bool]]:
 def _inputs(rows: pd.DataFrame) -> dict[str, np.ndarray]:
     """The engine's input columns of ``rows`` as float arrays (missing columns → NaN)."""
     n = len(rows)
-    return {c: (pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float) if c in rows
-                else np.full(n, np.nan)) for c in ROW_INPUTS}
+    out = {}
+    for c in ROW_INPUTS:
+        if c not in rows:
+            out[c] = np.full(n, np.nan)
+            continue
+        try:
+            out[c] = rows[c].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            out[c] = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float)
+    return out
 
 
 def _replicate(arrs: dict, idx: list[np.ndarray], seg: list[np.ndarray]) -> tuple[dict, np.ndarray]:
@@ -147,7 +155,7 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     rw = np.where(rw == 0, np.nan, rw)
     acode, anames = pd.factorize(rows["analysis"], sort=False)
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
-    scode = pd.factorize(pd.MultiIndex.from_arrays([acode, sub]))[0]
+    scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
     dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
     sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
     idx, seg, segs, cand = [], [], [], []
@@ -161,15 +169,17 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
                                                   return_counts=True)
                 idx.append(sel[np.argsort(inv, kind="stable")])
                 seg.append(len(cand) + np.repeat(np.arange(counts.size), counts))
-                r = sel[first]
-                segs.append(pd.DataFrame({"data_type": dt, "measure": m, "method": method,
-                                          "model": model, "tau2_method": "DL", "ci_method": "wald",
-                                          "swap_events": sw[r], "log_scale": lg[r]}))
+                segs.append((dt, m, method, model, sel[first]))
                 cand += [(method, model, scope)] * counts.size
     if not idx:
         return {}
     batch, idx = _replicate(_inputs(rows), idx, seg)
-    st = pool_batch(batch, pd.concat(segs, ignore_index=True), invalid="mark").studies
+    r = np.concatenate([x[4] for x in segs])
+    table = {name: np.repeat(np.array([x[j] for x in segs], dtype=object), [x[4].size for x in segs])
+             for j, name in enumerate(("data_type", "measure", "method", "model"))}
+    table.update(tau2_method=np.full(r.size, "DL", dtype=object), swap_events=sw[r], log_scale=lg[r],
+                 ci_method=np.full(r.size, "wald", dtype=object))
+    st = pool_batch(batch, table, invalid="mark").studies
     w = np.where(st["estimable"].to_numpy(bool), st["weight_percent"].to_numpy(float), np.nan)
     good = close(w, rw[idx], decimals)
     keys_c = list(dict.fromkeys(cand))
@@ -243,10 +253,11 @@ def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
     n = len(names)
     weighted = rows["revman_weight"].fillna(0).to_numpy(float) != 0
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
-    scode, spairs = pd.factorize(pd.MultiIndex.from_arrays([acode, sub]))
+    width = int(sub.max(initial=0)) + 1
+    scode, spairs = pd.factorize(acode * width + sub)
     per_sub = np.bincount(scode, weights=weighted, minlength=len(spairs))
     sub_max = np.zeros(n)
-    np.maximum.at(sub_max, spairs.get_level_values(0).to_numpy(int), per_sub)
+    np.maximum.at(sub_max, spairs // width, per_sub)
     n_rows = np.bincount(acode, minlength=n)
     n_w = np.bincount(acode, weights=weighted, minlength=n)
     has_sub = np.bincount(acode, weights=sub > 0, minlength=n) > 0

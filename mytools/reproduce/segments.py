@@ -26,14 +26,13 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     in ``review.rows``); ``segments`` one row per segment with ``analysis``, ``kind``
     ("overall" | "subgroup" | "group" | "display") and ``subgroup_number``, plus the settings."""
     rows = rows_with_type(review)
-    sset = settings.set_index("analysis")
+    sset = {s["analysis"]: s for s in settings.to_dict("records")}
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
+    dtypes = rows["data_type"].to_numpy(object)
     parts, segs = [], []
     for a, pos in rows.groupby("analysis", sort=False).indices.items():
-        if a not in sset.index:
-            continue
-        s = sset.loc[a]
-        if not isinstance(s["measure"], str) or rows["data_type"].iat[pos[0]] not in DATA_TYPES:
+        s = sset.get(a)
+        if s is None or not isinstance(s["measure"], str) or dtypes[pos[0]] not in DATA_TYPES:
             continue
         units = []
         if s["pooled"] == "overall":
@@ -48,7 +47,7 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
             parts.append(np.c_[p, np.full(len(p), len(segs))])
             segs.append({"analysis": a, "kind": kind, "subgroup_number": num,
                          **{k: s.get(k) for k in _SEG_SETTINGS if k != "data_type"},
-                         "data_type": rows["data_type"].iat[p[0]]})
+                         "data_type": dtypes[p[0]]})
     if not segs:
         return pd.DataFrame(columns=["row", "segment", *ROW_INPUTS]), pd.DataFrame(columns=_SEG_SETTINGS)
     idx = np.concatenate(parts)
