@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..engine.batch import pool_batch
 from ..engine.errors import InputError
-from .infer import rows_with_type
+from .infer import records, rows_with_type
 from .segments import ROW_INPUTS, build_segments
 from .tolerance import excess
 
@@ -236,11 +236,11 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     R = _Review(review, settings)
     by_an = R.rows.groupby("analysis", sort=False).indices
     subs_by: dict = {}
-    for r in (review.subgroups.to_dict("records") if len(review.subgroups) else []):
+    for r in (records(review.subgroups) if len(review.subgroups) else []):
         subs_by.setdefault(r["analysis"], []).append(r)
-    sset = {s["analysis"]: s for s in settings.to_dict("records")}
+    sset = {s["analysis"]: s for s in records(settings)}
     lines = []
-    for a in review.analyses.to_dict("records"):
+    for a in records(review.analyses):
         key = a["analysis"]
         s = sset.get(key, {})
         pos = by_an.get(key, np.array([], dtype=int))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch_effects import DATA_TYPES
-from .infer import ROW_INPUTS, rows_with_type
+from .infer import ROW_INPUTS, records, rows_with_type
 
 __all__ = ["build_segments", "ROW_INPUTS"]
 
@@ -26,7 +26,7 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     in ``review.rows``); ``segments`` one row per segment with ``analysis``, ``kind``
     ("overall" | "subgroup" | "group" | "display") and ``subgroup_number``, plus the settings."""
     rows = rows_with_type(review)
-    sset = {s["analysis"]: s for s in settings.to_dict("records")}
+    sset = {s["analysis"]: s for s in records(settings)}
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     dtypes = rows["data_type"].to_numpy(object)
     parts, segs = [], []
