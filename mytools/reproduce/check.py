@@ -48,8 +48,9 @@ class _Diffs:
         self.items.append((where, field, float(ours), float(revman),
                            float(excess(ours, revman, self.decimals, field))))
 
-    def add_rows(self, labels, field: str, ours: np.ndarray, revman: np.ndarray) -> np.ndarray:
-        ex = excess(ours, revman, self.decimals, field)
+    def add_rows(self, labels, field: str, ours: np.ndarray, revman: np.ndarray,
+                 ex: np.ndarray) -> np.ndarray:
+        """Per-study comparisons; ``ex`` = :func:`excess` of these rows (computed per review)."""
         for i in np.flatnonzero(np.isfinite(revman) | np.isfinite(ours)):
             self.items.append((f"study {labels[i]}", field, float(ours[i]), float(revman[i]), float(ex[i])))
         return ex
@@ -140,6 +141,13 @@ class _Review:
                 | ((self.seg_kind == "subgroup") & sub_only))[seg]
         self.weights[row[take]] = w[take]
 
+    def excesses(self, decimals: int | None) -> None:
+        """|ours − RevMan's| in tolerances for every row: estimate, CI limits, weight."""
+        self.ex = np.column_stack(
+            [excess(self.display[:, j], self.stored[:, j], decimals, f)
+             for j, f in enumerate(("estimate", "ci_low", "ci_high"))]
+            + [excess(self.weights, self.revman_weight, decimals, "weight")])
+
 
 def _all_zero(stored: np.ndarray, a: dict) -> bool:
     """RevMan wrote zeros or blanks instead of results (Fleiss 1993's uncalculated SMD outcome)."""
@@ -163,9 +171,9 @@ def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: list[dict],
     labels = R.study[pos]
     ok_rows = np.ones(n, dtype=bool)
     for j, f in enumerate(("estimate", "ci_low", "ci_high")):
-        ok_rows &= d.add_rows(labels, f, R.display[pos, j], R.stored[pos, j]) <= 1
+        ok_rows &= d.add_rows(labels, f, R.display[pos, j], R.stored[pos, j], R.ex[pos, j]) <= 1
     rw = R.revman_weight[pos]
-    wx = d.add_rows(labels, "weight", R.weights[pos], rw)
+    wx = d.add_rows(labels, "weight", R.weights[pos], rw, R.ex[pos, 3])
     stored_sub = {int(r["subgroup_number"]): r for r in subs}
     ours_overall: dict = {}
     sids = R.seg_by_an.get(a["analysis"], np.array([], dtype=int))
@@ -234,6 +242,7 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     With ``details=True`` also every compared number: (analysis, where, field, ours, revman,
     excess) where excess = |ours − revman| / tolerance (≤ 1 is a match)."""
     R = _Review(review, settings)
+    R.excesses(review.decimals)
     by_an = R.rows.groupby("analysis", sort=False).indices
     subs_by: dict = {}
     for r in (records(review.subgroups) if len(review.subgroups) else []):
