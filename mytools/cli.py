@@ -62,6 +62,10 @@ def _reproduce(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:  # DataError is a ValueError; a missing file an OSError
         print(f"error: cannot read the input: {exc}", file=sys.stderr)
         return 2
+    skipped = report.attrs.get("skipped", [])
+    if skipped:
+        print(f"skipped {len(skipped)} file(s) in the folders that are not review data: "
+              + ", ".join(skipped), file=sys.stderr)
     if not args.quiet:
         print(format_table(report))
     print(summary(report))

@@ -35,11 +35,11 @@ def clean(value: Any) -> Any:
 
 def spec_of(aid: str, data: Dataset) -> dict:
     """The registry row of ``aid`` as a dict (KeyError names the known ids)."""
-    reg = data.analyses[data.analyses["analysis_id"] == aid]
-    if reg.empty:
-        known = ", ".join(data.analyses["analysis_id"])
-        raise KeyError(f"no analysis {aid!r} in analyses.csv; known ids: {known}")
-    return {k: clean(v) for k, v in reg.iloc[0].items()}
+    ids = data.analyses["analysis_id"].to_numpy(dtype=object)
+    hit = np.flatnonzero(ids == aid)
+    if not len(hit):
+        raise KeyError(f"no analysis {aid!r} in analyses.csv; known ids: {', '.join(ids)}")
+    return {k: clean(v) for k, v in data.analyses.iloc[int(hit[0])].items()}
 
 
 def _labels(data: Dataset) -> dict[str, str]:
@@ -49,33 +49,29 @@ def _labels(data: Dataset) -> dict[str, str]:
 def _review_inputs(spec: dict, data: Dataset) -> pd.DataFrame:
     rd = data.review(spec["review_id"])
     rows = rd.study_rows(spec["review_analysis"], spec.get("subgroup_number"))
-    smap = data.review_study_map[data.review_study_map["review_id"] == spec["review_id"]].set_index("review_label")
+    m = data.review_study_map
+    m = m[m["review_id"] == spec["review_id"]]
+    sid_of = dict(zip(m["review_label"], m["study_id"]))
+    ident_of = dict(zip(m["review_label"], m["identity"]))
     labels = _labels(data)
-    doi = data.reviews.set_index("review_id")["doi"].get(spec["review_id"])
+    doi = dict(zip(data.reviews["review_id"], data.reviews["doi"])).get(spec["review_id"])
     cols = ["events_intervention", "n_intervention", "events_control", "n_control"] \
         if spec["data_type"] == "dichotomous" else \
         ["mean_intervention", "sd_intervention", "n_intervention", "mean_control", "sd_control", "n_control"]
-    out = pd.DataFrame({
-        "study_id": [smap.loc[s, "study_id"] for s in rows["study"]],
-        "review_label": rows["study"].astype(str).to_numpy(),
-        "subgroup": rows["subgroup"].fillna("").astype(str).to_numpy(),
-        "subgroup_number": rows["subgroup_number"].fillna(0).astype(int).to_numpy(),
-    })
-    for c in cols:
-        out[_ARM[c]] = rows[c].to_numpy(dtype=float)
-    ident = [str(smap.loc[s, "identity"]) for s in rows["study"]]
-    out["label"] = [labels[s] + (" (identity inferred)" if i == "inferred" else "")
-                    for s, i in zip(out["study_id"], ident)]
-    out["provenance"] = "review_data"
-    out["study_identity"] = ident
-    out["source"] = f"doi:{doi}" if isinstance(doi, str) else ""
-    out["footnote"] = rows["footnote"].fillna("").astype(str).to_numpy()
-    out["note"] = out["footnote"]
-    for c in _REVMAN:
-        out[c] = rows[c].to_numpy(dtype=float)
-    out["file"], out["line"] = rows["file"].to_numpy(), rows["line"].to_numpy()
-    first = ["study_id", "label"]
-    return out[first + [c for c in out.columns if c not in first]]
+    studies = [str(s) for s in rows["study"]]
+    sids = [sid_of[s] for s in studies]
+    ident = [str(ident_of[s]) for s in studies]
+    footnote = rows["footnote"].fillna("").astype(str).to_numpy()
+    out = {"study_id": sids,
+           "label": [labels[s] + (" (identity inferred)" if i == "inferred" else "") for s, i in zip(sids, ident)],
+           "review_label": studies, "subgroup": rows["subgroup"].fillna("").astype(str).to_numpy(),
+           "subgroup_number": rows["subgroup_number"].fillna(0).astype(int).to_numpy()}
+    out.update({_ARM[c]: rows[c].to_numpy(dtype=float) for c in cols})
+    out.update({"provenance": "review_data", "study_identity": ident,
+                "source": f"doi:{doi}" if isinstance(doi, str) else "", "footnote": footnote, "note": footnote})
+    out.update({c: rows[c].to_numpy(dtype=float) for c in _REVMAN})
+    out.update({"file": rows["file"].to_numpy(), "line": rows["line"].to_numpy()})
+    return pd.DataFrame(out)
 
 
 def _arm_inputs(spec: dict, data: Dataset) -> pd.DataFrame:

@@ -20,22 +20,22 @@ gets NaN with a ``reason``; it does not stop the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .batch_effects import row_effects
+from .batch_segments import segment_table
 from .distributions import p_chi2, p_normal, p_t, t_crit
 from .errors import InputError
 from .many import _iterate_tau2
-from .settings import CI_METHODS, REVMAN5, TAU2_METHODS, Settings, get_mode
+from .settings import REVMAN5, Settings, get_mode
 from .subgroups import subgroup_test
 
 __all__ = ["pool_batch", "BatchResult"]
-
-_LOG_MEASURES = ("RR", "OR", "PETO_OR", "HR")
-_DEFAULT_MEASURE = {"dichotomous": "RR", "continuous": "MD", "generic": "generic", "o_e": "PETO_OR"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +45,7 @@ class BatchResult:
     studies: pd.DataFrame
     pooled: pd.DataFrame
 
-    def subgroup_test(self, segment_ids) -> tuple[float, int, float, float]:
+    def subgroup_test(self, segment_ids: Iterable[int]) -> tuple[float, int, float, float]:
         """RevMan's test for subgroup differences over these subgroup segments: (Q, df, P, I²);
         segments without an estimate are left out. With one left RevMan writes Q 0, df 0, P 1 and
         I² 0 (CD014353 3.2), and so do we; with none, NaN."""
@@ -56,76 +56,6 @@ class BatchResult:
         if len(p) < 2:
             return float("nan"), 0, float("nan"), float("nan")
         return subgroup_test(p["theta"].to_numpy(), p["se"].to_numpy())
-
-
-def _filled(col, default: np.ndarray, dtype) -> np.ndarray:
-    """A segment column with its missing entries (None/NaN) replaced by the defaults."""
-    if col is None:
-        return default.astype(dtype)
-    col = np.asarray(col, dtype=object)
-    if col.shape != default.shape:
-        return col  # reported as a length error by the caller
-    miss = np.array([x is None or (isinstance(x, float) and x != x) for x in col], dtype=bool)
-    return np.where(miss, default, col).astype(dtype)
-
-
-def _segment_table(segments, m: int | None, st: Settings) -> dict[str, np.ndarray]:
-    seg = {k: np.asarray(v) for k, v in dict(segments).items()}
-    if "data_type" not in seg:
-        raise InputError("segments: column 'data_type' is required")
-    m = seg["data_type"].size if m is None else m
-    dt = seg["data_type"].astype(object)
-    out = {"data_type": dt}
-    out["measure"] = seg.get("measure", np.array([_DEFAULT_MEASURE.get(d, "generic") for d in dt]))
-    out["measure"] = np.asarray(out["measure"], dtype=object)
-    default_method = np.array(["MH" if d == "dichotomous" else "Peto" if d == "o_e" else "IV"
-                               for d in dt], dtype=object)
-    out["method"] = np.asarray(seg.get("method", default_method), dtype=object)
-    for name, default in (("model", "fixed"), ("tau2_method", st.tau2_method), ("ci_method", st.ci)):
-        out[name] = _filled(seg.get(name), np.full(m, default, dtype=object), object)
-    out["log_scale"] = _filled(seg.get("log_scale"), np.isin(out["measure"], _LOG_MEASURES), bool)
-    out["swap_events"] = _filled(seg.get("swap_events"), np.zeros(m, bool), bool)
-    out["tau2_ci"] = _filled(seg.get("tau2_ci"), np.full(m, st.tau2_ci), bool)
-    for name, default in (("ci_level", st.ci_level), ("study_ci_level", st.study_ci_level)):
-        out[name] = _filled(seg.get(name), np.full(m, default), float)
-    for name, arr in out.items():
-        if arr.shape != (m,):
-            raise InputError(f"segments: column {name!r} has {arr.size} entries, expected {m}")
-    _validate(out)
-    return out
-
-
-_ALLOWED = {"model": ("fixed", "random"), "method": ("MH", "IV", "Peto"),
-            "tau2_method": TAU2_METHODS, "ci_method": CI_METHODS}
-_MEASURES = {"dichotomous": ("RR", "OR", "RD", "PETO_OR"), "continuous": ("MD", "SMD")}
-
-
-def _validate(out: dict[str, np.ndarray]) -> None:
-    """Every segment setting is one the engine knows; errors name the segment and the column."""
-    def fail(mask, msg):
-        j = int(np.flatnonzero(mask)[0])
-        raise InputError(f"segment {j}: {msg(j)}")
-
-    for name, allowed in _ALLOWED.items():
-        bad = ~np.isin(out[name], allowed)
-        if bad.any():
-            fail(bad, lambda j: f"{name}={out[name][j]!r}; expected one of {', '.join(allowed)}")
-    dt = out["data_type"]
-    for kind, allowed in _MEASURES.items():
-        bad = (dt == kind) & ~np.isin(out["measure"], allowed)
-        if bad.any():
-            fail(bad, lambda j: f"measure={out['measure'][j]!r} for {kind} data; expected one of "
-                 + ", ".join(allowed))
-    bad = (out["method"] == "Peto") & ~np.isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
-    if bad.any():
-        fail(bad, lambda j: "method 'Peto' pools odds ratios only")
-    bad = (out["method"] == "MH") & (dt != "dichotomous")
-    if bad.any():
-        fail(bad, lambda j: f"method 'MH' needs dichotomous data, got {dt[j]!r}")
-    for name in ("ci_level", "study_ci_level"):
-        bad = ~((out[name] > 0) & (out[name] < 1))
-        if bad.any():
-            fail(bad, lambda j: f"{name}={float(out[name][j]):g}; expected a fraction such as 0.95")
 
 
 def _mh_segments(fx, e, s, m, sa, cells, corrected, zero_cell):
@@ -262,7 +192,9 @@ def _random(e, s, m, y, v, k, q, sa, st):
                 sw2_iv=sw2_iv)
 
 
-def pool_batch(rows, segments, settings: Settings | str = REVMAN5) -> BatchResult:
+def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
+               segments: pd.DataFrame | Mapping[str, ArrayLike],
+               settings: Settings | str = REVMAN5) -> BatchResult:
     """Pool every segment of a long-format batch (columns and results in /work/plan/engine-api.md
     and the module docstring). Formulas: those of the scalar ``pool_*`` functions."""
     st = get_mode(settings)
@@ -272,7 +204,7 @@ def pool_batch(rows, segments, settings: Settings | str = REVMAN5) -> BatchResul
     for name in rows.keys() if hasattr(rows, "keys") else ():
         if np.size(rows[name]) != s.size:
             raise InputError(f"rows: column {name!r} has {np.size(rows[name])} entries, 'segment' {s.size}")
-    sa = _segment_table(segments, None, st)
+    sa = segment_table(segments, st)
     m = sa["data_type"].size
     if s.size and (s.min() < 0 or s.max() >= m):
         raise InputError(f"rows: segment ids must be in 0..{m - 1}")

@@ -23,24 +23,34 @@ def _is_package_dir(p: Path) -> bool:
     return False
 
 
-def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+def expand_paths(paths: Sequence[str | Path], *, found: bool = False) -> list[Path]:
     """Every review in ``paths``: files as given; a folder that is a data package as itself; any
-    other folder as its ``.zip``/``.rm5``/``.csv`` files and sub-folders (recursively, sorted)."""
+    other folder as its ``.zip``/``.rm5``/``.csv`` files and sub-folders (recursively, sorted).
+    Files found inside a folder (not named by the caller) are returned as :class:`_Found`."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if not p.is_dir():
-            out.append(p)  # a missing file is reported by the reader
+            out.append(_Found(p) if found else p)  # a missing file is reported by the reader
             continue
         if _is_package_dir(p):
             out.append(p)
             continue
         for child in sorted(p.iterdir()):
             if child.is_dir():
-                out += expand_paths([child])
+                out += expand_paths([child], found=True)
             elif child.suffix.lower() in _FILE_SUFFIXES:
-                out.append(child)
+                out.append(_Found(child))
     return out
+
+
+class _Found(type(Path())):  # type: ignore[misc]
+    """A file met while scanning a folder: skipped (not an error) when it is not review data."""
+
+
+def _not_review_data(exc: Exception) -> bool:
+    probs = getattr(exc, "problems", [])
+    return len(probs) == 1 and probs[0].found == "an unrecognised header"
 
 
 def _default_reader():
@@ -60,7 +70,9 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
 
     Columns: see :data:`mytools.reproduce.check.LINE_COLUMNS` (``status`` is ``match``,
     ``differs`` or ``not computable`` with ``reason``). Unreadable input raises the reader's
-    :class:`mytools.data.DataError` naming file, line and column. ``progress`` shows a tqdm bar.
+    :class:`mytools.data.DataError` naming file, line and column; a CSV met while scanning a
+    folder whose header is not review data is skipped and listed in ``report.attrs["skipped"]``.
+    ``progress`` shows a tqdm bar.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -70,11 +82,20 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
         from tqdm import tqdm
 
         items = tqdm(items, unit="review", leave=False)
-    frames = [reproduce_review(read(p)) for p in items]
+    frames, skipped = [], []
+    for p in items:
+        try:
+            review = read(p)
+        except ValueError as exc:
+            if isinstance(p, _Found) and _not_review_data(exc):
+                skipped.append(str(p))
+                continue
+            raise
+        frames.append(reproduce_review(review))
     frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=LINE_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
+    out.attrs["skipped"] = skipped
+    return out
 
 
 def summary(report: pd.DataFrame) -> str:

@@ -41,6 +41,7 @@ class _Diffs:
     def __init__(self, decimals: int | None):
         self.decimals = decimals
         self.items: list[tuple[str, str, float, float, float]] = []
+        self.notes: list[str] = []
 
     def add(self, where: str, field: str, ours: float, revman: float) -> None:
         if revman is None or not np.isfinite(revman):
@@ -81,6 +82,14 @@ def _compare_result(d: _Diffs, where: str, ours: dict, stored: dict) -> None:
         if f == "t" and rv == 0 and stored.get("revman_df", np.nan) == 0:
             continue  # RevMan writes T = 0 for a single study (no Hartung–Knapp interval)
         o = ours.get(f, np.nan)
+        if (f in ("i2", "p_q") and stored.get("revman_df") == 0
+                and abs(stored.get("revman_q", np.nan)) <= 1e-12 and rv == {"i2": 100.0, "p_q": 0.0}[f]):
+            # one study: RevMan's Q is 0 up to float noise; when the noise is > 0 (CD003188's .rm5
+            # stores Chi² = 1.9e-30 for 1.5 subgroup 2) it shows I² = (Q − 0)/Q = 100% and
+            # P(χ²₀ > Q) = 0 (also CD011506 1.12, where the 6-decimal file shows Chi² 0.0)
+            d.notes.append(f"{where}: RevMan's {f} for one study comes from rounding noise in its "
+                           "Chi² (stored as 0); not compared")
+            continue
         if f == "tau2" and np.isfinite(rv) and not np.isfinite(o):
             o = 0.0  # RevMan may store τ² = 0 for a fixed-effect analysis
         d.add(where, f, o, rv)
@@ -170,8 +179,11 @@ def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: pd.DataFrame,
             continue
         p = {c: x[sid] for c, x in R.pcols.items()}
         if p["status"] != "ok":
-            if np.isfinite(stored.get("revman_estimate", np.nan)) or kind == "overall":
+            if np.isfinite(stored.get("revman_estimate", np.nan)):
                 line.update(status="not computable", reason=f"{where}: {p['reason']}")
+            elif kind == "overall":
+                line.update(status="not computable",
+                            reason=f"{where}: {p['reason']} (RevMan shows no result either)")
             continue
         vals = _ours(p)
         if kind == "overall":
@@ -202,6 +214,8 @@ def _summarise(line: dict, d: _Diffs) -> dict:
     if line["status"] == "match" and differ:
         line = {**line, "status": "differs",
                 "reason": f"{differ} number(s) differ; worst: {w[0]} {w[1]}"}
+    elif line["status"] == "match" and d.notes:
+        line = {**line, "reason": "; ".join(dict.fromkeys(d.notes))}
     if w is None:
         big = ""
     elif np.isfinite(w[2] - w[3]):

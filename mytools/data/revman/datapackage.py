@@ -149,7 +149,7 @@ def read_overall(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, 
             t.problem(i, "number", f"each analysis once (analysis {k} is also on line {seen[k]})",
                       k, None, k)
         seen.setdefault(k, int(t.lines[i]))
-    cells = {c: t.text(c).tolist() for c in t.data.columns}
+    cells = {c: t.text(c).tolist() for c in t.data}
     records = [_settings(t, cells, i, k, version) for i, k in enumerate(keys)]
     flags = {c: t.flags(c, context=lambda i: (None, keys[i])) for c in
              ("log_scale", "swap_events", "overall", "subgroup_estimates", "subgroup_test",

@@ -89,7 +89,7 @@ def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str
     out["study"] = np.array([unescape(x) for x in studies], dtype=object)
     years = [re.search(r"\d{4}", y) for y in t.text("year")]
     out["year"] = np.array([float(m.group()) if m else np.nan for m in years])
-    out["footnote"] = (t.data["footnote"].to_numpy(dtype=object) if t.has("footnote")
+    out["footnote"] = (t.data["footnote"] if t.has("footnote")
                        else np.full(n, "", dtype=object))
     out["analysis_name"] = (t.text("analysis_name").to_numpy(dtype=object)
                             if t.has("analysis_name") else np.full(n, "", dtype=object))

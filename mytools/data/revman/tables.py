@@ -34,9 +34,10 @@ def norm(header: str) -> str:
 class Table:
     """A CSV file's records as strings under our column names, with file and line per record."""
 
-    def __init__(self, name: str, data: pd.DataFrame, lines: np.ndarray, headers: dict[str, str]):
+    def __init__(self, name: str, data: dict[str, np.ndarray], lines: np.ndarray,
+                 headers: dict[str, str]):
         self.name = name
-        self.data = data  # our column name -> str cells
+        self.data = data  # our column name -> cells (object array of str)
         self.lines = lines
         self.headers = headers  # our column name -> header as in the file (for messages)
         self.problems: list[Problem] = []
@@ -44,7 +45,7 @@ class Table:
         self._text: dict[str, pd.Series] = {}
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self.lines)
 
     def has(self, col: str) -> bool:
         return col in self.data
@@ -52,10 +53,8 @@ class Table:
     def text(self, col: str) -> pd.Series:
         """Cell text (stripped, cached); absent column → all blank."""
         if col not in self._text:
-            vals = (self.data[col].to_numpy() if col in self.data
-                    else np.array([""] * len(self.data), dtype=object))
-            self._text[col] = pd.Series([v.strip() for v in vals], index=self.data.index,
-                                        dtype=object)
+            vals = self.data[col] if col in self.data else [""] * len(self)
+            self._text[col] = pd.Series([v.strip() for v in vals], dtype=object)
         return self._text[col]
 
     def problem(self, i: int, col: str | None, expected: str, found: str | None = None,
@@ -69,8 +68,8 @@ class Table:
     def numbers(self, col: str, *, context=None, thousands: bool = False) -> np.ndarray:
         """Column as floats: blank / ``#N/A`` → NaN; text, inf → a problem (and NaN)."""
         if col not in self.data:
-            return np.full(len(self.data), np.nan)
-        raw = self.data[col].to_numpy(dtype=object)
+            return np.full(len(self), np.nan)
+        raw = self.data[col]
         if thousands:
             raw = np.array([v.replace(",", "") for v in raw], dtype=object)
         cells = raw.copy()
@@ -153,9 +152,9 @@ def load_table(name: str, text: str, columns: dict[str, str], required: tuple[st
                      + (" …" if len(unread) > 6 else ""))
     if records:
         arr = np.array(records, dtype=object)
-        data = pd.DataFrame({c: arr[:, j] for c, j in ours.items()})
+        data = {c: arr[:, j] for c, j in ours.items()}
     else:
-        data = pd.DataFrame({c: pd.Series([], dtype=object) for c in ours})
+        data = {c: np.array([], dtype=object) for c in ours}
     table = Table(name, data, np.array(lines, dtype=int), headers)
     table.unread = unread
     return table

@@ -1,0 +1,84 @@
+"""The per-segment settings of a :func:`~mytools.engine.batch.pool_batch` call: defaults filled in
+from the mode, every value checked (errors name the segment and the column)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+from .settings import CI_METHODS, TAU2_METHODS, Settings
+
+__all__ = ["segment_table"]
+
+_LOG_MEASURES = ("RR", "OR", "PETO_OR", "HR")
+_DEFAULT_MEASURE = {"dichotomous": "RR", "continuous": "MD", "generic": "generic", "o_e": "PETO_OR"}
+
+
+def _filled(col, default: np.ndarray, dtype) -> np.ndarray:
+    """A segment column with its missing entries (None/NaN) replaced by the defaults."""
+    if col is None:
+        return default.astype(dtype)
+    col = np.asarray(col, dtype=object)
+    if col.shape != default.shape:
+        return col  # reported as a length error by the caller
+    miss = np.array([x is None or (isinstance(x, float) and x != x) for x in col], dtype=bool)
+    return np.where(miss, default, col).astype(dtype)
+
+
+def segment_table(segments, st: Settings) -> dict[str, np.ndarray]:
+    """The segment columns as arrays, missing ones and missing cells filled from ``st``, validated."""
+    seg = {k: np.asarray(v) for k, v in dict(segments).items()}
+    if "data_type" not in seg:
+        raise InputError("segments: column 'data_type' is required")
+    m = seg["data_type"].size
+    dt = seg["data_type"].astype(object)
+    out = {"data_type": dt}
+    out["measure"] = seg.get("measure", np.array([_DEFAULT_MEASURE.get(d, "generic") for d in dt]))
+    out["measure"] = np.asarray(out["measure"], dtype=object)
+    default_method = np.array(["MH" if d == "dichotomous" else "Peto" if d == "o_e" else "IV"
+                               for d in dt], dtype=object)
+    out["method"] = np.asarray(seg.get("method", default_method), dtype=object)
+    for name, default in (("model", "fixed"), ("tau2_method", st.tau2_method), ("ci_method", st.ci)):
+        out[name] = _filled(seg.get(name), np.full(m, default, dtype=object), object)
+    out["log_scale"] = _filled(seg.get("log_scale"), np.isin(out["measure"], _LOG_MEASURES), bool)
+    out["swap_events"] = _filled(seg.get("swap_events"), np.zeros(m, bool), bool)
+    out["tau2_ci"] = _filled(seg.get("tau2_ci"), np.full(m, st.tau2_ci), bool)
+    for name, default in (("ci_level", st.ci_level), ("study_ci_level", st.study_ci_level)):
+        out[name] = _filled(seg.get(name), np.full(m, default), float)
+    for name, arr in out.items():
+        if arr.shape != (m,):
+            raise InputError(f"segments: column {name!r} has {arr.size} entries, expected {m}")
+    _validate(out)
+    return out
+
+
+_ALLOWED = {"model": ("fixed", "random"), "method": ("MH", "IV", "Peto"),
+            "tau2_method": TAU2_METHODS, "ci_method": CI_METHODS}
+_MEASURES = {"dichotomous": ("RR", "OR", "RD", "PETO_OR"), "continuous": ("MD", "SMD")}
+
+
+def _validate(out: dict[str, np.ndarray]) -> None:
+    """Every segment setting is one the engine knows; errors name the segment and the column."""
+    def fail(mask, msg):
+        j = int(np.flatnonzero(mask)[0])
+        raise InputError(f"segment {j}: {msg(j)}")
+
+    for name, allowed in _ALLOWED.items():
+        bad = ~np.isin(out[name], allowed)
+        if bad.any():
+            fail(bad, lambda j: f"{name}={out[name][j]!r}; expected one of {', '.join(allowed)}")
+    dt = out["data_type"]
+    for kind, allowed in _MEASURES.items():
+        bad = (dt == kind) & ~np.isin(out["measure"], allowed)
+        if bad.any():
+            fail(bad, lambda j: f"measure={out['measure'][j]!r} for {kind} data; expected one of "
+                 + ", ".join(allowed))
+    bad = (out["method"] == "Peto") & ~np.isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
+    if bad.any():
+        fail(bad, lambda j: "method 'Peto' pools odds ratios only")
+    bad = (out["method"] == "MH") & (dt != "dichotomous")
+    if bad.any():
+        fail(bad, lambda j: f"method 'MH' needs dichotomous data, got {dt[j]!r}")
+    for name in ("ci_level", "study_ci_level"):
+        bad = ~((out[name] > 0) & (out[name] < 1))
+        if bad.any():
+            fail(bad, lambda j: f"{name}={float(out[name][j]):g}; expected a fraction such as 0.95")
