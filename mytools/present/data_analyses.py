@@ -80,7 +80,6 @@ def analysis_html(number: str, ars: Sequence[Any], open_: bool = False) -> str:
     """One analysis as a ``<details>`` block: summary line, forest plot, numbers table."""
     fig = forest.forest_figure(_plot(ars, number))
     fig_html = fig._repr_html_()
-    fig.fig.clear()
     table = to_html(_numbers(ars), "Per-study numbers: RevMan's (from the review's data rows) "
                                    "and this book's recomputation")
     return (f'<details class="mytools-analysis"{" open" if open_ else ""}>'

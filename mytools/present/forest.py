@@ -216,57 +216,64 @@ def _xlim(fd: ForestData, xlim: tuple[float, float] | None) -> tuple[tuple[float
     return (-lim, lim), ticks
 
 
-def _graph(fig: Figure, fd: ForestData, lay: _Layout, xlim: tuple[float, float] | None,
-           height_rows: float, top: float) -> tuple[Any, tuple[float, float]]:
-    """Squares, whiskers, diamonds, the line of no effect and the axis, on the row grid."""
-    ax = fig.add_axes((lay.graph_x0 / lay.fig_w, 0, _GRAPH_W / lay.fig_w, 1))
-    ax.set_ylim(height_rows - top, -top)
-    ax.axis("off")
-    ax.patch.set_alpha(0.0)
+@dataclass(frozen=True)
+class _Scale:
+    """Maps an effect (natural scale) to inches on the table's own axes (log for ratios)."""
+
+    lo: float
+    hi: float
+    x0: float
+    log: bool
+
+    def t(self, v: float) -> float:
+        return math.log(v) if self.log else v
+
+    def x(self, v: float) -> float:
+        v = min(max(v, self.lo), self.hi)
+        return self.x0 + (self.t(v) - self.t(self.lo)) / (self.t(self.hi) - self.t(self.lo)) * _GRAPH_W
+
+
+def _graph(tab: Any, fd: ForestData, lay: _Layout, xlim: tuple[float, float] | None) -> _Scale:
+    """Squares, whiskers, diamonds, the line of no effect and the axis, drawn on the table's
+    axes (one Axes per figure: a second one costs more than everything it draws)."""
     lims, ticks = _xlim(fd, xlim)
-    if fd.ratio:
-        ax.set_xscale("log")
-    ax.set_xlim(*lims)
+    sc = _Scale(lims[0], lims[1], lay.graph_x0, fd.ratio)
     first = min(y for y, k, _ in lay.rows if k in ("row", "title")) - 0.6
     y_axis = next(y for y, k, _ in lay.rows if k == "axis") - 0.7
-    null = 1.0 if fd.ratio else 0.0
-    ax.plot([null, null], [first, y_axis], color="black", lw=0.8, zorder=1)
+    null = sc.x(1.0 if fd.ratio else 0.0)
+    tab.plot([null, null], [first, y_axis], color="black", lw=0.8, zorder=1)
     for y, kind, item in lay.rows:
         if kind == "row" and item.estimable:
-            _whisker(ax, item, y, lims)
+            _whisker(tab, item, y, sc)
         elif kind == "total" and item.estimable:
-            ax.add_patch(Polygon([(item.ci_low, y), (item.estimate, y - 0.38), (item.ci_high, y),
-                                  (item.estimate, y + 0.38)], closed=True, facecolor="black",
-                                 edgecolor="black", zorder=4))
-    _axis(ax, fd, lims, ticks, y_axis)
-    return ax, lims
+            tab.add_patch(Polygon([(sc.x(item.ci_low), y), (sc.x(item.estimate), y - 0.38),
+                                   (sc.x(item.ci_high), y), (sc.x(item.estimate), y + 0.38)],
+                                  closed=True, facecolor="black", edgecolor="black", zorder=4))
+    _axis(tab, fd, sc, ticks, y_axis)
+    return sc
 
 
-def _whisker(ax: Any, r: ForestRow, y: float, lims: tuple[float, float]) -> None:
-    lo_lim, hi_lim = lims
+def _whisker(ax: Any, r: ForestRow, y: float, sc: _Scale) -> None:
     lo, hi, est = r.ci_low, r.ci_high, r.estimate
-    ax.plot([max(lo, lo_lim), min(hi, hi_lim)], [y, y], color="black", lw=1.0, zorder=2,
-            solid_capstyle="butt")
-    if lo < lo_lim:
-        ax.plot([lo_lim], [y], marker="<", color="black", ms=6, zorder=3, clip_on=False)
-    if hi > hi_lim:
-        ax.plot([hi_lim], [y], marker=">", color="black", ms=6, zorder=3, clip_on=False)
-    if lo_lim <= est <= hi_lim:
+    ax.plot([sc.x(lo), sc.x(hi)], [y, y], color="black", lw=1.0, zorder=2, solid_capstyle="butt")
+    if lo < sc.lo:
+        ax.plot([sc.x(sc.lo)], [y], marker="<", color="black", ms=6, zorder=3)
+    if hi > sc.hi:
+        ax.plot([sc.x(sc.hi)], [y], marker=">", color="black", ms=6, zorder=3)
+    if sc.lo <= est <= sc.hi:
         side = 4 + 12 * math.sqrt(max(r.weight or 0.0, 0.0) / 100)
-        ax.plot([est], [y], marker="s", ms=side, color=OKABE_ITO["blue"], zorder=4)
+        ax.plot([sc.x(est)], [y], marker="s", ms=side, color=OKABE_ITO["blue"], zorder=4)
 
 
-def _axis(ax: Any, fd: ForestData, lims: tuple[float, float], ticks: list[float] | None,
-          y: float) -> None:
-    ax.plot(list(lims), [y, y], color="black", lw=0.8)
+def _axis(ax: Any, fd: ForestData, sc: _Scale, ticks: list[float] | None, y: float) -> None:
+    ax.plot([sc.x(sc.lo), sc.x(sc.hi)], [y, y], color="black", lw=0.8)
     for t in ticks or []:
-        ax.plot([t, t], [y, y + 0.25], color="black", lw=0.8)
-        _text(ax, t, y + 0.75, f"{t:g}".replace("-", "\u2212"), ha="center")
+        ax.plot([sc.x(t)] * 2, [y, y + 0.25], color="black", lw=0.8)
+        _text(ax, sc.x(t), y + 0.75, f"{t:g}".replace("-", "\u2212"), ha="center")
     left, right = rt.favours_sides(fd.higher_is_better, fd.label_intervention, fd.label_control)
     for frac, txt, ha in ((0.485, left, "right"), (0.515, right, "left")):
-        x = _frac_x(lims, frac, fd.ratio)
-        ax.text(x, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.5)), ha=ha, va="top",
-                fontsize=FONT, linespacing=1.15, family=FAMILY)
+        ax.text(sc.x0 + frac * _GRAPH_W, y + 1.5, "\n".join(_wrap(txt, _GRAPH_W * 0.5)), ha=ha,
+                va="top", fontsize=FONT, linespacing=1.15, family=FAMILY)
 
 
 def _wrap(text: str, width_in: float) -> list[str]:
@@ -278,13 +285,6 @@ def _wrap(text: str, width_in: float) -> list[str]:
         else:
             lines.append(word)
     return lines or [""]
-
-
-def _frac_x(lims: tuple[float, float], frac: float, log: bool) -> float:
-    if log:
-        a, b = math.log(lims[0]), math.log(lims[1])
-        return math.exp(a + frac * (b - a))
-    return lims[0] + frac * (lims[1] - lims[0])
 
 
 def forest_plot(fd: ForestData, *, xlim: tuple[float, float] | None = None) -> Figure:
@@ -307,7 +307,7 @@ def forest_plot(fd: ForestData, *, xlim: tuple[float, float] | None = None) -> F
     tab.axis("off")
     _header(tab, fd, lay, arm_heads)
     _table(tab, fd, lay)
-    ax, lims = _graph(fig, fd, lay, xlim, height_rows, top)
+    sc = _graph(tab, fd, lay, xlim)
     y_fn = lay.n_rows + 3.6
     if foot:
         tab.plot([0.1, lay.fig_w - 0.2], [y_fn - 0.8] * 2, color="#777777", lw=0.5)
@@ -316,9 +316,10 @@ def forest_plot(fd: ForestData, *, xlim: tuple[float, float] | None = None) -> F
     if fd.title:
         fig.suptitle(fd.title, fontsize=FONT + 1, y=1.0, va="bottom", family=FAMILY)
     fig.forest_meta = {  # type: ignore[attr-defined]  # for tests and alt text
-        "alt": forest_alt(fd), "xlim": tuple(lims), "log_axis": fd.ratio,
+        "alt": forest_alt(fd), "xlim": (sc.lo, sc.hi), "log_axis": fd.ratio,
+        "null_x": sc.x(1.0 if fd.ratio else 0.0),
         "favours": rt.favours_sides(fd.higher_is_better, fd.label_intervention, fd.label_control),
-        "footnotes": foot, "axis": ax,
+        "footnotes": foot, "axis": tab,
         "study_labels": [r.label + (" " + r.marks if r.marks else "") for r in fd.rows],
     }
     return fig
