@@ -9,7 +9,7 @@ import pandas as pd
 
 __all__ = ["STATUS_TEXT", "PROVENANCE_TEXT", "BASIS_TEXT", "VERDICT_TEXT", "status_text", "reason_text",
            "report_table", "fmt_triple", "registry_table", "study_map_table", "cross_check_table",
-           "predictions_table", "reproducibility_values"]
+           "predictions_table", "reproducibility_values", "counts_table"]
 
 #: Each reproduction status in a few words.
 STATUS_TEXT: dict[str, str] = {
@@ -224,3 +224,11 @@ def reproducibility_values(report: pd.DataFrame, counts: Mapping[str, int], chec
     if len(sds):
         out["cdasi_rel"] = 100 * float(sds["largest_relative_difference"].iloc[0])
     return {f"reproducibility_{k}": v for k, v in out.items()}
+
+
+def counts_table(counts: pd.DataFrame, first: str, words: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A count table whose index holds codes, with the codes (in words when ``words`` has them) as
+    the first column named ``first`` (book tables show no index)."""
+    out = counts.copy()
+    out.insert(0, first, [(words or {}).get(str(c), str(c)) for c in out.index])
+    return out.reset_index(drop=True)
