@@ -276,3 +276,26 @@ def test_subgroups_are_pooled_with_the_test_for_differences(data):
 def test_unknown_analysis_id():
     with pytest.raises(KeyError, match="known ids"):
         analysis("ivig_nothing")
+
+
+def test_cross_checks_put_the_older_route_beside_the_review_data(report):
+    from mytools.analyses import cross_checks
+
+    cc = cross_checks(report).set_index("abstract_no")
+    assert list(cc.index) == list(range(1, 15))
+    assert set(cc["status"]) == {"reproduced"}
+    assert {no: (r.sources_status, r.sources_inputs) for no, r in cc.iterrows()} == \
+        {no: (s, p) for no, (_, s, p) in EXPECTED_SOURCES.items()}
+    # ProDERM 37/47 vs 21/48 (reported) and the review's rows give the same RR to the last digit
+    assert cc.loc[3, "sources_estimate"] == pytest.approx(cc.loc[3, "estimate"], rel=1e-12)
+
+
+def test_every_reason_code_has_words(report):
+    from mytools.present import wording
+
+    table = wording.report_table(report)
+    assert list(table.columns) == ["#", "analysis", "review analysis", "outcome", "measure", "published",
+                                   "recomputed", "largest difference", "status", "inputs", "reason"]
+    assert not table["reason"].str.contains("_").any()  # sentences, not codes
+    assert set(report["status"]) <= set(wording.STATUS_TEXT)
+    assert set(report["inputs_provenance"]) <= set(wording.PROVENANCE_TEXT)

@@ -190,6 +190,11 @@ def test_chapter_opens_as_notebook_runs_and_shows_its_forest_plot(lab):
         # images in outputs finish loading
         time.sleep(2)
         state = driver.execute_script(PROBE)
+        # show a person the first forest plot among the outputs
+        driver.execute_script(
+            "const i = Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
+            ".find(i => /forest plot/i.test(i.alt || '')); if (i) i.scrollIntoView();")
+        time.sleep(1)
         driver.save_screenshot(str(SHOTS / "binder-after-run.png"))
     finally:
         driver.quit()

@@ -279,13 +279,12 @@ def rendered(browser, server):
             browser.execute_script("return " + (SETTLE % {"settle_ms": 20000}).strip())
             # the page as a reader first sees it (collapsed solutions stay collapsed)
             screenshot(browser, SCREENSHOTS / f"{name}.png", WIDTHS["desktop"])
-            # the same page on a phone (re-laid out at 390 px), then back to the desktop width
-            set_width(browser, WIDTHS["phone"])
-            browser.execute_script("return " + (SETTLE % {"settle_ms": 5000}).strip())
-            screenshot(browser, SCREENSHOTS / f"{name}@390.png", WIDTHS["phone"])
-            set_width(browser, WIDTHS["desktop"])
-            browser.execute_script("return " + (SETTLE % {"settle_ms": 5000}).strip())
             results[page] = browser.execute_script("return " + DOM_PROBE.strip())
+            # the same page loaded afresh on a phone (390 px wide), as a reader would see it there
+            set_width(browser, WIDTHS["phone"])
+            browser.get(url)
+            browser.execute_script("return " + (SETTLE % {"settle_ms": 20000}).strip())
+            screenshot(browser, SCREENSHOTS / f"{name}@390.png", WIDTHS["phone"])
         except WebDriverException as exc:
             results[page] = {"error": f"{url}: {exc.msg or exc}"}
     return results
