@@ -142,3 +142,19 @@ def test_every_chapter_has_a_kernelspec():
     for path in sorted((ROOT / "chapters").glob("*.md")):
         head = path.read_text(encoding="utf-8").split("\n---", 1)[0]
         assert "kernelspec:" in head and "name: python3" in head, f"{path.name}: no kernelspec"
+
+
+def test_jupytext_executes_the_pages_without_code(tmp_path):
+    """The README's way to run one chapter works on the pages without code cells too."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("jupytext")
+    for page in ("references", "glossary"):
+        out = tmp_path / f"{page}.ipynb"
+        result = subprocess.run(
+            [str(exe), "--to", "ipynb", "--execute", "--output", str(out),
+             str(ROOT / "chapters" / f"{page}.md")],
+            capture_output=True, text=True, timeout=300, cwd=ROOT / "chapters")
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert json.loads(out.read_text())["metadata"]["kernelspec"]["name"] == "python3"
