@@ -160,14 +160,14 @@ def known_facts_table(ar: Any) -> pd.DataFrame:
 
 def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
     """Plain HTML table (no index, cell text escaped) for a glued or displayed table; footnote for
-    capped risks. Tables of five or more columns keep a minimum width (about 110 px a column) in a
+    capped risks. Tables of five or more columns keep a minimum width (about 130 px a column) in a
     sideways-scrolling block, so that on a phone their columns are not squeezed to a word each."""
     sty = df.style.hide(axis="index").format(escape="html")
     if caption:  # in the text colour: the theme's caption grey is pale, worse in dark mode
         sty = sty.set_caption(caption).set_table_styles(
             [{"selector": "caption", "props": "color: inherit; font-weight: 600;"}])
     wide = len(df.columns) >= 5
-    style = "font-size:0.85em" + (f";min-width:{110 * len(df.columns)}px" if wide else "")
+    style = "font-size:0.85em" + (f";min-width:{130 * len(df.columns)}px" if wide else "")
     # class "dataframe": the theme's dark mode styles such tables as tables, not as raw HTML output
     sty = sty.set_table_attributes(f'class="dataframe table mytools-table" style="{style}"')
     html = sty.to_html()
