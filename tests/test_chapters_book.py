@@ -43,7 +43,8 @@ def test_every_image_has_alt_text_stating_a_result(page):
     if not path.exists():
         pytest.skip("book not built")
     html = path.read_text(encoding="utf-8")
-    figs = [m for m in re.finditer(r"<img\b[^>]*>", html) if "data:image/png" in m.group(0)]
+    figs = [m for m in re.finditer(r"<img\b[^>]*>", html)
+            if re.search(r"data:image/(png|svg\+xml)", m.group(0))]  # figures are inline SVG (or PNG)
     assert figs, f"{page}: no figure rendered"
     for m in figs:
         alt = re.search(r'alt="([^"]*)"', m.group(0))

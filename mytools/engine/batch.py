@@ -35,7 +35,7 @@ from .many import _iterate_tau2
 from .settings import REVMAN5, Settings, get_mode
 from .subgroups import subgroup_test
 
-__all__ = ["pool_batch", "BatchResult"]
+__all__ = ["pool_batch", "study_effects", "BatchResult"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,12 +192,11 @@ def _random(e, s, m, y, v, k, q, sa, st):
                 sw2_iv=sw2_iv)
 
 
-def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
-               segments: pd.DataFrame | Mapping[str, ArrayLike],
-               settings: Settings | str = REVMAN5) -> BatchResult:
-    """Pool every segment of a long-format batch (columns and results in /work/plan/engine-api.md
-    and the module docstring). Formulas: those of the scalar ``pool_*`` functions."""
+def _prepare(rows, segments, settings, invalid):
+    """Settings, segment ids, segment table and per-row effects of a batch (inputs checked)."""
     st = get_mode(settings)
+    if invalid not in ("raise", "mark"):
+        raise InputError(f"invalid={invalid!r}; expected 'raise' or 'mark'")
     if "segment" not in rows:
         raise InputError("rows: column 'segment' is required")
     s = np.asarray(rows["segment"]).astype(int).reshape(-1)
@@ -208,7 +207,28 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
     m = sa["data_type"].size
     if s.size and (s.min() < 0 or s.max() >= m):
         raise InputError(f"rows: segment ids must be in 0..{m - 1}")
-    eff = row_effects(rows, s, sa, st)
+    return st, s, sa, m, row_effects(rows, s, sa, st, invalid)
+
+
+def study_effects(rows: pd.DataFrame | Mapping[str, ArrayLike],
+                  segments: pd.DataFrame | Mapping[str, ArrayLike],
+                  settings: Settings | str = REVMAN5, *, invalid: str = "raise") -> pd.DataFrame:
+    """Per-study effects of a long-format batch without pooling: ``pool_batch(...).studies``
+    without ``weight_percent`` (columns ``segment, y, v, estimate, ci_low, ci_high, estimable,
+    zero_cell_corrected``; CI y ± z·√v at the segment's ``study_ci_level``, back-transformed when
+    ``log_scale``). Cheap: use it to try many settings on the same rows."""
+    _, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
+    return _studies(rows, s, eff, eff.estimable, None, m, sa)
+
+
+def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
+               segments: pd.DataFrame | Mapping[str, ArrayLike],
+               settings: Settings | str = REVMAN5, *, invalid: str = "raise") -> BatchResult:
+    """Pool every segment of a long-format batch (columns and results in /work/plan/engine-api.md
+    and the module docstring). Formulas: those of the scalar ``pool_*`` functions.
+    ``invalid="mark"``: rows with missing or impossible counts are not estimable (with "raise",
+    the default, they raise :class:`InputError` naming the row)."""
+    st, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
     e = eff.estimable
     k = np.bincount(s, weights=e.astype(float), minlength=m).astype(int)
     nrows = np.bincount(s, minlength=m)
@@ -255,16 +275,15 @@ def _assemble(theta, se, q, k, nrows, rnd, rd, sa, st, fixed_ok) -> pd.DataFrame
     reason = np.where(nrows == 0, "no rows", np.where(k == 0, "no estimable study", np.where(
         ok, "", "pooled estimate not estimable (HKSJ SE 0, or an infinite MH estimate)")))
     status = np.where(ok, "ok", np.where(nrows == 0, "empty", "not_estimable"))
-    out = pd.DataFrame({
-        "k": k, "estimate": back(theta), "ci_low": back(lo), "ci_high": back(hi), "theta": theta,
-        "se": se, "z": z, "p": p, "t_df": np.where(hk, tdf, np.nan), "q": q, "df": df,
-        "p_q": p_q, "i2": i2, "i2_q": i2q, "i2_tau2": i2t, "tau2": tau2,
-        "tau2_ci_low": np.nan, "tau2_ci_high": np.nan, "pi_low": back(pi_lo), "pi_high": back(pi_hi),
-        "status": status, "reason": reason})
-    num = ["estimate", "ci_low", "ci_high", "theta", "se", "z", "p", "t_df", "q", "p_q", "i2",
-           "i2_q", "i2_tau2", "tau2", "pi_low", "pi_high"]
-    out.loc[~ok, num] = np.nan
-    return out
+    def val(x):  # NaN for segments that could not be pooled
+        return np.where(ok, x, np.nan)
+    return pd.DataFrame({
+        "k": k, "estimate": val(back(theta)), "ci_low": val(back(lo)), "ci_high": val(back(hi)),
+        "theta": val(theta), "se": val(se), "z": val(z), "p": val(p),
+        "t_df": val(np.where(hk, tdf, np.nan)), "q": val(q), "df": df, "p_q": val(p_q),
+        "i2": val(i2), "i2_q": val(i2q), "i2_tau2": val(i2t), "tau2": val(tau2),
+        "tau2_ci_low": np.nan, "tau2_ci_high": np.nan, "pi_low": val(back(pi_lo)),
+        "pi_high": val(back(pi_hi)), "status": status, "reason": reason})
 
 
 def _q_gen(t: np.ndarray, y, v, s_loc, n_seg) -> np.ndarray:
@@ -313,11 +332,12 @@ def _studies(rows, s, eff, e, w_row, m, sa) -> pd.DataFrame:
     def back(x):
         with np.errstate(over="ignore"):
             return np.where(log, np.exp(x), x)
-    wsum = np.bincount(s, weights=np.where(e, w_row, 0.0), minlength=m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wp = np.where(e, 100.0 * w_row / wsum[s], 0.0)
     index = rows.index if isinstance(rows, pd.DataFrame) else None
-    return pd.DataFrame({"segment": s, "y": eff.y, "v": eff.v, "estimate": back(eff.y),
-                         "ci_low": back(eff.y - zs * sd), "ci_high": back(eff.y + zs * sd),
-                         "weight_percent": wp, "estimable": e, "zero_cell_corrected": eff.corrected},
-                        index=index)
+    out = {"segment": s, "y": eff.y, "v": eff.v, "estimate": back(eff.y),
+           "ci_low": back(eff.y - zs * sd), "ci_high": back(eff.y + zs * sd)}
+    if w_row is not None:
+        wsum = np.bincount(s, weights=np.where(e, w_row, 0.0), minlength=m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["weight_percent"] = np.where(e, 100.0 * w_row / wsum[s], 0.0)
+    out.update(estimable=e, zero_cell_corrected=eff.corrected)
+    return pd.DataFrame(out, index=index)

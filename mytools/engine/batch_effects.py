@@ -5,7 +5,11 @@ Each row takes the data type, measure and rules of its segment; the formulas are
 and the scalar pool functions compute the very same numbers. Real files carry rows that cannot be
 estimated (a blank SE or SD, a zero group size): in a batch they are ``estimable=False`` with the
 reason, not an error; impossible numbers (negative counts, events above the group size) raise
-:class:`~mytools.engine.errors.InputError` naming the row.
+:class:`~mytools.engine.errors.InputError` naming the row, or, with ``invalid="mark"`` (for
+re-executing files as they are), are ``estimable=False`` like the unusable ones.
+
+Peto: a dichotomous segment with ``method="Peto"`` or ``measure="PETO_OR"`` gets Peto's per-study
+ln OR = (O − E)/V, variance 1/V (:mod:`.peto`), whichever method then pools it.
 """
 from __future__ import annotations
 
@@ -43,11 +47,20 @@ def _labels(idx: np.ndarray) -> list[str]:
     return [f"row {i}" for i in idx]
 
 
-def _binary(rows, n, sel, measure_r, swap_r, st, out: RowEffects, peto: np.ndarray) -> None:
+def _whole(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(x) & (x >= 0) & (x == np.round(x))
+
+
+def _binary(rows, n, sel, measure_r, swap_r, st, out: RowEffects, peto: np.ndarray,
+            invalid: str = "raise") -> None:
     a, n1 = _col(rows, "events_intervention", n), _col(rows, "n_intervention", n)
     c, n2 = _col(rows, "events_control", n), _col(rows, "n_control", n)
     a = np.where(swap_r, n1 - a, a)
     c = np.where(swap_r, n2 - c, c)
+    if invalid == "mark":  # missing or impossible counts: not estimable instead of an error
+        with np.errstate(invalid="ignore"):
+            sel = sel & _whole(a) & _whole(n1) & _whole(c) & _whole(n2) & (a <= n1) & (c <= n2)
     for name, x in (("events_intervention", a), ("n_intervention", n1),
                     ("events_control", c), ("n_control", n2)):
         bad = sel & ~np.isfinite(x)
@@ -73,10 +86,12 @@ def _binary(rows, n, sel, measure_r, swap_r, st, out: RowEffects, peto: np.ndarr
             out.cells[key][idx] = raw[key]
 
 
-def _continuous(rows, n, sel, measure_r, st, out: RowEffects) -> None:
+def _continuous(rows, n, sel, measure_r, st, out: RowEffects, invalid: str = "raise") -> None:
     cols = [_col(rows, x, n) for x in ("mean_intervention", "sd_intervention", "n_intervention",
                                        "mean_control", "sd_control", "n_control")]
     ok = sel & np.all([np.isfinite(x) for x in cols], axis=0)
+    if invalid == "mark":
+        ok &= _whole(cols[2]) & _whole(cols[5])
     ok &= (cols[1] > 0) & (cols[4] > 0) & (cols[2] > 0) & (cols[5] > 0)
     for m in ("MD", "SMD"):
         idx = np.flatnonzero(ok & (measure_r == m))
@@ -88,9 +103,11 @@ def _continuous(rows, n, sel, measure_r, st, out: RowEffects) -> None:
             out.y[idx], out.v[idx], out.estimable[idx] = es.y, es.v, True
 
 
-def row_effects(rows, seg: np.ndarray, seg_attr: dict[str, np.ndarray], st) -> RowEffects:
+def row_effects(rows, seg: np.ndarray, seg_attr: dict[str, np.ndarray], st,
+                invalid: str = "raise") -> RowEffects:
     """Effects of every row from its segment's ``data_type``, ``measure``, ``method``,
-    ``swap_events`` (arrays indexed by segment) and the settings ``st``."""
+    ``swap_events`` (arrays indexed by segment) and the settings ``st``; ``invalid`` "raise" or
+    "mark" (impossible numbers not estimable)."""
     n = seg.size
     out = RowEffects(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool),
                      {k: np.full(n, np.nan) for k in "abcd"})
@@ -102,11 +119,11 @@ def row_effects(rows, seg: np.ndarray, seg_attr: dict[str, np.ndarray], st) -> R
         raise InputError(f"row {i}: data_type {dt[i]!r}; expected one of {', '.join(DATA_TYPES)}")
     sel = dt == "dichotomous"
     if sel.any():
-        peto = sel & (seg_attr["method"][seg] == "Peto")
-        _binary(rows, n, sel, measure_r, seg_attr["swap_events"][seg], st, out, peto)
+        peto = sel & ((seg_attr["method"][seg] == "Peto") | (measure_r == "PETO_OR"))
+        _binary(rows, n, sel, measure_r, seg_attr["swap_events"][seg], st, out, peto, invalid)
     sel = dt == "continuous"
     if sel.any():
-        _continuous(rows, n, sel, measure_r, st, out)
+        _continuous(rows, n, sel, measure_r, st, out, invalid)
     sel = dt == "generic"
     if sel.any():
         est, se = _col(rows, "giv_estimate", n), _col(rows, "giv_se", n)

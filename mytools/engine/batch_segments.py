@@ -34,8 +34,8 @@ def segment_table(segments, st: Settings) -> dict[str, np.ndarray]:
     out = {"data_type": dt}
     out["measure"] = seg.get("measure", np.array([_DEFAULT_MEASURE.get(d, "generic") for d in dt]))
     out["measure"] = np.asarray(out["measure"], dtype=object)
-    default_method = np.array(["MH" if d == "dichotomous" else "Peto" if d == "o_e" else "IV"
-                               for d in dt], dtype=object)
+    default_method = np.where(dt == "dichotomous", "MH", np.where(dt == "o_e", "Peto", "IV"))
+    default_method = np.where(out["measure"] == "PETO_OR", "Peto", default_method).astype(object)
     out["method"] = np.asarray(seg.get("method", default_method), dtype=object)
     for name, default in (("model", "fixed"), ("tau2_method", st.tau2_method), ("ci_method", st.ci)):
         out[name] = _filled(seg.get(name), np.full(m, default, dtype=object), object)
@@ -75,6 +75,9 @@ def _validate(out: dict[str, np.ndarray]) -> None:
     bad = (out["method"] == "Peto") & ~np.isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
     if bad.any():
         fail(bad, lambda j: "method 'Peto' pools odds ratios only")
+    bad = (out["method"] == "MH") & (out["measure"] == "PETO_OR")
+    if bad.any():
+        fail(bad, lambda j: "measure 'PETO_OR' is pooled by method 'Peto' or 'IV', not 'MH'")
     bad = (out["method"] == "MH") & (dt != "dichotomous")
     if bad.any():
         fail(bad, lambda j: f"method 'MH' needs dichotomous data, got {dt[j]!r}")

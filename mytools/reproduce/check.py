@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..engine.batch import pool_batch
 from ..engine.errors import InputError
-from .infer import rows_with_type
+from .infer import records, rows_with_type
+from .pool import settings_mode
 from .segments import ROW_INPUTS, build_segments
-from .studies import display_rows, effects_by_setting
 from .tolerance import excess
 
 __all__ = ["check_review", "RESULT_FIELDS", "LINE_COLUMNS"]
@@ -49,8 +49,9 @@ class _Diffs:
         self.items.append((where, field, float(ours), float(revman),
                            float(excess(ours, revman, self.decimals, field))))
 
-    def add_rows(self, labels, field: str, ours: np.ndarray, revman: np.ndarray) -> np.ndarray:
-        ex = excess(ours, revman, self.decimals, field)
+    def add_rows(self, labels, field: str, ours: np.ndarray, revman: np.ndarray,
+                 ex: np.ndarray) -> np.ndarray:
+        """Per-study comparisons; ``ex`` = :func:`excess` of these rows (computed per review)."""
         for i in np.flatnonzero(np.isfinite(revman) | np.isfinite(ours)):
             self.items.append((f"study {labels[i]}", field, float(ours[i]), float(revman[i]), float(ex[i])))
         return ex
@@ -96,47 +97,57 @@ def _compare_result(d: _Diffs, where: str, ours: dict, stored: dict) -> None:
 
 
 class _Review:
-    """Everything computed once per review: per-study display numbers, batch results, weights."""
+    """Everything computed once per review: one engine call gives every row's estimate, CI and
+    weight and every segment's pooled result."""
 
     def __init__(self, review, settings: pd.DataFrame):
         self.rows = rows_with_type(review)
         self.sset = settings.set_index("analysis")
-        keys = self.sset.reindex(self.rows["analysis"])[["measure", "swap_events", "log_scale",
-                                                         "ci_level_study"]].reset_index(drop=True)
-        keys["data_type"] = self.rows["data_type"].to_numpy()
-        self.eff = effects_by_setting(self.rows, keys)
-        level = keys["ci_level_study"].astype(float).fillna(0.95).to_numpy()
-        self.display = np.column_stack(display_rows(self.eff, level))
+        n = len(self.rows)
         self.stored = self.rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(float)
         rw = self.rows["revman_weight"].to_numpy(float)
         self.revman_weight = np.where(rw == 0, np.nan, rw)
-        self.weights = np.full(len(self.rows), np.nan)
-        mode = "revman_web" if str(review.format).startswith("datapackage-2") else "revman5"
-        seg_rows, self.segs = build_segments(review, settings)
+        self.display = np.full((n, 3), np.nan)
+        self.estimable = np.zeros(n, dtype=bool)
+        self.weights = np.full(n, np.nan)
+        mode = settings_mode(review)
+        seg_rows, self.segs = build_segments(review, settings, display=True)
         self.error = ""
-        self.pooled = None
         self.seg_by_an: dict = {}
         self.sub_num = self.rows["subgroup_number"].fillna(0).to_numpy(int)
         self.study = self.rows["study"].to_numpy()
-        if len(self.segs):
-            try:
-                self.batch = pool_batch(seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS],
-                                        settings=mode)
-            except InputError as exc:
-                self.error = str(exc)
-                return
-            self.pooled = self.batch.pooled
-            self.pcols = {c: self.pooled[c].to_numpy() for c in self.pooled.columns}
-            self.seg_by_an = self.segs.groupby("analysis", sort=False).indices
-            self.seg_kind = self.segs["kind"].to_numpy()
-            self.seg_sub = self.segs["subgroup_number"].to_numpy(int)
-            w = self.batch.studies["weight_percent"].to_numpy(float)
-            w = np.where(self.batch.studies["estimable"].to_numpy(bool), w, np.nan)
-            src = self.segs["kind"].isin(["overall", "group"]).to_numpy()
-            sub_only = (self.segs["kind"] == "subgroup").to_numpy() & self.segs["analysis"].map(
-                lambda a: self.sset.loc[a, "pooled"] == "subgroups").to_numpy(bool)
-            take = (src | sub_only)[seg_rows["segment"].to_numpy(int)]
-            self.weights[seg_rows["row"].to_numpy(int)[take]] = w[take]
+        if not len(self.segs):
+            return
+        try:
+            self.batch = pool_batch(seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS],
+                                    settings=mode, invalid="mark")
+        except InputError as exc:
+            self.error = str(exc)
+            return
+        pooled = self.batch.pooled
+        self.pcols = {c: pooled[c].to_numpy() for c in pooled.columns}
+        self.seg_by_an = self.segs.groupby("analysis", sort=False).indices
+        self.seg_kind = self.segs["kind"].to_numpy()
+        self.seg_sub = self.segs["subgroup_number"].to_numpy(int)
+        st = self.batch.studies
+        row, seg = seg_rows["row"].to_numpy(int), seg_rows["segment"].to_numpy(int)
+        first = np.unique(row, return_index=True)[1]  # a row's effect is the same in every segment
+        self.display[row[first]] = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)[first]
+        est = st["estimable"].to_numpy(bool)
+        self.estimable[row[first]] = est[first]
+        self.display[~self.estimable] = np.nan
+        w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
+        sub_only = self.segs["analysis"].map(self.sset["pooled"]).to_numpy() == "subgroups"
+        take = (np.isin(self.seg_kind, ("overall", "group"))
+                | ((self.seg_kind == "subgroup") & sub_only))[seg]
+        self.weights[row[take]] = w[take]
+
+    def excesses(self, decimals: int | None) -> None:
+        """|ours − RevMan's| in tolerances for every row: estimate, CI limits, weight."""
+        self.ex = np.column_stack(
+            [excess(self.display[:, j], self.stored[:, j], decimals, f)
+             for j, f in enumerate(("estimate", "ci_low", "ci_high"))]
+            + [excess(self.weights, self.revman_weight, decimals, "weight")])
 
 
 def _all_zero(stored: np.ndarray, a: dict) -> bool:
@@ -145,7 +156,7 @@ def _all_zero(stored: np.ndarray, a: dict) -> bool:
     return bool(np.all(np.nan_to_num(stored) == 0) and np.all(np.nan_to_num(overall) == 0))
 
 
-def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: pd.DataFrame,
+def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: list[dict],
                    decimals: int | None) -> dict:
     """One analysis of a prepared review: its report line (plus ``_items``, every comparison)."""
     d = _Diffs(decimals)
@@ -155,16 +166,16 @@ def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: pd.DataFrame,
         return {**line, "status": "not computable", "reason": "the analysis has no study rows"}
     if R.error:
         return {**line, "status": "not computable", "reason": R.error}
-    if _all_zero(R.stored[pos], a) and R.eff.estimable[pos].any():
+    if _all_zero(R.stored[pos], a) and R.estimable[pos].any():
         return {**line, "status": "not computable",
                 "reason": "RevMan stored no results (0 or blank: the analysis was not calculated in the file)"}
     labels = R.study[pos]
     ok_rows = np.ones(n, dtype=bool)
     for j, f in enumerate(("estimate", "ci_low", "ci_high")):
-        ok_rows &= d.add_rows(labels, f, R.display[pos, j], R.stored[pos, j]) <= 1
+        ok_rows &= d.add_rows(labels, f, R.display[pos, j], R.stored[pos, j], R.ex[pos, j]) <= 1
     rw = R.revman_weight[pos]
-    wx = d.add_rows(labels, "weight", R.weights[pos], rw)
-    stored_sub = {int(r["subgroup_number"]): r for r in subs.to_dict("records")}
+    wx = d.add_rows(labels, "weight", R.weights[pos], rw, R.ex[pos, 3])
+    stored_sub = {int(r["subgroup_number"]): r for r in subs}
     ours_overall: dict = {}
     sids = R.seg_by_an.get(a["analysis"], np.array([], dtype=int))
     for sid in sids:
@@ -232,16 +243,18 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     With ``details=True`` also every compared number: (analysis, where, field, ours, revman,
     excess) where excess = |ours − revman| / tolerance (≤ 1 is a match)."""
     R = _Review(review, settings)
+    R.excesses(review.decimals)
     by_an = R.rows.groupby("analysis", sort=False).indices
-    subs_by = review.subgroups.groupby("analysis", sort=False) if len(review.subgroups) else None
+    subs_by: dict = {}
+    for r in (records(review.subgroups) if len(review.subgroups) else []):
+        subs_by.setdefault(r["analysis"], []).append(r)
+    sset = {s["analysis"]: s for s in records(settings)}
     lines = []
-    for a in review.analyses.to_dict("records"):
+    for a in records(review.analyses):
         key = a["analysis"]
-        s = R.sset.loc[key].to_dict() if key in R.sset.index else {}
+        s = sset.get(key, {})
         pos = by_an.get(key, np.array([], dtype=int))
-        subs = (subs_by.get_group(key) if subs_by is not None and key in subs_by.groups
-                else review.subgroups.iloc[:0])
-        line = check_analysis(R, a, pos, subs, review.decimals)
+        line = check_analysis(R, a, pos, subs_by.get(key, []), review.decimals)
         lines.append({"review": review.review_id or review.source, "analysis": key,
                       "name": a["name"], "measure": s.get("measure"), "method": s.get("method"),
                       "model": s.get("model"),

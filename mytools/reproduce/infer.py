@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .studies import MEASURES_BY_TYPE, as_arrays, display_rows, effects_by_setting, study_effects
+from ..engine.batch import pool_batch, study_effects
 from .tolerance import close
-from .weights import group_weights
 
 __all__ = ["infer_settings", "SETTING_COLUMNS"]
 
@@ -25,10 +24,22 @@ BY_STUDY = "inferred from RevMan's per-study numbers"
 BY_WEIGHT = "inferred from weights"
 IMPLIED = "implied by the data type (RevMan pools continuous and generic data by inverse variance)"
 LEVELS = (0.95, 0.99, 0.90)
+MEASURES_BY_TYPE = {"dichotomous": ("RR", "OR", "RD", "PETO_OR"), "continuous": ("MD", "SMD"),
+                    "generic": ("generic",), "o_e": ("PETO_OR",)}
+ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
+              "mean_intervention", "sd_intervention", "mean_control", "sd_control", "giv_estimate",
+              "giv_se", "o_e", "variance"]
 SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "ci_level_study",
                    "ci_level_how", "swap_events", "log_scale", "method", "method_how", "model",
                    "model_how", "tau2_method", "ci_method", "ci_level", "pooled", "pooled_how",
                    "settings_source"]
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """``df.to_dict("records")`` (Python scalars), built column by column: pandas' own walks the
+    frame row by row, which costs milliseconds per call on the report's wide frames."""
+    cols = [df[c].to_numpy().tolist() for c in df.columns]
+    return [dict(zip(df.columns, vals)) for vals in zip(*cols)]
 
 
 def rows_with_type(review) -> pd.DataFrame:
@@ -64,39 +75,74 @@ def _candidates(data_type: str) -> list[tuple[str, float, bool, bool]]:
     return out
 
 
+def _inputs(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The engine's input columns of ``rows`` as float arrays (missing columns → NaN)."""
+    n = len(rows)
+    out = {}
+    for c in ROW_INPUTS:
+        if c not in rows:
+            out[c] = np.full(n, np.nan)
+            continue
+        try:
+            out[c] = rows[c].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            out[c] = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float)
+    return out
+
+
+def _replicate(arrs: dict, idx: list[np.ndarray], seg: list[np.ndarray]) -> tuple[dict, np.ndarray]:
+    """Rows ``idx[j]`` in segments ``seg[j]``, all stacked: the long format of the engine's batch."""
+    i = np.concatenate(idx)
+    return {**{c: x[i] for c, x in arrs.items()}, "segment": np.concatenate(seg)}, i
+
+
+def _best(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column (analysis): the first row (candidate) with the highest score, and that score."""
+    first = np.argmax(scores, axis=0)
+    return first, scores[first, np.arange(scores.shape[1])]
+
+
 def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
-    """Per analysis: the (measure, level, swap, log) candidate that reproduces most study rows."""
+    """Per analysis: the (measure, level, swap, log) candidate that reproduces most study rows.
+    Every candidate's per-study estimate and CI come from the engine
+    (:func:`mytools.engine.batch.study_effects`), all candidates in one call."""
     R = rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(dtype=float)
     informative = ~np.isnan(R[:, 0])
     code, names = pd.factorize(rows["analysis"], sort=False)
-    arrs = as_arrays(rows)
-    scores: dict[tuple, np.ndarray] = {}
+    cands, parts = [], []
+    dts = rows["data_type"].to_numpy(object)
     for dt in rows["data_type"].dropna().unique():
-        sel = (rows["data_type"] == dt).to_numpy()
-        sub = {c: x[sel] for c, x in arrs.items()}
+        sel = np.flatnonzero(dts == dt)
         for cand in _candidates(dt):
-            m, lvl, sw, lg = cand
-            se = study_effects(sub, dt, m, swap=sw, log_scale=lg)
-            D = np.column_stack(display_rows(se, np.full(int(sel.sum()), lvl)))
-            good = np.all(close(D, R[sel], decimals), axis=1)
-            s = np.bincount(code[sel], weights=good & informative[sel], minlength=len(names))
-            scores[(dt, *cand)] = np.where(np.bincount(code[sel], minlength=len(names)) > 0, s, -1)
+            cands.append((dt, *cand))
+            parts.append(sel)
+    if not cands:
+        return {}
+    batch, idx = _replicate(_inputs(rows), parts, [np.full(len(p), j) for j, p in enumerate(parts)])
+    seg = {k: [c[j] for c in cands] for j, k in enumerate(
+        ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
+    st = study_effects(batch, seg, invalid="mark")
+    D = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)
+    good = np.all(close(D, R[idx], decimals), axis=1) & informative[idx]
+    cell = batch["segment"] * len(names) + code[idx]
+    size = len(cands) * len(names)
+    scores = np.bincount(cell, weights=good, minlength=size).reshape(len(cands), len(names))
+    present = np.bincount(cell, minlength=size).reshape(scores.shape) > 0
+    first, best = _best(np.where(present, scores, -1.0))
     n_inf = np.bincount(code, weights=informative, minlength=len(names))
     out = {}
     for i, a in enumerate(names):
-        ranked = [(s[i], c) for c, s in scores.items() if s[i] >= 0]
-        best = max(s for s, _ in ranked)
-        tied = [c for s, c in ranked if s == best]
-        dt, m, lvl, sw, lg = tied[0]
+        if best[i] < 0:
+            continue
+        dt, m, lvl, sw, lg = cands[first[i]]
         if n_inf[i] == 0:
             how = "undetermined: RevMan shows no per-study estimate in this analysis"
-        elif best < n_inf[i]:
-            how = f"{BY_STUDY} (best fit: {int(best)} of {int(n_inf[i])} rows)"
+        elif best[i] < n_inf[i]:
+            how = f"{BY_STUDY} (best fit: {int(best[i])} of {int(n_inf[i])} rows)"
         else:
             how = BY_STUDY
         out[a] = {"measure": m, "ci_level_study": lvl, "swap_events": sw, "log_scale": lg,
-                  "measure_how": how, "ci_level_how": how,
-                  "alternatives": sorted({c[1] for c in tied[1:] if c[1] != m})}
+                  "measure_how": how, "ci_level_how": how}
     return out
 
 
@@ -108,32 +154,48 @@ def _pool_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
 
 
 def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None) -> dict:
-    """Score of every (method, model, scope) candidate per analysis: rows whose weight matches."""
-    se = effects_by_setting(rows, keys)
-    a, n1 = rows["events_intervention"].to_numpy(float), rows["n_intervention"].to_numpy(float)
-    c, n2 = rows["events_control"].to_numpy(float), rows["n_control"].to_numpy(float)
-    sw = keys["swap_events"].to_numpy(bool)
-    a, c = np.where(sw, n1 - a, a), np.where(sw, n2 - c, c)
-    cells = (a, n1 - a, c, n2 - c)
+    """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
+    The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
+    RevMan 5 mode: DL τ², MH with RevMan's 0.5 correction), all candidates in one call: one
+    segment per candidate and pooled group (the analysis, or each subgroup of it)."""
     rw = rows["revman_weight"].to_numpy(float)
     rw = np.where(rw == 0, np.nan, rw)
     acode, anames = pd.factorize(rows["analysis"], sort=False)
-    scode = pd.factorize(rows["analysis"].astype(str) + "\x00" + rows["subgroup_number"].astype(str))[0]
-    out: dict[tuple, np.ndarray] = {}
-    combos = keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False)
-    for dt, m in combos:
-        sel = ((keys["data_type"] == dt) & (keys["measure"] == m)).to_numpy()
+    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
+    scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
+    dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
+    sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
+    idx, seg, segs, cand = [], [], [], []
+    for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
+        if not (isinstance(dt, str) and isinstance(m, str)):
+            continue
+        sel = np.flatnonzero((dts == dt) & (meas == m))
         for method, model in _pool_candidates(dt, m):
             for scope, code in (("overall", acode), ("subgroups", scode)):
-                idx = pd.factorize(code[sel])[0]
-                w = group_weights(idx, se.y[sel], se.v[sel], method=method, model=model, measure=m,
-                                  cells=tuple(x[sel] for x in cells), corrected=se.corrected[sel])
-                good = close(w, rw[sel], decimals)
-                s = np.bincount(acode[sel], weights=good, minlength=len(anames))
-                prev = out.setdefault((method, model, scope), np.full(len(anames), -1.0))
-                has = np.bincount(acode[sel], minlength=len(anames)) > 0
-                prev[has] = s[has]
-    return out
+                _, first, inv, counts = np.unique(code[sel], return_index=True, return_inverse=True,
+                                                  return_counts=True)
+                idx.append(sel[np.argsort(inv, kind="stable")])
+                seg.append(len(cand) + np.repeat(np.arange(counts.size), counts))
+                segs.append((dt, m, method, model, sel[first]))
+                cand += [(method, model, scope)] * counts.size
+    if not idx:
+        return {}
+    batch, idx = _replicate(_inputs(rows), idx, seg)
+    r = np.concatenate([x[4] for x in segs])
+    table = {name: np.repeat(np.array([x[j] for x in segs], dtype=object), [x[4].size for x in segs])
+             for j, name in enumerate(("data_type", "measure", "method", "model"))}
+    table.update(tau2_method=np.full(r.size, "DL", dtype=object), swap_events=sw[r], log_scale=lg[r],
+                 ci_method=np.full(r.size, "wald", dtype=object))
+    st = pool_batch(batch, table, invalid="mark").studies
+    w = np.where(st["estimable"].to_numpy(bool), st["weight_percent"].to_numpy(float), np.nan)
+    good = close(w, rw[idx], decimals)
+    keys_c = list(dict.fromkeys(cand))
+    kc = np.array([keys_c.index(c) for c in cand])[batch["segment"]]
+    n = len(anames)
+    cell = kc * n + acode[idx]
+    s = np.bincount(cell, weights=good, minlength=len(keys_c) * n).reshape(len(keys_c), n)
+    has = np.bincount(cell, minlength=len(keys_c) * n).reshape(s.shape) > 0
+    return {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
 
 
 def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows: int,
@@ -191,19 +253,37 @@ def infer_settings(review) -> pd.DataFrame:
     return out.sort_values("analysis", key=lambda s: s.map(order)).reset_index(drop=True)[SETTING_COLUMNS]
 
 
+def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
+    """Per analysis: rows, any RevMan weight, any subgroup, and whether every pooled group (the
+    analysis; each subgroup) has at most one weighted study."""
+    acode, names = pd.factorize(rows["analysis"], sort=False)
+    n = len(names)
+    weighted = rows["revman_weight"].fillna(0).to_numpy(float) != 0
+    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
+    width = int(sub.max(initial=0)) + 1
+    scode, spairs = pd.factorize(acode * width + sub)
+    per_sub = np.bincount(scode, weights=weighted, minlength=len(spairs))
+    sub_max = np.zeros(n)
+    np.maximum.at(sub_max, spairs // width, per_sub)
+    n_rows = np.bincount(acode, minlength=n)
+    n_w = np.bincount(acode, weights=weighted, minlength=n)
+    has_sub = np.bincount(acode, weights=sub > 0, minlength=n) > 0
+    return {a: (i, int(n_rows[i]), bool(n_w[i] > 0), bool(has_sub[i]),
+                (bool(n_w[i] <= 1), bool(sub_max[i] <= 1))) for i, a in enumerate(names)}
+
+
 def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.DataFrame:
     meas = _infer_measure(rows, decimals) if len(rows) else {}
-    keys = pd.DataFrame([{"data_type": dt, **{k: meas.get(a, {}).get(k) for k in
-                                              ("measure", "swap_events", "log_scale")}}
-                         for a, dt in zip(rows["analysis"], rows["data_type"])])
+    per_an = pd.DataFrame.from_dict(meas, orient="index", columns=["measure", "swap_events", "log_scale"])
+    keys = per_an.reindex(rows["analysis"]).reset_index(drop=True)
+    keys.insert(0, "data_type", rows["data_type"].to_numpy(object))
     scores = _weights_scores(rows, keys, decimals) if len(rows) else {}
-    anames = list(pd.factorize(rows["analysis"], sort=False)[1])
-    rw = rows["revman_weight"].fillna(0).to_numpy(float)
+    facts = _group_facts(rows) if len(rows) else {}
     out = []
-    for _, a in an.iterrows():
+    for a in records(an[["analysis", "name", "data_type"]]):
         key = a["analysis"]
-        base = {"analysis": key, "name": a["name"], "data_type": a["data_type"],
-                "tau2_method": None, "ci_method": "wald", "ci_level": 0.95, "settings_source": "none"}
+        base = {**a, "tau2_method": None, "ci_method": "wald", "ci_level": 0.95,
+                "settings_source": "none"}
         if key not in meas:
             why = "undetermined: the analysis has no study rows"
             out.append({**base, "measure": None, "measure_how": why, "ci_level_study": np.nan,
@@ -212,16 +292,11 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
                         "pooled_how": why})
             continue
         m = meas[key]
-        sel = (rows["analysis"] == key).to_numpy()
-        sub = rows.loc[sel, "subgroup_number"].fillna(0)
-        per_group = (rw[sel] != 0).astype(int)
-        one = (bool(per_group.sum() <= 1),
-               bool(pd.Series(per_group).groupby(sub.to_numpy()).sum().max() <= 1))
-        pool = _choose_pooling(key, a["data_type"], m["measure"], scores, anames.index(key),
-                               int(sel.sum()), bool((rw[sel] != 0).any()), bool((sub > 0).any()),
+        i, n_rows, has_w, has_sub, one = facts[key]
+        pool = _choose_pooling(key, a["data_type"], m["measure"], scores, i, n_rows, has_w, has_sub,
                                one_study=one)
         if pool["model"] == "random":
             base["tau2_method"] = "DL"
         base["ci_level"] = m["ci_level_study"]
-        out.append({**base, **{k: v for k, v in m.items() if k != "alternatives"}, **pool})
+        out.append({**base, **m, **pool})
     return pd.DataFrame(out)

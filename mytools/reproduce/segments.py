@@ -2,61 +2,68 @@
 
 A segment is one pooled unit: an analysis overall (when RevMan pools it), each of its subgroups,
 or — when only subtotals are pooled and the analysis has no subgroups — its rows as one group.
-A study row that counts in a subgroup and in the overall total appears in both segments.
+A study row that counts in a subgroup and in the overall total appears in both segments. With
+``display=True`` an analysis that RevMan does not pool gets one ``display`` segment of all its rows,
+so that every row's estimate and CI come from the engine too.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .infer import rows_with_type
+from ..engine.batch_effects import DATA_TYPES
+from .infer import ROW_INPUTS, records, rows_with_type
 
 __all__ = ["build_segments", "ROW_INPUTS"]
 
-ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
-              "mean_intervention", "sd_intervention", "mean_control", "sd_control",
-              "giv_estimate", "giv_se", "o_e", "variance"]
 _SEG_SETTINGS = ["data_type", "measure", "method", "model", "tau2_method", "ci_method",
                  "log_scale", "swap_events", "ci_level", "ci_level_study"]
 
 
-def build_segments(review, settings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+_KINDS = np.array(["overall", "subgroup", "group", "display"], dtype=object)
+
+
+def build_segments(review, settings: pd.DataFrame, *, display: bool = False
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows, segments) for ``pool_batch``: ``rows`` carries ``segment`` and ``row`` (the position
     in ``review.rows``); ``segments`` one row per segment with ``analysis``, ``kind``
-    ("overall" | "subgroup" | "group") and ``subgroup_number``, plus the pooling settings."""
+    ("overall" | "subgroup" | "group" | "display") and ``subgroup_number``, plus the settings.
+    Segments are ordered by analysis (as in the file), kind as listed, subgroup number."""
     rows = rows_with_type(review)
-    sset = settings.set_index("analysis")
+    sset = {s["analysis"]: s for s in records(settings)}
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
-    parts, segs = [], []
-    for a, pos in rows.groupby("analysis", sort=False).indices.items():
-        if a not in sset.index:
-            continue
-        s = sset.loc[a]
-        if not isinstance(s["measure"], str):
-            continue
-        units = []
-        if s["pooled"] == "overall":
-            units.append(("overall", 0, pos))
-        for num in sorted(set(sub[pos]) - {0}):
-            units.append(("subgroup", num, pos[sub[pos] == num]))
-        if s["pooled"] == "subgroups" and np.any(sub[pos] == 0):
-            units.append(("group", 0, pos[sub[pos] == 0]))
-        for kind, num, p in units:
-            parts.append(np.c_[p, np.full(len(p), len(segs))])
-            segs.append({"analysis": a, "kind": kind, "subgroup_number": num,
-                         **{k: s.get(k) for k in _SEG_SETTINGS if k != "data_type"},
-                         "data_type": rows["data_type"].iat[p[0]]})
-    if not segs:
+    code, names = pd.factorize(rows["analysis"], sort=False)
+    first = np.unique(code, return_index=True)[1]
+    per_an = [sset.get(a) or {} for a in names]
+    valid = np.array([isinstance(s.get("measure"), str) for s in per_an], dtype=bool)
+    dtypes = rows["data_type"].to_numpy(object)[first] if len(rows) else np.array([], dtype=object)
+    valid &= np.isin(dtypes, DATA_TYPES)
+    pooled = np.array([s.get("pooled") for s in per_an], dtype=object)
+    ok = valid[code] if len(rows) else np.zeros(0, dtype=bool)
+    units = [(ok & (pooled[code] == "overall"), 0), (ok & (sub > 0), 1),
+             (ok & (pooled[code] == "subgroups") & (sub == 0), 2)]
+    if display:
+        covered = np.bincount(code, weights=np.any([u for u, _ in units], axis=0), minlength=len(names))
+        units.append((ok & (covered == 0)[code], 3))
+    row = np.concatenate([np.flatnonzero(u) for u, _ in units])
+    kind = np.concatenate([np.full(int(u.sum()), k) for u, k in units])
+    if not row.size:
         return pd.DataFrame(columns=["row", "segment", *ROW_INPUTS]), pd.DataFrame(columns=_SEG_SETTINGS)
-    idx = np.concatenate(parts)
-    out = rows.iloc[idx[:, 0]][ROW_INPUTS].reset_index(drop=True)
-    out.insert(0, "segment", idx[:, 1])
-    out.insert(0, "row", idx[:, 0])
-    seg = pd.DataFrame(segs)
+    num = np.where(kind == 1, sub[row], 0)
+    width = int(sub.max(initial=0)) + 1
+    keys, seg_id = np.unique((code[row] * 4 + kind) * width + num, return_inverse=True)
+    order = np.lexsort((row, seg_id))
+    out = rows.iloc[row[order]][ROW_INPUTS].reset_index(drop=True)
+    out.insert(0, "segment", seg_id[order])
+    out.insert(0, "row", row[order])
+    an = keys // (4 * width)
+    seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % 4],
+                        "subgroup_number": keys % width})
+    for k in _SEG_SETTINGS[1:]:
+        seg[k] = np.array([per_an[i].get(k) for i in an], dtype=object)
+    seg["data_type"] = dtypes[an]
     seg["study_ci_level"] = seg.pop("ci_level_study").astype(float)
     seg["tau2_method"] = seg["tau2_method"].where(seg["tau2_method"].map(lambda x: isinstance(x, str)), None)
     for c in ("log_scale", "swap_events"):
         seg[c] = seg[c].astype(bool)
-    peto = (seg["measure"] == "PETO_OR") & (seg["data_type"] == "dichotomous")
-    seg.loc[peto, ["measure", "method"]] = ["OR", "Peto"]  # the engine's name for Peto from 2×2
     return out, seg
