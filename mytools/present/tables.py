@@ -12,6 +12,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from ..analyses.variants import DATA_VARIANTS
+from ..engine.variants import VARIANTS
 from . import grade
 from .wording import reason_text
 
@@ -197,15 +199,30 @@ def show(df: pd.DataFrame, caption: str | None = None) -> Any:
 
     return HTML(to_html(df, caption))
 
+def variant_label(key: str) -> str:
+    """The table label of a variant key (engine registry, or the book's data variants).
+
+    >>> variant_label("reml_hksj")
+    'random effects, REML + Hartung–Knapp'
+    """
+    if key in VARIANTS:
+        return VARIANTS[key].label
+    if key in DATA_VARIANTS:
+        return DATA_VARIANTS[key][0]
+    raise ValueError(f"unknown analysis variant {key!r}")
+
+
 def sensitivity_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Format a sensitivity frame (one row per variant: ``variant, estimate, ci_low, ci_high, k,
-    tau2, i2, note``). With one study there is no between-study variance: τ² and I² print "n/a"."""
+    """Format a sensitivity frame (one row per variant: ``variant`` (an engine variant key),
+    ``label``, ``estimate, ci_low, ci_high, k, tau2, i2, note``). The label is the registry's
+    (``VARIANTS[key].label``) when the frame has none. With one study there is no between-study
+    variance: τ² and I² print "n/a"."""
     def het(v: Any, k: Any, fmt: str) -> str:
         if _missing(k) or int(k) < 2:
             return "n/a"
         return "\u2014" if _missing(v) else format(float(v), fmt)
     return pd.DataFrame({
-        "Variant": frame["variant"],
+        "Variant": [variant_label(v) for v in frame["variant"]] if "label" not in frame else frame["label"],
         "Estimate (95% CI)": [fmt_ci(e, lo, hi) if not _missing(e) else "not estimable"
                               for e, lo, hi in zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
         "Studies": [("" if _missing(k) else int(k)) for k in frame["k"]],
