@@ -188,7 +188,10 @@ def sensitivity_verdict(summary: pd.DataFrame) -> str:
 
 
 def _fmt(est: float, lo: float, hi: float) -> str:
-    return f"{est:.2f} ({lo:.2f} to {hi:.2f})"
+    """``0.96 (0.004 to 2835.69)``: the book's formatting (a tiny positive limit is not "0.00")."""
+    from ...present.tables import fmt_ci
+
+    return fmt_ci(est, lo, hi)
 
 
 def sensitivity_findings(long: pd.DataFrame) -> str:
