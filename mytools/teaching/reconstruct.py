@@ -8,7 +8,7 @@ the published numbers make it very likely; if several fit, the published numbers
 apart.
 
 Formulas (Deeks & Higgins, *Statistical algorithms in Review Manager 5*, 2010; Greenland & Robins
-1985), for studies i with a = events_t, n1 = n_t, c = events_c, n2 = n_c, N = n1 + n2:
+1985), for studies i with a = events_intervention, n1 = n_intervention, c = events_control, n2 = n_control, N = n1 + n2:
 
     R = Σ a·n2/N,  S = Σ c·n1/N,  P = Σ (n1·n2·(a + c) − a·c·N) / N²
     RR_MH = R / S,  SE(ln RR_MH) = √(P / (R·S)),  CI = exp(ln RR_MH ± 1.959964·SE)
@@ -46,8 +46,8 @@ Z95 = 1.959963984540054  # standard normal 97.5% quantile, as used by RevMan 5
 TIE_TOL = 1e-9  # relative distance below which a value counts as lying on a rounding edge
 ZeroCell = Literal["revman", "events", "none"]
 ZERO_CELL_RULES: tuple[str, ...] = ("revman", "events", "none")
-Table = tuple[int, int, int, int]  # (events_t, n_t, events_c, n_c)
-COLUMNS = ("events_t", "n_t", "events_c", "n_c")
+Table = tuple[int, int, int, int]  # (events_intervention, n_intervention, events_control, n_control)
+COLUMNS = ("events_intervention", "n_intervention", "events_control", "n_control")
 
 
 class ReconstructionError(ValueError):
@@ -107,22 +107,22 @@ def _as_int(name: str, value: object, minimum: int) -> int:
 
 
 def table_space(
-    n_t: int | None = None,
-    n_c: int | None = None,
+    n_intervention: int | None = None,
+    n_control: int | None = None,
     *,
     total: int | Iterable[int] | None = None,
     min_arm: int = 1,
     max_events: int | None = None,
 ) -> np.ndarray:
-    """All candidate tables of one study as an int array of shape (m, 4): events_t, n_t, events_c, n_c.
+    """All candidate tables of one study as an int array of shape (m, 4): events_intervention, n_intervention, events_control, n_control.
 
-    Either fixed arm sizes (``n_t`` and ``n_c``) or one or more totals N, each split every way
-    (n_t = min_arm .. N − min_arm, n_c = N − n_t). Events run over 0..n in each arm, capped at
+    Either fixed arm sizes (``n_intervention`` and ``n_control``) or one or more totals N, each split every way
+    (n_intervention = min_arm .. N − min_arm, n_control = N − n_intervention). Events run over 0..n in each arm, capped at
     ``max_events`` per arm when given. Built by broadcasting, no loop over candidates.
     """
     if total is not None:
-        if n_t is not None or n_c is not None:
-            raise ReconstructionError("give either n_t and n_c, or total (with all splits), not both")
+        if n_intervention is not None or n_control is not None:
+            raise ReconstructionError("give either n_intervention and n_control, or total (with all splits), not both")
         totals = [total] if isinstance(total, (int, np.integer)) else list(total)
         if not totals:
             raise ReconstructionError("total: expected at least one total sample size")
@@ -134,9 +134,9 @@ def table_space(
             splits.append(np.column_stack([n1, t - n1]))
         arms = np.concatenate(splits)
     else:
-        if n_t is None or n_c is None:
-            raise ReconstructionError("give both n_t and n_c, or total")
-        arms = np.array([[_as_int("n_t", n_t, 1), _as_int("n_c", n_c, 1)]])
+        if n_intervention is None or n_control is None:
+            raise ReconstructionError("give both n_intervention and n_control, or total")
+        arms = np.array([[_as_int("n_intervention", n_intervention, 1), _as_int("n_control", n_control, 1)]])
     if max_events is not None:
         max_events = _as_int("max_events", max_events, 0)
     top = int(arms.max())
@@ -158,17 +158,17 @@ def _check_tables(name: str, tables: object) -> np.ndarray:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != 4 or arr.shape[0] == 0:
         raise ReconstructionError(
-            f"{name}: expected tables as rows (events_t, n_t, events_c, n_c), got shape {arr.shape}"
+            f"{name}: expected tables as rows (events_intervention, n_intervention, events_control, n_control), got shape {arr.shape}"
         )
     if not np.issubdtype(arr.dtype, np.number) or np.any(arr != np.round(arr)):
         raise ReconstructionError(f"{name}: expected whole-number counts")
     arr = arr.astype(np.int64)
     a, n1, c, n2 = arr.T
     for label, bad in (
-        ("n_t < 1", n1 < 1),
-        ("n_c < 1", n2 < 1),
-        ("events_t outside 0..n_t", (a < 0) | (a > n1)),
-        ("events_c outside 0..n_c", (c < 0) | (c > n2)),
+        ("n_intervention < 1", n1 < 1),
+        ("n_control < 1", n2 < 1),
+        ("events_intervention outside 0..n_intervention", (a < 0) | (a > n1)),
+        ("events_control outside 0..n_control", (c < 0) | (c > n2)),
     ):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -227,7 +227,7 @@ class Reconstruction:
     """Outcome of a search.
 
     ``solutions``: one row per unknown study per solution (``solution`` numbers them), with the
-    study's table (events_t, n_t, events_c, n_c) and the pooled, unrounded estimate, ci_low and
+    study's table (events_intervention, n_intervention, events_control, n_control) and the pooled, unrounded estimate, ci_low and
     ci_high of the whole analysis (known studies included). ``n_candidates``: size of the search
     space (number of combinations of candidate tables examined).
     """
@@ -269,7 +269,7 @@ def _describe(tables: np.ndarray) -> str:
     sizes = np.unique(n_pairs.sum(axis=1))
     ev = int(max(tables[:, 0].max(), tables[:, 2].max()))
     if len(n_pairs) == 1:
-        arms = f"n_t = {n_pairs[0, 0]}, n_c = {n_pairs[0, 1]}"
+        arms = f"n_intervention = {n_pairs[0, 0]}, n_control = {n_pairs[0, 1]}"
     else:
         arms = f"{len(n_pairs)} arm splits of N in {sorted(int(x) for x in sizes)}"
     return f"{arms}; events 0..{ev} per arm ({len(tables):,} tables)"
@@ -381,8 +381,8 @@ def reconstruct_table(
     ci_low: float,
     ci_high: float,
     *,
-    n_t: int | None = None,
-    n_c: int | None = None,
+    n_intervention: int | None = None,
+    n_control: int | None = None,
     total: int | Iterable[int] | None = None,
     max_events: int | None = None,
     known: Sequence[Table] = (),
@@ -391,7 +391,7 @@ def reconstruct_table(
 ) -> Reconstruction:
     """One unknown study: every table (given arm sizes, or totals split every way) that alone, or
     pooled with ``known`` tables, reproduces the published RR and 95% CI."""
-    space = table_space(n_t, n_c, total=total, max_events=max_events)
+    space = table_space(n_intervention, n_control, total=total, max_events=max_events)
     return reconstruct(
         Target(estimate, ci_low, ci_high), [space], known, labels=[label], zero_cell=zero_cell
     )
