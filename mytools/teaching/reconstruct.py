@@ -311,6 +311,28 @@ def reconstruct(
     slack = 1e-9  # keep values that sit on a rounding boundary for the exact test below
     lo_e, hi_e = lo_e * (1 - slack), hi_e * (1 + slack)
 
+    ho, hl, n_candidates = _search(comps, spaces, (r0, s0, p0), (lo_e, hi_e), target, block_size)
+    sol = _solutions(ho, hl, comps, spaces, labs, (r0, s0, p0))
+    return Reconstruction(
+        target=target,
+        solutions=sol,
+        n_candidates=n_candidates,
+        study_labels=labs,
+        known=tuple(tuple(int(x) for x in row) for row in known_arr),
+        zero_cell=zero_cell,
+        space=tuple(f"{lab}: {_describe(sp)}" for lab, sp in zip(labs, spaces)),
+    )
+
+
+def _search(comps: list, spaces: list[np.ndarray], base: tuple[float, float, float],
+            window: tuple[float, float], target: Target, block_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Indices (outer flat index, last-study index) of the combinations that reproduce ``target``.
+
+    The product of all candidate sets is walked in blocks of about ``block_size`` combinations;
+    a linear pre-filter on the estimate (lo·S ≤ R < hi·S) precedes the exact rounded-CI test.
+    """
+    r0, s0, p0 = base
+    lo_e, hi_e = window
     *outer, last = comps
     outer_shape = tuple(len(sp) for sp in spaces[:-1])
     n_outer = int(np.prod(outer_shape)) if outer_shape else 1
@@ -322,58 +344,45 @@ def reconstruct(
     for start in range(0, n_outer, rows):
         flat = np.arange(start, min(start + rows, n_outer))
         idx = np.unravel_index(flat, outer_shape) if outer_shape else ()
-        r_o = np.full(len(flat), r0)
-        s_o = np.full(len(flat), s0)
-        p_o = np.full(len(flat), p0)
+        r_o, s_o, p_o = np.full(len(flat), r0), np.full(len(flat), s0), np.full(len(flat), p0)
         for (r, s, p), i in zip(outer, idx):
             r_o += r[i]
             s_o += s[i]
             p_o += p[i]
         # linear pre-filter on the estimate: lo <= R/S < hi  <=>  R - lo*S >= 0 and R - hi*S < 0
-        u = (r_o - lo_e * s_o)[:, None] + (last[0] - lo_e * last[1])[None, :]
-        ok = u >= 0
-        del u
+        ok = ((r_o - lo_e * s_o)[:, None] + (last[0] - lo_e * last[1])[None, :]) >= 0
         ok &= ((r_o - hi_e * s_o)[:, None] + (last[0] - hi_e * last[1])[None, :]) < 0
         i_o, i_l = np.nonzero(ok)
         if i_o.size:
-            r = r_o[i_o] + last[0][i_l]
-            s = s_o[i_o] + last[1][i_l]
-            p = p_o[i_o] + last[2][i_l]
-            good = target.matches(*_pooled(r, s, p))
+            good = target.matches(*_pooled(r_o[i_o] + last[0][i_l], s_o[i_o] + last[1][i_l],
+                                           p_o[i_o] + last[2][i_l]))
             hits_outer.append(flat[i_o[good]])
             hits_last.append(last_cols[i_l[good]])
-    n_candidates = n_outer * m_last
     ho = np.concatenate(hits_outer) if hits_outer else np.zeros(0, dtype=np.int64)
     hl = np.concatenate(hits_last) if hits_last else np.zeros(0, dtype=np.int64)
     order = np.lexsort((hl, ho))
-    ho, hl = ho[order], hl[order]
+    return ho[order], hl[order], n_outer * m_last
+
+
+def _solutions(ho: np.ndarray, hl: np.ndarray, comps: list, spaces: list[np.ndarray],
+               labs: tuple[str, ...], base: tuple[float, float, float]) -> pd.DataFrame:
+    """One row per study per solution: the table and the pooled RR with its CI."""
+    outer_shape = tuple(len(sp) for sp in spaces[:-1])
     chosen = list(np.unravel_index(ho, outer_shape)) if outer_shape else []
     chosen.append(hl)
-    per_study = [spaces[j][chosen[j]] for j in range(len(spaces))]
-    r = np.full(len(ho), r0)
-    s = np.full(len(ho), s0)
-    p = np.full(len(ho), p0)
+    r, s, p = (np.full(len(ho), b) for b in base)
     for (cr, cs, cp), i in zip(comps, chosen):
         r, s, p = r + cr[i], s + cs[i], p + cp[i]
     est, lo, hi = _pooled(r, s, p)
     frames = []
-    for j, tab in enumerate(per_study):
-        df = pd.DataFrame(tab, columns=list(COLUMNS))
+    for j in range(len(spaces)):
+        df = pd.DataFrame(spaces[j][chosen[j]], columns=list(COLUMNS))
         df.insert(0, "study", labs[j])
         df.insert(0, "solution", np.arange(1, len(ho) + 1))
         df["estimate"], df["ci_low"], df["ci_high"] = est, lo, hi
         frames.append(df)
     sol = pd.concat(frames, ignore_index=True).sort_values("solution", kind="stable")
-    sol = sol.reset_index(drop=True)
-    return Reconstruction(
-        target=target,
-        solutions=sol,
-        n_candidates=n_candidates,
-        study_labels=labs,
-        known=tuple(tuple(int(x) for x in row) for row in known_arr),
-        zero_cell=zero_cell,
-        space=tuple(f"{lab}: {_describe(sp)}" for lab, sp in zip(labs, spaces)),
-    )
+    return sol.reset_index(drop=True)
 
 
 def reconstruct_table(
