@@ -109,7 +109,7 @@ def test_included_studies_table_from_data():
     data = load_data()
     df = tables.included_studies_table(data)
     rs = data.review_studies
-    expected = rs[(rs.review_id == "cochrane2025") & rs.status.isin(["included", "unclear"])]
+    expected = rs[(rs.review_id == "cochrane2025") & rs.inclusion.isin(["included", "unclear"])]
     assert len(df) == len(expected)
     assert "Aggarwal 2022 (ProDERM)" in set(df["Study"])
     assert not df.isna().any().any(), "unknown values are written out, never left blank"
