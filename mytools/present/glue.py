@@ -16,7 +16,7 @@ from .tables import STATUS_WORDS, _get, _missing, sensitivity_table
 
 __all__ = ["glue_values", "glue_analysis", "glue_dict", "glue_chapter", "SENSITIVITY_KEYS",
            "sensitivity_glue_values", "glue_sensitivity", "review_glue_values", "natural_units_values",
-           "natural_units_text", "month_year", "more_fewer", "signed", "width_word", "counting_glue_values", "count_word", "trials_by_population", "direction_glue_values",
+           "natural_units_text", "month_year", "more_fewer", "signed", "width_word", "counting_glue_values", "count_word", "trials_by_population", "direction_glue_values", "rows_vs_list",
            "comparison_trials",
            "study_glue_values"]
 
@@ -345,3 +345,24 @@ def direction_glue_values(key: str, estimate: float, low: float, high: float, nu
     direction = up if estimate > null else down
     span = "spans both directions" if low <= null <= high else f"is entirely {direction}"
     return {f"{key}_direction": direction, f"{key}_span": span}
+
+
+def rows_vs_list(rows: pd.DataFrame, study_map: pd.DataFrame, review_studies: pd.DataFrame,
+                 studies: pd.DataFrame, prefix: str) -> dict[str, Any]:
+    """Compare the studies named in one review's data rows with the book's reconstructed list of
+    its included studies (``review_studies.csv``, one review's rows). Keys: ``<prefix>_rows_k``
+    (labels in the rows), ``<prefix>_rows_not_listed`` (labels in the rows whose study the list does
+    not mark included) and ``<prefix>_listed_not_in_rows`` (studies the list marks included, other
+    than placeholders, that no row names), both as "A, B" or "none"."""
+    labels = list(dict.fromkeys(rows["study"]))
+    ids = study_map.drop_duplicates("review_label").set_index("review_label")["study_id"]
+    in_rows = {ids.get(lab, lab) for lab in labels}
+    inc = review_studies[review_studies["status"] == "included"]
+    kind = studies.set_index("study_id")["record_type"]
+    listed = {s for s in inc["study_id"] if kind.get(s) != "placeholder"}
+    name = studies.set_index("study_id")["label"]
+    not_listed = [lab for lab in labels if ids.get(lab, lab) not in set(inc["study_id"])]
+    not_rows = sorted(name.get(s, s) for s in listed - in_rows)
+    return {f"{prefix}_rows_k": len(labels),
+            f"{prefix}_rows_not_listed": ", ".join(not_listed) or "none",
+            f"{prefix}_listed_not_in_rows": ", ".join(not_rows) or "none"}
