@@ -14,7 +14,7 @@ from mytools.data import DataError
 from mytools.data.revman import read_review
 from mytools.data.revman.revman_csv import read_revman_csv
 from mytools.data.revman.rm5 import read_rm5
-from mytools.reproduce import engine_call
+from mytools.reproduce import pool_analysis
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +83,12 @@ def test_crafted_subgroups_latin1_names_and_random_model(tmp_path):
     assert list(sg["subgroup"]) == ["Adults", "Children"]
     assert (sg.loc[1, "revman_estimate"], sg.loc[1, "revman_ci_low"], sg.loc[1, "revman_ci_high"]
             ) == (1.5, 0.9, 2.5)
-    call = engine_call(r, "1.1")
-    assert call.function == "pool_binary"
-    assert call.kwargs["model"] == "random" and call.kwargs["tau2_method"] == "DL"
-    assert list(call.kwargs["events_intervention"]) == [4, 6, 3]
-    sub1 = engine_call(r, "1.1", subgroup=1)
-    assert list(sub1.kwargs["labels"]) == ["M\u00fcller 2001", "B"]
+    pooled = pool_analysis(r, "1.1")
+    assert pooled.settings["data_type"] == "dichotomous"
+    assert pooled.settings["model"] == "random" and pooled.settings["tau2_method"] == "DL"
+    assert list(pooled.rows["events_intervention"]) == [4, 6, 3]
+    sub1 = pool_analysis(r, "1.1", subgroup=1)
+    assert list(sub1.rows["study"]) == ["M\u00fcller 2001", "B"]
 
 
 def test_crafted_generic_inverse_variance_outcome(tmp_path, rm5):
@@ -110,13 +110,13 @@ def test_crafted_generic_inverse_variance_outcome(tmp_path, rm5):
     est = r.study_rows("1.2")
     assert len(est) == 7
     assert np.allclose(est["giv_estimate"], np.log(src["revman_estimate"]), rtol=1e-15)
-    call = engine_call(r, "1.2")
-    assert call.function == "pool_generic" and call.kwargs["log_scale"] is True
-    res = call.run()
+    pooled = pool_analysis(r, "1.2")
+    assert pooled.settings["data_type"] == "generic" and pooled.settings["log_scale"]
+    res = pooled.result
     w = 1 / src["revman_se"].to_numpy() ** 2
     y = np.log(src["revman_estimate"].to_numpy())
-    assert res.estimate == pytest.approx(math.exp(np.sum(w * y) / np.sum(w)), rel=1e-12)
-    assert res.se == pytest.approx(math.sqrt(1 / np.sum(w)), rel=1e-12)
+    assert res["estimate"] == pytest.approx(math.exp(np.sum(w * y) / np.sum(w)), rel=1e-12)
+    assert res["se"] == pytest.approx(math.sqrt(1 / np.sum(w)), rel=1e-12)
 
 
 def test_csv_in_windows_1252_is_decoded(tmp_path, revman_fixtures):

@@ -15,7 +15,7 @@ import pytest
 from mytools.data import DataError
 from mytools.data.revman import read_review
 from mytools.data.revman.rm5 import unescape_id
-from mytools.reproduce import engine_call
+from mytools.reproduce import pool_analysis
 
 FLEISS_LABELS = ["MRC-1", "CDP", "MRC-2", "GASP", "PARIS", "AMIS", "ISIS-2"]
 MENTAL_LABELS = ["Davis", "Florell", "Gruen", "Hart", "Wilson"]
@@ -44,14 +44,16 @@ def _compare_outcome(review, analysis_id: str, *, csv: bool) -> float:
     """Re-pool one outcome with the engine; compare with every number RevMan stored.
     Returns the largest relative error seen (for the report)."""
     spec = review.analysis(analysis_id)
-    res = engine_call(review, analysis_id).run()
+    pooled = pool_analysis(review, analysis_id)
+    res = pooled.result
     rows = review.study_rows(analysis_id)
     worst = 0.0
     pairs = {
-        "revman_estimate": res.estimate, "revman_ci_low": res.ci_low, "revman_ci_high": res.ci_high,
-        "revman_q": res.q, "revman_p_q": res.p_q, "revman_i2": res.i2,
-        "revman_z": abs(res.z),  # RevMan stores |Z|
-        "revman_p": res.p, "revman_tau2": res.tau2,
+        "revman_estimate": res["estimate"], "revman_ci_low": res["ci_low"],
+        "revman_ci_high": res["ci_high"], "revman_q": res["q"], "revman_p_q": res["p_q"],
+        "revman_i2": res["i2"],
+        "revman_z": abs(res["z"]),  # RevMan stores |Z|
+        "revman_p": res["p"], "revman_tau2": res["tau2"],
     }
     for key, ours in pairs.items():
         stored = float(spec[key])
@@ -59,9 +61,9 @@ def _compare_outcome(review, analysis_id: str, *, csv: bool) -> float:
         assert _close(ours, stored, csv=csv), (analysis_id, key, ours, stored)
         if stored:
             worst = max(worst, abs(ours / stored - 1))
-    assert res.df == spec["revman_df"] and res.k == spec["revman_studies"]
-    studies = res.studies
-    assert list(studies["label"]) == list(rows["study"])
+    assert res["df"] == spec["revman_df"] and res["k"] == spec["revman_studies"]
+    studies = pooled.studies.assign(se=np.sqrt(pooled.studies["v"]))
+    assert list(pooled.rows["study"]) == list(rows["study"])
     for ours_col, col in (("estimate", "revman_estimate"), ("ci_low", "revman_ci_low"),
                           ("ci_high", "revman_ci_high"), ("se", "revman_se"),
                           ("weight_percent", "revman_weight")):
@@ -160,14 +162,14 @@ def test_rm5_stored_numbers_are_matched_to_far_better_than_the_bar(rm5):
     # The .rm5 holds doubles: estimate, CI, Q, I2, Z and per-study numbers agree to ~1e-15.
     # RevMan's chi-square P value (P_CHI2 0.1269422521561745) differs from the exact
     # chi2(6) upper tail of Q (0.12694217790...) by 5.8e-7 relative: RevMan approximates it.
-    res = engine_call(rm5, "1.1").run()
+    res = pool_analysis(rm5, "1.1").result
     o = rm5.analysis("1.1")
-    for key, ours in (("revman_estimate", res.estimate), ("revman_ci_low", res.ci_low),
-                      ("revman_q", res.q), ("revman_i2", res.i2), ("revman_z", abs(res.z)),
-                      ("revman_p", res.p)):
+    for key, ours in (("revman_estimate", res["estimate"]), ("revman_ci_low", res["ci_low"]),
+                      ("revman_q", res["q"]), ("revman_i2", res["i2"]), ("revman_z", abs(res["z"])),
+                      ("revman_p", res["p"])):
         assert ours == pytest.approx(o[key], rel=1e-9), key
-    assert res.p_q == pytest.approx(o["revman_p_q"], rel=1e-6)
-    assert res.p_q != pytest.approx(o["revman_p_q"], rel=1e-8)
+    assert res["p_q"] == pytest.approx(o["revman_p_q"], rel=1e-6)
+    assert res["p_q"] != pytest.approx(o["revman_p_q"], rel=1e-8)
 
 
 @pytest.mark.parametrize("analysis_id", ["1.1", "1.2"])
@@ -176,10 +178,9 @@ def test_csv_export_reproduces_revman(csv_export, analysis_id):
 
 
 def test_rm5_smd_outcome_can_be_pooled_although_revman_stored_no_result(rm5):
-    call = engine_call(rm5, "1.2")
-    assert call.function == "pool_continuous" and call.kwargs["measure"] == "SMD"
-    res = call.run()
-    assert res.k == 5 and res.measure == "SMD"
+    pooled = pool_analysis(rm5, "1.2")
+    assert pooled.settings["data_type"] == "continuous" and pooled.settings["measure"] == "SMD"
+    assert pooled.result["k"] == 5 and pooled.result["status"] == "ok"
 
 
 def test_rm5_and_csv_agree(rm5, csv_export):

@@ -9,8 +9,8 @@ and a status (``match`` / ``differs`` / ``not computable`` with the reason).
 from __future__ import annotations
 
 from .api import expand_paths, reproduce, reproduce_review, summary
-from .engine_call import EngineCall, engine_call
 from .infer import infer_settings
+from .pool import PooledAnalysis, pool_analysis, settings_mode
 
 __all__ = ["reproduce", "reproduce_review", "infer_settings", "expand_paths", "summary",
-           "EngineCall", "engine_call"]
+           "pool_analysis", "PooledAnalysis", "settings_mode"]

@@ -18,6 +18,7 @@ import pandas as pd
 from ..engine.batch import pool_batch
 from ..engine.errors import InputError
 from .infer import records, rows_with_type
+from .pool import settings_mode
 from .segments import ROW_INPUTS, build_segments
 from .tolerance import excess
 
@@ -109,7 +110,7 @@ class _Review:
         self.display = np.full((n, 3), np.nan)
         self.estimable = np.zeros(n, dtype=bool)
         self.weights = np.full(n, np.nan)
-        mode = "revman_web" if str(review.format).startswith("datapackage-2") else "revman5"
+        mode = settings_mode(review)
         seg_rows, self.segs = build_segments(review, settings, display=True)
         self.error = ""
         self.seg_by_an: dict = {}
