@@ -128,6 +128,9 @@ def glue_values(ar: Any) -> dict[str, Any]:
     for key in ("k", "n"):
         if key in out:
             out[key] = int(out[key])
+    for key in ("est", "lo", "hi", "pub_est", "pub_lo", "pub_hi"):  # text with a typographic minus
+        if key in out and not _missing(out[key]):
+            out[f"{key}_t"] = signed(float(out[key]))
     out.update(_absolute(ar))
     out.update(_arms(ar))
     spec = dict(_get(ar, "spec") or {})

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..analyses import analysis
 from ..data import Dataset
+from ..present.glue import signed
 from ..present.grade import plain_language
 from .cumulative import CUMULATIVE_EXAMPLE, cumulative_candidates, cumulative_meta
 from .interventions import ivig_accumulation
@@ -103,6 +104,7 @@ def _results(data: Dataset) -> dict[str, Any]:
         r = pub.loc[aid]
         for key, col in (("est", "estimate"), ("lo", "ci_low"), ("hi", "ci_high")):
             out[f"reviews_pub_{aid}_{key}"] = float(r[col])
+            out[f"reviews_pub_{aid}_{key}_t"] = signed(float(r[col]))
         out[f"reviews_pub_{aid}_k"] = int(r["k"])
         out[f"reviews_pub_{aid}_n"] = int(r["participants"])
         if not is_blank(r["certainty"]):
@@ -117,6 +119,7 @@ def _results(data: Dataset) -> dict[str, Any]:
             raise ValueError(f"analysis {aid}: no computed result to quote")
         for key, val in (("est", res.estimate), ("lo", res.ci_low), ("hi", res.ci_high)):
             out[f"reviews_calc_{aid}_{key}"] = float(val)
+            out[f"reviews_calc_{aid}_{key}_t"] = signed(float(val))
         out[f"reviews_calc_{aid}_k"] = int(res.k)
     return out
 
