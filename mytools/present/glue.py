@@ -190,7 +190,8 @@ def sensitivity_glue_values(analysis_id: str, frame: pd.DataFrame) -> dict[str, 
 
 def _sensitivity_words(aid: str, v: Mapping[str, float]) -> dict[str, str]:
     """``<id>_sens_<variant>_width`` ("wider"/"narrower" than the registered interval) and
-    ``<id>_sens_<variant>_null`` ("includes"/"excludes") for each non-registered variant."""
+    ``<id>_sens_<variant>_null`` ("includes 1"/"excludes 1", 0 for differences) for each
+    non-registered variant."""
     ref = (v.get(f"{aid}_sens_revman_lo"), v.get(f"{aid}_sens_revman_hi"))
     out: dict[str, str] = {}
     for key in list(v):
@@ -202,7 +203,7 @@ def _sensitivity_words(aid: str, v: Mapping[str, float]) -> dict[str, str]:
             continue
         log = lo > 0  # ratio measures are pooled and compared on the log scale
         null = 1.0 if log else 0.0
-        out[f"{base}_null"] = "includes" if lo <= null <= hi else "excludes"
+        out[f"{base}_null"] = f"{'includes' if lo <= null <= hi else 'excludes'} {null:g}"
         if None not in ref and (not log or min(ref) > 0):
             out[f"{base}_width"] = width_word(lo, hi, ref[0], ref[1], log=log)
     return out
