@@ -250,17 +250,17 @@ def test_reanalyse_without_reconstructed_inputs(data):
 
 def test_sensitivity_variants(data):
     table = sensitivity("mtx_sae_sources", data)
-    assert list(table.columns) == ["variant", "estimate", "ci_low", "ci_high", "tau2", "i2", "k", "note"]
-    assert table["variant"].tolist()[0] == "RevMan default (registered)"
+    assert list(table.columns) == ["variant", "label", "estimate", "ci_low", "ci_high", "tau2", "i2", "k", "note"]
+    assert table["variant"].tolist()[0] == "revman"
     assert round(table.iloc[0]["estimate"], 2) == 1.48
-    assert "without reconstructed inputs" in table["variant"].tolist()
-    assert "MH without 0.5 correction" not in table["variant"].tolist()  # no zero cells in mtx_sae
+    assert "reconstructed_excluded" in table["variant"].tolist()
+    assert "mh_no_correction" not in table["variant"].tolist()  # no zero cells in mtx_sae
     with pytest.raises(ValueError):
         sensitivity("mtx_withdrawals_sources", data)
     # the review's own rows: no reconstructed inputs, and ISRCTN87782942 has no zero cell in #5
     own = sensitivity("ivig_withdrawals", data)
-    assert "without reconstructed inputs" not in own["variant"].tolist()
-    assert "MH without 0.5 correction" in own["variant"].tolist()  # Dalakas 0/8 vs 0/7, ISRCTN 1/22 vs 0/22
+    assert "reconstructed_excluded" not in own["variant"].tolist()
+    assert "mh_no_correction" in own["variant"].tolist()  # Dalakas 0/8 vs 0/7, ISRCTN 1/22 vs 0/22
 
 
 def test_subgroups_are_pooled_with_the_test_for_differences(data):
@@ -299,3 +299,19 @@ def test_every_reason_code_has_words(report):
     assert not table["reason"].str.contains("_").any()  # sentences, not codes
     assert set(report["status"]) <= set(wording.STATUS_TEXT)
     assert set(report["inputs_provenance"]) <= set(wording.PROVENANCE_TEXT)
+
+
+def test_reanalyse_accepts_every_engine_variant(data):
+    """Every key of the engine's registry (including ``reml_hksj_floor``) goes through reanalyse."""
+    from mytools.engine.variants import VARIANTS, variant_options
+    base = analysis("ivig_withdrawals", data).result
+    with pytest.raises(ValueError, match="does not apply"):
+        reanalyse("ivig_withdrawals", data, variant="smd_exact")  # an RR analysis
+    for key in [k for k in VARIANTS if VARIANTS[k].applies_to != "smd"]:
+        r = reanalyse("ivig_withdrawals", data, variant=key)
+        assert r.k == base.k, key
+        same = reanalyse("ivig_withdrawals", data, **variant_options(key))
+        assert same.estimate == r.estimate and same.ci_high == r.ci_high, key
+    floor = reanalyse("ivig_withdrawals", data, variant="reml_hksj_floor")
+    hksj = reanalyse("ivig_withdrawals", data, variant="reml_hksj")
+    assert floor.ci_high - floor.ci_low >= hksj.ci_high - hksj.ci_low - 1e-12

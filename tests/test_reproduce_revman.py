@@ -121,3 +121,21 @@ def test_single_study_noise_is_named(revman_fixtures: Path):
     for rid, a in (("CD011506", "1.12"), ("CD003188", "1.5")):
         line = rep[(rep["review"] == rid) & (rep["analysis"] == a)].iloc[0]
         assert line["status"] == "match" and "rounding noise" in line["reason"], line.to_dict()
+
+
+def test_reviews_reproduced_together_as_one_by_one(shared: Path):
+    """reproduce() infers, pools and compares reviews of one mode and precision in one pass; each
+    review's lines are those of reproducing it alone (fixture packages of every format and the
+    first eight Pairwise70 reviews, against RevMan's numbers as above)."""
+    from mytools.reproduce import reproduce_review, reproduce_reviews
+
+    folder = shared / "fixtures"
+    paths = [folder / "revman" / p for p in PACKAGES]
+    paths += sorted((folder / "pairwise70-sample").glob("*-data-rows.csv"))[:8]
+    reviews = [read_review(p) for p in paths]
+    together = reproduce_reviews(reviews)
+    assert len(together) == len(reviews)
+    for review, lines in zip(reviews, together):
+        alone = reproduce_review(review)
+        pd.testing.assert_frame_equal(lines.reset_index(drop=True), alone.reset_index(drop=True),
+                                      check_exact=False, rtol=1e-9, atol=1e-9, check_dtype=False)

@@ -81,7 +81,7 @@ def test_sof_table_flags_capped_risk_in_html():
 
 
 def test_sensitivity_glue_keys():
-    frame = pd.DataFrame({"variant": ["RevMan default (registered)", "without reconstructed inputs"],
+    frame = pd.DataFrame({"variant": ["revman", "reconstructed_excluded"],
                           "estimate": [1.91, float("nan")], "ci_low": [0.5, float("nan")],
                           "ci_high": [7.3, float("nan")], "tau2": [0.0, float("nan")],
                           "i2": [0.0, float("nan")], "k": [2, 0], "note": ["", "not estimable"]})
@@ -93,7 +93,7 @@ def test_sensitivity_glue_keys():
 
 def test_sensitivity_table_prints_na_for_one_study():
     """k = 1: there is no between-study variance, so tau² and I² are 'n/a', never 0."""
-    frame = pd.DataFrame({"variant": ["RevMan default (registered)", "random effects, DerSimonian-Laird"],
+    frame = pd.DataFrame({"variant": ["revman", "random_dl"],
                           "estimate": [1.8, 1.8], "ci_low": [1.26, 1.26], "ci_high": [2.56, 2.56],
                           "tau2": [0.0, 0.0], "i2": [0.0, 0.0], "k": [1, 1], "note": ["", ""]})
     table = tables.sensitivity_table(frame)

@@ -42,22 +42,23 @@ def _reject(options: dict, names: tuple[str, ...], what: str) -> None:
 
 def pool_inputs(spec: dict, inputs: pd.DataFrame, **options: Any) -> MetaResult:
     """Pool ``inputs`` (rows shaped like ``analysis(id).inputs``) with the settings of registry row
-    ``spec``; ``options`` override model, tau2_method, ci, zero_cell, smd."""
+    ``spec``; ``options`` override model, tau2_method, ci, hksj_floor, zero_cell, all_events, smd
+    (every option of the engine's variants, :data:`mytools.engine.variants.VARIANTS`)."""
     labels = list(inputs["label"])
-    common = {k: options[k] for k in ("model", "tau2_method", "ci") if k in options}
+    common = {k: options[k] for k in ("model", "tau2_method", "ci", "hksj_floor") if k in options}
     common.setdefault("model", spec["model"])
     measure, kind = spec["measure"], _data_type(spec)
     f = lambda c: inputs[c].to_numpy(dtype=float)  # noqa: E731
     if kind == "generic":
-        _reject(options, ("zero_cell", "smd"), "generic inverse-variance")
+        _reject(options, ("zero_cell", "all_events", "smd"), "generic inverse-variance")
         return pool_generic(f("estimate"), f("se"), log_scale=bool(inputs["log_scale"].iloc[0]),
                             labels=labels, **common)
     if kind == "dichotomous":
         _reject(options, ("smd",), measure)
-        extra = {"zero_cell": options["zero_cell"]} if "zero_cell" in options else {}
+        extra = {k: options[k] for k in ("zero_cell", "all_events") if k in options}
         return pool_binary(f("events_t"), f("n_t"), f("events_c"), f("n_c"), measure=measure,
                            method=spec["method"], labels=labels, **common, **extra)
-    _reject(options, ("zero_cell",), measure)
+    _reject(options, ("zero_cell", "all_events"), measure)
     if "smd" in options and measure != "SMD":
         raise ValueError(f"option smd applies to SMD analyses only; {spec['analysis_id']} is {measure}")
     extra = {"smd": options["smd"]} if "smd" in options else {}

@@ -8,12 +8,25 @@ import pandas as pd
 
 from ..data import Dataset
 from ..engine import MetaResult
+from ..engine.variants import VARIANTS, variant_options
 from .inputs import inputs_of, inputs_provenance, spec_of
 from .run import analysis, dataset, pool_inputs
 
-__all__ = ["reanalyse", "sensitivity", "OPTIONS"]
+__all__ = ["reanalyse", "sensitivity", "OPTIONS", "DATA_VARIANTS", "SENSITIVITY_VARIANTS"]
 
-OPTIONS = ("model", "tau2_method", "ci", "zero_cell", "smd", "exclude_provenance")
+#: Keyword options :func:`reanalyse` accepts: every option of the engine's variants
+#: (:data:`mytools.engine.variants.VARIANTS`) plus ``exclude_provenance`` (a data choice).
+OPTIONS = ("model", "tau2_method", "ci", "hksj_floor", "zero_cell", "all_events", "smd", "exclude_provenance")
+
+#: Variants about the book's data rather than the engine (key -> (label, options, note)).
+DATA_VARIANTS: dict[str, tuple[str, dict, str]] = {
+    "reconstructed_excluded": ("studies with reconstructed inputs left out",
+                               {"exclude_provenance": ("reconstructed",)},
+                               "studies with reconstructed counts left out"),
+}
+
+#: The engine variants :func:`sensitivity` reports (keys of ``VARIANTS``), in table order.
+SENSITIVITY_VARIANTS: tuple[str, ...] = ("revman", "random_dl", "reml_hksj", "mh_no_correction")
 
 
 def _mixed_excluded(spec: dict, data: Dataset, exclude: tuple[str, ...]) -> set[str]:
@@ -22,12 +35,19 @@ def _mixed_excluded(spec: dict, data: Dataset, exclude: tuple[str, ...]) -> set[
     return set(rows["study_id"])
 
 
-def reanalyse(analysis_id: str, data: Dataset | None = None, **options: Any) -> MetaResult:
+def reanalyse(analysis_id: str, data: Dataset | None = None, variant: str | None = None,
+              **options: Any) -> MetaResult:
     """Re-pool the registered inputs with other engine options.
 
-    Options: ``model``, ``tau2_method``, ``ci``, ``zero_cell`` (binary), ``smd`` (SMD) and
-    ``exclude_provenance`` (e.g. ``("reconstructed",)``: drop studies whose inputs have that class).
+    ``variant``: a key of the engine's registry (``"reml_hksj"``, ``"reml_hksj_floor"`` …) or of
+    :data:`DATA_VARIANTS`; its options are applied first, keyword ``options`` on top. Options:
+    ``model``, ``tau2_method``, ``ci``, ``hksj_floor``, ``zero_cell`` / ``all_events`` (2×2 data),
+    ``smd`` (SMD) and ``exclude_provenance`` (e.g. ``("reconstructed",)``: drop studies whose inputs
+    have that class).
     """
+    if variant is not None:
+        base = dict(DATA_VARIANTS[variant][1]) if variant in DATA_VARIANTS else variant_options(variant)
+        options = {**base, **options}
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {', '.join(OPTIONS)}")
@@ -50,43 +70,42 @@ def reanalyse(analysis_id: str, data: Dataset | None = None, **options: Any) -> 
     return pool_inputs(spec, inputs, **options)
 
 
-def _variants(base: Any) -> list[tuple[str, dict, str]]:
-    variants: list[tuple[str, dict, str]] = [
-        ("RevMan default (registered)", {}, f"{base.spec['method']} {base.spec['model']}-effect, Wald CI"),
-        ("random effects, DerSimonian-Laird", {"model": "random", "tau2_method": "DL"}, "Wald CI"),
-        ("random effects, REML + Hartung-Knapp", {"model": "random", "tau2_method": "REML", "ci": "hksj"},
-         "t on k - 1 df"),
-    ]
+def _variants(base: Any) -> list[tuple[str, str, dict, str]]:
+    """(key, label, options, note) of the variants that apply to ``base`` (an AnalysisResult)."""
+    notes = {"revman": f"{base.spec['method']} {base.spec['model']}-effect, Wald CI",
+             "random_dl": "Wald CI", "reml_hksj": "t on k - 1 df", "mh_no_correction": "raw counts in the MH sums"}
     inp = base.inputs
-    if base.data_type == "dichotomous":
-        zero = ((inp["events_t"] == 0) | (inp["events_c"] == 0) | (inp["events_t"] == inp["n_t"])
-                | (inp["events_c"] == inp["n_c"])).any()
-        if bool(zero):
-            variants.append(("MH without 0.5 correction", {"zero_cell": "none"}, "raw counts in the MH sums"))
+    zero = base.data_type == "dichotomous" and bool(
+        ((inp["events_t"] == 0) | (inp["events_c"] == 0) | (inp["events_t"] == inp["n_t"])
+         | (inp["events_c"] == inp["n_c"])).any())
+    out = [(k, VARIANTS[k].label, variant_options(k), notes[k]) for k in SENSITIVITY_VARIANTS
+           if k != "mh_no_correction" or zero]
     if inp["provenance"].isin(["reconstructed", "mixed"]).any():
-        variants.append(("without reconstructed inputs", {"exclude_provenance": ("reconstructed",)},
-                         "studies with reconstructed counts left out"))
-    return variants
+        label, opts, note = DATA_VARIANTS["reconstructed_excluded"]
+        out.append(("reconstructed_excluded", label, dict(opts), note))
+    return out
 
 
 def sensitivity(analysis_id: str, data: Dataset | None = None) -> pd.DataFrame:
-    """One row per variant (RevMan default; random DL; random REML + Hartung-Knapp; MH without the
-    0.5 correction if there are zero cells; without reconstructed inputs if there are some)."""
+    """One row per variant, keyed by the engine's variant names (``variant``; ``label`` from
+    ``VARIANTS[key].label``): ``revman`` (as registered), ``random_dl``, ``reml_hksj``,
+    ``mh_no_correction`` if there are zero cells, ``reconstructed_excluded`` if some inputs are
+    reconstructed."""
     data = dataset(data)
     base = analysis(analysis_id, data)
     if base.result is None:
         raise ValueError(f"{analysis_id} cannot be re-analysed: the inputs of {', '.join(base.missing)} "
                          "are not available")
     rows = []
-    for name, opts, note in _variants(base):
+    for key, label, opts, note in _variants(base):
         try:
             r = reanalyse(analysis_id, data, **opts)
             if r.k == 1 and opts.get("model") == "random":
                 note = "k = 1: no between-study variance to estimate, so this equals the fixed-effect result"
-            rows.append({"variant": name, "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                         "tau2": r.tau2, "i2": r.i2, "k": r.k, "note": note})
+            rows.append({"variant": key, "label": label, "estimate": r.estimate, "ci_low": r.ci_low,
+                         "ci_high": r.ci_high, "tau2": r.tau2, "i2": r.i2, "k": r.k, "note": note})
         except (ValueError, ArithmeticError) as exc:
-            rows.append({"variant": name, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+            rows.append({"variant": key, "label": label, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                          "tau2": np.nan, "i2": np.nan, "k": 0,
                          "note": f"not estimable: {str(exc).removeprefix(analysis_id + ': ')}"})
     return pd.DataFrame(rows)

@@ -1,9 +1,11 @@
 """Wrappers that show a matplotlib Figure in the book: SVG at the displayed size, with alt text.
 
 A forest plot is a wide table. Drawn as an SVG whose text is 11 pt and shown at the page width,
-its text is about the size of the body text at a 1280-px window. On a phone the figure keeps a
-minimum width (so text stays about 14 px) inside a horizontally scrollable block, and a click
-(or tap) opens it full-size over the page; a second click closes it (pure CSS, no script).
+its text is about the size of the body text at a 1280-px window; from 768 px up the figure is fitted
+to its column, so nothing is cut off. Below 768 px (a phone) it keeps a minimum width (so text stays
+about 14 px) inside a horizontally scrollable block with a visible "scroll sideways, or tap to
+enlarge" line under it, and a click (or tap) opens it full-size over the page; a second click closes
+it (pure CSS, no script).
 """
 from __future__ import annotations
 
@@ -26,7 +28,12 @@ ZOOM_CSS = (
     ".mytools-zoom{display:block;cursor:zoom-in;margin:0}"
     ".mytools-zoom>input{display:none}"
     ".mytools-zoom .mytools-frame{display:block;overflow-x:auto}"
-    ".mytools-zoom img{display:block;height:auto;background:#fff}"
+    ".mytools-zoom img{display:block;height:auto;background:#fff;width:100%;max-width:none}"
+    # below 768 px the figure keeps its minimum width (readable text) and scrolls sideways; a
+    # visible line under it says so. Wider screens fit it to the column: nothing is cut off.
+    ".mytools-hint{display:none;font-size:.85em;font-style:italic;margin:.2rem 0 0}"
+    "@media (max-width:767.98px){.mytools-zoom .mytools-frame img{min-width:var(--mytools-min)}"
+    ".mytools-hint{display:block}}"
     ".mytools-zoom>input:checked+.mytools-frame{position:fixed;inset:0;z-index:3000;"
     "background:rgba(0,0,0,.8);overflow:auto;padding:1rem;cursor:zoom-out}"
     ".mytools-zoom>input:checked+.mytools-frame img{width:auto!important;"
@@ -106,4 +113,6 @@ class SvgFigure(FigureWithAlt):
                 f'title="Click to enlarge; click again to close">'
                 f'<input type="checkbox" id="{uid}"><span class="mytools-frame">'
                 f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" '
-                f'style="width:100%;min-width:{self.min_px}px;max-width:none" /></span></label>')
+                f'style="--mytools-min:{self.min_px}px" /></span>'
+                '<span class="mytools-hint">\u2194 Scroll the figure sideways, or tap it to '
+                'enlarge it.</span></label>')

@@ -11,10 +11,12 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
+from ..analyses.variants import DATA_VARIANTS
+from ..engine.variants import VARIANTS
 from . import sof
 from .tables import STATUS_WORDS, _get, _missing, sensitivity_table
 
-__all__ = ["glue_values", "glue_analysis", "glue_dict", "glue_chapter", "SENSITIVITY_KEYS",
+__all__ = ["glue_values", "glue_analysis", "glue_dict", "glue_chapter",
            "sensitivity_glue_values", "glue_sensitivity", "review_glue_values", "natural_units_values",
            "natural_units_text", "month_year", "more_fewer", "signed", "width_word", "counting_glue_values", "count_word", "trials_by_population", "direction_glue_values", "rows_vs_list",
            "comparison_trials",
@@ -164,26 +166,20 @@ def glue_chapter(ars: Mapping[str, Any], glue: Glue) -> list[str]:
     return keys
 
 
-#: Short, stable glue-key parts for the sensitivity variants (one name per concept: ``hk``).
-SENSITIVITY_KEYS: dict[str, str] = {
-    "RevMan default (registered)": "revman",
-    "random effects, DerSimonian-Laird": "dl",
-    "random effects, REML + Hartung-Knapp": "reml_hk",
-    "MH without 0.5 correction": "nocc",
-    "without reconstructed inputs": "norecon",
-}
-
-
 def sensitivity_glue_values(analysis_id: str, frame: pd.DataFrame) -> dict[str, Any]:
-    """``<id>_sens_<variant>_{est,lo,hi}`` for every estimable variant of a sensitivity frame."""
-    out: dict[str, float] = {}
+    """``<id>_sens_<variant>_{est,lo,hi}`` for every estimable variant of a sensitivity frame; the
+    ``variant`` column holds the engine's variant keys (``random_dl``, ``reml_hksj`` …,
+    :data:`mytools.engine.variants.VARIANTS`) or :data:`mytools.analyses.variants.DATA_VARIANTS` keys."""
+    out: dict[str, Any] = {}
     for _, row in frame.iterrows():
-        slug = SENSITIVITY_KEYS.get(row["variant"]) or re.sub(
-            r"[^a-z0-9]+", "_", str(row["variant"]).lower()).strip("_")
+        key = str(row["variant"])
+        if key not in VARIANTS and key not in DATA_VARIANTS:
+            raise ValueError(f"unknown analysis variant {key!r} in a sensitivity frame; expected a key of "
+                             "mytools.engine.variants.VARIANTS")
         if _missing(row["estimate"]):
             continue
         for field, col in (("est", "estimate"), ("lo", "ci_low"), ("hi", "ci_high")):
-            out[f"{analysis_id}_sens_{slug}_{field}"] = float(row[col])
+            out[f"{analysis_id}_sens_{key}_{field}"] = float(row[col])
     out.update(_sensitivity_words(analysis_id, out))
     return out
 

@@ -7,20 +7,32 @@ difference** per 1000 is the corresponding minus the assumed risk (each rounded 
 GRADEpro prints them), with its CI from the RR's limits. A
 corresponding risk above 1000 per 1000 is shown as 1000 and flagged (``capped``).
 
-Statements follow GRADE guidance 26 (Santesso N, Glenton C, Dahm P, et al. GRADE guidelines 26:
-informative statements to communicate the findings of systematic reviews of interventions. J Clin
-Epidemiol 2020;119:126–135), Table 1: the certainty sets the hedge ("" / "probably" / "may" /
-"… but the evidence is very uncertain") and the size of the effect, judged against thresholds of
-importance, sets the verb. This module adds one rule the guidance implies but a template cannot:
-when the 95% CI includes **both** an important benefit and an important harm, the statement says
-"may increase or reduce", never "little to no difference". Thresholds: for risk and odds ratios
-GRADE's default for imprecision, 0.75 and 1.25 (Guyatt et al., GRADE guidelines 6, J Clin
-Epidemiol 2011;64:1283–93); for SMDs ±0.2 ("small", Cochrane Handbook 15.5.3.1); for mean
-differences the caller gives the minimal important difference, and without one *any* difference
-from zero counts as possibly important (no MID is established for these outcomes, as the 2025
-review says), so a mean difference is never called "little to no difference" without one.
-The magnitude words of Table 1 ("large", "slightly") need thresholds for large effects, which are
-not established either, so the statements give the direction only.
+Statements follow the template of GRADE guidance 26 (Santesso N, Glenton C, Dahm P, et al. GRADE
+guidelines 26: informative statements to communicate the findings of systematic reviews of
+interventions. J Clin Epidemiol 2020;119:126-135), as reproduced verbatim in the ACIP GRADE
+Handbook (CDC), chapter 11, Table 16 "Suggested narrative statements for phrasing conclusions"
+(see ``tests/test_grade.py`` for what was read where). Rows are the certainty, columns "the size
+of the effect estimate" (large / moderate / small important / trivial, small unimportant or no
+effect): high certainty states the effect ("X reduces outcome"), moderate hedges with "probably"
+(the template's alternative to "likely"), low with "may", and very low certainty does not state
+a size at all: "The evidence is very uncertain about the effect of X on outcome."
+:func:`statement` is the template; :func:`plain_language` chooses its cell from the numbers.
+
+The size category comes from the **point estimate** judged against thresholds of an important
+effect. One rule is the book's, not a template cell: when the 95% CI includes **both** an
+important benefit and an important harm, the statement below very low certainty says "may
+increase or reduce", never "little to no difference" (issue #12). GRADE treats such an interval
+as serious imprecision (GRADE guidance 34, J Clin Epidemiol 2022;150:216-224: "when a CI
+appreciably crosses the threshold(s) of interest, one should consider rating down two or three
+levels"), so it usually arrives at very low certainty and the very-uncertain sentence anyway.
+Thresholds: for ratios GRADE's rough guide, "an RR of under 0.75 or over 1.25" (Guyatt et al.,
+GRADE guidelines 6, J Clin Epidemiol 2011;64:1283-93, abstract); for SMDs ±0.2 ("small",
+Cochrane Handbook 15.5.3.1); for mean differences the caller gives the minimal important
+difference, and without one *any* difference from zero counts as possibly important (no MID is
+established for these outcomes, as the 2025 review says), so a mean difference is never called
+"little to no difference" without one. The template's "large" and "slightly" need thresholds for
+a large or a small effect, which are not established either: :func:`plain_language` uses the
+moderate-effect wording unless the caller passes ``size`` or ``large``.
 """
 from __future__ import annotations
 
@@ -30,13 +42,15 @@ from typing import Iterable
 
 __all__ = [
     "CERTAINTIES", "RATIO_THRESHOLDS", "SMD_THRESHOLDS", "per_1000", "assumed_control_risk",
-    "corresponding_risk", "CorrespondingRisk", "effect_class", "plain_language",
+    "corresponding_risk", "CorrespondingRisk", "effect_class", "plain_language", "statement",
+    "SIZES",
     "certainty_symbols", "thresholds_for",
 ]
 
 CERTAINTIES = ("high", "moderate", "low", "very low")
 RATIO_THRESHOLDS = (0.75, 1.25)
 SMD_THRESHOLDS = (-0.2, 0.2)
+SIZES = ("large", "moderate", "small", "trivial")
 
 
 def per_1000(p: float) -> int:
@@ -117,8 +131,10 @@ def thresholds_for(measure: str, mid: float | None = None) -> tuple[float, float
 
 def effect_class(estimate: float, ci_low: float, ci_high: float, thresholds: tuple[float, float],
                  null: float) -> str:
-    """``up``/``down`` (direction of an important effect), ``both`` (the CI includes important
-    benefit and important harm), or ``none`` (little to no difference).
+    """``both`` when the CI includes an important benefit and an important harm (below the lower
+    and above the upper threshold), else the size of the **point estimate** (the template's "size
+    of the effect estimate"): ``up``/``down`` beyond a threshold, ``none`` (trivial) between them.
+    ``null`` is kept for callers; a threshold pair (0, 0) makes any non-zero estimate important.
 
     >>> effect_class(1.48, 0.54, 4.07, (0.75, 1.25), 1.0)
     'both'
@@ -128,10 +144,6 @@ def effect_class(estimate: float, ci_low: float, ci_high: float, thresholds: tup
     'none'
     """
     lo_t, hi_t = thresholds
-    if ci_low > null:
-        return "up"
-    if ci_high < null:
-        return "down"
     if ci_low < lo_t and ci_high > hi_t:
         return "both"
     if estimate > hi_t:
@@ -146,40 +158,88 @@ def _base(verb: str) -> str:
     return verb[:-1] if verb.endswith("s") else verb
 
 
+_NOUNS = {"increases": "increase", "reduces": "reduction", "improves": "improvement",
+          "worsens": "worsening", "decreases": "decrease"}
+
+
+def _check_certainty(certainty: str) -> str:
+    cert = str(certainty).strip().lower()
+    if cert not in CERTAINTIES:
+        raise ValueError(f"certainty must be one of {CERTAINTIES}, got {certainty!r}")
+    return cert
+
+
+def statement(intervention: str, outcome: str, certainty: str, size: str, direction: str = "down",
+              *, verbs: tuple[str, str] = ("increases", "reduces")) -> str:
+    """The template sentence of GRADE guidance 26 for one certainty and one size of effect.
+
+    ``size`` is one of :data:`SIZES`; ``direction`` ``up`` or ``down`` picks the verb of
+    ``verbs`` (third person, above / below the null). Very low certainty gives one sentence
+    whatever the size.
+
+    >>> statement("X", "outcome", "moderate", "large", "up")
+    'X probably results in a large increase in outcome.'
+    >>> statement("X", "outcome", "very low", "moderate", "down")
+    'The evidence is very uncertain about the effect of X on outcome.'
+    """
+    cert = _check_certainty(certainty)
+    if size not in SIZES:
+        raise ValueError(f"statement: size must be one of {SIZES}, got {size!r}")
+    if direction not in ("up", "down"):
+        raise ValueError(f"statement: direction must be 'up' or 'down', got {direction!r}")
+    if cert == "very low":
+        return f"The evidence is very uncertain about the effect of {intervention} on {outcome}."
+    verb = verbs[0] if direction == "up" else verbs[1]
+    noun = _NOUNS.get(verb, "increase" if direction == "up" else "reduction")
+    subject = intervention[:1].upper() + intervention[1:]
+    hedge = {"high": "", "moderate": "probably ", "low": "may "}[cert]
+    if size == "trivial":
+        core = {"high": "results", "moderate": "likely results", "low": "may result"}[cert]
+        return f"{subject} {core} in little to no difference in {outcome}."
+    if size == "large":
+        res = "result" if cert == "low" else "results"
+        return f"{subject} {hedge}{res} in a large {noun} in {outcome}."
+    v = _base(verb) if cert == "low" else verb
+    return f"{subject} {hedge}{v} {outcome}{' slightly' if size == 'small' else ''}."
+
+
 def plain_language(intervention: str, outcome: str, certainty: str, estimate: float,
                    ci_low: float, ci_high: float, *, null: float = 1.0,
                    verbs: tuple[str, str] = ("increases", "reduces"),
-                   thresholds: tuple[float, float] | None = None) -> str:
-    """One informative statement (rule and sources in the module docstring).
+                   thresholds: tuple[float, float] | None = None, size: str | None = None,
+                   large: tuple[float, float] | None = None) -> str:
+    """One informative statement chosen from the numbers (rule and sources in the module
+    docstring).
 
-    ``verbs`` is the (above the null, below the null) pair in the third person; ``thresholds``
-    default to the ratio thresholds when ``null == 1`` and to 0 (no MID) otherwise.
+    ``thresholds`` default to the ratio thresholds when ``null == 1`` and to (0, 0) (no MID)
+    otherwise. An important effect is worded as a moderate one unless ``size`` ("large" or
+    "small", the caller's judgement) is given, or ``large`` thresholds are given and the estimate
+    lies beyond them.
 
     >>> plain_language("IVIg", "the chance of a TIS response", "moderate", 1.80, 1.26, 2.56)
     'IVIg probably increases the chance of a TIS response.'
     >>> plain_language("methotrexate", "serious adverse events", "low", 1.48, 0.54, 4.07)
     'Methotrexate may increase or reduce serious adverse events.'
+    >>> plain_language("IVIg", "withdrawals", "very low", 1.02, 0.24, 4.33)
+    'The evidence is very uncertain about the effect of IVIg on withdrawals.'
     """
-    cert = str(certainty).strip().lower()
-    if cert not in CERTAINTIES:
-        raise ValueError(f"plain_language: certainty must be one of {CERTAINTIES}, got {certainty!r}")
+    cert = _check_certainty(certainty)
     if thresholds is None:
         thresholds = RATIO_THRESHOLDS if null == 1.0 else (0.0, 0.0)
     cls = effect_class(estimate, ci_low, ci_high, thresholds, null)
-    subject = intervention[:1].upper() + intervention[1:]
-    up, down = verbs
-    if cls == "both":
-        core = f"may {_base(up)} or {_base(down)} {outcome}"
-    elif cls == "none":
-        core = {"high": "results", "moderate": "probably results"}.get(cert, "may result")
-        core += f" in little to no difference in {outcome}"
-    else:
-        verb = up if cls == "up" else down
-        core = {"high": verb, "moderate": f"probably {verb}"}.get(cert, f"may {_base(verb)}")
-        core += f" {outcome}"
-    if cert == "very low":
-        return f"{subject} {core.replace('probably ', '')}, but the evidence is very uncertain."
-    return f"{subject} {core}."
+    if cls == "both" and cert != "very low":
+        subject = intervention[:1].upper() + intervention[1:]
+        return f"{subject} may {_base(verbs[0])} or {_base(verbs[1])} {outcome}."
+    if cls in ("none", "both"):
+        return statement(intervention, outcome, cert, "trivial", verbs=verbs)
+    chosen = "moderate"
+    if size is not None:
+        if size not in ("large", "moderate", "small"):
+            raise ValueError(f"plain_language: size must be large, moderate or small, got {size!r}")
+        chosen = size
+    elif large is not None and (estimate < large[0] or estimate > large[1]):
+        chosen = "large"
+    return statement(intervention, outcome, cert, chosen, cls, verbs=verbs)
 
 
 def certainty_symbols(certainty: str) -> str:

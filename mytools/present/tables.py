@@ -7,11 +7,14 @@ book prints them) or HTML. Nothing here computes statistics or loads data: resul
 """
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from ..analyses.variants import DATA_VARIANTS
+from ..engine.variants import VARIANTS
 from . import grade
 from .wording import reason_text
 
@@ -81,9 +84,19 @@ def _missing(x: Any) -> bool:
         return False
 
 def _num(x: Any, digits: int = 2) -> str:
+    """``x`` to ``digits`` decimals; a positive number that would print as zero keeps one
+    significant digit instead (a Hartung–Knapp ratio limit 0.0037 prints ``0.004``, not ``0.00``).
+
+    >>> _num(0.0037), _num(0.96), _num(-1.5), _num(0.0)
+    ('0.004', '0.96', '−1.50', '0.00')
+    """
     if _missing(x):
         return "not available"
-    return f"{float(x):.{digits}f}".replace("-", "\u2212")
+    v = float(x)
+    if 0 < v < 0.5 * 10 ** -digits:
+        v = float(f"{v:.1g}")  # one significant digit: 0.00096 -> 0.001
+        digits = max(digits, int(-math.floor(math.log10(v))))
+    return f"{v:.{digits}f}".replace("-", "\u2212")
 
 def fmt_ci(est: Any, lo: Any, hi: Any, digits: int = 2) -> str:
     """``1.80 (1.26 to 2.56)`` (Cochrane style; minus signs typographic); unknown -> 'not available'."""
@@ -158,21 +171,37 @@ def known_facts_table(ar: Any) -> pd.DataFrame:
     rows.append(("Why it cannot be recomputed", reason_text(ar)))
     return pd.DataFrame(rows, columns=["", "What is known"])
 
+def _table(df: pd.DataFrame, attrs: str, caption: str | None = None,
+           nowrap: Sequence[str] = ()) -> str:
+    """``<table>`` of ``df`` (no index, text escaped); each cell carries its column name in
+    ``data-label`` so that a phone can show a row as a stack of "column: value" lines."""
+    def td(text: Any, col: str) -> str:
+        style = ' style="white-space:nowrap"' if col in nowrap else ""
+        return (f'<td data-label="{escape(col, quote=True)}"{style}>'
+                f"{escape('' if _missing(text) else str(text))}</td>")
+    cols = [str(c) for c in df.columns]
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in cols)
+    body = "".join("<tr>" + "".join(td(v, c) for v, c in zip(row, cols)) + "</tr>"
+                   for row in df.itertuples(index=False, name=None))
+    cap = (f'<caption style="color:inherit;font-weight:600">{escape(caption)}</caption>'
+           if caption else "")
+    return f"<table {attrs}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
-    """Plain HTML table (no index, cell text escaped) for a glued or displayed table; footnote for
-    capped risks. Tables of five or more columns keep a minimum width (about 130 px a column) in a
-    sideways-scrolling block, so that on a phone their columns are not squeezed to a word each."""
-    sty = df.style.hide(axis="index").format(escape="html")
-    if caption:  # in the text colour: the theme's caption grey is pale, worse in dark mode
-        sty = sty.set_caption(caption).set_table_styles(
-            [{"selector": "caption", "props": "color: inherit; font-weight: 600;"}])
-    wide = len(df.columns) >= 5
-    style = "font-size:0.85em" + (f";min-width:{130 * len(df.columns)}px" if wide else "")
+    """HTML table (no index, cell text escaped) for a glued or displayed table; footnote for
+    capped risks.
+
+    Tables of four or more columns use the page's full width (the theme's ``full-width``: into
+    the right margin from 992 px), wrap their text instead of scrolling, and on a screen under
+    600 px show each row as a stack of "column: value" lines (``_static/mytools-layout.css``).
+    The wrapper scrolls sideways only if a table still cannot fit."""
+    wide = len(df.columns) >= 4
     # class "dataframe": the theme's dark mode styles such tables as tables, not as raw HTML output
-    sty = sty.set_table_attributes(f'class="dataframe table mytools-table" style="{style}"')
-    html = sty.to_html()
-    if wide:
-        html = '<div style="overflow-x:auto">' + html + "</div>"
+    cls = "dataframe table mytools-table" + (" mytools-stack" if wide else "")
+    table = _table(df, f'class="{cls}" style="font-size:0.85em"', caption)
+    wrap = "mytools-table-wrap" + (" full-width" if wide else "")
+    html = f'<div class="{wrap}" style="overflow-x:auto">{table}</div>'
     notes = df.attrs.get("footnotes") or []
     if notes:
         html += "".join(f'<p class="mytools-footnote">[{i}] {escape(n)}</p>'
@@ -184,12 +213,12 @@ def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
 
 def report_html(df: pd.DataFrame, table_id: str, nowrap: Sequence[str] = ()) -> str:
     """A wide report table (no index) with an ``id`` for tests, numbers in ``nowrap`` columns kept
-    on one line, inside a horizontally scrollable block for narrow screens."""
-    sty = df.style.hide(axis="index").format(escape="html").set_table_attributes(
-        f'id="{table_id}" class="dataframe table mytools-table" style="font-size:0.85em"')
-    if nowrap:
-        sty = sty.set_properties(subset=list(nowrap), **{"white-space": "nowrap"})
-    return f'<div style="overflow-x:auto">{sty.to_html()}</div>'
+    on one line, inside a horizontally scrollable block; on a narrow screen a visible line under
+    it says that it scrolls sideways."""
+    table = _table(df, f'id="{table_id}" class="dataframe table mytools-table" '
+                   'style="font-size:0.85em"', nowrap=nowrap)
+    return (f'<div class="mytools-table-wrap full-width" style="overflow-x:auto">{table}</div>'
+            '<p class="mytools-scroll-hint">\u2194 Scroll the table sideways to see all columns.</p>')
 
 def show(df: pd.DataFrame, caption: str | None = None) -> Any:
     """The table as an IPython HTML object (what a chapter cell returns to display it)."""
@@ -197,15 +226,30 @@ def show(df: pd.DataFrame, caption: str | None = None) -> Any:
 
     return HTML(to_html(df, caption))
 
+def variant_label(key: str) -> str:
+    """The table label of a variant key (engine registry, or the book's data variants).
+
+    >>> variant_label("reml_hksj")
+    'random effects, REML + Hartung–Knapp'
+    """
+    if key in VARIANTS:
+        return VARIANTS[key].label
+    if key in DATA_VARIANTS:
+        return DATA_VARIANTS[key][0]
+    raise ValueError(f"unknown analysis variant {key!r}")
+
+
 def sensitivity_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Format a sensitivity frame (one row per variant: ``variant, estimate, ci_low, ci_high, k,
-    tau2, i2, note``). With one study there is no between-study variance: τ² and I² print "n/a"."""
+    """Format a sensitivity frame (one row per variant: ``variant`` (an engine variant key),
+    ``label``, ``estimate, ci_low, ci_high, k, tau2, i2, note``). The label is the registry's
+    (``VARIANTS[key].label``) when the frame has none. With one study there is no between-study
+    variance: τ² and I² print "n/a"."""
     def het(v: Any, k: Any, fmt: str) -> str:
         if _missing(k) or int(k) < 2:
             return "n/a"
         return "\u2014" if _missing(v) else format(float(v), fmt)
     return pd.DataFrame({
-        "Variant": frame["variant"],
+        "Variant": [variant_label(v) for v in frame["variant"]] if "label" not in frame else frame["label"],
         "Estimate (95% CI)": [fmt_ci(e, lo, hi) if not _missing(e) else "not estimable"
                               for e, lo, hi in zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
         "Studies": [("" if _missing(k) else int(k)) for k in frame["k"]],

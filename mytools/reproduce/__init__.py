@@ -8,9 +8,10 @@ and a status (``match`` / ``differs`` / ``not computable`` with the reason).
 """
 from __future__ import annotations
 
-from .api import expand_paths, reproduce, reproduce_review, summary
+from .api import expand_paths, reproduce, reproduce_review, reproduce_reviews, summary
 from .infer import infer_settings
 from .pool import PooledAnalysis, pool_analysis, settings_mode
 
-__all__ = ["reproduce", "reproduce_review", "infer_settings", "expand_paths", "summary",
+__all__ = ["reproduce", "reproduce_review", "reproduce_reviews", "infer_settings", "expand_paths",
+           "summary",
            "pool_analysis", "PooledAnalysis", "settings_mode"]

@@ -1,6 +1,7 @@
 """``reproduce(paths)``: read, infer or take the settings, re-pool, compare; one line per analysis."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -8,8 +9,9 @@ import pandas as pd
 
 from .check import LINE_COLUMNS, check_review
 from .infer import infer_settings
+from .pool import settings_mode
 
-__all__ = ["reproduce", "reproduce_review", "expand_paths", "summary"]
+__all__ = ["reproduce", "reproduce_review", "reproduce_reviews", "expand_paths", "summary"]
 
 _PACKAGE_MARKERS = ("-overall-estimates-and-settings.csv",)
 _FILE_SUFFIXES = (".zip", ".rm5", ".csv")
@@ -64,6 +66,46 @@ def reproduce_review(review) -> pd.DataFrame:
     return check_review(review, infer_settings(review))
 
 
+_SEP = "\x1f"  # between a review's position and its analysis key in a combined review
+
+
+def _combined(reviews: list) -> "ReviewData":  # noqa: F821
+    """Reviews of one engine mode and precision as one review (analysis keys prefixed with the
+    review's position), so that inference and pooling run once for all of them."""
+    def tagged(df, i):
+        return df.assign(analysis=[f"{i}{_SEP}{a}" for a in df["analysis"]]) if len(df) else df
+    frames = {name: pd.concat([tagged(getattr(r, name), i) for i, r in enumerate(reviews)],
+                              ignore_index=True) for name in ("analyses", "rows", "subgroups")}
+    return replace(reviews[0], review_id=None, source="(several reviews)", **frames)
+
+
+def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:
+    """Report lines per review, like :func:`reproduce_review` on each, but computed together:
+    reviews sharing the engine mode and the stored precision are inferred, pooled and compared
+    in one pass (the per-review overhead of pandas and of the engine call is paid once). A group
+    the engine refuses as a whole falls back to review by review."""
+    out: list[pd.DataFrame | None] = [None] * len(reviews)
+    groups: dict = {}
+    for i, r in enumerate(reviews):
+        groups.setdefault((settings_mode(r), r.decimals), []).append(i)
+    for members in groups.values():
+        if len(members) == 1:
+            out[members[0]] = reproduce_review(reviews[members[0]])
+            continue
+        lines = reproduce_review(_combined([reviews[i] for i in members]))
+        if lines.attrs.get("engine_error"):  # the engine refused the batch: review by review
+            for i in members:
+                out[i] = reproduce_review(reviews[i])
+            continue
+        pos = lines["analysis"].str.split(_SEP, n=1, regex=False)
+        which = pos.str[0].astype(int).to_numpy()
+        lines["analysis"] = pos.str[1]
+        for j, i in enumerate(members):
+            r = reviews[i]
+            out[i] = lines[which == j].assign(review=r.review_id or r.source).reset_index(drop=True)
+    return out
+
+
 def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = False,
               reader: Callable | None = None) -> pd.DataFrame:
     """Re-execute every analysis in ``paths`` (files or folders); one row per analysis.
@@ -82,17 +124,16 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
         from tqdm import tqdm
 
         items = tqdm(items, unit="review", leave=False)
-    frames, skipped = [], []
+    reviews, skipped = [], []
     for p in items:
         try:
-            review = read(p)
+            reviews.append(read(p))
         except ValueError as exc:
             if isinstance(p, _Found) and _not_review_data(exc):
                 skipped.append(str(p))
                 continue
             raise
-        frames.append(reproduce_review(review))
-    frames = [f for f in frames if len(f)]
+    frames = [f for f in reproduce_reviews(reviews) if len(f)]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
     out.attrs["skipped"] = skipped
     return out

@@ -268,6 +268,7 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
                       "revman_ci_low": a.get("revman_ci_low", np.nan),
                       "revman_ci_high": a.get("revman_ci_high", np.nan), **line})
     out = pd.DataFrame(lines).reindex(columns=LINE_COLUMNS)
+    out.attrs["engine_error"] = R.error
     if not details:
         return out
     det = pd.DataFrame([(ln["analysis"], *it) for ln in lines for it in ln.get("_items", [])],

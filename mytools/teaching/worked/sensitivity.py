@@ -218,8 +218,8 @@ def sensitivity_values(long: pd.DataFrame, summary: pd.DataFrame) -> dict[str, A
     out: dict[str, Any] = {f"methods_sens_{k}": v for k, v in sensitivity_counts(long).items()}
     out["methods_sens_verdict"] = sensitivity_verdict(summary)
     out["methods_sens_changed"] = int(summary.drop(index="revman", errors="ignore")["changes_conclusion"].sum())
-    hk2 = long[(long["variant"] == "reml_hksj") & (long["k"] == 2) & long["log_scale"]]
-    if len(hk2):
-        out["methods_sens_hk2_max_upper"] = float(hk2["ci_high"].max())
-        out["methods_sens_hk2_n"] = int(len(hk2))
+    hksj2 = long[(long["variant"] == "reml_hksj") & (long["k"] == 2) & long["log_scale"]]
+    if len(hksj2):
+        out["methods_sens_hksj2_max_upper"] = float(hksj2["ci_high"].max())
+        out["methods_sens_hksj2_n"] = int(len(hksj2))
     return out
