@@ -110,7 +110,7 @@ def test_k_and_participants_of_the_review_rows_equal_the_abstract(data, publishe
     for aid in EXPECTED.values():
         inp = analysis(aid, data).inputs
         assert len(inp) == pub.loc[aid, "k"], aid
-        assert int((inp["n_t"] + inp["n_c"]).sum()) == pub.loc[aid, "participants"], aid
+        assert int((inp["n_intervention"] + inp["n_control"]).sum()) == pub.loc[aid, "participants"], aid
 
 
 def test_cdasi_point_estimate_exact_and_tolerance_registered(report):

@@ -46,8 +46,8 @@ def _meta(estimate, lo, hi, studies, measure="RR", **kw):
 
 def _binary_studies():
     return pd.DataFrame({
-        "label": ["Trial A", "Trial B", "Trial C"], "events_t": [3, 3, 0], "n_t": [52, 22, 10],
-        "events_c": [2, 1, 0], "n_c": [48, 22, 10], "estimate": [1.38, 3.0, np.nan],
+        "label": ["Trial A", "Trial B", "Trial C"], "events_intervention": [3, 3, 0], "n_intervention": [52, 22, 10],
+        "events_control": [2, 1, 0], "n_control": [48, 22, 10], "estimate": [1.38, 3.0, np.nan],
         "ci_low": [0.24, 0.34, np.nan], "ci_high": [7.9, 26.6, np.nan], "se": [0.9, 1.1, np.nan],
         "weight_percent": [66.7, 33.3, np.nan], "estimable": [True, True, False]})
 
@@ -77,8 +77,8 @@ def test_ratio_axis_is_log_and_difference_axis_is_linear():
     assert fig.forest_meta["log_axis"]  # effects mapped on a log scale (one Axes, mapped by hand)
     lo, hi = fig.forest_meta["xlim"]
     assert lo == pytest.approx(1 / hi)  # symmetric about 1 on the log scale
-    md = pd.DataFrame({"label": ["A"], "mean_t": [-9.36], "sd_t": [10.8], "n_t": [47],
-                       "mean_c": [-1.16], "sd_c": [7.4], "n_c": [48], "estimate": [-8.2],
+    md = pd.DataFrame({"label": ["A"], "mean_intervention": [-9.36], "sd_intervention": [10.8], "n_intervention": [47],
+                       "mean_control": [-1.16], "sd_control": [7.4], "n_control": [48], "estimate": [-8.2],
                        "ci_low": [-11.9], "ci_high": [-4.5], "se": [1.9], "weight_percent": [100.0],
                        "estimable": [True]})
     fig = plots.forest_plot(_meta(-8.2, -11.9, -4.5, md, measure="MD", method="IV", df=0, q=0.0),

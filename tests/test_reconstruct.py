@@ -66,7 +66,7 @@ def _engine_check(result: Reconstruction) -> None:
     assert result.zero_cell == "revman"
     for sol_id, grp in result.solutions.groupby("solution"):
         tables = list(result.known) + [tuple(int(x) for x in r) for r in grp[
-            ["events_t", "n_t", "events_c", "n_c"]].to_numpy()]
+            ["events_intervention", "n_intervention", "events_control", "n_control"]].to_numpy()]
         a, n1, c, n2 = (list(x) for x in zip(*tables))
         res = pool_binary(a, n1, c, n2, measure="RR", method="MH", model="fixed")
         row = grp.iloc[0]
@@ -82,7 +82,7 @@ def _engine_check(result: Reconstruction) -> None:
 
 def test_table_space_fixed_arms_has_every_cell_combination():
     space = table_space(2, 3)
-    assert space.shape == (3 * 4, 4)  # events_t 0..2, events_c 0..3
+    assert space.shape == (3 * 4, 4)  # events_intervention 0..2, events_control 0..3
     assert {tuple(r) for r in space} == {(a, 2, c, 3) for a in range(3) for c in range(4)}
 
 
@@ -100,11 +100,11 @@ def test_table_space_total_splits_every_way_and_caps_events():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"n_t": 5}, "both n_t and n_c"),
-        ({"n_t": 5, "n_c": 5, "total": 10}, "not both"),
-        ({"n_t": 0, "n_c": 5}, "n_t=0"),
+        ({"n_intervention": 5}, "both n_intervention and n_control"),
+        ({"n_intervention": 5, "n_control": 5, "total": 10}, "not both"),
+        ({"n_intervention": 0, "n_control": 5}, "n_intervention=0"),
         ({"total": 1}, "total=1"),
-        ({"n_t": 5, "n_c": 5, "max_events": -1}, "max_events=-1"),
+        ({"n_intervention": 5, "n_control": 5, "max_events": -1}, "max_events=-1"),
     ],
 )
 def test_table_space_rejects_bad_arguments(kwargs, message):
@@ -239,13 +239,13 @@ def test_13_pair_search_over_all_cells_is_unique(t):
 
 
 def test_3_proderm_reported_counts_are_among_the_solutions(t):
-    res = reconstruct_table(*_v(t[3]), n_t=47, n_c=48, label="Aggarwal2022")
+    res = reconstruct_table(*_v(t[3]), n_intervention=47, n_control=48, label="Aggarwal2022")
     assert ((37, 47, 21, 48),) in res.tables()
     _engine_check(res)
 
 
 def test_12_ruperto_reported_counts_are_among_the_solutions(t):
-    res = reconstruct_table(*_v(t[12]), n_t=46, n_c=47, label="Ruperto2016")
+    res = reconstruct_table(*_v(t[12]), n_intervention=46, n_control=47, label="Ruperto2016")
     assert ((33, 46, 24, 47),) in res.tables()
     _engine_check(res)
 
@@ -302,10 +302,10 @@ def test_vectorised_pair_search_equals_a_plain_loop_across_blocks():
 
 
 def test_no_solution_gives_an_empty_frame():
-    res = reconstruct_table(9.99, 9.0, 11.0, n_t=5, n_c=5)
+    res = reconstruct_table(9.99, 9.0, 11.0, n_intervention=5, n_control=5)
     assert res.n_solutions == 0 and not res.unique
     assert list(res.solutions.columns) == [
-        "solution", "study", "events_t", "n_t", "events_c", "n_c", "estimate", "ci_low", "ci_high"
+        "solution", "study", "events_intervention", "n_intervention", "events_control", "n_control", "estimate", "ci_low", "ci_high"
     ]
 
 
@@ -334,7 +334,7 @@ def test_rounding_window_is_half_open():
         (lambda: Target(1.5, 1.6, 2.0), "ci_low <= estimate"),
         (lambda: Target(-1.0, 0.5, 2.0), "positive"),
         (lambda: reconstruct(Target(1.33, 0.43, 4.13), []), "at least one candidate set"),
-        (lambda: reconstruct(Target(1.33, 0.43, 4.13), [[(9, 8, 3, 8)]]), r"unknown\[0\], table 0 .*events_t outside"),
+        (lambda: reconstruct(Target(1.33, 0.43, 4.13), [[(9, 8, 3, 8)]]), r"unknown\[0\], table 0 .*events_intervention outside"),
         (lambda: reconstruct(Target(1.33, 0.43, 4.13), [table_space(8, 8)], known=[(1, 0, 1, 5)]), "known, table 0"),
         (lambda: reconstruct(Target(1.33, 0.43, 4.13), [np.ones((3, 3))]), r"shape \(3, 3\)"),
         (lambda: reconstruct(Target(1.33, 0.43, 4.13), [table_space(8, 8)], zero_cell="bogus"), "zero_cell='bogus'"),

@@ -191,16 +191,16 @@ def test_primary_source_numbers_confirm_the_rows(data):
     for aid, study in (("ivig_tis20", "ProDERM"), ("mtx_printo", "PRINTO")):
         ours = analysis(aid, data).inputs.set_index("review_label").loc[study]
         src = analysis(f"{aid}_sources", data).inputs.iloc[0]
-        assert [ours[c] for c in ("events_t", "n_t", "events_c", "n_c")] == \
-            [src[c] for c in ("events_t", "n_t", "events_c", "n_c")]
+        assert [ours[c] for c in ("events_intervention", "n_intervention", "events_control", "n_control")] == \
+            [src[c] for c in ("events_intervention", "n_intervention", "events_control", "n_control")]
     # ProDERM CDASI means as reported (-9.36, -1.16) are the review's rounded -9.4 and -1.2
     cd, cs = analysis("ivig_cdasi", data).inputs.iloc[0], analysis("ivig_cdasi_sources", data).inputs.iloc[0]
-    assert (round(cs["mean_t"], 1), round(cs["mean_c"], 1)) == (cd["mean_t"], cd["mean_c"]) == (-9.4, -1.2)
+    assert (round(cs["mean_intervention"], 1), round(cs["mean_control"], 1)) == (cd["mean_intervention"], cd["mean_control"]) == (-9.4, -1.2)
     # PROMETHEUS completers (14 MTX, 13 GC; registry results page) are the review's IMACS denominators
     st = data.studies.set_index("study_id").loc["Prometheus2014", "note"]
     assert "completers 14 (MTX) and 13 (GC)" in st
     imacs = analysis("mtx_imacs", data).inputs.iloc[0]
-    assert (imacs["n_t"], imacs["n_c"]) == (14, 13)
+    assert (imacs["n_intervention"], imacs["n_control"]) == (14, 13)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_2015_counts_against_seed(shared, data, counts):
     assert row["unidentified_studies"] == 0
     ex = re.search(r"(\w+) studies were excluded after full assessment", text)
     rs = data.review_studies
-    assert (rs[rs["review_id"] == "sr2015"]["status"] == "excluded").sum() == _num(ex.group(1))
+    assert (rs[rs["review_id"] == "sr2015"]["inclusion"] == "excluded").sum() == _num(ex.group(1))
     # 13 from the search + 1 from hand-searching = short-listed
     assert len(data.sr2015_studies) == 14
     assert re.search(r"Thirteen were selected as potentially relevant, and one further", text)
@@ -180,13 +180,13 @@ def test_excluded_2015_are_the_footnoted_ones(shared, data):
 def test_review_tables_agree(data):
     rs = data.review_studies
     sr = data.sr2015_studies
-    inc15 = set(rs[(rs["review_id"] == "sr2015") & (rs["status"] == "included")]["study_id"])
+    inc15 = set(rs[(rs["review_id"] == "sr2015") & (rs["inclusion"] == "included")]["study_id"])
     assert inc15 == set(sr[sr["included"].astype(bool)]["study_id"])
-    exc = rs[rs["status"] == "excluded"]
+    exc = rs[rs["inclusion"] == "excluded"]
     assert exc["reason"].notna().all(), "every exclusion needs a reason"
     assert set(rs["study_id"]) <= set(data.studies["study_id"])
     # included with a known size carries a provenance class; unidentified ones are not_available
-    inc = rs[rs["status"] == "included"]
+    inc = rs[rs["inclusion"] == "included"]
     assert inc["n_provenance"].notna().all()
     unid = inc[inc["identification"] == "unidentified"]
     assert (unid["n_provenance"] == "not_available").all() and unid["n_analysed"].isna().all()
@@ -195,9 +195,9 @@ def test_review_tables_agree(data):
 def test_not_yet_published_is_after_the_search(data):
     m = R.membership(data)
     rv = data.reviews.set_index("review_id")
-    for _, r in m[m["status"] == "not_yet_published"].iterrows():
+    for _, r in m[m["inclusion"] == "not_yet_published"].iterrows():
         assert r["year"] > np.floor(R.search_year(rv.at[r["review_id"], "search_date"])), r["study_id"]
-    for _, r in m[m["status"] == "included"].dropna(subset=["year"]).iterrows():
+    for _, r in m[m["inclusion"] == "included"].dropna(subset=["year"]).iterrows():
         assert r["year"] <= np.ceil(R.search_year(rv.at[r["review_id"], "search_date"])), r["study_id"]
 
 
@@ -285,7 +285,7 @@ def test_2012_largest_trial_against_seed(shared, data):
     m = re.search(r"the largest had (\d+) participants", text)
     assert m
     rs = data.review_studies
-    inc = rs[(rs["review_id"] == "cochrane2012") & (rs["status"] == "included")]
+    inc = rs[(rs["review_id"] == "cochrane2012") & (rs["inclusion"] == "included")]
     assert int(pd.to_numeric(inc["n_analysed"]).max()) == int(m.group(1))
 
 

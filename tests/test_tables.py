@@ -35,14 +35,14 @@ def test_outcome_groups_cover_the_14_abstract_results():
 def _ar(status="reproduced", result=True):
     res = SimpleNamespace(estimate=1.7994, ci_low=1.2635, ci_high=2.5625, p=0.0011, z=3.26, i2=0.0,
                           tau2=0.0, k=1, measure="RR",
-                          studies=pd.DataFrame({"label": ["A"], "n_t": [47], "n_c": [48]}))
+                          studies=pd.DataFrame({"label": ["A"], "n_intervention": [47], "n_control": [48]}))
     return SimpleNamespace(
         id="ivig_tis20", spec={"abstract_no": 3, "outcome": "TIS", "measure": "RR",
                                "timepoint": "week 16"},
         result=res if result else None, status=status, reason="Reproduced to 2 decimals.",
         published={"estimate": 1.80, "ci_low": 1.26, "ci_high": 2.56, "measure": "RR", "k": 1,
                    "participants": 95, "certainty": "moderate"},
-        inputs=pd.DataFrame({"label": ["A"], "events_c": [21], "n_c": [48],
+        inputs=pd.DataFrame({"label": ["A"], "events_control": [21], "n_control": [48],
                              "provenance": ["reported"]}))
 
 
@@ -109,7 +109,7 @@ def test_included_studies_table_from_data():
     data = load_data()
     df = tables.included_studies_table(data)
     rs = data.review_studies
-    expected = rs[(rs.review_id == "cochrane2025") & rs.status.isin(["included", "unclear"])]
+    expected = rs[(rs.review_id == "cochrane2025") & rs.inclusion.isin(["included", "unclear"])]
     assert len(df) == len(expected)
     assert "Aggarwal 2022 (ProDERM)" in set(df["Study"])
     assert not df.isna().any().any(), "unknown values are written out, never left blank"

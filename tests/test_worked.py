@@ -137,7 +137,7 @@ def test_hedges_j() -> None:
     n = np.arange(15, 200)
     assert np.all(np.abs(hedges_j_revman(n) / hedges_j_exact(n) - 1) < 3e-4)
     t = hedges_correction_table(
-        __import__("pandas").DataFrame({"label": ["x", "y"], "n_t": [8, 47], "n_c": [7, 48]})
+        __import__("pandas").DataFrame({"label": ["x", "y"], "n_intervention": [8, 47], "n_control": [7, 48]})
     )
     assert list(t["N"]) == [15, 95]
     assert np.all(t["g difference (%)"] > 0)  # RevMan's J slightly larger than exact
@@ -158,15 +158,15 @@ def test_fleiss_constants_match_revman_file(revman_fixtures) -> None:
     f = FLEISS1993_MENTAL_HEALTH.set_index("label")
     assert set(by_name) == set(f.index)
     for name, r in by_name.items():
-        assert f.loc[name, "mean_t"] == pytest.approx(float(r["Mean 1"]))
-        assert f.loc[name, "sd_t"] == pytest.approx(float(r["SD 1"]))
-        assert f.loc[name, "n_t"] == int(r["Total 1"])
-        assert f.loc[name, "mean_c"] == pytest.approx(float(r["Mean 2"]))
-        assert f.loc[name, "sd_c"] == pytest.approx(float(r["SD 2"]))
-        assert f.loc[name, "n_c"] == int(r["Total 2"])
+        assert f.loc[name, "mean_intervention"] == pytest.approx(float(r["Mean 1"]))
+        assert f.loc[name, "sd_intervention"] == pytest.approx(float(r["SD 1"]))
+        assert f.loc[name, "n_intervention"] == int(r["Total 1"])
+        assert f.loc[name, "mean_control"] == pytest.approx(float(r["Mean 2"]))
+        assert f.loc[name, "sd_control"] == pytest.approx(float(r["SD 2"]))
+        assert f.loc[name, "n_control"] == int(r["Total 2"])
         # RevMan's own MD and SE for the study, from the same numbers
-        md = f.loc[name, "mean_t"] - f.loc[name, "mean_c"]
-        se = math.sqrt(f.loc[name, "sd_t"] ** 2 / f.loc[name, "n_t"] + f.loc[name, "sd_c"] ** 2 / f.loc[name, "n_c"])
+        md = f.loc[name, "mean_intervention"] - f.loc[name, "mean_control"]
+        se = math.sqrt(f.loc[name, "sd_intervention"] ** 2 / f.loc[name, "n_intervention"] + f.loc[name, "sd_control"] ** 2 / f.loc[name, "n_control"])
         assert md == pytest.approx(float(r["Effect Estimate"]), abs=1e-6)
         assert se == pytest.approx(float(r["SE"]), rel=1e-6)
 
@@ -274,8 +274,7 @@ def test_leave_one_out_matches_metafor(book_data) -> None:
     from mytools.analyses import analysis
 
     inp = analysis("mtx_withdrawals", book_data).inputs
-    cols = [c if c in inp.columns else alt for c, alt in (("events_t", "events_intervention"), ("n_t", "n_intervention"),
-                                                          ("events_c", "events_control"), ("n_c", "n_control"))]
+    cols = ["events_intervention", "n_intervention", "events_control", "n_control"]
     vec = {k: ",".join(str(int(x)) for x in inp[c]) for k, c in zip(("ai", "n1i", "ci", "n2i"), cols)}
     code = ("suppressMessages(library(metafor)); r <- rma.mh(measure='RR', ai=c({ai}), n1i=c({n1i}), ci=c({ci}), "
             "n2i=c({n2i})); l <- leave1out(r, transf=exp); write.csv(data.frame(e=l$estimate, lo=l$ci.lb, "

@@ -16,9 +16,6 @@ from ..data import BINARY, Dataset
 
 __all__ = ["spec_of", "inputs_of", "inputs_provenance", "clean"]
 
-_ARM = {"events_intervention": "events_t", "n_intervention": "n_t", "mean_intervention": "mean_t",
-        "sd_intervention": "sd_t", "events_control": "events_c", "n_control": "n_c",
-        "mean_control": "mean_c", "sd_control": "sd_c"}
 _REVMAN = ["revman_weight", "revman_estimate", "revman_ci_low", "revman_ci_high"]
 
 
@@ -66,7 +63,7 @@ def _review_inputs(spec: dict, data: Dataset) -> pd.DataFrame:
            "label": [labels[s] + (" (identity inferred)" if i == "inferred" else "") for s, i in zip(sids, ident)],
            "review_label": studies, "subgroup": rows["subgroup"].fillna("").astype(str).to_numpy(),
            "subgroup_number": rows["subgroup_number"].fillna(0).astype(int).to_numpy()}
-    out.update({_ARM[c]: rows[c].to_numpy(dtype=float) for c in cols})
+    out.update({c: rows[c].to_numpy(dtype=float) for c in cols})
     out.update({"provenance": "review_data", "study_identity": ident,
                 "source": f"doi:{doi}" if isinstance(doi, str) else "", "footnote": footnote, "note": footnote})
     out.update({c: rows[c].to_numpy(dtype=float) for c in _REVMAN})
@@ -83,16 +80,16 @@ def _arm_inputs(spec: dict, data: Dataset) -> pd.DataFrame:
         provs = list(dict.fromkeys([t["provenance"], c["provenance"]]))
         recs.append({
             "study_id": sid,
-            "events_t": t["events"], "n_t": t["n"], "mean_t": t["mean"], "sd_t": t["sd"],
-            "events_c": c["events"], "n_c": c["n"], "mean_c": c["mean"], "sd_c": c["sd"],
-            "arm_label_t": t["arm_label"], "arm_label_c": c["arm_label"],
+            "events_intervention": t["events"], "n_intervention": t["n"], "mean_intervention": t["mean"], "sd_intervention": t["sd"],
+            "events_control": c["events"], "n_control": c["n"], "mean_control": c["mean"], "sd_control": c["sd"],
+            "arm_label_intervention": t["arm_label"], "arm_label_control": c["arm_label"],
             "provenance": provs[0] if len(provs) == 1 else "mixed",
             "study_identity": t["study_identity"],
             "source": " ; ".join(dict.fromkeys([t["source"], c["source"]])),
             "note": " | ".join(dict.fromkeys(x for x in (t["note"], c["note"]) if isinstance(x, str))),
         })
     out = pd.DataFrame(recs)
-    drop = ["mean_t", "sd_t", "mean_c", "sd_c"] if spec["measure"] in BINARY else ["events_t", "events_c"]
+    drop = ["mean_intervention", "sd_intervention", "mean_control", "sd_control"] if spec["measure"] in BINARY else ["events_intervention", "events_control"]
     return out.drop(columns=drop)
 
 

@@ -56,13 +56,13 @@ def pool_inputs(spec: dict, inputs: pd.DataFrame, **options: Any) -> MetaResult:
     if kind == "dichotomous":
         _reject(options, ("smd",), measure)
         extra = {k: options[k] for k in ("zero_cell", "all_events") if k in options}
-        return pool_binary(f("events_t"), f("n_t"), f("events_c"), f("n_c"), measure=measure,
+        return pool_binary(f("events_intervention"), f("n_intervention"), f("events_control"), f("n_control"), measure=measure,
                            method=spec["method"], labels=labels, **common, **extra)
     _reject(options, ("zero_cell", "all_events"), measure)
     if "smd" in options and measure != "SMD":
         raise ValueError(f"option smd applies to SMD analyses only; {spec['analysis_id']} is {measure}")
     extra = {"smd": options["smd"]} if "smd" in options else {}
-    return pool_continuous(f("mean_t"), f("sd_t"), f("n_t"), f("mean_c"), f("sd_c"), f("n_c"),
+    return pool_continuous(f("mean_intervention"), f("sd_intervention"), f("n_intervention"), f("mean_control"), f("sd_control"), f("n_control"),
                            measure=measure, labels=labels, **common, **extra)
 
 

@@ -76,8 +76,8 @@ def _variants(base: Any) -> list[tuple[str, str, dict, str]]:
              "random_dl": "Wald CI", "reml_hksj": "t on k - 1 df", "mh_no_correction": "raw counts in the MH sums"}
     inp = base.inputs
     zero = base.data_type == "dichotomous" and bool(
-        ((inp["events_t"] == 0) | (inp["events_c"] == 0) | (inp["events_t"] == inp["n_t"])
-         | (inp["events_c"] == inp["n_c"])).any())
+        ((inp["events_intervention"] == 0) | (inp["events_control"] == 0) | (inp["events_intervention"] == inp["n_intervention"])
+         | (inp["events_control"] == inp["n_control"])).any())
     out = [(k, VARIANTS[k].label, variant_options(k), notes[k]) for k in SENSITIVITY_VARIANTS
            if k != "mh_no_correction" or zero]
     if inp["provenance"].isin(["reconstructed", "mixed"]).any():

@@ -3,8 +3,9 @@
 Every function takes the analysis (measure, method, model) and ``settings`` — a named mode
 (``REVMAN5``, the default; ``REVMAN_WEB``; ``MODERN``: :mod:`mytools.engine.settings`) — plus single
 overrides (``tau2_method=``, ``ci=``, ``ci_level=`` …). Arms are named intervention and control;
-the older keyword names ``events_t, n_t, events_c, n_c, mean_t, sd_t, mean_c, sd_c`` are still
-accepted as aliases. Families: Mantel–Haenszel (:mod:`.mantel_haenszel`), Peto (:mod:`.peto`),
+the older keyword names ``events_t, n_t, events_c, n_c, mean_t, sd_t, mean_c, sd_c`` are
+deprecated aliases, still accepted so that existing code keeps working (``studies`` has only the
+``*_intervention``/``*_control`` columns). Families: Mantel–Haenszel (:mod:`.mantel_haenszel`), Peto (:mod:`.peto`),
 inverse variance (:mod:`.inverse_variance`); τ² in :mod:`.tau2`.
 
 Not-estimable data: double-zero studies are kept in ``studies`` with ``estimable=False`` and left
@@ -123,9 +124,7 @@ def pool_binary(
         a, c = np.subtract(n1, a), np.subtract(n2, c)
     es, raw = binary_effects(a, n1, c, n2, measure=measure, labels=labels, all_events=st.all_events)
     inputs = {"events_intervention": raw["a"], "n_intervention": raw["n1"],
-              "events_control": raw["c"], "n_control": raw["n2"],
-              # old column names, kept until every reader of ``studies`` has switched
-              "events_t": raw["a"], "n_t": raw["n1"], "events_c": raw["c"], "n_c": raw["n2"]}
+              "events_control": raw["c"], "n_control": raw["n2"]}
     extra = {"zero_cell_corrected": es.corrected.astype(bool)}
     notes: list[str] = ["events and non-events swapped"] if swap_events else []
     common = dict(labels=es.labels, inputs=inputs, measure=measure, method=method, model=model,
@@ -203,9 +202,7 @@ def pool_continuous(
                      study_ci_level=study_ci_level)
     es, raw = continuous_effects(m1, s1, n1, m2, s2, n2, measure=measure, smd=st.smd, labels=labels)
     inputs = {"mean_intervention": raw["m1"], "sd_intervention": raw["s1"], "n_intervention": raw["n1"],
-              "mean_control": raw["m2"], "sd_control": raw["s2"], "n_control": raw["n2"],
-              "mean_t": raw["m1"], "sd_t": raw["s1"], "n_t": raw["n1"],
-              "mean_c": raw["m2"], "sd_c": raw["s2"], "n_c": raw["n2"]}
+              "mean_control": raw["m2"], "sd_control": raw["s2"], "n_control": raw["n2"]}
     notes = []
     if measure == "SMD":
         notes.append("SMD: Hedges' g, " + ("RevMan 5 formulas (J = 1 - 3/(4N - 9))" if st.smd == "revman"

@@ -38,6 +38,10 @@ ZOOM_CSS = (
     "background:rgba(0,0,0,.8);overflow:auto;padding:1rem;cursor:zoom-out}"
     ".mytools-zoom>input:checked+.mytools-frame img{width:auto!important;"
     "min-width:min(1400px,160vw)!important;max-width:none!important;margin:auto}"
+    # the open figure must cover the page: lift the blocks that hold it (the theme's full-width
+    # blocks are stacking contexts, z-index 2, that later figures would otherwise paint over)
+    "div.full-width:has(.mytools-zoom>input:checked),div.cell:has(.mytools-zoom>input:checked),"
+    "figure:has(.mytools-zoom>input:checked){z-index:3000!important;position:relative}"
     # captions in the text colour (the theme's default grey is pale, worse in dark mode)
     "figure figcaption,figure figcaption p,.caption-text{color:var(--pst-color-text-base,inherit)"
     "!important;opacity:1!important;font-weight:400!important}"

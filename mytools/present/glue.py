@@ -119,9 +119,8 @@ def glue_values(ar: Any) -> dict[str, Any]:
                     "z": abs(res.z) if res.z is not None else None, "i2": res.i2,
                     "tau2": res.tau2, "k_rec": res.k})
         st = res.studies
-        for a, b in (("n_t", "n_c"), ("n_intervention", "n_control")):
-            if {a, b} <= set(st.columns):
-                out["n_rec"] = int(st[a].sum() + st[b].sum())
+        if {"n_intervention", "n_control"} <= set(st.columns):
+            out["n_rec"] = int(st["n_intervention"].sum() + st["n_control"].sum())
     pub = _get(ar, "published") or {}
     for src, dst in (("estimate", "pub_est"), ("ci_low", "pub_lo"), ("ci_high", "pub_hi"),
                      ("k", "k"), ("participants", "n"), ("certainty", "certainty")):
@@ -252,7 +251,7 @@ def natural_units_values(ar: Any, study: str, key: str) -> dict[str, float]:
     if len(row) != 1:
         raise ValueError(f"natural_units_values: no single row for study {study!r} in {_get(ar, 'id')}")
     r = row.iloc[0]
-    sd = sof.pooled_sd(float(r["n_t"]), float(r["sd_t"]), float(r["n_c"]), float(r["sd_c"]))
+    sd = sof.pooled_sd(float(r["n_intervention"]), float(r["sd_intervention"]), float(r["n_control"]), float(r["sd_control"]))
     pub = _get(ar, "published") or {}
     est, lo, hi = sof.reexpress_smd(float(pub["estimate"]), float(pub["ci_low"]), float(pub["ci_high"]), sd)
     return {f"{key}_sd": sd, f"{key}_est": est, f"{key}_lo": lo, f"{key}_hi": hi}

@@ -131,7 +131,7 @@ def control_counts(inputs: pd.DataFrame | None) -> tuple[list[float], list[float
     """Control-arm events and totals from a result's study rows (empty when not available)."""
     if inputs is None or not len(inputs):
         return [], []
-    for ev, n in (("events_control", "n_control"), ("events_c", "n_c")):
+    for ev, n in (("events_control", "n_control"),):
         if {ev, n} <= set(inputs.columns):
             e, t = inputs[ev], inputs[n]
             if e.notna().all() and t.notna().all():

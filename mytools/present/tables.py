@@ -261,10 +261,10 @@ def sensitivity_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def included_studies_table(data: Any, review_id: str = "cochrane2025",
-                           statuses: Sequence[str] = ("included", "unclear")) -> pd.DataFrame:
+                           inclusions: Sequence[str] = ("included", "unclear")) -> pd.DataFrame:
     """The studies a review includes (from the ``Dataset`` passed in), with design and arms."""
     rs = data.review_studies
-    rs = rs[(rs["review_id"] == review_id) & (rs["status"].isin(statuses))]
+    rs = rs[(rs["review_id"] == review_id) & (rs["inclusion"].isin(inclusions))]
     st = data.studies.set_index("study_id")
     rows = []
     for _, r in rs.iterrows():
@@ -280,7 +280,7 @@ def included_studies_table(data: Any, review_id: str = "cochrane2025",
             "Randomised": int(float(n)) if n is not None and str(n).replace(".", "", 1).isdigit() else "not known",
             "Intervention": g("intervention") or "not known",
             "Comparator": g("comparator") or "not known",
-            "In the 2025 review": "included" if r["status"] == "included" else "inclusion unconfirmed",
+            "In the 2025 review": "included" if r["inclusion"] == "included" else "inclusion unconfirmed",
         })
     return pd.DataFrame(rows)
 

@@ -15,27 +15,22 @@ from .membership import is_blank
 CUMULATIVE_EXAMPLE = "ivig_disability"
 
 _REQUIRED = {
-    "binary": ("events_t", "n_t", "events_c", "n_c"),
-    "continuous": ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"),
+    "binary": ("events_intervention", "n_intervention", "events_control", "n_control"),
+    "continuous": ("mean_intervention", "sd_intervention", "n_intervention", "mean_control", "sd_control", "n_control"),
     "generic": ("estimate", "se"),
 }
-#: The arm columns under the contract's names (intervention/control), read as the short ones.
-_LONG = {"events_intervention": "events_t", "n_intervention": "n_t", "events_control": "events_c",
-         "n_control": "n_c", "mean_intervention": "mean_t", "sd_intervention": "sd_t",
-         "mean_control": "mean_c", "sd_control": "sd_c"}
 
 
 def _input_kind(inputs: pd.DataFrame) -> str:
     if "estimate" in inputs.columns:
         return "generic"
-    return "binary" if "events_t" in inputs.columns else "continuous"
+    return "binary" if "events_intervention" in inputs.columns else "continuous"
 
 
 def usable(inputs: pd.DataFrame | None) -> pd.Series:
     """Per study (row of ``AnalysisResult.inputs``): does it carry every number the engine needs?"""
     if inputs is None or not len(inputs):
         return pd.Series([], dtype=bool)
-    inputs = inputs.rename(columns={k: v for k, v in _LONG.items() if v not in inputs.columns})
     cols = _REQUIRED[_input_kind(inputs)]
     if any(c not in inputs.columns for c in cols):
         return pd.Series(False, index=inputs.index)
@@ -91,9 +86,8 @@ def cumulative_candidates(data: Dataset, comparison_id: str = "ivig", min_studie
 
 
 def _participants(sub: pd.DataFrame) -> float:
-    sub = sub.rename(columns={k: v for k, v in _LONG.items() if v not in sub.columns})
-    if "n_t" in sub.columns:
-        return float((sub["n_t"].astype(float) + sub["n_c"].astype(float)).sum())
+    if "n_intervention" in sub.columns:
+        return float((sub["n_intervention"].astype(float) + sub["n_control"].astype(float)).sum())
     if "participants" in sub.columns:
         return float(pd.to_numeric(sub["participants"]).sum())
     return float("nan")

@@ -77,7 +77,7 @@ def participants_by_intervention(data: Dataset) -> pd.DataFrame:
     """
     m = membership(data)
     classes = study_interventions(data)
-    inc = m[m["status"] == "included"]
+    inc = m[m["inclusion"] == "included"]
     rows = []
     for rid in REVIEW_ORDER:
         r = inc[inc["review_id"] == rid]

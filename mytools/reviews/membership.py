@@ -3,7 +3,7 @@ and counted (no figures, no display text).
 
 Vocabulary (one name per concept, as in the data):
 
-* ``status`` of a review x study pair: ``included``, ``excluded``, ``not_yet_published``,
+* ``inclusion`` of a review x study pair: ``included``, ``excluded``, ``not_yet_published``,
   ``unclear``; a pair with no row is ``not_listed``.
 * ``identification``: ``named`` (the review names the trial), ``inferred``, ``possible``,
   ``unidentified`` (a trial the review counts but that nobody can name: placeholder study id).
@@ -94,15 +94,15 @@ def membership(data: Dataset) -> pd.DataFrame:
                                errors="coerce")
     rs["record_type"] = [str(st.at[s, "record_type"]) if "record_type" in st.columns else "trial"
                          for s in rs["study_id"]]
-    cell = rs["status"].astype(str).copy()
-    cell[(rs["status"] == "included") & (rs["identification"] == "unidentified")] = "included_unidentified"
+    cell = rs["inclusion"].astype(str).copy()
+    cell[(rs["inclusion"] == "included") & (rs["identification"] == "unidentified")] = "included_unidentified"
     rs["cell"] = cell
     return rs
 
 
 def included_ids(m: pd.DataFrame, review_id: str) -> set[str]:
     """Study ids a review included, from a :func:`membership` frame."""
-    return set(m[(m["review_id"] == review_id) & (m["status"] == "included")]["study_id"])
+    return set(m[(m["review_id"] == review_id) & (m["inclusion"] == "included")]["study_id"])
 
 
 def _study_order(m: pd.DataFrame) -> list[str]:
@@ -132,7 +132,7 @@ def reconcile_counts(data: Dataset) -> pd.DataFrame:
 
     One row per review with: ``published_studies``, ``published_participants`` (``reviews``);
     ``identified_studies`` / ``identified_participants`` (included, named or inferred, with the
-    participants counted per trial); ``possible_studies`` / ``possible_participants`` (status
+    participants counted per trial); ``possible_studies`` / ``possible_participants`` (inclusion
     unclear but identification ``possible``, e.g. Fujisawa 2021 for 2025); ``unidentified_studies``
     (placeholders); ``unidentified_participants`` = published − identified − possible (derived, the
     only way their size is known); ``accounted_studies`` = identified + possible + unidentified,
@@ -143,8 +143,8 @@ def reconcile_counts(data: Dataset) -> pd.DataFrame:
     rows = []
     for rid in REVIEW_ORDER:
         r = m[m["review_id"] == rid]
-        ident = r[(r["status"] == "included") & r["identification"].isin(["named", "inferred"])]
-        unid = r[(r["status"] == "included") & (r["identification"] == "unidentified")]
+        ident = r[(r["inclusion"] == "included") & r["identification"].isin(["named", "inferred"])]
+        unid = r[(r["inclusion"] == "included") & (r["identification"] == "unidentified")]
         poss = r[r["identification"] == "possible"]
         pub_k = int(rv.at[rid, "n_studies"])
         pub_n = int(rv.at[rid, "n_participants"])

@@ -56,13 +56,13 @@ def _target(data: Dataset, aid: str) -> tuple[Target, dict]:
 
 
 def _arms(data: Dataset, aid: str, provenance: str) -> pd.DataFrame:
-    """Tables (events_t, n_t, events_c, n_c) of the sources route's rows with one provenance class."""
+    """Tables (events_intervention, n_intervention, events_control, n_control) of the sources route's rows with one provenance class."""
     inp = analysis(aid, data).inputs
     return inp[inp["provenance"] == provenance].reset_index(drop=True)
 
 
 def _tables(frame: pd.DataFrame) -> list[tuple[int, int, int, int]]:
-    return [tuple(int(x) for x in r) for r in frame[["events_t", "n_t", "events_c", "n_c"]].to_numpy()]
+    return [tuple(int(x) for x in r) for r in frame[["events_intervention", "n_intervention", "events_control", "n_control"]].to_numpy()]
 
 
 def _searches(data: Dataset) -> list[_Search]:
@@ -71,7 +71,7 @@ def _searches(data: Dataset) -> list[_Search]:
     # 5: ProDERM (reported) known; the second study's 44 participants split every way, <= 6 events per arm
     t5, p5 = _target(data, "ivig_sae")
     known = _arms(data, "ivig_sae_sources", "reported")
-    rest = int(p5["participants"]) - int((known["n_t"] + known["n_c"]).sum())
+    rest = int(p5["participants"]) - int((known["n_intervention"] + known["n_control"]).sum())
     guess = _arms(data, "ivig_sae_sources", "reconstructed")
     out.append(_Search(5, "ivig_sae", reconstruct_table(t5.estimate, t5.ci_low, t5.ci_high, total=rest, max_events=6,
                                                         known=_tables(known)), tuple(guess["study_id"])))
@@ -88,7 +88,7 @@ def _searches(data: Dataset) -> list[_Search]:
     # 13: two trials, arm sizes as randomised, every cell
     t13, _ = _target(data, "mtx_sae")
     g13 = _arms(data, "mtx_sae_sources", "reconstructed")
-    spaces = [table_space(int(r.n_t), int(r.n_c)) for r in g13.itertuples()]
+    spaces = [table_space(int(r.n_intervention), int(r.n_control)) for r in g13.itertuples()]
     out.append(_Search(13, "mtx_sae", reconstruct(t13, spaces, labels=list(g13["study_id"])), tuple(g13["study_id"])))
     return out
 
@@ -118,7 +118,7 @@ def _count_row(s: _Search, data: Dataset) -> dict:
 def _sd_row(data: Dataset) -> dict:
     review = analysis("ivig_cdasi", data).inputs.iloc[0]
     pred = {arm: sd_from_ci(lo, hi, n) for arm, (_, lo, hi, n) in CDASI_REPORTED.items()}
-    truth = {"intervention": float(review["sd_t"]), "control": float(review["sd_c"])}
+    truth = {"intervention": float(review["sd_intervention"]), "control": float(review["sd_control"])}
     rel = max(abs(pred[a] - truth[a]) / truth[a] for a in pred)
     stated = all(round(pred[a], SD_DECIMALS) == round(truth[a], SD_DECIMALS) for a in pred)
     verdict = "exact" if stated else ("close" if rel <= CLOSE else "wrong")

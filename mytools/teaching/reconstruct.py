@@ -8,7 +8,7 @@ the published numbers make it very likely; if several fit, the published numbers
 apart.
 
 Formulas (Deeks & Higgins, *Statistical algorithms in Review Manager 5*, 2010; Greenland & Robins
-1985), for studies i with a = events_t, n1 = n_t, c = events_c, n2 = n_c, N = n1 + n2:
+1985), for studies i with a = events_intervention, n1 = n_intervention, c = events_control, n2 = n_control, N = n1 + n2:
 
     R = Σ a·n2/N,  S = Σ c·n1/N,  P = Σ (n1·n2·(a + c) − a·c·N) / N²
     RR_MH = R / S,  SE(ln RR_MH) = √(P / (R·S)),  CI = exp(ln RR_MH ± 1.959964·SE)
@@ -46,8 +46,8 @@ Z95 = 1.959963984540054  # standard normal 97.5% quantile, as used by RevMan 5
 TIE_TOL = 1e-9  # relative distance below which a value counts as lying on a rounding edge
 ZeroCell = Literal["revman", "events", "none"]
 ZERO_CELL_RULES: tuple[str, ...] = ("revman", "events", "none")
-Table = tuple[int, int, int, int]  # (events_t, n_t, events_c, n_c)
-COLUMNS = ("events_t", "n_t", "events_c", "n_c")
+Table = tuple[int, int, int, int]  # (events_intervention, n_intervention, events_control, n_control)
+COLUMNS = ("events_intervention", "n_intervention", "events_control", "n_control")
 
 
 class ReconstructionError(ValueError):
@@ -107,22 +107,22 @@ def _as_int(name: str, value: object, minimum: int) -> int:
 
 
 def table_space(
-    n_t: int | None = None,
-    n_c: int | None = None,
+    n_intervention: int | None = None,
+    n_control: int | None = None,
     *,
     total: int | Iterable[int] | None = None,
     min_arm: int = 1,
     max_events: int | None = None,
 ) -> np.ndarray:
-    """All candidate tables of one study as an int array of shape (m, 4): events_t, n_t, events_c, n_c.
+    """All candidate tables of one study as an int array of shape (m, 4): events_intervention, n_intervention, events_control, n_control.
 
-    Either fixed arm sizes (``n_t`` and ``n_c``) or one or more totals N, each split every way
-    (n_t = min_arm .. N − min_arm, n_c = N − n_t). Events run over 0..n in each arm, capped at
+    Either fixed arm sizes (``n_intervention`` and ``n_control``) or one or more totals N, each split every way
+    (n_intervention = min_arm .. N − min_arm, n_control = N − n_intervention). Events run over 0..n in each arm, capped at
     ``max_events`` per arm when given. Built by broadcasting, no loop over candidates.
     """
     if total is not None:
-        if n_t is not None or n_c is not None:
-            raise ReconstructionError("give either n_t and n_c, or total (with all splits), not both")
+        if n_intervention is not None or n_control is not None:
+            raise ReconstructionError("give either n_intervention and n_control, or total (with all splits), not both")
         totals = [total] if isinstance(total, (int, np.integer)) else list(total)
         if not totals:
             raise ReconstructionError("total: expected at least one total sample size")
@@ -134,9 +134,9 @@ def table_space(
             splits.append(np.column_stack([n1, t - n1]))
         arms = np.concatenate(splits)
     else:
-        if n_t is None or n_c is None:
-            raise ReconstructionError("give both n_t and n_c, or total")
-        arms = np.array([[_as_int("n_t", n_t, 1), _as_int("n_c", n_c, 1)]])
+        if n_intervention is None or n_control is None:
+            raise ReconstructionError("give both n_intervention and n_control, or total")
+        arms = np.array([[_as_int("n_intervention", n_intervention, 1), _as_int("n_control", n_control, 1)]])
     if max_events is not None:
         max_events = _as_int("max_events", max_events, 0)
     top = int(arms.max())
@@ -158,17 +158,17 @@ def _check_tables(name: str, tables: object) -> np.ndarray:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != 4 or arr.shape[0] == 0:
         raise ReconstructionError(
-            f"{name}: expected tables as rows (events_t, n_t, events_c, n_c), got shape {arr.shape}"
+            f"{name}: expected tables as rows (events_intervention, n_intervention, events_control, n_control), got shape {arr.shape}"
         )
     if not np.issubdtype(arr.dtype, np.number) or np.any(arr != np.round(arr)):
         raise ReconstructionError(f"{name}: expected whole-number counts")
     arr = arr.astype(np.int64)
     a, n1, c, n2 = arr.T
     for label, bad in (
-        ("n_t < 1", n1 < 1),
-        ("n_c < 1", n2 < 1),
-        ("events_t outside 0..n_t", (a < 0) | (a > n1)),
-        ("events_c outside 0..n_c", (c < 0) | (c > n2)),
+        ("n_intervention < 1", n1 < 1),
+        ("n_control < 1", n2 < 1),
+        ("events_intervention outside 0..n_intervention", (a < 0) | (a > n1)),
+        ("events_control outside 0..n_control", (c < 0) | (c > n2)),
     ):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -227,7 +227,7 @@ class Reconstruction:
     """Outcome of a search.
 
     ``solutions``: one row per unknown study per solution (``solution`` numbers them), with the
-    study's table (events_t, n_t, events_c, n_c) and the pooled, unrounded estimate, ci_low and
+    study's table (events_intervention, n_intervention, events_control, n_control) and the pooled, unrounded estimate, ci_low and
     ci_high of the whole analysis (known studies included). ``n_candidates``: size of the search
     space (number of combinations of candidate tables examined).
     """
@@ -269,7 +269,7 @@ def _describe(tables: np.ndarray) -> str:
     sizes = np.unique(n_pairs.sum(axis=1))
     ev = int(max(tables[:, 0].max(), tables[:, 2].max()))
     if len(n_pairs) == 1:
-        arms = f"n_t = {n_pairs[0, 0]}, n_c = {n_pairs[0, 1]}"
+        arms = f"n_intervention = {n_pairs[0, 0]}, n_control = {n_pairs[0, 1]}"
     else:
         arms = f"{len(n_pairs)} arm splits of N in {sorted(int(x) for x in sizes)}"
     return f"{arms}; events 0..{ev} per arm ({len(tables):,} tables)"
@@ -311,60 +311,8 @@ def reconstruct(
     slack = 1e-9  # keep values that sit on a rounding boundary for the exact test below
     lo_e, hi_e = lo_e * (1 - slack), hi_e * (1 + slack)
 
-    *outer, last = comps
-    outer_shape = tuple(len(sp) for sp in spaces[:-1])
-    n_outer = int(np.prod(outer_shape)) if outer_shape else 1
-    m_last = len(spaces[-1])
-    rows = max(1, block_size // m_last)
-    last_cols = np.arange(m_last)
-    hits_outer: list[np.ndarray] = []
-    hits_last: list[np.ndarray] = []
-    for start in range(0, n_outer, rows):
-        flat = np.arange(start, min(start + rows, n_outer))
-        idx = np.unravel_index(flat, outer_shape) if outer_shape else ()
-        r_o = np.full(len(flat), r0)
-        s_o = np.full(len(flat), s0)
-        p_o = np.full(len(flat), p0)
-        for (r, s, p), i in zip(outer, idx):
-            r_o += r[i]
-            s_o += s[i]
-            p_o += p[i]
-        # linear pre-filter on the estimate: lo <= R/S < hi  <=>  R - lo*S >= 0 and R - hi*S < 0
-        u = (r_o - lo_e * s_o)[:, None] + (last[0] - lo_e * last[1])[None, :]
-        ok = u >= 0
-        del u
-        ok &= ((r_o - hi_e * s_o)[:, None] + (last[0] - hi_e * last[1])[None, :]) < 0
-        i_o, i_l = np.nonzero(ok)
-        if i_o.size:
-            r = r_o[i_o] + last[0][i_l]
-            s = s_o[i_o] + last[1][i_l]
-            p = p_o[i_o] + last[2][i_l]
-            good = target.matches(*_pooled(r, s, p))
-            hits_outer.append(flat[i_o[good]])
-            hits_last.append(last_cols[i_l[good]])
-    n_candidates = n_outer * m_last
-    ho = np.concatenate(hits_outer) if hits_outer else np.zeros(0, dtype=np.int64)
-    hl = np.concatenate(hits_last) if hits_last else np.zeros(0, dtype=np.int64)
-    order = np.lexsort((hl, ho))
-    ho, hl = ho[order], hl[order]
-    chosen = list(np.unravel_index(ho, outer_shape)) if outer_shape else []
-    chosen.append(hl)
-    per_study = [spaces[j][chosen[j]] for j in range(len(spaces))]
-    r = np.full(len(ho), r0)
-    s = np.full(len(ho), s0)
-    p = np.full(len(ho), p0)
-    for (cr, cs, cp), i in zip(comps, chosen):
-        r, s, p = r + cr[i], s + cs[i], p + cp[i]
-    est, lo, hi = _pooled(r, s, p)
-    frames = []
-    for j, tab in enumerate(per_study):
-        df = pd.DataFrame(tab, columns=list(COLUMNS))
-        df.insert(0, "study", labs[j])
-        df.insert(0, "solution", np.arange(1, len(ho) + 1))
-        df["estimate"], df["ci_low"], df["ci_high"] = est, lo, hi
-        frames.append(df)
-    sol = pd.concat(frames, ignore_index=True).sort_values("solution", kind="stable")
-    sol = sol.reset_index(drop=True)
+    ho, hl, n_candidates = _search(comps, spaces, (r0, s0, p0), (lo_e, hi_e), target, block_size)
+    sol = _solutions(ho, hl, comps, spaces, labs, (r0, s0, p0))
     return Reconstruction(
         target=target,
         solutions=sol,
@@ -376,13 +324,74 @@ def reconstruct(
     )
 
 
+def _search(comps: list, spaces: list[np.ndarray], base: tuple[float, float, float],
+            window: tuple[float, float], target: Target, block_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Indices (outer flat index, last-study index) of the combinations that reproduce ``target``.
+
+    The product of all candidate sets is walked in blocks of about ``block_size`` combinations;
+    a linear pre-filter on the estimate (lo·S ≤ R < hi·S) precedes the exact rounded-CI test.
+    """
+    r0, s0, p0 = base
+    lo_e, hi_e = window
+    *outer, last = comps
+    outer_shape = tuple(len(sp) for sp in spaces[:-1])
+    n_outer = int(np.prod(outer_shape)) if outer_shape else 1
+    m_last = len(spaces[-1])
+    rows = max(1, block_size // m_last)
+    last_cols = np.arange(m_last)
+    hits_outer: list[np.ndarray] = []
+    hits_last: list[np.ndarray] = []
+    for start in range(0, n_outer, rows):
+        flat = np.arange(start, min(start + rows, n_outer))
+        idx = np.unravel_index(flat, outer_shape) if outer_shape else ()
+        r_o, s_o, p_o = np.full(len(flat), r0), np.full(len(flat), s0), np.full(len(flat), p0)
+        for (r, s, p), i in zip(outer, idx):
+            r_o += r[i]
+            s_o += s[i]
+            p_o += p[i]
+        # linear pre-filter on the estimate: lo <= R/S < hi  <=>  R - lo*S >= 0 and R - hi*S < 0
+        ok = ((r_o - lo_e * s_o)[:, None] + (last[0] - lo_e * last[1])[None, :]) >= 0
+        ok &= ((r_o - hi_e * s_o)[:, None] + (last[0] - hi_e * last[1])[None, :]) < 0
+        i_o, i_l = np.nonzero(ok)
+        if i_o.size:
+            good = target.matches(*_pooled(r_o[i_o] + last[0][i_l], s_o[i_o] + last[1][i_l],
+                                           p_o[i_o] + last[2][i_l]))
+            hits_outer.append(flat[i_o[good]])
+            hits_last.append(last_cols[i_l[good]])
+    ho = np.concatenate(hits_outer) if hits_outer else np.zeros(0, dtype=np.int64)
+    hl = np.concatenate(hits_last) if hits_last else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((hl, ho))
+    return ho[order], hl[order], n_outer * m_last
+
+
+def _solutions(ho: np.ndarray, hl: np.ndarray, comps: list, spaces: list[np.ndarray],
+               labs: tuple[str, ...], base: tuple[float, float, float]) -> pd.DataFrame:
+    """One row per study per solution: the table and the pooled RR with its CI."""
+    outer_shape = tuple(len(sp) for sp in spaces[:-1])
+    chosen = list(np.unravel_index(ho, outer_shape)) if outer_shape else []
+    chosen.append(hl)
+    r, s, p = (np.full(len(ho), b) for b in base)
+    for (cr, cs, cp), i in zip(comps, chosen):
+        r, s, p = r + cr[i], s + cs[i], p + cp[i]
+    est, lo, hi = _pooled(r, s, p)
+    frames = []
+    for j in range(len(spaces)):
+        df = pd.DataFrame(spaces[j][chosen[j]], columns=list(COLUMNS))
+        df.insert(0, "study", labs[j])
+        df.insert(0, "solution", np.arange(1, len(ho) + 1))
+        df["estimate"], df["ci_low"], df["ci_high"] = est, lo, hi
+        frames.append(df)
+    sol = pd.concat(frames, ignore_index=True).sort_values("solution", kind="stable")
+    return sol.reset_index(drop=True)
+
+
 def reconstruct_table(
     estimate: float,
     ci_low: float,
     ci_high: float,
     *,
-    n_t: int | None = None,
-    n_c: int | None = None,
+    n_intervention: int | None = None,
+    n_control: int | None = None,
     total: int | Iterable[int] | None = None,
     max_events: int | None = None,
     known: Sequence[Table] = (),
@@ -391,7 +400,7 @@ def reconstruct_table(
 ) -> Reconstruction:
     """One unknown study: every table (given arm sizes, or totals split every way) that alone, or
     pooled with ``known`` tables, reproduces the published RR and 95% CI."""
-    space = table_space(n_t, n_c, total=total, max_events=max_events)
+    space = table_space(n_intervention, n_control, total=total, max_events=max_events)
     return reconstruct(
         Target(estimate, ci_low, ci_high), [space], known, labels=[label], zero_cell=zero_cell
     )

@@ -321,7 +321,7 @@ def review_arm_sizes(data: Dataset, review_id: str = "cochrane2025",
     st = data.studies.set_index("study_id")
     if study_ids is None:
         rs = data.review_studies
-        ids = rs.loc[(rs.review_id == review_id) & (rs.status == "included"), "study_id"].tolist()
+        ids = rs.loc[(rs.review_id == review_id) & (rs.inclusion == "included"), "study_id"].tolist()
     else:
         missing = [s for s in study_ids if s not in st.index]
         if missing:

@@ -35,12 +35,12 @@ FLEISS1993_MENTAL_HEALTH = pd.DataFrame(
     {
         "label": ["Davis", "Florell", "Gruen", "Hart", "Wilson"],
         "year": [1973, 1971, 1975, 1975, 1977],
-        "mean_t": [5.0, 4.9, 22.5, 12.5, 6.5],
-        "sd_t": [4.7, 1.71, 3.44, 1.47, 0.76],
-        "n_t": [13, 30, 35, 20, 8],
-        "mean_c": [6.5, 6.1, 24.9, 12.3, 7.38],
-        "sd_c": [3.8, 2.3, 10.65, 1.66, 1.41],
-        "n_c": [13, 50, 35, 20, 8],
+        "mean_intervention": [5.0, 4.9, 22.5, 12.5, 6.5],
+        "sd_intervention": [4.7, 1.71, 3.44, 1.47, 0.76],
+        "n_intervention": [13, 30, 35, 20, 8],
+        "mean_control": [6.5, 6.1, 24.9, 12.3, 7.38],
+        "sd_control": [3.8, 2.3, 10.65, 1.66, 1.41],
+        "n_control": [13, 50, 35, 20, 8],
     }
 )
 
@@ -82,7 +82,7 @@ def iv_heterogeneity(y: np.ndarray, v: np.ndarray, pooled: float) -> dict[str, A
 
 
 def hand_binary_rr(
-    events_t: Sequence[int], n_t: Sequence[int], events_c: Sequence[int], n_c: Sequence[int]
+    events_intervention: Sequence[int], n_intervention: Sequence[int], events_control: Sequence[int], n_control: Sequence[int]
 ) -> dict[str, Any]:
     """Mantel–Haenszel risk ratio, Greenland–Robins variance, Q, I², DL τ², random effects — by hand.
 
@@ -90,10 +90,10 @@ def hand_binary_rr(
     the log scale is the analysis scale.  Studies with a zero cell are rejected (the worked example
     teaches the plain case; the engine handles RevMan's 0.5 correction).
     """
-    a = np.asarray(events_t, dtype=float)
-    n1 = np.asarray(n_t, dtype=float)
-    c = np.asarray(events_c, dtype=float)
-    n2 = np.asarray(n_c, dtype=float)
+    a = np.asarray(events_intervention, dtype=float)
+    n1 = np.asarray(n_intervention, dtype=float)
+    c = np.asarray(events_control, dtype=float)
+    n2 = np.asarray(n_control, dtype=float)
     if np.any(a == 0) or np.any(c == 0) or np.any(a == n1) or np.any(c == n2):
         raise ValueError("hand_binary_rr: a study has a zero cell; the worked example needs none")
     big_n = n1 + n2
@@ -143,20 +143,20 @@ def hedges_j_exact(n_total: np.ndarray | float) -> np.ndarray:
 
 
 def hand_smd(
-    mean_t: Sequence[float],
-    sd_t: Sequence[float],
-    n_t: Sequence[int],
-    mean_c: Sequence[float],
-    sd_c: Sequence[float],
-    n_c: Sequence[int],
+    mean_intervention: Sequence[float],
+    sd_intervention: Sequence[float],
+    n_intervention: Sequence[int],
+    mean_control: Sequence[float],
+    sd_control: Sequence[float],
+    n_control: Sequence[int],
 ) -> dict[str, Any]:
     """Hedges' g per study (RevMan's and the exact J), inverse-variance pooling, Q, I², DL τ² — by hand.
 
     s_pooled = √(((n₁−1)s₁² + (n₂−1)s₂²)/(N−2)); d = (m₁ − m₂)/s_pooled; g = J d;
     SE(g) = √(N/(n₁n₂) + g²/(2(N − 3.94))) (RevMan 5); fixed effect ĝ = Σ w_i g_i/Σ w_i, w_i = 1/SE_i².
     """
-    m1, s1, n1 = (np.asarray(x, dtype=float) for x in (mean_t, sd_t, n_t))
-    m2, s2, n2 = (np.asarray(x, dtype=float) for x in (mean_c, sd_c, n_c))
+    m1, s1, n1 = (np.asarray(x, dtype=float) for x in (mean_intervention, sd_intervention, n_intervention))
+    m2, s2, n2 = (np.asarray(x, dtype=float) for x in (mean_control, sd_control, n_control))
     big_n = n1 + n2
     s_pooled = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (big_n - 2))
     d = (m1 - m2) / s_pooled

@@ -67,12 +67,9 @@ def _record(key: str, name: str, measure: str, log_scale: bool, base: MetaResult
 
 
 def _zero_cell_inputs(inputs: pd.DataFrame) -> bool:
-    cols = [c for c in ("events_intervention", "events_t") if c in inputs.columns]
-    if not cols:
+    if "events_intervention" not in inputs.columns:
         return False
-    a = inputs.rename(columns={"events_t": "events_intervention", "n_t": "n_intervention",
-                               "events_c": "events_control", "n_c": "n_control"})
-    return _has_zero_cell(a)
+    return _has_zero_cell(inputs)
 
 
 def review_sensitivity(data: Dataset, review_id: str = "cochrane2025", min_studies: int = 2) -> pd.DataFrame:
@@ -188,7 +185,10 @@ def sensitivity_verdict(summary: pd.DataFrame) -> str:
 
 
 def _fmt(est: float, lo: float, hi: float) -> str:
-    return f"{est:.2f} ({lo:.2f} to {hi:.2f})"
+    """``0.96 (0.004 to 2835.69)``: the book's formatting (a tiny positive limit is not "0.00")."""
+    from ...present.tables import fmt_ci
+
+    return fmt_ci(est, lo, hi)
 
 
 def sensitivity_findings(long: pd.DataFrame) -> str:

@@ -35,7 +35,7 @@ class _Steps:
 
 
 def binary_step_table(
-    events_t: Sequence[int], n_t: Sequence[int], events_c: Sequence[int], n_c: Sequence[int],
+    events_intervention: Sequence[int], n_intervention: Sequence[int], events_control: Sequence[int], n_control: Sequence[int],
     labels: Sequence[str], published: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Step table of a Mantel–Haenszel RR analysis: hand value, ``mytools`` value, published value.
@@ -44,9 +44,9 @@ def binary_step_table(
     pooled RR_MH, SE, 95% CI; inverse-variance weights, Q, I², DL τ², random-effects weights and
     estimate.  The engine's answers come from ``pool_binary`` (fixed MH, and random DL).
     """
-    h = hand_binary_rr(events_t, n_t, events_c, n_c)
-    fe = pool_binary(events_t, n_t, events_c, n_c, measure="RR", method="MH", model="fixed", labels=labels)
-    re = pool_binary(events_t, n_t, events_c, n_c, measure="RR", method="MH", model="random",
+    h = hand_binary_rr(events_intervention, n_intervention, events_control, n_control)
+    fe = pool_binary(events_intervention, n_intervention, events_control, n_control, measure="RR", method="MH", model="fixed", labels=labels)
+    re = pool_binary(events_intervention, n_intervention, events_control, n_control, measure="RR", method="MH", model="random",
                      tau2_method="DL", labels=labels)
     pub = dict(published or {})
     s = _Steps([])
@@ -77,11 +77,11 @@ def smd_step_table(studies: pd.DataFrame = FLEISS1993_MENTAL_HEALTH,
                    published: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Step table of an SMD (Hedges' g) analysis: RevMan's J and SE vs the exact J, IV pooling, Q, I², τ².
 
-    ``studies`` has columns label, mean_t, sd_t, n_t, mean_c, sd_c, n_c.  The engine's answers come
+    ``studies`` has columns label, mean_intervention, sd_intervention, n_intervention, mean_control, sd_control, n_control.  The engine's answers come
     from ``pool_continuous(measure="SMD", smd="revman")`` (fixed and random DL) and, for the exact
     correction, ``smd="exact"``.
     """
-    cols = [studies[c].to_numpy() for c in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")]
+    cols = [studies[c].to_numpy() for c in ("mean_intervention", "sd_intervention", "n_intervention", "mean_control", "sd_control", "n_control")]
     lab = [str(x) for x in studies["label"]]
     h = hand_smd(*cols)
     fe = pool_continuous(*cols, measure="SMD", smd="revman", model="fixed", labels=lab)
@@ -136,11 +136,11 @@ def display_steps(table: pd.DataFrame, digits: int = 4, skip: Sequence[str] = ()
 
 
 def hedges_correction_table(sizes: pd.DataFrame) -> pd.DataFrame:
-    """RevMan's J = 1 − 3/(4N − 9) vs the exact J for given trials (columns label, n_t, n_c).
+    """RevMan's J = 1 − 3/(4N − 9) vs the exact J for given trials (columns label, n_intervention, n_control).
 
     Adds N, both J's, and the relative difference of g (J_RevMan/J_exact − 1), in percent.
     """
-    n_total = sizes["n_t"].to_numpy(dtype=float) + sizes["n_c"].to_numpy(dtype=float)
+    n_total = sizes["n_intervention"].to_numpy(dtype=float) + sizes["n_control"].to_numpy(dtype=float)
     j_r = hedges_j_revman(n_total)
     j_e = hedges_j_exact(n_total)
     return pd.DataFrame({
@@ -154,24 +154,24 @@ def analysis_step_table(data: Dataset, analysis_id: str = "ivig_sae") -> pd.Data
     result read via :func:`mytools.analyses.analysis` (nothing typed in)."""
     a = analysis(analysis_id, data)
     inp = a.inputs
-    need = {"events_t", "n_t", "events_c", "n_c", "label"}
+    need = {"events_intervention", "n_intervention", "events_control", "n_control", "label"}
     if not need <= set(inp.columns):
         raise ValueError(f"{analysis_id}: inputs lack {sorted(need - set(inp.columns))}; a 2×2 analysis is needed")
     pub = a.published or {}
-    return binary_step_table(inp["events_t"].astype(int).tolist(), inp["n_t"].astype(int).tolist(),
-                             inp["events_c"].astype(int).tolist(), inp["n_c"].astype(int).tolist(),
+    return binary_step_table(inp["events_intervention"].astype(int).tolist(), inp["n_intervention"].astype(int).tolist(),
+                             inp["events_control"].astype(int).tolist(), inp["n_control"].astype(int).tolist(),
                              [str(x) for x in inp["label"]],
                              {k: pub[k] for k in ("estimate", "ci_low", "ci_high") if pub.get(k) is not None})
 
 
-_ARM_NAMES = {"mean_intervention": "mean_t", "sd_intervention": "sd_t", "n_intervention": "n_t",
-              "mean_control": "mean_c", "sd_control": "sd_c", "n_control": "n_c",
-              "events_intervention": "events_t", "events_control": "events_c"}
+_ARM_NAMES = {"mean_intervention": "mean_intervention", "sd_intervention": "sd_intervention", "n_intervention": "n_intervention",
+              "mean_control": "mean_control", "sd_control": "sd_control", "n_control": "n_control",
+              "events_intervention": "events_intervention", "events_control": "events_control"}
 
 
 def arm_inputs(data: Dataset, analysis_id: str) -> tuple[pd.DataFrame, dict]:
     """Per-study inputs of a registered analysis with the worked tables' short column names
-    (``mean_t`` … ``n_c``, ``label``), and its published result (a dict, possibly empty)."""
+    (``mean_intervention`` … ``n_control``, ``label``), and its published result (a dict, possibly empty)."""
     a = analysis(analysis_id, data)
     return a.inputs.rename(columns=_ARM_NAMES), dict(a.published or {})
 
@@ -179,7 +179,7 @@ def arm_inputs(data: Dataset, analysis_id: str) -> tuple[pd.DataFrame, dict]:
 def analysis_smd_table(data: Dataset, analysis_id: str = "ivig_disability") -> pd.DataFrame:
     """:func:`smd_step_table` for a registered SMD analysis of ``data`` (the review's own rows)."""
     inp, pub = arm_inputs(data, analysis_id)
-    need = ["label", "mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"]
+    need = ["label", "mean_intervention", "sd_intervention", "n_intervention", "mean_control", "sd_control", "n_control"]
     if not set(need) <= set(inp.columns) or inp[need[1:]].isna().any().any():
         raise ValueError(f"{analysis_id}: per-arm means, SDs and sizes are needed for every study")
     return smd_step_table(inp[need].reset_index(drop=True),
@@ -208,8 +208,8 @@ def review_hedges_table(data: Dataset,
     if missing:
         raise ValueError(f"data/studies.csv: study_id {missing} not found")
     sizes = pd.DataFrame({"label": st.loc[list(study_ids), "label"].to_numpy(),
-                          "n_t": pd.to_numeric(st.loc[list(study_ids), "n_intervention"]).to_numpy(),
-                          "n_c": pd.to_numeric(st.loc[list(study_ids), "n_control"]).to_numpy()})
-    if sizes[["n_t", "n_c"]].isna().any().any():
+                          "n_intervention": pd.to_numeric(st.loc[list(study_ids), "n_intervention"]).to_numpy(),
+                          "n_control": pd.to_numeric(st.loc[list(study_ids), "n_control"]).to_numpy()})
+    if sizes[["n_intervention", "n_control"]].isna().any().any():
         raise ValueError("data/studies.csv: n_intervention/n_control missing for one of " + ", ".join(study_ids))
     return hedges_correction_table(sizes)
