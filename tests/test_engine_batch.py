@@ -142,16 +142,16 @@ def test_batch_equals_scalar(sample, name):
         use = g if seg["data_type"] == "dichotomous" else g[est["estimable"].to_numpy()]
         ours = res.pooled.loc[j]
         if len(use) == 0:
-            assert ours["status"] != "ok"
+            assert ours["pooling"] != "ok"
             not_est += 1
             continue
         try:
             ref = _scalar(use, seg, settings)
         except NotEstimableError:
-            assert ours["status"] != "ok", (name, j)
+            assert ours["pooling"] != "ok", (name, j)
             not_est += 1
             continue
-        assert ours["status"] == "ok", (name, j, ours["reason"])
+        assert ours["pooling"] == "ok", (name, j, ours["reason"])
         for col in POOLED:
             r = getattr(ref, col)
             r = np.nan if r is None else r
@@ -215,5 +215,5 @@ def test_batch_unusable_rows_and_segments_do_not_stop_the_batch():
             "giv_se": [0.1, np.nan, 0.0, np.nan]}
     res = pool_batch(rows, {"data_type": ["generic"] * 3})
     assert res.studies["estimable"].tolist() == [True, False, False, False]
-    assert res.pooled["status"].tolist() == ["ok", "not_estimable", "not_estimable"]
+    assert res.pooled["pooling"].tolist() == ["ok", "not_estimable", "not_estimable"]
     assert res.pooled["reason"].iloc[1] == "no estimable study" and res.pooled["k"].iloc[0] == 1

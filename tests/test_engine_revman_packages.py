@@ -240,7 +240,7 @@ def test_package_reproduces_in_one_batch(revman_fixtures, review):
     for j, (where, ref, a, sub_ids) in enumerate(refs):
         p = res.pooled.loc[j]
         if ref is not None and not pd.isna(ref["Mean"]):
-            assert p["status"] == "ok", where
+            assert p["pooling"] == "ok", where
             for col, ours in (("Mean", p["estimate"]), ("CI start", p["ci_low"]), ("CI end", p["ci_high"]),
                               ("Heterogeneity Tau²", p["tau2"]), ("Heterogeneity Chi²", p["q"])):
                 chk(f"{where} {col}", ours, ref[col])

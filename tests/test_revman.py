@@ -180,7 +180,7 @@ def test_csv_export_reproduces_revman(csv_export, analysis_id):
 def test_rm5_smd_outcome_can_be_pooled_although_revman_stored_no_result(rm5):
     pooled = pool_analysis(rm5, "1.2")
     assert pooled.settings["data_type"] == "continuous" and pooled.settings["measure"] == "SMD"
-    assert pooled.result["k"] == 5 and pooled.result["status"] == "ok"
+    assert pooled.result["k"] == 5 and pooled.result["pooling"] == "ok"
 
 
 def test_rm5_and_csv_agree(rm5, csv_export):

@@ -50,7 +50,7 @@ class BatchResult:
         segments without an estimate are left out. With one left RevMan writes Q 0, df 0, P 1 and
         I² 0 (CD014353 3.2), and so do we; with none, NaN."""
         p = self.pooled.loc[list(segment_ids)]
-        p = p[p["status"] == "ok"]
+        p = p[p["pooling"] == "ok"]
         if len(p) == 1:
             return 0.0, 0, 1.0, 0.0
         if len(p) < 2:
@@ -274,7 +274,7 @@ def _assemble(theta, se, q, k, nrows, rnd, rd, sa, st, fixed_ok) -> pd.DataFrame
     ok = (k > 0) & fixed_ok & np.isfinite(theta) & np.isfinite(se) & (se > 0)
     reason = np.where(nrows == 0, "no rows", np.where(k == 0, "no estimable study", np.where(
         ok, "", "pooled estimate not estimable (HKSJ SE 0, or an infinite MH estimate)")))
-    status = np.where(ok, "ok", np.where(nrows == 0, "empty", "not_estimable"))
+    pooling = np.where(ok, "ok", np.where(nrows == 0, "empty", "not_estimable"))
     def val(x):  # NaN for segments that could not be pooled
         return np.where(ok, x, np.nan)
     return pd.DataFrame({
@@ -283,7 +283,7 @@ def _assemble(theta, se, q, k, nrows, rnd, rd, sa, st, fixed_ok) -> pd.DataFrame
         "t_df": val(np.where(hk, tdf, np.nan)), "q": val(q), "df": df, "p_q": val(p_q),
         "i2": val(i2), "i2_q": val(i2q), "i2_tau2": val(i2t), "tau2": val(tau2),
         "tau2_ci_low": np.nan, "tau2_ci_high": np.nan, "pi_low": val(back(pi_lo)),
-        "pi_high": val(back(pi_hi)), "status": status, "reason": reason})
+        "pi_high": val(back(pi_hi)), "pooling": pooling, "reason": reason})
 
 
 def _q_gen(t: np.ndarray, y, v, s_loc, n_seg) -> np.ndarray:
@@ -300,7 +300,7 @@ def _tau2_ci(pooled, e, s, y, v, rnd, sa) -> None:
     :func:`~mytools.engine.tau2.q_profile_ci`) for the random-effects segments that ask for it, by
     a bisection run on all of them at once (80 halvings of [0, τ²_max])."""
     want = np.flatnonzero(rnd & sa["tau2_ci"] & (pooled["k"].to_numpy() >= 2)
-                          & (pooled["status"].to_numpy() == "ok"))
+                          & (pooled["pooling"].to_numpy() == "ok"))
     if not want.size:
         return
     pos = np.full(sa["data_type"].size, -1)

@@ -18,7 +18,8 @@ from .tables import STATUS_WORDS, _get, _missing, sensitivity_table
 
 __all__ = ["glue_values", "glue_analysis", "glue_dict", "glue_chapter",
            "sensitivity_glue_values", "glue_sensitivity", "review_glue_values", "natural_units_values",
-           "natural_units_text", "month_year",
+           "natural_units_text", "month_year", "more_fewer", "signed", "width_word", "counting_glue_values", "count_word", "trials_by_population", "direction_glue_values", "rows_vs_list",
+           "comparison_trials",
            "study_glue_values"]
 
 Glue = Callable[..., Any]
@@ -36,7 +37,36 @@ def _absolute(ar: Any) -> dict[str, Any]:
         s = sof.SofInput(**{**s.__dict__, "certainty": "low"})
     r = sof.sof_row(s)["risk"]
     return {"acr": r.assumed, "cr": r.risk, "cr_lo": r.low, "cr_hi": r.high, "rd": r.difference,
-            "rd_lo": r.difference_low, "rd_hi": r.difference_high}
+            "rd_lo": r.difference_low, "rd_hi": r.difference_high,
+            "rd_words": more_fewer(r.difference), "rd_lo_words": more_fewer(r.difference_low),
+            "rd_hi_words": more_fewer(r.difference_high)}
+
+
+def more_fewer(v: float, digits: int = 0) -> str:
+    """A signed difference in words, as the SoF tables print it: ``-36`` -> ``"36 fewer"``.
+
+    >>> more_fewer(-36), more_fewer(244), more_fewer(0)
+    ('36 fewer', '244 more', '0 more')
+    """
+    return f"{abs(v):.{digits}f} {'fewer' if v < 0 else 'more'}"
+
+
+def signed(v: float, digits: int = 2) -> str:
+    """A number with a typographic minus sign: ``signed(-6.09)`` -> ``"−6.09"``."""
+    return f"{v:.{digits}f}".replace("-", "\u2212")
+
+
+def width_word(lo: float, hi: float, ref_lo: float, ref_hi: float, log: bool = True) -> str:
+    """``"wider"`` or ``"narrower"``: the interval (lo, hi) against (ref_lo, ref_hi), compared on
+    the log scale for ratios.
+
+    >>> width_word(0.41, 0.99, 0.37, 1.05)
+    'narrower'
+    """
+    import math
+
+    f = math.log if log else (lambda x: x)
+    return "wider" if f(hi) - f(lo) > f(ref_hi) - f(ref_lo) else "narrower"
 
 
 def _slug(text: str) -> str:
@@ -99,6 +129,9 @@ def glue_values(ar: Any) -> dict[str, Any]:
     for key in ("k", "n"):
         if key in out:
             out[key] = int(out[key])
+    for key in ("est", "lo", "hi", "pub_est", "pub_lo", "pub_hi"):  # text with a typographic minus
+        if key in out and not _missing(out[key]):
+            out[f"{key}_t"] = signed(float(out[key]))
     out.update(_absolute(ar))
     out.update(_arms(ar))
     spec = dict(_get(ar, "spec") or {})
@@ -132,11 +165,11 @@ def glue_chapter(ars: Mapping[str, Any], glue: Glue) -> list[str]:
     return keys
 
 
-def sensitivity_glue_values(analysis_id: str, frame: pd.DataFrame) -> dict[str, float]:
+def sensitivity_glue_values(analysis_id: str, frame: pd.DataFrame) -> dict[str, Any]:
     """``<id>_sens_<variant>_{est,lo,hi}`` for every estimable variant of a sensitivity frame; the
     ``variant`` column holds the engine's variant keys (``random_dl``, ``reml_hksj`` …,
     :data:`mytools.engine.variants.VARIANTS`) or :data:`mytools.analyses.variants.DATA_VARIANTS` keys."""
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
     for _, row in frame.iterrows():
         key = str(row["variant"])
         if key not in VARIANTS and key not in DATA_VARIANTS:
@@ -146,6 +179,28 @@ def sensitivity_glue_values(analysis_id: str, frame: pd.DataFrame) -> dict[str, 
             continue
         for field, col in (("est", "estimate"), ("lo", "ci_low"), ("hi", "ci_high")):
             out[f"{analysis_id}_sens_{key}_{field}"] = float(row[col])
+    out.update(_sensitivity_words(analysis_id, out))
+    return out
+
+
+def _sensitivity_words(aid: str, v: Mapping[str, float]) -> dict[str, str]:
+    """``<id>_sens_<variant>_width`` ("wider"/"narrower" than the registered interval) and
+    ``<id>_sens_<variant>_null`` ("includes 1"/"excludes 1", 0 for differences) for each
+    non-registered variant."""
+    ref = (v.get(f"{aid}_sens_revman_lo"), v.get(f"{aid}_sens_revman_hi"))
+    out: dict[str, str] = {}
+    for key in list(v):
+        if not key.endswith("_lo") or key == f"{aid}_sens_revman_lo":
+            continue
+        base = key[:-3]
+        lo, hi = v[key], v.get(f"{base}_hi")
+        if hi is None or lo is None:
+            continue
+        log = lo > 0  # ratio measures are pooled and compared on the log scale
+        null = 1.0 if log else 0.0
+        out[f"{base}_null"] = f"{'includes' if lo <= null <= hi else 'excludes'} {null:g}"
+        if None not in ref and (not log or min(ref) > 0):
+            out[f"{base}_width"] = width_word(lo, hi, ref[0], ref[1], log=log)
     return out
 
 
@@ -219,3 +274,94 @@ def study_glue_values(studies: pd.DataFrame, ids: Mapping[str, str], prefix: str
     st = studies.set_index("study_id")
     return {f"{prefix}_{key}_{c}": str(st.loc[sid, c]) for key, sid in ids.items() for c in columns
             if c in st.columns and not _missing(st.loc[sid, c])}
+
+
+def _study_totals(rows: pd.DataFrame) -> pd.DataFrame:
+    r = rows.assign(total=rows["n_intervention"].fillna(0) + rows["n_control"].fillna(0))
+    return r.groupby(["analysis", "study"], as_index=False)["total"].sum()
+
+
+def counting_glue_values(rows: pd.DataFrame, group: int, analyses: Mapping[str, str]) -> dict[str, Any]:
+    """Participants counted by each analysis of one comparison of the review's data rows, against
+    the usual size of its trials (each trial's most frequent arm total over the comparison's
+    analyses, i.e. the number randomised unless most analyses re-count it).
+
+    Keys, for each ``key -> analysis``: ``<key>_rows_n`` (sum of both arms), ``<key>_usual_n``,
+    ``<key>_excess`` (difference), ``<key>_count_phrase`` ("5 more than the 139 randomised into
+    its trials" or "the 154 randomised into its trials, no more") and ``<key>_studies``.
+    """
+    sub = rows[rows["group"] == group]
+    tot = _study_totals(sub)
+    usual = tot.groupby("study")["total"].agg(lambda s: s.mode().iloc[0])
+    out: dict[str, Any] = {}
+    for key, aid in analyses.items():
+        t = tot[tot["analysis"] == aid]
+        n = int(t["total"].sum())
+        u = int(sum(usual[s] for s in t["study"]))
+        out[f"{key}_rows_n"] = n
+        out[f"{key}_usual_n"] = u
+        out[f"{key}_excess"] = n - u
+        out[f"{key}_count_phrase"] = (f"{n - u} more than the {u} randomised into its trials" if n > u
+                                      else f"the {u} randomised into its trials, no more")
+        out[f"{key}_studies"] = ", ".join(t["study"])
+    return out
+
+
+def comparison_trials(rows: pd.DataFrame, group: int) -> list[str]:
+    """The distinct studies with a row in any analysis of comparison `group`, in row order."""
+    return list(dict.fromkeys(rows.loc[rows["group"] == group, "study"]))
+
+
+def count_word(n: int) -> str:
+    """A small count in words, as prose writes it: ``count_word(2)`` -> ``"two"``.
+
+    >>> count_word(2), count_word(12)
+    ('two', '12')
+    """
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if 0 <= n < len(words) else str(n)
+
+
+def trials_by_population(rows: pd.DataFrame, group: int, study_map: pd.DataFrame,
+                         studies: pd.DataFrame, word: str) -> list[str]:
+    """Review labels of the trials in comparison `group` whose population (``studies.csv``,
+    via ``review_study_map.csv``) starts with `word` (e.g. ``"adults"``, ``"children"``)."""
+    labels = comparison_trials(rows, group)
+    ids = study_map.set_index("review_label")["study_id"]
+    pop = studies.set_index("study_id")["population"].astype(str).str.lower()
+    return [lab for lab in labels if lab in ids and pop.get(ids[lab], "").startswith(word.lower())]
+
+
+def direction_glue_values(key: str, estimate: float, low: float, high: float, null: float = 0.0,
+                          up: str = "higher", down: str = "lower") -> dict[str, str]:
+    """Words for a point estimate and its interval: ``<key>_direction`` (`up` or `down`, the side
+    of `null` the point estimate is on) and ``<key>_span`` ("spans both directions" when the
+    interval includes `null`, else "is entirely <direction>").
+
+    >>> direction_glue_values("d", 12.06, -6.09, 30.21)["d_span"]
+    'spans both directions'
+    """
+    direction = up if estimate > null else down
+    span = "spans both directions" if low <= null <= high else f"is entirely {direction}"
+    return {f"{key}_direction": direction, f"{key}_span": span}
+
+
+def rows_vs_list(rows: pd.DataFrame, study_map: pd.DataFrame, review_studies: pd.DataFrame,
+                 studies: pd.DataFrame, prefix: str) -> dict[str, Any]:
+    """Compare the studies named in one review's data rows with the book's reconstructed list of
+    its included studies (``review_studies.csv``, one review's rows). Keys: ``<prefix>_rows_k``
+    (labels in the rows), ``<prefix>_rows_not_listed`` (labels in the rows whose study the list does
+    not mark included) and ``<prefix>_listed_not_in_rows`` (studies the list marks included, other
+    than placeholders, that no row names), both as "A, B" or "none"."""
+    labels = list(dict.fromkeys(rows["study"]))
+    ids = study_map.drop_duplicates("review_label").set_index("review_label")["study_id"]
+    in_rows = {ids.get(lab, lab) for lab in labels}
+    inc = review_studies[review_studies["status"] == "included"]
+    kind = studies.set_index("study_id")["record_type"]
+    listed = {s for s in inc["study_id"] if kind.get(s) != "placeholder"}
+    name = studies.set_index("study_id")["label"]
+    not_listed = [lab for lab in labels if ids.get(lab, lab) not in set(inc["study_id"])]
+    not_rows = sorted(name.get(s, s) for s in listed - in_rows)
+    return {f"{prefix}_rows_k": len(labels),
+            f"{prefix}_rows_not_listed": ", ".join(not_listed) or "none",
+            f"{prefix}_listed_not_in_rows": ", ".join(not_rows) or "none"}

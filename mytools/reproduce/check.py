@@ -189,7 +189,7 @@ def check_analysis(R: _Review, a: dict, pos: np.ndarray, subs: list[dict],
         else:
             continue
         p = {c: x[sid] for c, x in R.pcols.items()}
-        if p["status"] != "ok":
+        if p["pooling"] != "ok":
             if np.isfinite(stored.get("revman_estimate", np.nan)):
                 line.update(status="not computable", reason=f"{where}: {p['reason']}")
             elif kind == "overall":

@@ -1,10 +1,14 @@
 """Every number the reviews-compared chapter quotes, under ``reviews_...`` glue keys."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
+
+import pandas as pd
 
 from ..analyses import analysis
 from ..data import Dataset
+from ..present.glue import signed
 from ..present.grade import plain_language
 from .cumulative import CUMULATIVE_EXAMPLE, cumulative_candidates, cumulative_meta
 from .interventions import ivig_accumulation
@@ -50,6 +54,26 @@ def _counts(data: Dataset) -> dict[str, Any]:
         sel = acc[acc[rid]]
         out[f"reviews_ivig_{short}_k"] = int(len(sel))
         out[f"reviews_ivig_{short}_n"] = int(sel["n_randomised"].sum())
+    rows = data.review("cochrane2025").rows
+    reg = data.analyses
+    groups = reg.loc[(reg["review_id"] == "cochrane2025") & (reg["comparison_id"] == "ivig"), "comparison_no"]
+    ivig_rows = rows[rows["group"].isin(pd.to_numeric(groups).dropna().astype(int))]
+    out["reviews_ivig_c2025_rows_k"] = int(ivig_rows["study"].nunique())
+    return out
+
+
+def _arm_shares(arms: str, stopped: str) -> dict[str, float]:
+    """Per arm, the share that stopped: ``"MTX: 12; PBO: 15"`` and ``"MTX: 3 lost, 1 toxicity; PBO:
+    2 lost"`` -> ``{"MTX": 4/12, "PBO": 2/15}`` (every count in an arm's text is one person).
+
+    >>> _arm_shares("A: 10; B: 5", "A: 1 lost, 2 toxicity; B: 1 other")
+    {'A': 0.3, 'B': 0.2}
+    """
+    sizes = {a.split(":")[0].strip(): int(a.split(":")[1]) for a in arms.split(";")}
+    out = {}
+    for part in stopped.split(";"):
+        arm, text = part.split(":", 1)
+        out[arm.strip()] = sum(int(x) for x in re.findall(r"\d+", text)) / sizes[arm.strip()]
     return out
 
 
@@ -57,10 +81,13 @@ def _sr2015(data: Dataset) -> dict[str, Any]:
     sr = data.sr2015_studies.set_index("study_id")
     jt = jadad_table(data)
     inc = jt[jt["included"]]
+    shares = _arm_shares(sr.at["Ibrahim2015", "arms"], sr.at["Ibrahim2015", "withdrawals"])
     return {
         "reviews_sr2015_oddis_table1": int(sr.at["Oddis2013", "n_cases"]),
         "reviews_sr2015_oddis_table2": int(sr.at["Oddis2013", "n_analysed"]),
         "reviews_sr2015_ibrahim_jadad": int(sr.at["Ibrahim2015", "jadad"]),
+        "reviews_sr2015_ibrahim_stopped_min": 100 * min(shares.values()),
+        "reviews_sr2015_ibrahim_stopped_max": 100 * max(shares.values()),
         "reviews_jadad_k": int(len(jt)),
         "reviews_jadad_included_k": int(len(inc)),
         "reviews_jadad_high_k": int((inc["jadad"] >= 3).sum()),
@@ -77,6 +104,7 @@ def _results(data: Dataset) -> dict[str, Any]:
         r = pub.loc[aid]
         for key, col in (("est", "estimate"), ("lo", "ci_low"), ("hi", "ci_high")):
             out[f"reviews_pub_{aid}_{key}"] = float(r[col])
+            out[f"reviews_pub_{aid}_{key}_t"] = signed(float(r[col]))
         out[f"reviews_pub_{aid}_k"] = int(r["k"])
         out[f"reviews_pub_{aid}_n"] = int(r["participants"])
         if not is_blank(r["certainty"]):
@@ -91,6 +119,7 @@ def _results(data: Dataset) -> dict[str, Any]:
             raise ValueError(f"analysis {aid}: no computed result to quote")
         for key, val in (("est", res.estimate), ("lo", res.ci_low), ("hi", res.ci_high)):
             out[f"reviews_calc_{aid}_{key}"] = float(val)
+            out[f"reviews_calc_{aid}_{key}_t"] = signed(float(val))
         out[f"reviews_calc_{aid}_k"] = int(res.k)
     return out
 
