@@ -356,7 +356,7 @@ def rows_vs_list(rows: pd.DataFrame, study_map: pd.DataFrame, review_studies: pd
     labels = list(dict.fromkeys(rows["study"]))
     ids = study_map.drop_duplicates("review_label").set_index("review_label")["study_id"]
     in_rows = {ids.get(lab, lab) for lab in labels}
-    inc = review_studies[review_studies["status"] == "included"]
+    inc = review_studies[review_studies["inclusion"] == "included"]
     kind = studies.set_index("study_id")["record_type"]
     listed = {s for s in inc["study_id"] if kind.get(s) != "placeholder"}
     name = studies.set_index("study_id")["label"]
