@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from .distributions import check_level
+from .effects import ALL_EVENTS_RULES, SMD_METHODS, ZERO_CELL_RULES  # defined once, with the formulas
 from .errors import InputError
 
 __all__ = ["Settings", "REVMAN5", "REVMAN_WEB", "MODERN", "MODES", "resolve", "get_mode",
@@ -36,9 +37,6 @@ __all__ = ["Settings", "REVMAN5", "REVMAN_WEB", "MODERN", "MODES", "resolve", "g
 TAU2_METHODS = ("DL", "REML", "PM")
 CI_METHODS = ("wald", "hksj")
 I2_METHODS = ("q", "tau2")
-ZERO_CELL_RULES = ("revman", "none")
-ALL_EVENTS_RULES = ("revman", "exclude")
-SMD_METHODS = ("revman", "exact")
 PREDICTION_DF = ("k-1", "k-2")
 HKSJ_P = ("t", "wald")
 
