@@ -19,7 +19,7 @@ import pandas as pd
 from ..analyses.model_weight import RATIO_MEASURES
 from .tables import fmt_ci, _num
 
-__all__ = ["ROW_LABELS", "MEAN_ROWS", "intervals_table", "disagreement", "disagreement_sentence",
+__all__ = ["ROW_LABELS", "MEAN_ROWS", "intervals_table", "disagreement", "disagreement_sentence", "sentences", "model_weight_html",
            "prediction_sentence", "hksj_narrower_sentence", "interval_text"]
 
 #: What each row of a model-weight frame is, in words (table headers and sentences).
@@ -117,8 +117,8 @@ def disagreement_sentence(frame: pd.DataFrame, outcome: str, model: str = "fixed
     inc = "includes" if len(incl) == 1 else "include"
     return (f"For {outcome} the models disagree about no effect: {_list([named(x) for x in excl])} "
             f"{verb(excl)} it, {_list([named(x) for x in incl])} {inc} it. With {k} trials, "
-            f"whether there is an effect at all depends on the model; the words in the table "
-            f"follow the review's model.")
+            f"whether there is an effect at all depends on the model; the book's words (GRADE's "
+            f"template) follow the review's model.")
 
 
 def prediction_sentence(frame: pd.DataFrame, outcome: str) -> str:
@@ -149,3 +149,31 @@ def hksj_narrower_sentence(frame: pd.DataFrame, outcome: str) -> str:
             f"review's ({_range(rev)}): the trials agree more closely than their standard errors "
             f"predict, so its variance factor is below 1. Floored at 1, the interval runs "
             f"{_range(f)}.")
+
+
+def sentences(frames: Mapping[str, pd.DataFrame], specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every computed sentence (disagreement, prediction, HKSJ narrower) for the analyses, in
+    order; ``specs[id]`` gives ``sof_statement_outcome`` and the review's ``model``."""
+    out = []
+    for aid, frame in frames.items():
+        spec = specs[aid]
+        outcome, model = str(spec.get("sof_statement_outcome") or aid), f"{spec.get('model', 'fixed')}-effect"
+        for text in (disagreement_sentence(frame, outcome, model), hksj_narrower_sentence(frame, outcome),
+                     prediction_sentence(frame, outcome)):
+            if text:
+                out.append(text)
+    return out
+
+
+def model_weight_html(frames: Mapping[str, pd.DataFrame], specs: Mapping[str, Mapping[str, Any]],
+                      caption: str) -> str:
+    """The intervals table and the sentences under it, as HTML for a chapter cell. Where the
+    models agree about no effect for every result, one sentence says so."""
+    from html import escape
+
+    from .tables import to_html
+    table = intervals_table(frames, {a: str(specs[a].get("sof_outcome") or a) for a in frames})
+    said = sentences(frames, specs)
+    if not said:
+        said = ["For every result here the models agree about whether the interval includes no effect."]
+    return to_html(table, caption) + "".join(f"<p>{escape(t)}</p>" for t in said)
