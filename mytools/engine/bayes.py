@@ -165,12 +165,12 @@ def pool_bayes(y: Any, se: Any, tau_prior: Any, mu_prior: Normal | None = None, 
     _check_proper(units, k, mu_prior, labels, n_p)
     Yr, Sr = np.repeat(Y, n_p, axis=0), np.repeat(S, n_p, axis=0)
 
-    # coarse pass: the prior's and the data's scales ± 40 in log τ; then the fine grid
+    # coarse pass: the prior's and the data's scales ± 60 in log τ; then the fine grid
     smin, smax = np.nanmin(Sr, axis=1), np.nanmax(Sr, axis=1)
     spread = np.nanmax(np.where(np.isnan(Sr), np.nan, Yr), axis=1) - np.nanmin(np.where(np.isnan(Sr), np.nan, Yr), axis=1)
     pscale = np.array([p.scale for p in units])
-    low = np.log(np.fmin(smin, pscale)) - 40
-    high = np.log(np.fmax(smax + spread, pscale)) + 40
+    low = np.log(np.fmin(smin, pscale)) - 60
+    high = np.log(np.fmax(smax + spread, pscale)) + 60
     u0 = bq.uniform_grid(low, high, bq.COARSE)
     lp0 = _log_prior(u0, units) + log_likelihood(np.exp(u0), Yr, Sr, mu_prior)[0]
     lo, hi = bq.adapt_range(u0, lp0)

@@ -1,8 +1,8 @@
 """The result of :func:`mytools.engine.bayes.pool_bayes`: summaries of μ, τ and θ_new per analysis
 and prior, P(μ > c), densities, the marginal likelihood and per-study shrinkage.
 
-Moments that do not exist (a heavy-tailed prior with one or two studies: e.g. τ ~ half-Cauchy and
-k = 1 has no finite mean of τ) are NaN: a mean or sd is reported only when its integrand (w τ or w τ²)
+Moments that do not exist, or whose tails the grid cannot resolve (a heavy-tailed prior with few
+studies: e.g. τ ~ half-Cauchy and k = 1 has no finite mean of τ), are NaN: a mean or sd is reported only when its integrand (w τ or w τ²)
 at the top of the τ grid is below 1e-12 of its maximum. Medians and intervals always exist.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _mixture_summary(w, m, s, level, ok1, ok2) -> dict[str, np.ndarray]:
     mean = (w * m).sum(axis=1)
     sd = np.sqrt(np.maximum((w * (s * s + m * m)).sum(axis=1) - mean * mean, 0.0))
     q = np.array([(1 - level) / 2, 0.5, (1 + level) / 2])
-    x = bq.mix_quantile(q, w, m, s, mean, sd)
+    x = bq.mix_quantile(q, w, m, s)
     a, b = bq.mix_shortest(level, w, m, s, x[:, 0].copy(), x[:, 2].copy())
     return {"median": x[:, 1], "mean": np.where(ok1, mean, np.nan), "sd": np.where(ok2, sd, np.nan),
             "ci_low": x[:, 0], "ci_high": x[:, 2], "hpd_low": a, "hpd_high": b}
