@@ -1,16 +1,14 @@
 """Text values for the clinical pages from the book's data: the trials' facts (``trial_facts.csv``:
-follow-up, harms beyond the pooled rows, doses, the review's own words), the evidence date (the
-review's search date in ``reviews.csv``) and a study's share of an analysis's weight (RevMan's
+follow-up, harms beyond the pooled rows, doses, the review's own words) and a study's share of an analysis's weight (RevMan's
 ``Weight`` in the review's rows). Each returns ``{key: value}`` for glue or inline ``{eval}``.
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Iterable
 
 import pandas as pd
 
-__all__ = ["fact_values", "evidence_date", "weight_share"]
+__all__ = ["fact_values", "weight_share"]
 
 
 def fact_values(facts: pd.DataFrame, ids: Iterable[str], prefix: str) -> dict[str, str]:
@@ -21,19 +19,6 @@ def fact_values(facts: pd.DataFrame, ids: Iterable[str], prefix: str) -> dict[st
     if missing:
         raise KeyError(f"trial_facts.csv has no fact {', '.join(missing)}")
     return {f"{prefix}_{i}": str(f.at[i, "text"]) for i in ids}
-
-
-def evidence_date(reviews: pd.DataFrame, review_id: str) -> str:
-    """The review's search date as words, e.g. ``"3 February 2023"`` (``search_date`` is ISO:
-    a full date, or year and month only, which gives ``"August 2011"``).
-
-    >>> evidence_date(pd.DataFrame({"review_id": ["r"], "search_date": ["2023-02-03"]}), "r")
-    '3 February 2023'
-    """
-    text = str(reviews.set_index("review_id").at[review_id, "search_date"])
-    parts = [int(p) for p in text.split("-")]
-    d = date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
-    return f"{d.day} {d:%B %Y}" if len(parts) > 2 else f"{d:%B %Y}"
 
 
 def weight_share(rows: pd.DataFrame, analysis: str, study: str) -> float:
