@@ -57,7 +57,7 @@ def regular_file(path: Path) -> str | None:
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        return f"cannot read it ({exc.strerror or exc})"
+        return f"cannot read the file ({exc.strerror or exc})"
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return None
     kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device"
@@ -75,22 +75,27 @@ def read_file(path: str | Path, limit: int | None = None) -> bytes:
     name = str(path)
     why = regular_file(Path(path))
     if why is not None:
-        raise fail(name, "a regular file", found=why)
+        raise fail(name, "a readable regular file", found=why)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise fail(name, "a readable file", found=f"cannot read it ({exc.strerror or exc})") from None
+        raise fail(name, "a readable file", found=f"cannot read the file ({exc.strerror or exc})") from None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise fail(name, "a regular file", found="a special file")
         if st.st_size > limit:
             raise fail(name, f"a file of at most {limit} bytes", found=f"{st.st_size} bytes")
-        try:
-            data = fh.read(limit + 1)
+        try:  # read what stat promises (no limit-sized buffer), then any growth in chunks
+            chunks = [fh.read(st.st_size + 1)]
+            size = len(chunks[0])
+            while size > st.st_size and size <= limit and (chunk := fh.read(2**16)):
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
         except OSError as exc:
-            raise fail(name, "a readable file", found=f"cannot read it ({exc.strerror or exc})"
-                       ) from None
+            raise fail(name, "a readable file",
+                       found=f"cannot read the file ({exc.strerror or exc})") from None
     if len(data) > limit:
         raise fail(name, f"a file of at most {limit} bytes", found="more (grew while read)")
     return data
