@@ -32,7 +32,7 @@ from ..engine import (BayesResult, HalfCauchy, HalfNormal, InvGammaTau, LogNorma
 from ..engine.effects import binary_effects, continuous_effects, generic_effects
 from .run import analysis, dataset
 
-__all__ = ["PRIOR_KEYS", "PRIOR_LABELS", "BayesAll", "bayes_all", "prior_tables", "make_prior", "study_data"]
+__all__ = ["PRIOR_KEYS", "PRIOR_LABELS", "BayesAll", "bayes_all", "bayes_inputs", "prior_tables", "make_prior", "study_data"]
 
 PRIOR_KEYS = ("hn05", "hn10", "empirical", "hc", "bartos")
 PRIOR_LABELS = {"hn05": "half-normal (scale 0.5)", "hn10": "half-normal (scale 1.0)",
@@ -140,34 +140,42 @@ class BayesAll:
         return f
 
 
-def bayes_all(data: Dataset | None = None, ids: list[str] | None = None, level: float = 0.95) -> BayesAll:
-    """Every analysis (or ``ids``) × the five priors, in ONE call of ``pool_bayes``."""
+def bayes_inputs(data: Dataset | None = None, ids: list[str] | None = None) -> dict:
+    """What :func:`bayes_all` passes to the engine: ``ids`` kept, ``y``/``se`` (one array per
+    analysis), ``priors`` (one row of five engine priors per analysis), the ``prior_rows`` and
+    ``study_rows`` of :class:`BayesAll`, and ``skipped``."""
     data = dataset(data)
     table, choice = prior_tables(data)
     by_id = table.set_index("prior_id")
     choice = choice.set_index("analysis_id")
     ids = list(data.analyses["analysis_id"]) if ids is None else list(ids)
-    ys, ses, grid, prior_rows, study_rows, kept, skipped = [], [], [], [], [], [], {}
+    out: dict = {"ids": [], "y": [], "se": [], "priors": [], "prior_rows": [], "study_rows": [], "skipped": {}}
     for aid in ids:
         c = choice.loc[aid]
         sd = study_data(aid, data, rescale=c["rescale"])
         if sd is None:
-            skipped[aid] = "no study with an estimable effect (or inputs not available)"
+            out["skipped"][aid] = "no study with an estimable effect (or inputs not available)"
             continue
         y, se, sigma, measure = sd
         cells = {**_FIXED, "empirical": c["empirical_prior"], "bartos": c["bartos_prior"]}
         row = []
         for key in PRIOR_KEYS:
             src = by_id.loc[cells[key]]
-            p = make_prior(src, sigma)
-            row.append(p)
-            prior_rows.append({"analysis_id": aid, "prior": key, "label": PRIOR_LABELS[key], "prior_on_scale": repr(p),
-                               "prior_id": cells[key], "sigma": sigma, "effect_scale": c["effect_scale"],
-                               "source_key": src["source_key"], "basis": c["basis"] if key in ("empirical", "bartos")
-                               else src["note"]})
-        ys.append(y), ses.append(se), grid.append(row), kept.append(aid)
-        study_rows.append({"analysis_id": aid, "measure": measure, "k": int(len(y))})
-    res = pool_bayes(ys, ses, grid, level=level, labels=kept, prior_labels=list(PRIOR_KEYS))
-    return BayesAll(result=res, ids=tuple(kept), priors=pd.DataFrame(prior_rows),
-                    studies=pd.DataFrame(study_rows), skipped=skipped)
+            row.append(make_prior(src, sigma))
+            out["prior_rows"].append({
+                "analysis_id": aid, "prior": key, "label": PRIOR_LABELS[key], "prior_on_scale": repr(row[-1]),
+                "prior_id": cells[key], "sigma": sigma, "effect_scale": c["effect_scale"],
+                "source_key": src["source_key"],
+                "basis": c["basis"] if key in ("empirical", "bartos") else src["note"]})
+        out["ids"].append(aid), out["y"].append(y), out["se"].append(se), out["priors"].append(row)
+        out["study_rows"].append({"analysis_id": aid, "measure": measure, "k": int(len(y))})
+    return out
 
+
+def bayes_all(data: Dataset | None = None, ids: list[str] | None = None, level: float = 0.95) -> BayesAll:
+    """Every analysis (or ``ids``) × the five priors, in ONE call of ``pool_bayes``."""
+    inp = bayes_inputs(data, ids)
+    res = pool_bayes(inp["y"], inp["se"], inp["priors"], level=level, labels=inp["ids"],
+                     prior_labels=list(PRIOR_KEYS))
+    return BayesAll(result=res, ids=tuple(inp["ids"]), priors=pd.DataFrame(inp["prior_rows"]),
+                    studies=pd.DataFrame(inp["study_rows"]), skipped=inp["skipped"])

@@ -123,11 +123,19 @@ def log_likelihood(tau: np.ndarray, Y: np.ndarray, S: np.ndarray, mu_prior: Norm
     return ll + 0.5 * np.log(2 * math.pi * v), m, v
 
 
-def _log_prior(u: np.ndarray, priors: list[TauPrior]) -> np.ndarray:
+def _prior_groups(units: list[TauPrior]) -> tuple[list[TauPrior], np.ndarray]:
+    """The distinct priors and, per unit, the index of its prior (to evaluate each prior once)."""
+    pos: dict[TauPrior, int] = {}
+    gid = np.array([pos.setdefault(p, len(pos)) for p in units])
+    return list(pos), gid
+
+
+def _log_prior(u: np.ndarray, distinct: list[TauPrior], gid: np.ndarray) -> np.ndarray:
+    """log prior density of u = log τ, row r under prior ``distinct[gid[r]]``."""
     out = np.empty_like(u)
-    for p in set(priors):
-        rows = [i for i, q in enumerate(priors) if q == p]
-        out[rows] = p.log_density_u(u[rows])
+    for g in np.unique(gid):
+        rows = np.flatnonzero(gid == g)
+        out[rows] = distinct[g].log_density_u(u[rows])
     return out
 
 
@@ -171,13 +179,14 @@ def pool_bayes(y: Any, se: Any, tau_prior: Any, mu_prior: Normal | None = None, 
     pscale = np.array([p.scale for p in units])
     low = np.log(np.fmin(smin, pscale)) - 60
     high = np.log(np.fmax(smax + spread, pscale)) + 60
+    distinct, gid = _prior_groups(units)
     u0 = bq.uniform_grid(low, high, bq.COARSE)
-    lp0 = _log_prior(u0, units) + log_likelihood(np.exp(u0), Yr, Sr, mu_prior)[0]
+    lp0 = _log_prior(u0, distinct, gid) + log_likelihood(np.exp(u0), Yr, Sr, mu_prior)[0]
     lo, hi = bq.adapt_range(u0, lp0)
     u = bq.uniform_grid(lo, hi, nodes)
     h = (hi - lo) / (nodes - 1)
     ll, m, v = log_likelihood(np.exp(u), Yr, Sr, mu_prior)
-    lp = _log_prior(u, units) + ll
+    lp = _log_prior(u, distinct, gid) + ll
     top = lp.max(axis=1, keepdims=True)
     dens = np.exp(lp - top)
     total = dens.sum(axis=1) * h
@@ -193,7 +202,7 @@ def pool_bayes(y: Any, se: Any, tau_prior: Any, mu_prior: Normal | None = None, 
         """Normalised log density of u = log τ at ``uu`` (rows × points)."""
         idx = np.arange(len(units)) if rows is None else np.asarray(rows)
         lik = log_likelihood(np.exp(uu), Yr[idx], Sr[idx], mu_prior)[0]
-        return _log_prior(uu, [units[i] for i in idx]) + lik - log_norm[idx, None]
+        return _log_prior(uu, distinct, gid[idx]) + lik - log_norm[idx, None]
 
     return BayesResult.build(shape=shape, level=level, u=u, h=h, p=dens / total[:, None], m=m, v=v,
                              Y=Yr, S=Sr, log_ml=logml, units=units, log_post=log_post,

@@ -148,51 +148,75 @@ def mix_pdf(x, w, m, s, deriv: bool = False):
     return f, np.einsum("rj,rjt->rt", w, -comp * z / s[:, :, None])
 
 
-def mix_quantile(q: np.ndarray, w, m, s) -> np.ndarray:
-    """Quantiles ``q`` (1-D, the same for every row) of the mixtures; rows × len(q). Safeguarded
-    Newton: the bracket spans the components of relative weight > 1e-18 ± 40 sd (the rest move F by
-    < 1e-15); the start is the normal with those components' mean and sd."""
-    R = w.shape[0]
-    live = w > 1e-18 * w.max(axis=1, keepdims=True)
-    lo = np.repeat(np.min(np.where(live, m - 40 * s, np.inf), axis=1)[:, None], q.size, 1)
-    hi = np.repeat(np.max(np.where(live, m + 40 * s, -np.inf), axis=1)[:, None], q.size, 1)
-    wl = np.where(live, w, 0.0)
-    wl = wl / wl.sum(axis=1, keepdims=True)
-    mu0 = (wl * m).sum(axis=1)
-    sd0 = np.sqrt(np.maximum((wl * (s * s + m * m)).sum(axis=1) - mu0 ** 2, 1e-300))
-    x = np.clip(mu0[:, None] + sd0[:, None] * special.ndtri(q)[None, :], lo, hi)
+def _lower_quantile(q: np.ndarray, w, m, s) -> np.ndarray:
+    """Quantiles q ≤ 0.5 of the mixtures. Newton on the normal score, Φ⁻¹(F(x)) = Φ⁻¹(q), which
+    is nearly linear for a normal mixture and does not overshoot in heavy tails; safeguarded by
+    the bracket [min_j Q_j(q), max_j Q_j(q)] over the components of relative weight > 1e-18 (a
+    mixture's quantile lies between its components' quantiles), bisected in asinh scale."""
+    R, z = w.shape[0], special.ndtri(q)[None, :]
+    live = (w > 1e-18 * w.max(axis=1, keepdims=True))[:, :, None]
+    comp = m[:, :, None] + s[:, :, None] * z[:, None, :]
+    lo, hi = np.where(live, comp, np.inf).min(axis=1), np.where(live, comp, -np.inf).max(axis=1)
+    mu0 = (w * m).sum(axis=1)
+    # a robust scale: the component sd at the weighted median (s grows with τ along the grid)
+    half = np.minimum((np.cumsum(w, axis=1) < 0.5).sum(axis=1), w.shape[1] - 1)
+    s_med = s[np.arange(R), half]
+    sbar = s_med + np.sqrt((w * (m - mu0[:, None]) ** 2).sum(axis=1))
+    x = np.clip(mu0[:, None] + s_med[:, None] * z, lo, hi)
+    act = np.arange(R)  # rows not yet converged
     for _ in range(200):
-        F = mix_cdf(x, w, m, s) - q[None, :]
-        lo, hi = np.where(F < 0, x, lo), np.where(F < 0, hi, x)
-        f = mix_pdf(x, w, m, s)
-        step = np.where(f > 0, F / np.where(f > 0, f, 1.0), np.inf)
-        new = x - step
-        bad = ~((new > lo) & (new < hi))
-        new = np.where(bad, (lo + hi) / 2, new)
-        done = np.abs(new - x) <= 1e-13 * (1 + np.abs(x))
-        x = new
-        if done.all():
+        wa, ma, sa, xa, sc = w[act], m[act], s[act], x[act], sbar[act, None]
+        F = mix_cdf(xa, wa, ma, sa)
+        la, ha = np.where(F < q, xa, lo[act]), np.where(F < q, hi[act], xa)
+        g = special.ndtri(np.clip(F, 1e-300, 1.0)) - z
+        dg = mix_pdf(xa, wa, ma, sa) * np.sqrt(2 * np.pi) * np.exp(0.5 * (g + z) ** 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = xa - g / dg
+        mid = mu0[act, None] + sc * np.sinh((np.arcsinh((la - mu0[act, None]) / sc)
+                                             + np.arcsinh((ha - mu0[act, None]) / sc)) / 2)
+        ok = np.isfinite(new) & (new > la) & (new < ha)
+        conv = (np.abs(F - q) <= 1e-16) | (np.abs(new - xa) <= 1e-12 * sc)
+        new = np.where(ok, new, np.where(conv, xa, mid))
+        done = np.all(conv, axis=1)
+        x[act], lo[act], hi[act] = new, la, ha
+        act = act[~done]
+        if not act.size:
             break
-    return x.reshape(R, q.size)
+    return x
+
+
+def mix_quantile(q: np.ndarray, w, m, s) -> np.ndarray:
+    """Quantiles ``q`` (1-D, the same for every row) of the mixtures; rows × len(q). Upper ones
+    (q > 0.5) as lower quantiles of the reflected mixture, so both tails keep full precision."""
+    out = np.empty((w.shape[0], q.size))
+    low = q <= 0.5
+    if low.any():
+        out[:, low] = _lower_quantile(q[low], w, m, s)
+    if (~low).any():
+        out[:, ~low] = -_lower_quantile(1 - q[~low], w, -m, s)
+    return out
 
 
 def mix_shortest(level: float, w, m, s, a, b) -> tuple[np.ndarray, np.ndarray]:
     """Shortest interval of the mixtures holding ``level``, by 2-D Newton from [a, b]:
     F(b) − F(a) = level and log f(b) = log f(a)."""
+    act = np.arange(w.shape[0])
     for _ in range(50):
-        x = np.stack([a, b], axis=1)
-        F = mix_cdf(x, w, m, s)
-        f, d = mix_pdf(x, w, m, s, deriv=True)
+        wa, ma, sa = w[act], m[act], s[act]
+        x = np.stack([a[act], b[act]], axis=1)
+        F = mix_cdf(x, wa, ma, sa)
+        f, d = mix_pdf(x, wa, ma, sa, deriv=True)
         g1 = F[:, 1] - F[:, 0] - level
         g2 = np.log(f[:, 1]) - np.log(f[:, 0])
         j11, j12 = -f[:, 0], f[:, 1]
         j21, j22 = -d[:, 0] / f[:, 0], d[:, 1] / f[:, 1]
         det = j11 * j22 - j12 * j21
-        da = (g1 * j22 - j12 * g2) / det
-        db = (j11 * g2 - j21 * g1) / det
-        cap = 0.5 * (b - a)
-        da, db = np.clip(da, -cap, cap), np.clip(db, -cap, cap)
-        a, b = a - da, b - db
-        if np.all(np.abs(np.concatenate([da, db])) <= 1e-13 * (1 + np.abs(np.concatenate([a, b])))):
+        cap = 0.5 * (x[:, 1] - x[:, 0])
+        da = np.clip((g1 * j22 - j12 * g2) / det, -cap, cap)
+        db = np.clip((j11 * g2 - j21 * g1) / det, -cap, cap)
+        a[act], b[act] = x[:, 0] - da, x[:, 1] - db
+        done = (np.abs(da) <= 1e-13 * (1 + np.abs(x[:, 0]))) & (np.abs(db) <= 1e-13 * (1 + np.abs(x[:, 1])))
+        act = act[~done]
+        if not act.size:
             break
     return a, b

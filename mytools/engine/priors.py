@@ -135,7 +135,8 @@ class LogNormalTau2(TauPrior):
         return math.exp(self.mean / 2)
 
     def log_density_u(self, u):
-        return stats.norm.logpdf(2 * u, self.mean, self.sd) + _LOG2
+        z = (2 * u - self.mean) / self.sd
+        return -0.5 * z * z - math.log(self.sd) - 0.5 * math.log(2 * math.pi) + _LOG2
 
     def ppf(self, q):
         return np.exp(0.5 * stats.norm.ppf(q, self.mean, self.sd))
@@ -164,7 +165,10 @@ class LogTTau2(TauPrior):
         return math.exp(self.location / 2)
 
     def log_density_u(self, u):
-        return stats.t.logpdf(2 * u, self.df, self.location, self.scale_t) + _LOG2
+        nu, z = self.df, (2 * u - self.location) / self.scale_t
+        const = (special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * math.log(nu * math.pi)
+                 - math.log(self.scale_t))
+        return const - (nu + 1) / 2 * np.log1p(z * z / nu) + _LOG2
 
     def ppf(self, q):
         return np.exp(0.5 * stats.t.ppf(q, self.df, self.location, self.scale_t))
