@@ -123,19 +123,27 @@ def log_likelihood(tau: np.ndarray, Y: np.ndarray, S: np.ndarray, mu_prior: Norm
     return ll + 0.5 * np.log(2 * math.pi * v), m, v
 
 
-def _prior_groups(units: list[TauPrior]) -> tuple[list[TauPrior], np.ndarray]:
-    """The distinct priors and, per unit, the index of its prior (to evaluate each prior once)."""
-    pos: dict[TauPrior, int] = {}
-    gid = np.array([pos.setdefault(p, len(pos)) for p in units])
-    return list(pos), gid
+def _prior_groups(units: list[TauPrior]) -> tuple[list[type], np.ndarray, list[np.ndarray]]:
+    """The prior families, per unit the index of its family, and per family a (units × params)
+    array of parameters (to evaluate each family once for all its rows)."""
+    families = list(dict.fromkeys(type(p) for p in units))
+    fam = np.array([families.index(type(p)) for p in units])
+    params = [np.array([units[r].params() for r in np.flatnonzero(fam == f)]) for f in range(len(families))]
+    full = [np.zeros((len(units), pa.shape[1])) for pa in params]
+    for f, pa in enumerate(params):
+        full[f][fam == f] = pa
+    return families, fam, full
 
 
-def _log_prior(u: np.ndarray, distinct: list[TauPrior], gid: np.ndarray) -> np.ndarray:
-    """log prior density of u = log τ, row r under prior ``distinct[gid[r]]``."""
+def _log_prior(u: np.ndarray, groups, idx: np.ndarray | None = None) -> np.ndarray:
+    """log prior density of u = log τ, row r under its own prior (``groups`` of :func:`_prior_groups`)."""
+    families, fam, params = groups
+    idx = np.arange(len(fam)) if idx is None else idx
     out = np.empty_like(u)
-    for g in np.unique(gid):
-        rows = np.flatnonzero(gid == g)
-        out[rows] = distinct[g].log_density_u(u[rows])
+    for f, cls in enumerate(families):
+        rows = np.flatnonzero(fam[idx] == f)
+        if rows.size:
+            out[rows] = cls.density_u(u[rows], *params[f][idx[rows]].T[:, :, None])
     return out
 
 
@@ -179,14 +187,14 @@ def pool_bayes(y: Any, se: Any, tau_prior: Any, mu_prior: Normal | None = None, 
     pscale = np.array([p.scale for p in units])
     low = np.log(np.fmin(smin, pscale)) - 60
     high = np.log(np.fmax(smax + spread, pscale)) + 60
-    distinct, gid = _prior_groups(units)
+    groups = _prior_groups(units)
     u0 = bq.uniform_grid(low, high, bq.COARSE)
-    lp0 = _log_prior(u0, distinct, gid) + log_likelihood(np.exp(u0), Yr, Sr, mu_prior)[0]
+    lp0 = _log_prior(u0, groups) + log_likelihood(np.exp(u0), Yr, Sr, mu_prior)[0]
     lo, hi = bq.adapt_range(u0, lp0)
     u = bq.uniform_grid(lo, hi, nodes)
     h = (hi - lo) / (nodes - 1)
     ll, m, v = log_likelihood(np.exp(u), Yr, Sr, mu_prior)
-    lp = _log_prior(u, distinct, gid) + ll
+    lp = _log_prior(u, groups) + ll
     top = lp.max(axis=1, keepdims=True)
     dens = np.exp(lp - top)
     total = dens.sum(axis=1) * h
@@ -202,7 +210,7 @@ def pool_bayes(y: Any, se: Any, tau_prior: Any, mu_prior: Normal | None = None, 
         """Normalised log density of u = log τ at ``uu`` (rows × points)."""
         idx = np.arange(len(units)) if rows is None else np.asarray(rows)
         lik = log_likelihood(np.exp(uu), Yr[idx], Sr[idx], mu_prior)[0]
-        return _log_prior(uu, distinct, gid[idx]) + lik - log_norm[idx, None]
+        return _log_prior(uu, groups, idx) + lik - log_norm[idx, None]
 
     return BayesResult.build(shape=shape, level=level, u=u, h=h, p=dens / total[:, None], m=m, v=v,
                              Y=Yr, S=Sr, log_ml=logml, units=units, log_post=log_post,

@@ -53,9 +53,18 @@ class TauPrior:
     def scale(self) -> float:
         raise NotImplementedError
 
+    def params(self) -> tuple[float, ...]:
+        """The parameters, in the order of :meth:`density_u`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def density_u(u, *params):
+        """log density of u = log τ for parameters that may be arrays (one row each)."""
+        raise NotImplementedError
+
     def log_density_u(self, u: np.ndarray) -> np.ndarray:
         """log density of u = log τ."""
-        raise NotImplementedError
+        return self.density_u(u, *self.params())
 
     def logpdf(self, tau: np.ndarray) -> np.ndarray:
         """log density of τ (−inf for τ < 0)."""
@@ -83,9 +92,12 @@ class HalfNormal(TauPrior):
     def scale(self) -> float:
         return self.scale_
 
-    def log_density_u(self, u):
-        t = np.exp(u)
-        return 0.5 * _LOG2 - 0.5 * math.log(math.pi) - math.log(self.scale_) - 0.5 * (t / self.scale_) ** 2 + u
+    def params(self) -> tuple[float, ...]:
+        return (self.scale_,)
+
+    @staticmethod
+    def density_u(u, scale):
+        return 0.5 * _LOG2 - 0.5 * math.log(math.pi) - np.log(scale) - 0.5 * (np.exp(u) / scale) ** 2 + u
 
     def ppf(self, q):
         return self.scale_ * special.ndtri(0.5 + 0.5 * np.asarray(q, float))
@@ -108,9 +120,13 @@ class HalfCauchy(TauPrior):
     def scale(self) -> float:
         return self.scale_
 
-    def log_density_u(self, u):
-        z = np.exp(u) / self.scale_
-        return _LOG2 - math.log(math.pi * self.scale_) - np.log1p(z * z) + u
+    def params(self) -> tuple[float, ...]:
+        return (self.scale_,)
+
+    @staticmethod
+    def density_u(u, scale):
+        z = np.exp(u) / scale
+        return _LOG2 - np.log(math.pi * scale) - np.log1p(z * z) + u
 
     def ppf(self, q):
         return self.scale_ * np.tan(0.5 * math.pi * np.asarray(q, float))
@@ -134,9 +150,13 @@ class LogNormalTau2(TauPrior):
     def scale(self) -> float:
         return math.exp(self.mean / 2)
 
-    def log_density_u(self, u):
-        z = (2 * u - self.mean) / self.sd
-        return -0.5 * z * z - math.log(self.sd) - 0.5 * math.log(2 * math.pi) + _LOG2
+    def params(self) -> tuple[float, ...]:
+        return (self.mean, self.sd)
+
+    @staticmethod
+    def density_u(u, mean, sd):
+        z = (2 * u - mean) / sd
+        return -0.5 * z * z - np.log(sd) - 0.5 * math.log(2 * math.pi) + _LOG2
 
     def ppf(self, q):
         return np.exp(0.5 * stats.norm.ppf(q, self.mean, self.sd))
@@ -164,10 +184,13 @@ class LogTTau2(TauPrior):
     def scale(self) -> float:
         return math.exp(self.location / 2)
 
-    def log_density_u(self, u):
-        nu, z = self.df, (2 * u - self.location) / self.scale_t
-        const = (special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * math.log(nu * math.pi)
-                 - math.log(self.scale_t))
+    def params(self) -> tuple[float, ...]:
+        return (self.location, self.scale_t, self.df)
+
+    @staticmethod
+    def density_u(u, location, scale, nu):
+        z = (2 * u - location) / scale
+        const = special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * np.log(nu * math.pi) - np.log(scale)
         return const - (nu + 1) / 2 * np.log1p(z * z / nu) + _LOG2
 
     def ppf(self, q):
@@ -193,9 +216,12 @@ class InvGammaTau(TauPrior):
     def scale(self) -> float:
         return self.scale_ig / (self.shape + 1)  # the mode
 
-    def log_density_u(self, u):
-        a, b = self.shape, self.scale_ig
-        return a * math.log(b) - special.gammaln(a) - a * u - b * np.exp(-u)
+    def params(self) -> tuple[float, ...]:
+        return (self.shape, self.scale_ig)
+
+    @staticmethod
+    def density_u(u, a, b):
+        return a * np.log(b) - special.gammaln(a) - a * u - b * np.exp(-u)
 
     def ppf(self, q):
         return stats.invgamma.ppf(q, self.shape, scale=self.scale_ig)
@@ -222,9 +248,13 @@ class UniformTau(TauPrior):
     def scale(self) -> float:
         return self.upper / 2 if self.proper else math.nan
 
-    def log_density_u(self, u):
-        base = -math.log(self.upper) if self.proper else 0.0
-        return np.where(np.exp(u) <= self.upper, base + u, -np.inf)
+    def params(self) -> tuple[float, ...]:
+        return (self.upper,)
+
+    @staticmethod
+    def density_u(u, upper):
+        base = np.where(np.isfinite(upper), -np.log(np.where(np.isfinite(upper), upper, 1.0)), 0.0)
+        return np.where(np.exp(u) <= upper, base + u, -np.inf)
 
     def ppf(self, q):
         if not self.proper:
