@@ -197,3 +197,18 @@ def test_bad_priors():
                  lambda: InvGammaTau(1, 0), lambda: Normal(0, 0)):
         with pytest.raises(InputError):
             make()
+
+
+def test_marginal_likelihood_against_multivariate_normal():
+    """p(y) = ∫ p(τ) N(y; μ₀1, diag(s² + τ²) + σ₀²11ᵀ) dτ, the multivariate normal density
+    (scipy) integrated over τ on a dense plain grid — an independent formula for the same number."""
+    from scipy import stats
+
+    y, s = np.array(CRINS_Y), np.array(CRINS_SE)
+    t = np.linspace(0, 6, 60001)
+    dens = [stats.multivariate_normal.pdf(y, np.zeros(6), np.diag(s ** 2 + tt ** 2) + 16.0) for tt in t[::10]]
+    prior = 2 * stats.norm.pdf(t[::10], 0, 0.5)
+    ref = np.trapezoid(np.array(dens) * prior, t[::10])
+    r = pool_bayes(CRINS_Y, CRINS_SE, HalfNormal(0.5), Normal(0, 4))
+    assert r.marginal_likelihood == pytest.approx(ref, rel=1e-6)
+    assert np.isnan(pool_bayes(CRINS_Y, CRINS_SE, HalfNormal(0.5)).log_marginal_likelihood)
