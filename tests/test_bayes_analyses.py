@@ -16,20 +16,26 @@ import pandas as pd
 import pytest
 
 from mytools.analyses import bayes as ab
-from mytools.analyses.run import analysis, dataset
+from mytools.analyses.run import analysis
+from mytools.data import load_data
 from mytools.engine import HalfNormal, pool_bayes
 
 EVIDENCE = Path(__file__).resolve().parents[1].parent / "shared" / "evidence" / "bayes" / "README.md"
 
 
 @pytest.fixture(scope="module")
-def tables():
-    return ab.prior_tables()
+def data():
+    return load_data()
 
 
 @pytest.fixture(scope="module")
-def everything():
-    return ab.bayes_all()
+def tables(data):
+    return ab.prior_tables(data)
+
+
+@pytest.fixture(scope="module")
+def everything(data):
+    return ab.bayes_all(data)
 
 
 def _published_cells() -> dict[str, tuple[float, float]]:
@@ -60,9 +66,9 @@ def test_turner_cell_quantiles_match_bayesmeta(tables):
     assert q == pytest.approx([0.06233896, 0.34300852, 1.88734045], rel=1e-6)
 
 
-def test_every_analysis_has_a_rule_and_ratios_are_flagged(tables):
+def test_every_analysis_has_a_rule_and_ratios_are_flagged(tables, data):
     _, choice = tables
-    reg = dataset(None).analyses
+    reg = data.analyses
     assert set(choice["analysis_id"]) == set(reg["analysis_id"])
     merged = choice.merge(reg[["analysis_id", "measure", "data_type"]], on="analysis_id", suffixes=("", "_reg"))
     assert (merged["measure"] == merged["measure_reg"]).all()
@@ -75,7 +81,7 @@ def test_every_analysis_has_a_rule_and_ratios_are_flagged(tables):
     assert (merged.loc[md, "rescale"] != "none").all() and (merged.loc[~md, "rescale"] == "none").all()
 
 
-def test_one_engine_call_for_all(monkeypatch):
+def test_one_engine_call_for_all(monkeypatch, data):
     calls = []
     real = ab.pool_bayes
 
@@ -84,13 +90,13 @@ def test_one_engine_call_for_all(monkeypatch):
         return real(*a, **k)
 
     monkeypatch.setattr(ab, "pool_bayes", spy)
-    out = ab.bayes_all(ids=["ivig_strength", "ivig_sae", "mtx_function"])
+    out = ab.bayes_all(data, ids=["ivig_strength", "ivig_sae", "mtx_function"])
     assert len(calls) == 1 and out.result.shape == (3, 5)
     assert list(out.result.prior_labels) == list(ab.PRIOR_KEYS)
 
 
-def test_all_analyses(everything):
-    reg = dataset(None).analyses
+def test_all_analyses(everything, data):
+    reg = data.analyses
     assert set(everything.ids) | set(everything.skipped) == set(reg["analysis_id"])
     f = everything.frame()
     assert len(f) == len(everything.ids) * 5 * 3
@@ -103,9 +109,9 @@ def test_all_analyses(everything):
             everything.get(aid, "hn05")
 
 
-def test_ivig_strength_against_revman_study_rows(everything):
+def test_ivig_strength_against_revman_study_rows(everything, data):
     """Per-study SMDs and 95% CIs as RevMan printed them (the review's data rows) -> pool_bayes."""
-    inp = analysis("ivig_strength").inputs
+    inp = analysis("ivig_strength", data).inputs
     y = inp["revman_estimate"].to_numpy(float)
     se = (inp["revman_ci_high"] - inp["revman_ci_low"]).to_numpy(float) / (2 * 1.959964)
     ref = pool_bayes(y, se, HalfNormal(0.5)).summary_frame()
@@ -113,10 +119,10 @@ def test_ivig_strength_against_revman_study_rows(everything):
     np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), atol=1e-4)
 
 
-def test_mean_difference_priors_are_rescaled(everything):
+def test_mean_difference_priors_are_rescaled(everything, data):
     pr = everything.priors.set_index(["analysis_id", "prior"])
     aid = "mtx_function"
-    inp = analysis(aid).inputs
+    inp = analysis(aid, data).inputs
     n1, n2 = inp["n_intervention"].to_numpy(float), inp["n_control"].to_numpy(float)
     s1, s2 = inp["sd_intervention"].to_numpy(float), inp["sd_control"].to_numpy(float)
     sigma = math.sqrt((((n1 - 1) * s1 ** 2).sum() + ((n2 - 1) * s2 ** 2).sum()) / ((n1 - 1).sum() + (n2 - 1).sum()))

@@ -30,7 +30,7 @@ from ..data.schema import frame, read_table
 from ..engine import (BayesResult, HalfCauchy, HalfNormal, InvGammaTau, LogNormalTau2, LogTTau2,
                       pool_bayes)
 from ..engine.effects import binary_effects, continuous_effects, generic_effects
-from .run import analysis, dataset
+from .run import analysis
 
 __all__ = ["PRIOR_KEYS", "PRIOR_LABELS", "BayesAll", "bayes_all", "bayes_inputs", "prior_tables", "make_prior", "study_data"]
 
@@ -42,9 +42,8 @@ _FIXED = {"hn05": "friede_hn05", "hn10": "friede_hn10", "hc": "weak_hc05"}
 RATIO = frozenset({"RR", "OR"})
 
 
-def prior_tables(data: Dataset | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def prior_tables(data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``bayes_priors`` and ``bayes_prior_choice`` as typed frames (validated by the data layer)."""
-    data = dataset(data)
     out = []
     for name in ("bayes_priors", "bayes_prior_choice"):
         res = data.resources[name]
@@ -80,7 +79,7 @@ def _pooled_sd(sd: list[np.ndarray], n: list[np.ndarray]) -> float:
     return math.sqrt(num / sum((nn - 1).sum() for nn in n))
 
 
-def study_data(analysis_id: str, data: Dataset | None = None, rescale: str = "none"):
+def study_data(analysis_id: str, data: Dataset, rescale: str = "none"):
     """(y, se, σ, measure) of one analysis: estimable studies on the analysis scale, and σ for
     ``rescale`` (1 for ``none``), or None when no study is estimable."""
     ar = analysis(analysis_id, data)
@@ -140,11 +139,10 @@ class BayesAll:
         return f
 
 
-def bayes_inputs(data: Dataset | None = None, ids: list[str] | None = None) -> dict:
+def bayes_inputs(data: Dataset, ids: list[str] | None = None) -> dict:
     """What :func:`bayes_all` passes to the engine: ``ids`` kept, ``y``/``se`` (one array per
     analysis), ``priors`` (one row of five engine priors per analysis), the ``prior_rows`` and
     ``study_rows`` of :class:`BayesAll`, and ``skipped``."""
-    data = dataset(data)
     table, choice = prior_tables(data)
     by_id = table.set_index("prior_id")
     choice = choice.set_index("analysis_id")
@@ -172,7 +170,7 @@ def bayes_inputs(data: Dataset | None = None, ids: list[str] | None = None) -> d
     return out
 
 
-def bayes_all(data: Dataset | None = None, ids: list[str] | None = None, level: float = 0.95) -> BayesAll:
+def bayes_all(data: Dataset, ids: list[str] | None = None, level: float = 0.95) -> BayesAll:
     """Every analysis (or ``ids``) × the five priors, in ONE call of ``pool_bayes``."""
     inp = bayes_inputs(data, ids)
     res = pool_bayes(inp["y"], inp["se"], inp["priors"], level=level, labels=inp["ids"],
