@@ -212,8 +212,9 @@ def mix_shortest(level: float, w, m, s, a, b) -> tuple[np.ndarray, np.ndarray]:
         j21, j22 = -d[:, 0] / f[:, 0], d[:, 1] / f[:, 1]
         det = j11 * j22 - j12 * j21
         cap = 0.5 * (x[:, 1] - x[:, 0])
-        da = np.clip((g1 * j22 - j12 * g2) / det, -cap, cap)
-        db = np.clip((j11 * g2 - j21 * g1) / det, -cap, cap)
+        with np.errstate(divide="ignore", invalid="ignore"):  # det = 0: already symmetric, no step
+            da = np.nan_to_num(np.clip((g1 * j22 - j12 * g2) / det, -cap, cap))
+            db = np.nan_to_num(np.clip((j11 * g2 - j21 * g1) / det, -cap, cap))
         a[act], b[act] = x[:, 0] - da, x[:, 1] - db
         done = (np.abs(da) <= 1e-13 * (1 + np.abs(x[:, 0]))) & (np.abs(db) <= 1e-13 * (1 + np.abs(x[:, 1])))
         act = act[~done]
