@@ -141,3 +141,9 @@ def test_prior_sources_are_in_references_bib(tables):
     bib = (Path(__file__).resolve().parents[1] / "references.bib").read_text(encoding="utf-8")
     keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
     assert set(tables[0]["source_key"]) <= keys
+
+
+def test_an_analysis_without_a_rule_is_skipped_with_its_reason(data):
+    out = ab.bayes_inputs(data, ids=["ivig_strength", "not_in_the_choice_table"])
+    assert out["ids"] == ["ivig_strength"]
+    assert "bayes_prior_choice.csv" in out["skipped"]["not_in_the_choice_table"]

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
-from ..data.schema import frame, read_table
 from ..engine import (BayesResult, HalfCauchy, HalfNormal, InvGammaTau, LogNormalTau2, LogTTau2,
                       pool_bayes)
 from ..engine.effects import binary_effects, continuous_effects, generic_effects
@@ -43,14 +42,8 @@ RATIO = frozenset({"RR", "OR"})
 
 
 def prior_tables(data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``bayes_priors`` and ``bayes_prior_choice`` as typed frames (validated by the data layer)."""
-    out = []
-    for name in ("bayes_priors", "bayes_prior_choice"):
-        res = data.resources[name]
-        schema = data.schemas[name]
-        problems: list = []
-        out.append(frame(read_table(data.directory / res["path"], schema, problems), schema))
-    return out[0], out[1]
+    """``bayes_priors`` and ``bayes_prior_choice`` (typed frames of the data layer)."""
+    return data.bayes_priors, data.bayes_prior_choice
 
 
 def make_prior(row: dict | pd.Series, sigma: float = 1.0):
@@ -149,6 +142,9 @@ def bayes_inputs(data: Dataset, ids: list[str] | None = None) -> dict:
     ids = list(data.analyses["analysis_id"]) if ids is None else list(ids)
     out: dict = {"ids": [], "y": [], "se": [], "priors": [], "prior_rows": [], "study_rows": [], "skipped": {}}
     for aid in ids:
+        if aid not in choice.index:
+            out["skipped"][aid] = "no prior chosen for it in bayes_prior_choice.csv"
+            continue
         c = choice.loc[aid]
         sd = study_data(aid, data, rescale=c["rescale"])
         if sd is None:
