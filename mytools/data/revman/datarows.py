@@ -41,6 +41,18 @@ def rows_version(table: Table) -> str:
     return "2" if table.has("subgroup_number") else "1"
 
 
+def _year(text: str) -> float:
+    m = re.search(r"\d{4}", text)
+    return float(m.group()) if m else np.nan
+
+
+def _per_unique(cells: np.ndarray, f) -> np.ndarray:
+    """``f`` applied once per distinct cell (names and years repeat on many rows)."""
+    codes, uniq = pd.factorize(cells)
+    return np.array([f(x) for x in uniq], dtype=object)[codes] if len(cells) else \
+        np.array([], dtype=object)
+
+
 def _whole(table: Table, col: str, ctx, *, blank_as: float | None = None) -> np.ndarray:
     return table.whole(col, context=ctx, blank_as=blank_as)
 
@@ -57,8 +69,8 @@ def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str
         notes.append(f"{name}: {len(rob)} risk-of-bias column(s) on the rows not read")
     if len(unread) > len(rob):
         notes.append(f"{name}: column(s) not read: {', '.join(h for h in unread if h not in rob)}")
-    studies = t.text("study").to_numpy()
-    g_txt, n_txt = t.text("group").to_numpy(), t.text("number").to_numpy()
+    studies = t.text("study")
+    g_txt, n_txt = t.text("group"), t.text("number")
 
     def ctx(i: int) -> tuple[str | None, str | None]:
         return studies[i] or None, f"{g_txt[i]}.{n_txt[i]}"
@@ -70,24 +82,24 @@ def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str
         out[col] = t.numbers(col, context=ctx)
     if t.has("subgroup_number"):
         out["subgroup_number"] = _whole(t, "subgroup_number", ctx, blank_as=0.0)
-    for i in np.flatnonzero(t.text("study").to_numpy() == ""):
+    for i in np.flatnonzero(t.text("study") == ""):
         t.problem(i, "study", "a study name", "", None, ctx(i)[1])
     t.raise_problems()
     n = len(t)
     group, number = out["group"].astype(int), out["number"].astype(int)
     out["group"], out["number"] = group, number
-    out["analysis"] = np.array([f"{g}.{k}" for g, k in zip(group, number)], dtype=object)
-    out["subgroup"] = np.array([unescape(x) for x in t.text("subgroup")], dtype=object)
+    pairs, inv = np.unique(np.stack([group, number]), axis=1, return_inverse=True)
+    out["analysis"] = np.array([f"{g}.{k}" for g, k in pairs.T], dtype=object)[inv.ravel()]
+    out["subgroup"] = _per_unique(t.text("subgroup"), unescape)
     if "subgroup_number" in out:
         out["subgroup_number"] = out["subgroup_number"].astype(int)
-    app = t.text("applicability").to_numpy(dtype=object)
+    app = t.text("applicability")
     out["applicability"] = np.where(app == "", "SUBGROUP_AND_OVERALL", app)
-    out["study"] = np.array([unescape(x) for x in studies], dtype=object)
-    years = [re.search(r"\d{4}", y) for y in t.text("year")]
-    out["year"] = np.array([float(m.group()) if m else np.nan for m in years])
+    out["study"] = _per_unique(studies, unescape)
+    out["year"] = _per_unique(t.text("year"), _year).astype(float)
     out["footnote"] = (t.data["footnote"] if t.has("footnote")
                        else np.full(n, "", dtype=object))
-    out["analysis_name"] = (t.text("analysis_name").to_numpy(dtype=object)
+    out["analysis_name"] = (t.text("analysis_name")
                             if t.has("analysis_name") else np.full(n, "", dtype=object))
     out["file"] = np.full(n, name, dtype=object)
     out["line"] = t.lines

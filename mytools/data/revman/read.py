@@ -59,7 +59,9 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
                 "label_intervention", "label_control", "swap_events", "overall",
                 "subgroup_estimates", "subgroup_test", "prediction_interval", "tau2_ci"):
         out[col] = none
-    return frame(pd.DataFrame(out), ANALYSIS_COLUMNS)
+    out["settings_source"] = np.full(n, "none", dtype=object)
+    out["group_name"] = np.full(n, "", dtype=object)
+    return frame(out, ANALYSIS_COLUMNS)
 
 
 def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
