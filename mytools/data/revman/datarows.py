@@ -16,7 +16,7 @@ from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescap
 from mytools.data.revman.safeio import fail
 from mytools.data.revman.tables import Table, load_table
 
-__all__ = ["ROW_MAP", "read_rows", "infer_data_types", "rows_version", "check_blocks"]
+__all__ = ["ROW_MAP", "read_rows", "read_row_arrays", "infer_data_types", "rows_version", "check_blocks"]
 
 ROW_MAP = {
     "Analysis group": "group", "Analysis number": "number", "Analysis name": "analysis_name",
@@ -59,6 +59,12 @@ def _whole(table: Table, col: str, ctx, *, blank_as: float | None = None) -> np.
 
 def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
     """Study rows (contract columns, inputs as in the file) and the rows' version ``"1"``/``"2"``."""
+    out, version = read_row_arrays(name, text, notes)
+    return pd.DataFrame(out), version
+
+
+def read_row_arrays(name: str, text: str, notes: list[str]) -> tuple[dict, str]:
+    """:func:`read_rows` as a dict of column arrays (no DataFrame yet)."""
     t = load_table(name, text, ROW_MAP, ROW_REQUIRED, None)
     if not len(t):
         raise fail(name, "at least one study row under the header", line=2,
@@ -103,8 +109,7 @@ def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str
                             if t.has("analysis_name") else np.full(n, "", dtype=object))
     out["file"] = np.full(n, name, dtype=object)
     out["line"] = t.lines
-    rows = pd.DataFrame(out)
-    return rows, rows_version(t)
+    return out, rows_version(t)
 
 
 def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
@@ -113,9 +118,9 @@ def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
     number``, as in files re-written by R). RevMan writes a subgroup's rows together, so the k-th
     run of rows within an analysis is subgroup k (two subgroups may share a name). The names are
     checked against the subgroups file when there is one. Rows without a subgroup get 0."""
-    numbers = (rows["subgroup_number"].to_numpy(dtype=int, copy=True) if "subgroup_number" in rows
-               else np.zeros(len(rows), dtype=int))
-    names, keys = rows["subgroup"].to_numpy(), rows["analysis"].to_numpy()
+    numbers = (np.array(rows["subgroup_number"], dtype=int) if "subgroup_number" in rows
+               else np.zeros(len(rows["analysis"]), dtype=int))
+    names, keys = np.asarray(rows["subgroup"]), np.asarray(rows["analysis"])
     todo = (names != "") & (numbers == 0)
     if todo.any():
         new_run = np.r_[True, (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])]
@@ -125,10 +130,10 @@ def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
             known = set(zip(subgroups["analysis"], subgroups["subgroup_number"], subgroups["subgroup"]))
             off = [i for i in np.flatnonzero(todo) if (keys[i], numbers[i], names[i]) not in known]
             if off and notes is not None:
-                notes.append(f"{rows['file'].iat[0]}: {len(off)} row(s) whose subgroup name does "
+                notes.append(f"{np.asarray(rows['file'])[0]}: {len(off)} row(s) whose subgroup name does "
                              "not match the subgroups file at its position")
         elif notes is not None and "subgroup_number" in rows:
-            notes.append(f"{rows['file'].iat[0]}: {int(todo.sum())} row(s) name a subgroup but "
+            notes.append(f"{np.asarray(rows['file'])[0]}: {int(todo.sum())} row(s) name a subgroup but "
                          "have no number; numbered by their order within the analysis")
     rows["subgroup_number"] = numbers
     return rows
@@ -154,9 +159,9 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
     number of the rule that decided it (0 = undecided).
     """
     def filled(*cols: str) -> np.ndarray:
-        hit = np.zeros(len(rows), dtype=bool)
+        hit = np.zeros(len(codes), dtype=bool)
         for c in cols:
-            hit |= np.nan_to_num(rows[c].to_numpy(dtype=float)) != 0
+            hit |= np.nan_to_num(np.asarray(rows[c], dtype=float)) != 0
         return np.bincount(codes, hit, n) > 0
 
     conds = [filled("sd_intervention", "sd_control"), filled("o_e"), filled("giv_estimate"),
@@ -171,17 +176,19 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
 def check_blocks(rows: pd.DataFrame) -> None:
     """RevMan writes each analysis's rows as one block under one name: an analysis number that comes
     back after another analysis, or under a different name, is a duplicate analysis number."""
-    keys = rows["analysis"].to_numpy()
-    names = np.array([" ".join(str(n).split()) for n in rows["analysis_name"]], dtype=object)
+    keys = np.asarray(rows["analysis"])
+    names = _per_unique(np.asarray(rows["analysis_name"]), lambda n: " ".join(str(n).split()))
     starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])])
     seen: dict[str, int] = {}
     for i in starts:
         if keys[i] in seen:
             first = seen[keys[i]]
             raise DataError([Problem(
-                str(rows["file"].iat[i]), int(rows["line"].iat[i]), str(rows["study"].iat[i]),
+                str(np.asarray(rows["file"])[i]), int(np.asarray(rows["line"])[i]),
+                str(np.asarray(rows["study"])[i]),
                 "'Analysis number'", f"each analysis number once, its rows together (analysis "
-                f"{keys[i]} starts on line {int(rows['line'].iat[first])} as {names[first]!r})",
+                f"{keys[i]} starts on line {int(np.asarray(rows['line'])[first])} as "
+                f"{names[first]!r})",
                 f"{keys[i]} again, as {names[i]!r}", str(keys[i]))])
         seen[keys[i]] = i
 

@@ -143,13 +143,13 @@ def frame(records: list[dict] | dict | pd.DataFrame, columns: tuple[str, ...]) -
     return df.reindex(columns=[*columns, *extra]).reset_index(drop=True)
 
 
-def blank_inapplicable(rows: pd.DataFrame, data_types: pd.Series) -> pd.DataFrame:
+def blank_inapplicable(rows: pd.DataFrame | dict, data_types: pd.Series) -> pd.DataFrame | dict:
     """Set inputs that do not apply to each row's data type to NaN (v1 zero-fill = v2 blank).
 
     Arm sizes of generic / O−E rows are optional: 0 there means "not entered" (NaN); O−E rows'
     event counts are display-only and kept only when the analysis has some non-zero count.
     """
-    codes, keys = pd.factorize(rows["analysis"].to_numpy())
+    codes, keys = pd.factorize(np.asarray(rows["analysis"]))
     types = list(APPLICABLE)
     kind = np.array([types.index(t) if t in APPLICABLE else len(types)
                      for t in data_types.reindex(keys).to_numpy()], dtype=int)[codes] \
@@ -157,7 +157,7 @@ def blank_inapplicable(rows: pd.DataFrame, data_types: pd.Series) -> pd.DataFram
     # applicability table: data type (row) x input column; unknown types keep everything
     table = np.array([[c in APPLICABLE[t] for c in INPUT_COLUMNS] for t in types]
                      + [[True] * len(INPUT_COLUMNS)])
-    vals = rows[list(INPUT_COLUMNS)].to_numpy(dtype=float, copy=True)
+    vals = np.column_stack([np.asarray(rows[c], dtype=float) for c in INPUT_COLUMNS])
     vals[~table[kind]] = np.nan
     opt = np.isin(kind, [types.index("generic"), types.index("o_e")])
     for j, col in enumerate(INPUT_COLUMNS):
@@ -169,7 +169,10 @@ def blank_inapplicable(rows: pd.DataFrame, data_types: pd.Series) -> pd.DataFram
             j = INPUT_COLUMNS.index(col)
             nonzero = np.bincount(codes, np.nan_to_num(vals[:, j]) != 0, len(keys)) > 0
             vals[oe & ~nonzero[codes], j] = np.nan
-    rows[list(INPUT_COLUMNS)] = vals
+    if isinstance(rows, pd.DataFrame):
+        rows[list(INPUT_COLUMNS)] = vals
+    else:  # a dict of column arrays (bare data rows, before their DataFrame is built)
+        rows.update({c: vals[:, j] for j, c in enumerate(INPUT_COLUMNS)})
     return rows
 
 
