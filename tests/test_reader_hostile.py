@@ -245,6 +245,7 @@ def test_cli_reports_warnings_and_refused_inputs_exit_2(mixed: Path, tmp_path: P
     row = csv[(csv["review"] == "CD001920") & (csv["analysis"] == "2.5")].iloc[0]
     assert row["data_warnings"] == 1 and row["review_data_warnings"] == 3
     assert "line 185" in row["warning_details"] and "ReTrain 2018" in row["warning_details"]
+    assert "no settings file" in row["review_notes"]
     page = (tmp_path / "r.html").read_text()
     assert "Refused inputs (1)" in page and "Data warnings (3)" in page and "ReTrain 2018" in page
     strict = run(str(mixed), "--strict", "--quiet")
