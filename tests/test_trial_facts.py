@@ -63,3 +63,25 @@ def test_fact_values_name_a_missing_fact(facts):
     assert fact_values(facts, ["dalakas_headache"], "x")["x_dalakas_headache"].startswith("severe headache")
     with pytest.raises(KeyError, match="no_such_fact"):
         fact_values(facts, ["no_such_fact"], "x")
+
+
+def test_extraction_checks_follow_the_evidence_notes(shared):
+    """Which results were checked against the trials' own reports: the evidence notes' table of
+    study-level inputs (written by the data gatherer) gives the class of each result's inputs."""
+    from mytools.analyses import analyses, cross_checks
+    from mytools.present.facts import extraction_checks
+
+    text = (shared / "evidence" / "README.md").read_text(encoding="utf-8")
+    classes = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) == 4 and cells[0].isdigit():
+            classes[int(cells[0])] = cells[2]
+    assert {k for k, c in classes.items() if c == "reported"} == {3, 12}
+    data = load_data()
+    out = extraction_checks(cross_checks(analyses(data)), "r")
+    assert out["r_checked_reported"] == "3 and 12"
+    assert out["r_checked_approximated"] == "4" and "approximated" in classes[4]
+    assert out["r_checked_partly"] == "5" and "reported" in classes[5] and "reconstructed" in classes[5]
+    assert out["r_by_construction"] == "7, 11 and 13"
+    assert all(classes[n].startswith("reconstructed") for n in (7, 11, 13))

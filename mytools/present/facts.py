@@ -8,7 +8,7 @@ from typing import Iterable
 
 import pandas as pd
 
-__all__ = ["fact_values", "weight_share"]
+__all__ = ["fact_values", "weight_share", "extraction_checks", "arm_counts_text"]
 
 
 def fact_values(facts: pd.DataFrame, ids: Iterable[str], prefix: str) -> dict[str, str]:
@@ -28,3 +28,49 @@ def weight_share(rows: pd.DataFrame, analysis: str, study: str) -> float:
     if w.empty:
         raise KeyError(f"no row for study {study!r} in analysis {analysis}")
     return float(w.sum())
+
+
+def _numbers(nos: Iterable[int]) -> str:
+    """``[3, 12]`` → ``"3 and 12"``; ``[1, 2, 6]`` → ``"1, 2 and 6"``; ``[]`` → ``"none"``."""
+    s = [str(int(n)) for n in sorted(nos)]
+    return "none" if not s else s[0] if len(s) == 1 else ", ".join(s[:-1]) + " and " + s[-1]
+
+
+def extraction_checks(cross: pd.DataFrame, prefix: str) -> dict[str, str]:
+    """Which of the abstract's results were checked independently of the review's own data
+    extraction, from :func:`mytools.analyses.cross_checks` (the older route from the trials'
+    publications beside the review's rows): ``<prefix>_checked_reported`` (reproduced from counts
+    read in the trials' reports), ``_checked_approximated`` (from reported means with approximated
+    SDs), ``_checked_partly`` (one trial reported, another reconstructed), ``_by_construction``
+    (reconstructed counts: they reproduce by design, so they check nothing), ``_unchecked`` (the
+    rest: only the review's extraction stands behind them). Values are abstract result numbers in
+    words, e.g. ``"3 and 12"``.
+
+    >>> cc = pd.DataFrame({"abstract_no": [1, 3, 4, 5, 7, 8],
+    ...     "sources_status": ["not_reproducible", "reproduced", "reproduced", "reproduced",
+    ...                        "reproduced", "restated"],
+    ...     "sources_inputs": ["not_available", "reported", "approximated", "mixed",
+    ...                        "reconstructed", "approximated"]})
+    >>> extraction_checks(cc, "r")["r_unchecked"]
+    '1 and 8'
+    """
+    ok = cross["sources_status"] == "reproduced"
+    kinds = {"checked_reported": "reported", "checked_approximated": "approximated",
+             "checked_partly": "mixed", "by_construction": "reconstructed"}
+    out, used = {}, pd.Series(False, index=cross.index)
+    for key, inputs in kinds.items():
+        sel = ok & (cross["sources_inputs"] == inputs)
+        used |= sel
+        out[f"{prefix}_{key}"] = _numbers(cross.loc[sel, "abstract_no"])
+    out[f"{prefix}_unchecked"] = _numbers(cross.loc[~used, "abstract_no"])
+    return out
+
+
+def arm_counts_text(rows: pd.DataFrame, analysis: str, study: str) -> str:
+    """``"events/N vs events/N"`` (intervention vs control) of one study row of a review's rows."""
+    r = rows.loc[(rows["analysis"] == analysis) & (rows["study"] == study)]
+    if len(r) != 1:
+        raise KeyError(f"expected one row for study {study!r} in analysis {analysis}, found {len(r)}")
+    r = r.iloc[0]
+    return (f"{int(r['events_intervention'])}/{int(r['n_intervention'])} vs "
+            f"{int(r['events_control'])}/{int(r['n_control'])}")
