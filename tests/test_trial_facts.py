@@ -85,3 +85,14 @@ def test_extraction_checks_follow_the_evidence_notes(shared):
     assert out["r_checked_partly"] == "5" and "reported" in classes[5] and "reconstructed" in classes[5]
     assert out["r_by_construction"] == "7, 11 and 13"
     assert all(classes[n].startswith("reconstructed") for n in (7, 11, 13))
+
+
+def test_trial_table_shows_unknowns_as_unknown(facts):
+    from mytools.present.facts import trial_table
+
+    studies = load_data().studies
+    t = trial_table(studies, facts, ["Ruperto2016", "Aggarwal2022"])
+    assert list(t["Trial"]) == list(studies.set_index("study_id").loc[["Ruperto2016", "Aggarwal2022"], "label"])
+    assert "not in any source read" in t.loc[0, "Dose and route"]
+    assert "thromboembolic" in t.loc[1, "Harms reported beyond the pooled analyses"]
+    assert t.loc[0, "Harms reported beyond the pooled analyses"] == "not reported in the sources read"

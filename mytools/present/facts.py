@@ -8,7 +8,7 @@ from typing import Iterable
 
 import pandas as pd
 
-__all__ = ["fact_values", "weight_share", "extraction_checks", "arm_counts_text"]
+__all__ = ["fact_values", "weight_share", "extraction_checks", "arm_counts_text", "trial_table"]
 
 
 def fact_values(facts: pd.DataFrame, ids: Iterable[str], prefix: str) -> dict[str, str]:
@@ -74,3 +74,22 @@ def arm_counts_text(rows: pd.DataFrame, analysis: str, study: str) -> str:
     r = r.iloc[0]
     return (f"{int(r['events_intervention'])}/{int(r['n_intervention'])} vs "
             f"{int(r['events_control'])}/{int(r['n_control'])}")
+
+
+def trial_table(studies: pd.DataFrame, facts: pd.DataFrame, ids: Iterable[str],
+                topics: Iterable[str] = ("dose", "follow_up", "harm")) -> pd.DataFrame:
+    """One row per trial: label, population, intervention and comparator, duration (``studies``)
+    and, per topic, the facts of ``trial_facts`` for it (joined with "; "; "not reported in the
+    sources read" where there is none). Cells are text, for :func:`mytools.present.tables.show`."""
+    st = studies.set_index("study_id")
+    names = {"dose": "Dose and route", "follow_up": "Follow-up", "harm": "Harms reported beyond the pooled analyses"}
+    rows = []
+    for sid in ids:
+        s = st.loc[sid]
+        row = {"Trial": str(s["label"]), "Participants": str(s["population"]),
+               "Compared": f"{s['intervention']} vs {s['comparator']}", "Duration": str(s["duration"])}
+        for topic in topics:
+            f = facts[(facts["study_id"] == sid) & (facts["topic"] == topic)]
+            row[names[topic]] = "; ".join(f["text"]) if len(f) else "not reported in the sources read"
+        rows.append(row)
+    return pd.DataFrame(rows)
