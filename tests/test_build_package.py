@@ -151,3 +151,15 @@ def test_wheel_installs_into_a_clean_venv_and_a_chapter_runs_outside_the_reposit
     nb = (alone / "ivig.ipynb").read_text(encoding="utf-8")
     assert "data:image/svg+xml;base64" in nb, "the forest plots are not among the outputs"
     assert '"output_type": "error"' not in nb
+
+
+def test_pyproject_lists_every_package_and_ships_the_data():
+    """pyproject.toml lists the packages (one of them, mytools.bookdata, is the repository's
+    data/ folder): the list must hold every folder of mytools/ with an __init__.py."""
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    listed = set(conf["packages"])
+    assert found <= listed, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(found - listed)}"
+    assert listed - found == {"mytools.bookdata"}, sorted(listed - found)
+    assert conf["package-dir"]["mytools.bookdata"] == "data"
+    assert (ROOT / "data" / "datapackage.json").is_file()

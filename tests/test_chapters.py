@@ -76,7 +76,7 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
     lines = text.splitlines()
     out: list[tuple[int, str]] = []
     in_front = lines[:1] == ["---"]
-    in_code = in_caption = False
+    in_code = in_caption = in_literal = False
     in_math = False
     for no, line in enumerate(lines, 1):
         if in_front:
@@ -100,6 +100,12 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
                 out.append((no, line))
             else:
                 in_caption = stripped == "caption: |"
+            continue
+        if in_literal:
+            in_literal = stripped != "```"
+            continue  # a literal code block (```bash, ```python): commands, not prose
+        if re.match(r"^```[a-z]", stripped):
+            in_literal = True
             continue
         if stripped.startswith("```") or stripped.startswith(":::"):
             continue  # directive fences (their body is prose and is checked)
@@ -132,6 +138,9 @@ def test_checker_flags_hand_typed_numbers():
     # a figure caption in a code cell's metadata is prose too
     cell = "```{code-cell} ipython3\n---\nmystnb:\n  figure:\n    caption: |\n      RR 0.5.\n---\nx\n```"
     assert [line.strip() for _, line in prose_lines(cell)] == ["RR 0.5."]
+    # a literal code block is not prose; a directive's body is
+    assert [ln for _, ln in prose_lines("```bash\npython3 -m venv v\n```\nSaid 2.\n```{note}\nRR 3.\n```")] \
+        == ["Said 2.", "RR 3."]
 
 
 #: Every page of the book (the evidence chapters and all the others).
