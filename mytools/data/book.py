@@ -36,7 +36,7 @@ def _book_data_dir() -> Path:
 
 DATA_DIR = _book_data_dir()
 TABLES = ("studies", "analyses", "review_study_map", "outcome_data", "study_estimates", "published_results",
-          "reviews", "review_studies", "sr2015_studies")
+          "reviews", "review_studies", "sr2015_studies", "trial_facts")
 
 
 @dataclass
@@ -53,6 +53,7 @@ class Dataset:
     reviews: pd.DataFrame
     review_studies: pd.DataFrame
     sr2015_studies: pd.DataFrame
+    trial_facts: pd.DataFrame
     directory: Path
     schemas: dict[str, dict] = field(repr=False, default_factory=dict)
     review_data: dict[str, Any] = field(repr=False, default_factory=dict)
