@@ -36,7 +36,7 @@ def _book_data_dir() -> Path:
 
 DATA_DIR = _book_data_dir()
 TABLES = ("studies", "analyses", "review_study_map", "outcome_data", "study_estimates", "published_results",
-          "reviews", "review_studies", "sr2015_studies", "trial_facts")
+          "reviews", "review_studies", "sr2015_studies", "trial_facts", "bayes_priors", "bayes_prior_choice")
 
 
 @dataclass
@@ -54,6 +54,8 @@ class Dataset:
     review_studies: pd.DataFrame
     sr2015_studies: pd.DataFrame
     trial_facts: pd.DataFrame
+    bayes_priors: pd.DataFrame
+    bayes_prior_choice: pd.DataFrame
     directory: Path
     schemas: dict[str, dict] = field(repr=False, default_factory=dict)
     review_data: dict[str, Any] = field(repr=False, default_factory=dict)
