@@ -107,7 +107,10 @@ const cells = panel ? Array.from(panel.querySelectorAll('.jp-CodeCell')) : [];
 // textContent, not innerText: JupyterLab skips rendering off-screen cells (content-visibility)
 const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
 // the rendered Markdown cells (jupyterlab-myst), read as text
-const prose = panel ? Array.from(panel.querySelectorAll('.jp-MarkdownCell .jp-MarkdownOutput'))
+// (jupyterlab-myst renders into .jp-RenderedMySTMarkdown; plain JupyterLab into .jp-MarkdownOutput)
+const prose = panel ? Array.from(panel.querySelectorAll('.jp-MarkdownCell'))
+    .map(cell => cell.querySelector('.jp-RenderedMySTMarkdown') ||
+                 cell.querySelector('.jp-MarkdownOutput')).filter(m => m)
     .map(m => { const c = m.cloneNode(true);  // formulas' TeX source is not prose
                 c.querySelectorAll('annotation, .katex-mathml, mjx-assistive-mml, script, style')
                  .forEach(e => e.remove());
@@ -246,6 +249,7 @@ def test_chapter_opens_as_notebook_runs_and_shows_its_forest_plot(lab):
                    f"figures; images found: {state['images'][:5]})")
     assert all(i["done"] and i["w"] > 0 for i in plots), f"a forest plot did not load: {plots}"
     prose = state["prose"]
+    assert len(prose) > 2000, f"the rendered prose was not found (only {len(prose)} characters)"
     raw = sorted({m.group(0).strip() for m in RAW_MYST.finditer(prose)})
     assert not raw, f"raw MyST markup in the rendered prose after Run All: {raw[:20]}"
     expected = key_numbers(CHAPTER)
