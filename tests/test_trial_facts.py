@@ -96,3 +96,23 @@ def test_trial_table_shows_unknowns_as_unknown(facts):
     assert "not in any source read" in t.loc[0, "Dose and route"]
     assert "thromboembolic" in t.loc[1, "Harms reported beyond the pooled analyses"]
     assert t.loc[0, "Harms reported beyond the pooled analyses"] == "not reported in the sources read"
+
+
+def test_arm_counts_and_direction_from_the_rows():
+    """PRINTO in analysis 8.5 (methotrexate vs ciclosporin, serious adverse events): the rows say
+    2/46 vs 5/46 (read with the csv module)."""
+    import csv
+
+    from mytools.data import DATA_DIR
+    from mytools.present.facts import arm_counts_text, arm_direction
+
+    with (DATA_DIR / "CD015855-data-rows.csv").open(encoding="utf-8", newline="") as fh:
+        raw = [r for r in csv.DictReader(fh)
+               if (r["Analysis group"], r["Analysis number"], r["Study"]) == ("8", "5", "PRINTO")][0]
+    rows = load_data().review("cochrane2025").rows
+    expect = (f"{raw['Experimental cases']}/{raw['Experimental N']} vs "
+              f"{raw['Control cases']}/{raw['Control N']}")
+    assert arm_counts_text(rows, "8.5", "PRINTO") == expect
+    a = int(raw["Experimental cases"]) / int(raw["Experimental N"])
+    b = int(raw["Control cases"]) / int(raw["Control N"])
+    assert arm_direction(rows, "8.5", "PRINTO") == ("fewer" if a < b else "more")

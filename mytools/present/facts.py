@@ -8,7 +8,7 @@ from typing import Iterable
 
 import pandas as pd
 
-__all__ = ["fact_values", "weight_share", "extraction_checks", "arm_counts_text", "trial_table"]
+__all__ = ["fact_values", "weight_share", "extraction_checks", "arm_counts_text", "arm_direction", "trial_table"]
 
 
 def fact_values(facts: pd.DataFrame, ids: Iterable[str], prefix: str) -> dict[str, str]:
@@ -93,3 +93,15 @@ def trial_table(studies: pd.DataFrame, facts: pd.DataFrame, ids: Iterable[str],
             row[names[topic]] = "; ".join(f["text"]) if len(f) else "not reported in the sources read"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def arm_direction(rows: pd.DataFrame, analysis: str, study: str) -> str:
+    """``"fewer"``, ``"more"`` or ``"as many"``: the intervention arm's event risk against the
+    control arm's in one study row (counts only, no test: the wording says "numerically")."""
+    r = rows.loc[(rows["analysis"] == analysis) & (rows["study"] == study)]
+    if len(r) != 1:
+        raise KeyError(f"expected one row for study {study!r} in analysis {analysis}, found {len(r)}")
+    r = r.iloc[0]
+    a = r["events_intervention"] / r["n_intervention"]
+    b = r["events_control"] / r["n_control"]
+    return "fewer" if a < b else "more" if a > b else "as many"
