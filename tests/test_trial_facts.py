@@ -116,3 +116,25 @@ def test_arm_counts_and_direction_from_the_rows():
     a = int(raw["Experimental cases"]) / int(raw["Experimental N"])
     b = int(raw["Control cases"]) / int(raw["Control N"])
     assert arm_direction(rows, "8.5", "PRINTO") == ("fewer" if a < b else "more")
+
+
+def test_the_abstracts_one_study_of_27_is_two_trials():
+    """Issue #21: results 9-10 (SELAM) and 11 (PROMETHEUS completers) each say '1 RCT, 27
+    participants' in the abstract; the rows give the arms (read with the csv module)."""
+    import csv
+
+    from mytools.data import DATA_DIR
+    from mytools.present.facts import arm_size_values, page_values
+
+    with (DATA_DIR / "CD015855-data-rows.csv").open(encoding="utf-8", newline="") as fh:
+        raw = {(r["Analysis group"], r["Analysis number"], r["Study"]): r for r in csv.DictReader(fh)}
+    data = load_data()
+    rows = data.review("cochrane2025").rows
+    pub = data.published_results.set_index("analysis_id")
+    for aid, (g, a, study) in {"mtx_function": ("3", "1", "SELAM"),
+                               "mtx_imacs": ("3", "4", "PROMETHEUS")}.items():
+        out = arm_size_values(rows, f"{g}.{a}", study, "x")
+        r = raw[(g, a, study)]
+        assert (out["x_n_int"], out["x_n_ctl"]) == (int(r["Experimental N"]), int(r["Control N"]))
+        assert out["x_n"] == int(pub.at[aid, "participants"]) == 27
+    assert page_values(data, "p")["p_search_date"] == "3 February 2023"  # the abstract's search date

@@ -1,14 +1,19 @@
 """Text values for the clinical pages from the book's data: the trials' facts (``trial_facts.csv``:
-follow-up, harms beyond the pooled rows, doses, the review's own words) and a study's share of an analysis's weight (RevMan's
+follow-up, harms beyond the pooled rows, doses, the review's own words), the evidence date, arm
+counts and sizes, an arm the review's rows enter twice, and a study's share of an analysis's weight (RevMan's
 ``Weight`` in the review's rows). Each returns ``{key: value}`` for glue or inline ``{eval}``.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-__all__ = ["fact_values", "weight_share", "extraction_checks", "arm_counts_text", "arm_direction", "trial_table"]
+from ..analyses.row_consistency import arm_disagreements
+from .phrases import month_year
+
+__all__ = ["fact_values", "page_values", "weight_share", "extraction_checks", "arm_counts_text",
+           "arm_direction", "arm_size_values", "disagreement_values", "trial_table"]
 
 
 def fact_values(facts: pd.DataFrame, ids: Iterable[str], prefix: str) -> dict[str, str]:
@@ -105,3 +110,33 @@ def arm_direction(rows: pd.DataFrame, analysis: str, study: str) -> str:
     a = r["events_intervention"] / r["n_intervention"]
     b = r["events_control"] / r["n_control"]
     return "fewer" if a < b else "more" if a > b else "as many"
+
+
+def page_values(data: Any, prefix: str, fact_ids: Iterable[str] = ()) -> dict[str, Any]:
+    """What every clinical page says about its evidence: ``<prefix>_search_date`` (the 2025
+    review's search date in words, from ``reviews.csv``) and the facts ``fact_ids``
+    (:func:`fact_values`)."""
+    when = data.reviews.set_index("review_id").at["cochrane2025", "search_date"]
+    return {f"{prefix}_search_date": month_year(when), **fact_values(data.trial_facts, fact_ids, prefix)}
+
+
+def disagreement_values(rows: pd.DataFrame, study: str, analyses: Sequence[str], prefix: str) -> dict[str, Any]:
+    """The first arm of ``study`` entered differently in ``analyses``
+    (:func:`mytools.analyses.arm_disagreements`): ``<prefix>_arm`` ("placebo" or the intervention), ``_a``, ``_a_mean``,
+    ``_b``, ``_b_mean``. ``LookupError`` when the entries agree (the page's warning would be false)."""
+    d = arm_disagreements(rows, study, analyses)
+    if d.empty:
+        raise LookupError(f"{study}: its arms agree across analyses {', '.join(analyses)}")
+    r = d.iloc[0]
+    return {f"{prefix}_arm": "placebo" if r["arm"] == "control" else "intervention",
+            f"{prefix}_a": r["analysis_a"], f"{prefix}_a_mean": r["value_a"],
+            f"{prefix}_b": r["analysis_b"], f"{prefix}_b_mean": r["value_b"]}
+
+
+def arm_size_values(rows: pd.DataFrame, analysis: str, study: str, prefix: str) -> dict[str, int]:
+    """``<prefix>_n_int``, ``_n_ctl`` and ``_n``: the arm sizes one study row counts."""
+    r = rows.loc[(rows["analysis"] == analysis) & (rows["study"] == study)]
+    if r.empty:
+        raise KeyError(f"no row for study {study!r} in analysis {analysis}")
+    a, b = int(r["n_intervention"].iloc[0]), int(r["n_control"].iloc[0])
+    return {f"{prefix}_n_int": a, f"{prefix}_n_ctl": b, f"{prefix}_n": a + b}
