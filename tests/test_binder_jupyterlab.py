@@ -255,6 +255,7 @@ def test_chapter_opens_as_notebook_runs_and_shows_its_forest_plot(lab, chapter):
                    f"figures; images found: {state['images'][:5]})")
     assert all(i["done"] and i["w"] > 0 for i in plots), f"a forest plot did not load: {plots}"
     prose = state["prose"]
+    (SHOTS / f"binder-{stem}-prose.txt").write_text(prose, encoding="utf-8")  # for a person to read
     assert len(prose) > 2000, f"the rendered prose was not found (only {len(prose)} characters)"
     raw = sorted({m.group(0).strip() for m in RAW_MYST.finditer(prose)})
     assert not raw, f"raw MyST markup in the rendered prose after Run All: {raw[:20]}"
