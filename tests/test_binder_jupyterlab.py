@@ -111,14 +111,18 @@ const cells = panel ? Array.from(panel.querySelectorAll('.jp-CodeCell')) : [];
 // textContent, not innerText: JupyterLab skips rendering off-screen cells (content-visibility)
 const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
 // the rendered Markdown cells (jupyterlab-myst), read as text
-// (jupyterlab-myst renders into .jp-RenderedMySTMarkdown; plain JupyterLab into .jp-MarkdownOutput)
-const prose = panel ? Array.from(panel.querySelectorAll('.jp-MarkdownCell'))
-    .map(cell => cell.querySelector('.jp-RenderedMySTMarkdown') ||
-                 cell.querySelector('.jp-MarkdownOutput')).filter(m => m)
-    .map(m => { const c = m.cloneNode(true);  // formulas' TeX source is not prose
-                c.querySelectorAll('annotation, .katex-mathml, mjx-assistive-mml, script, style')
-                 .forEach(e => e.remove());
-                return c.textContent; }).join('\n') : '';
+// (jupyterlab-myst renders into a .myst block; plain JupyterLab into .jp-MarkdownOutput); the
+// cell's editor (its source) and formulas' TeX source are not prose
+const mdCells = panel ? Array.from(panel.querySelectorAll('.jp-MarkdownCell')) : [];
+const prose = mdCells.map(cell => {
+    const c = (cell.querySelector('.myst') || cell.querySelector('.jp-RenderedMarkdown') ||
+               cell.querySelector('.jp-MarkdownOutput') || cell).cloneNode(true);
+    c.querySelectorAll('.cm-editor, .jp-InputArea-editor, .jp-InputPrompt, .jp-Collapser, ' +
+                       'annotation, .katex-mathml, mjx-assistive-mml, script, style')
+     .forEach(e => e.remove());
+    return c.textContent; }).join('\n');
+const mdClasses = mdCells.length ? Array.from(mdCells[0].querySelectorAll('*')).slice(0, 25)
+    .map(e => e.className && e.className.baseVal === undefined ? e.className : '').join(' | ') : '';
 const imgs = panel ? Array.from(panel.querySelectorAll('.jp-OutputArea-output img')) : [];
 const errors = panel ? Array.from(panel.querySelectorAll(
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')) : [];
@@ -133,7 +137,7 @@ return {
   status: (document.querySelector('#jp-main-statusbar') || {}).innerText || '',
   images: imgs.map(i => ({alt: i.getAttribute('alt') || '', w: i.naturalWidth, done: i.complete})),
   errors: errors.map(e => e.textContent.slice(0, 400)),
-  prose: prose,
+  prose: prose, markdownCells: mdCells.length, mdClasses: mdClasses,
   text: panel ? panel.innerText.slice(0, 200) : (editor ? editor.innerText.slice(0, 200) : ''),
 };
 """
@@ -256,7 +260,9 @@ def test_chapter_opens_as_notebook_runs_and_shows_its_forest_plot(lab, chapter):
     assert all(i["done"] and i["w"] > 0 for i in plots), f"a forest plot did not load: {plots}"
     prose = state["prose"]
     (SHOTS / f"binder-{stem}-prose.txt").write_text(prose, encoding="utf-8")  # for a person to read
-    assert len(prose) > 2000, f"the rendered prose was not found (only {len(prose)} characters)"
+    assert len(prose) > 2000, (f"the rendered prose was not found (only {len(prose)} characters "
+                               f"in {state['markdownCells']} Markdown cells; first cell's elements: "
+                               f"{state['mdClasses']})")
     raw = sorted({m.group(0).strip() for m in RAW_MYST.finditer(prose)})
     assert not raw, f"raw MyST markup in the rendered prose after Run All: {raw[:20]}"
     expected = key_numbers(chapter)
