@@ -24,7 +24,10 @@ def toc_files() -> list[str]:
 
 def test_execution_fails_on_notebook_errors():
     execute = config()["execute"]
-    assert execute["execute_notebooks"] == "cache"
+    # inline: the prose's {eval} roles are evaluated in the chapter's kernel (README, "Numbers in
+    # the prose"); only v["..."] may be evaluated
+    assert execute["execute_notebooks"] == "inline"
+    assert config()["sphinx"]["config"]["nb_eval_name_regex"].startswith("^v\\[")
     assert execute["raise_on_error"] is True
     assert execute["allow_errors"] is False
     assert execute["timeout"] > 0
@@ -165,6 +168,7 @@ def test_sidebar_title_is_short_and_the_full_title_stays_on_the_landing_page():
     cfg = config()
     short = cfg["sphinx"]["config"]["html_title"]
     assert len(short) <= 40 and len(cfg["title"]) > len(short)
+    assert cfg["html"]["home_page_in_navbar"] is False  # the long title is not listed in the sidebar
     intro = (ROOT / "intro.md").read_text(encoding="utf-8")
     assert f"# {cfg['title']}" in intro
 
