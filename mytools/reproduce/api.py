@@ -173,7 +173,9 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
                 continue
             if strict:
                 raise
-            refused.append({"file": str(p), "reason": str(exc)})
+            probs = getattr(exc, "problems", None)
+            refused.append({"file": str(p), "reason": "\n".join(map(str, probs)) if probs
+                            else str(exc)})
             errors.append(exc)
         except (OSError, RecursionError, MemoryError) as exc:  # a safety net: the readers refuse
             if strict:

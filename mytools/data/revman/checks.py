@@ -19,7 +19,7 @@ from mytools.data.revman.tables import MAX_PROBLEMS
 
 __all__ = ["check_rows", "NOT_ESTIMABLE"]
 
-NOT_ESTIMABLE = "; the row is not estimable (left out of the pooling, weight blank, as RevMan)"
+NOT_ESTIMABLE = "; not estimable: left out of the pooling, weight blank (as in RevMan)"
 _HEADERS = {
     "events_intervention": "Experimental cases", "n_intervention": "Experimental N",
     "events_control": "Control cases", "n_control": "Control N",
