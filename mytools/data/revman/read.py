@@ -81,8 +81,9 @@ def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
     notes.append(f"{name}: no settings file; data types inferred from the filled cells, method, "
                  "measure and model unknown (settings_source 'none')")
     types = pd.Series(analyses["data_type"].to_numpy(), index=analyses["analysis"].to_numpy())
-    rows = frame(blank_inapplicable(rows, types), ROW_COLUMNS)
+    rows = blank_inapplicable(rows, types)
     check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
+    rows = frame(rows, ROW_COLUMNS)
     subgroups = _NO_SUBGROUPS.copy()
     dec = decimals_of(*(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate",
                                                      "revman_ci_low", "revman_ci_high")))
