@@ -55,7 +55,7 @@ def methods_table(data: Dataset) -> pd.DataFrame:
 
 
 def reconcile_table(data: Dataset) -> pd.DataFrame:
-    """Display version of :func:`~mytools.reviews.membership.reconcile_counts`: one column per
+    """Display version of :func:`~mytools.reviews_compared.membership.reconcile_counts`: one column per
     review, rows saying how the published numbers of studies and participants are made up
     (identified / possible / unidentified, the last sized only by subtraction)."""
     c = reconcile_counts(data)
@@ -80,7 +80,7 @@ def reconcile_table(data: Dataset) -> pd.DataFrame:
 
 
 def participants_table(data: Dataset) -> pd.DataFrame:
-    """Wide display version of :func:`~mytools.reviews.interventions.participants_by_intervention`:
+    """Wide display version of :func:`~mytools.reviews_compared.interventions.participants_by_intervention`:
     text cells ``'k trials, n participants'`` (``'+ u of unknown size'`` when some sizes are
     unknown; ``'—'`` when the review included no trial of that class), rows in
     :data:`INTERVENTION_CLASSES` order, the class label in the first column ``Intervention``.
@@ -105,7 +105,7 @@ def participants_table(data: Dataset) -> pd.DataFrame:
 
 
 def candidates_table(data: Dataset, comparison_id: str = "ivig") -> pd.DataFrame:
-    """Display version of :func:`~mytools.reviews.cumulative.cumulative_candidates` (outcome,
+    """Display version of :func:`~mytools.reviews_compared.cumulative.cumulative_candidates` (outcome,
     studies, qualifies, why not)."""
     c = cumulative_candidates(data, comparison_id)
     return pd.DataFrame({

@@ -1,4 +1,4 @@
-"""Tests of the review-level tables and mytools.reviews against the reviews' own published text.
+"""Tests of the review-level tables and mytools.reviews_compared against the reviews' own published text.
 
 Reference numbers come from the seeds in ../shared/seeds (000 = Cochrane 2025 abstract,
 001 = Cochrane 2012 abstract, 003 = the 2015 review's full text with Tables 1-3): the counts are
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from mytools import reviews as R
+from mytools import reviews_compared as R
 from mytools.data import load_data
 
 WORDS = {w: i for i, w in enumerate(
