@@ -308,3 +308,35 @@ def test_data_appendix_documents_every_table():
     for r in pkg["resources"]:
         assert f"### `{r['path']}`" in page and f'data.schemas["{r["name"]}"]' in page, r["name"]
         assert f"<../data/{r['path']}>`" in page and "{download}`" in page, f"no download link for {r['path']}"
+
+
+@pytest.mark.parametrize("table", ["analyses", "published_results", "review_study_map", "review_studies"])
+def test_review_id_must_exist_in_reviews_csv(copy, table):
+    """Review ids are a foreign key into reviews.csv (no list of reviews in code or schemas)."""
+    path = copy / f"{table}.csv"
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    rows[1][header.index("review_id")] = "cochrane2099"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    err = errors(copy)
+    hits = [p for p in err.problems if p.file == f"{table}.csv" and p.line == 2 and p.column == "review_id"]
+    assert hits and "exists in reviews.csv" in str(hits[0]) and "cochrane2099" in str(hits[0]), str(err)
+
+
+def test_a_new_review_needs_only_a_row_in_reviews_csv(copy):
+    """A fourth review id is accepted once reviews.csv has its row: no enum to extend."""
+    path = copy / "reviews.csv"
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    new = list(rows[1])
+    new[rows[0].index("review_id")] = "cochrane2099"
+    new[rows[0].index("short_label")] = "Cochrane 2099"
+    rows.append(new)
+    with path.open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    assert "cochrane2099" in set(load_data(copy).reviews["review_id"])
+    for name in ("reviews", "analyses", "published_results", "review_study_map", "review_studies"):
+        fields = json.loads((copy / "schemas" / f"{name}.json").read_text())["fields"]
+        assert "enum" not in next(f for f in fields if f["name"] == "review_id")["constraints"], name

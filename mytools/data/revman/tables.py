@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from mytools.data import DataError, Problem
+from mytools.data.errors import DataError, Problem
 from mytools.data.revman.safeio import read_csv_records
 
 __all__ = ["norm", "Table", "load_table", "MISSING", "MAX_PROBLEMS"]
