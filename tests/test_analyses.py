@@ -113,10 +113,10 @@ def test_k_and_participants_of_the_review_rows_equal_the_abstract(data, publishe
         assert int((inp["n_intervention"] + inp["n_control"]).sum()) == pub.loc[aid, "participants"], aid
 
 
-def test_cdasi_point_estimate_exact_and_tolerance_registered(report):
+def test_cdasi_point_estimate_exact_and_tolerance_registered(report, data):
     row = report.set_index("analysis_id").loc["ivig_cdasi_sources"]
     assert round(row.estimate, 2) == -8.20  # -9.36 - (-1.16), both arm means as reported
-    spec = analysis("ivig_cdasi_sources").spec
+    spec = analysis("ivig_cdasi_sources", data).spec
     assert spec["tolerance"] == 0.03 and "back-calculated" in spec["tolerance_reason"]
     assert "tolerance 0.03" in reason_text(row)
     assert row.reason == "within_registered_tolerance"
@@ -273,9 +273,15 @@ def test_subgroups_are_pooled_with_the_test_for_differences(data):
     assert analysis("mtx_imacs", data).subgroups == {}  # a subgroup of 3.4 (subtotals only)
 
 
-def test_unknown_analysis_id():
+def test_unknown_analysis_id(data):
     with pytest.raises(KeyError, match="known ids"):
-        analysis("ivig_nothing")
+        analysis("ivig_nothing", data)
+
+
+def test_the_dataset_is_passed_not_loaded():
+    """House rule: the chapter loads the Dataset once and passes it down."""
+    with pytest.raises(TypeError, match="data"):
+        analysis("ivig_tis20")  # type: ignore[call-arg]
 
 
 def test_cross_checks_put_the_older_route_beside_the_review_data(report):

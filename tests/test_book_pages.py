@@ -1,7 +1,7 @@
 """Checks on the built book in _build/html (run by `bash .ci/test` after the clean build).
 
 - the clean build itself succeeded without a warning (its log and exit code are kept in _build/);
-- every page of _toc.yml was built;
+- every page of _toc.yml was built, with its source's heading as the page title;
 - no page shows an error trace, a glue placeholder ("No key ... found in glue data"), a figure
   glued as text ("<Figure size ...>") or stderr output (warnings printed by code);
 - every <img> has non-empty alt text;
@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import os
 import re
 from html.parser import HTMLParser
@@ -133,7 +134,19 @@ def test_clean_build_succeeded():
 def test_toc_page_built(built, page):
     path = html_path(page)
     assert path.exists(), f"{page} is listed in _toc.yml but {path} was not built"
-    assert parse(path).images is not None
+    heading = _source_heading(page)
+    title = re.search(r"<title>(.*?)</title>", parse(path).raw, re.S)
+    got = html.unescape(title.group(1)) if title else ""
+    assert re.sub(r"^[\d.]+\s+", "", got).startswith(heading), (
+        f"{path.name}: the page title {got!r} does not start with the source's heading {heading!r}")
+
+
+def _source_heading(page: str) -> str:
+    """The first level-1 heading of the page's source (``# Title``): the built page must carry it."""
+    for line in (ROOT / f"{page}.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    pytest.fail(f"{page}.md has no '# ' heading")
 
 
 # (pattern in the raw HTML, what it means)

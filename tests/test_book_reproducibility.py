@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from mytools.analyses import analyses
-from mytools.data import DATA_DIR
+from mytools.data import DATA_DIR, load_data
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = Path(os.environ.get("BOOK_BUILD_DIR", ROOT / "_build")).resolve()
@@ -83,7 +83,7 @@ def _triple(text: str) -> tuple[float, float, float]:
 def test_fourteen_rows_with_the_statuses_of_analyses(table):
     shown = table[table["#"] != ""].set_index("#")
     assert sorted(int(n) for n in shown.index) == list(range(1, 15))
-    report = analyses()
+    report = analyses(load_data())
     for r in report[report["in_abstract"].astype(bool)].itertuples():
         row = shown.loc[str(int(r.abstract_no))]
         assert row["analysis"] == r.analysis_id
@@ -105,7 +105,7 @@ def test_published_column_shows_the_published_results(table):
 
 def test_reproduced_rows_show_the_published_numbers_recomputed(table):
     pub = pd.read_csv(DATA_DIR / "published_results.csv").set_index("analysis_id")
-    checks = analyses().set_index("analysis_id")["checks"]
+    checks = analyses(load_data()).set_index("analysis_id")["checks"]
     for _, row in table[table["status"] == "reproduced"].iterrows():
         ours = _triple(row["recomputed"])
         target = checks[row["analysis"]] if isinstance(checks[row["analysis"]], str) else row["analysis"]

@@ -55,8 +55,9 @@ def test_reproduced_results_equal_the_published_ones_in_the_html():
     from mytools.analyses import analyses
     from mytools.data import load_data
 
-    reg = analyses().set_index("analysis_id")
-    pub = load_data().published_results.set_index("analysis_id")
+    data = load_data()
+    reg = analyses(data).set_index("analysis_id")
+    pub = data.published_results.set_index("analysis_id")
     checked = 0
     for page in ["ivig", "azathioprine", "methotrexate"]:
         text = _text(page)

@@ -6,7 +6,6 @@ Brent root-finding, ~1e-9)."""
 from __future__ import annotations
 
 import glob
-import time
 
 import numpy as np
 import pandas as pd
@@ -165,18 +164,6 @@ def test_batch_equals_scalar(sample, name):
                                        rtol=rtol, atol=1e-12, err_msg=f"{name} segment {j} {col}")
         checked += 1
     assert checked > 100 // step and not_est < checked
-
-
-def test_batch_speed(sample):
-    """Re-pooling the whole sample (every analysis and subgroup) takes well under a second."""
-    settings, spec = SPECS["revman5_mh"]
-    rows, segs = long_format(sample, spec)
-    pool_batch(rows, segs, settings=settings)  # warm up
-    t0 = time.perf_counter()
-    res = pool_batch(rows, segs, settings=settings)
-    elapsed = time.perf_counter() - t0
-    assert len(res.pooled) > 2000 and len(rows) > 8000
-    assert elapsed < 0.5, f"pool_batch took {elapsed:.3f} s for {len(res.pooled)} segments"
 
 
 @pytest.mark.parametrize("segs,match", [

@@ -7,7 +7,7 @@ The layers, lowest first (see README, "Layout"):
     analyses        registry + data + engine -> typed results with status codes (no prose)
     reproduce       re-execution of any review's data (readers + engine -> comparison)
     present         forest plots, tables, SoF, GRADE wording, glue (no loading, no pooling)
-    reviews         the three reviews compared
+    reviews_compared  the three reviews compared (chapters/reviews-compared.md only)
     teaching        worked examples, simulation lab, reconstruction and its predictions
     cli             ``python -m mytools``
 
@@ -29,9 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     "analyses": {"analyses", "engine", "data"},
     "reproduce": {"reproduce", "engine", "data", "analyses"},
     "present": {"present", "engine", "data", "analyses"},
-    "reviews": {"reviews", "engine", "data", "analyses", "present"},
+    "reviews_compared": {"reviews_compared", "engine", "data", "analyses", "present"},
     "teaching": {"teaching", "engine", "data", "analyses", "present"},
-    "cli": {"cli", "engine", "data", "analyses", "reproduce", "present", "reviews", "teaching"},
+    "cli": {"cli", "engine", "data", "analyses", "reproduce", "present", "reviews_compared", "teaching"},
     "__init__": {"engine", "data"},
     "__main__": {"cli"},
 }
@@ -130,3 +130,89 @@ def test_presentation_neither_loads_nor_pools():
             m = calls.search(code)
             assert not m, (f"{path.relative_to(PKG)}:{i}: calls {m.group(1)}() — presentation is given "
                            f"results and a Dataset, it does not compute or load them")
+
+
+def _module_name(path: Path) -> str:
+    parts = ["mytools", *path.relative_to(PKG).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_cycle_between_modules():
+    """No module imports (at load time, directly or through others) a module that imports it back.
+
+    Importing a name from a package runs the package's ``__init__``: ``from mytools.data import X``
+    inside ``mytools/data/revman/`` would make the reader depend on the loader that uses it (the
+    ``data`` ↔ ``data.revman`` cycle once hidden by a lazy import). Imports inside functions count
+    too (a lazy import does not remove a cycle, it hides it); ``if TYPE_CHECKING:`` blocks do not."""
+    modules = {_module_name(p): p for p in _modules()}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        deps: set[str] = set()
+        for node in _runtime_imports(tree):
+                for target, _ in _imports_of(node, path):
+                    while target and target not in modules:
+                        target = target.rpartition(".")[0]
+                    if target and target != name:
+                        deps.add(target)
+        # importing a.b.c runs a/__init__ and a/b/__init__ first (already running for a.b's own modules)
+        graph[name] = {a for d in deps for a in _ancestors(d, modules)} - _ancestors(name, modules) - {name} | deps
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cyc = stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt]
+                pytest.fail("import cycle: " + " -> ".join(cyc))
+            if nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+
+
+def _runtime_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    out: list[ast.Import | ast.ImportFrom] = []
+
+    def walk(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                out.append(child)
+            walk(child)
+
+    walk(tree)
+    return out
+
+
+def _ancestors(name: str, modules: dict[str, Path]) -> set[str]:
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(2, len(parts)) if ".".join(parts[:i]) in modules}
+
+
+def _imports_of(node: ast.Import | ast.ImportFrom, path: Path) -> list[tuple[str, int]]:
+    pkg_parts = ["mytools", *path.relative_to(PKG).parts[:-1]]
+    if isinstance(node, ast.Import):
+        return [(a.name, node.lineno) for a in node.names]
+    if node.level:
+        base = ".".join(pkg_parts[: len(pkg_parts) - (node.level - 1)] + ([node.module] if node.module else []))
+    else:
+        base = node.module or ""
+    # "from pkg import sub" imports pkg.sub when sub is a module; otherwise a name of pkg
+    return [(f"{base}.{a.name}", node.lineno) for a in node.names] + [(base, node.lineno)]
+
+
+def test_only_the_chapter_loads_the_dataset():
+    """House rule: a chapter (or the command line) loads the Dataset once and passes it down; no
+    function of the package loads it when handed ``None``."""
+    for path in _modules():
+        if _layer(path) in ("data", "cli"):
+            continue
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#")[0]
+            assert "load_data(" not in code or code.strip().startswith(">>>"), (
+                f"{path.relative_to(PKG)}:{i}: calls load_data(); take the Dataset as an argument")

@@ -197,8 +197,9 @@ def test_analysis_result_with_reconstructed_inputs_gets_a_dagger():
     """ivig_sae_sources (the earlier route): the second trial's counts are reconstructed in
     data/outcome_data.csv."""
     from mytools.analyses import analysis
+    from mytools.data import load_data
 
-    ar = analysis("ivig_sae_sources")
+    ar = analysis("ivig_sae_sources", load_data())
     reconstructed = set(ar.inputs.loc[ar.inputs["provenance"] == "reconstructed", "label"])
     assert reconstructed, "the data mark at least one ivig_sae input as reconstructed"
     fig = plots.forest_plot(ar)

@@ -7,7 +7,6 @@ study N's sum to the analysis's N totals, v1's zero-filled cells are "not applic
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -284,10 +283,9 @@ def test_peto_rows_are_o_e(packages):
     assert any("55 > Control N 9" in n for n in r.notes)  # the review's own typo, kept as a note
 
 
-def test_reading_the_pairwise70_sample_is_fast(shared):
+def test_every_file_of_the_pairwise70_sample_is_read(shared):
+    """Each data-rows file of the sample reads into rows (its speed is measured in benchmarks/, not here)."""
     files = sorted((shared / "fixtures" / "pairwise70-sample").glob("*-data-rows.csv"))
-    read_review(files[0])
-    t = time.process_time()
+    assert len(files) >= 10
     for f in files:
-        read_review(f)
-    assert time.process_time() - t < 3.0  # ~0.6 s measured on the project machine
+        assert len(read_review(f).rows) > 0, f.name
