@@ -2,7 +2,7 @@
 
 Hand-worked numbers are typed with their arithmetic, from the formulas in Deeks & Higgins,
 *Statistical algorithms in Review Manager 5* (2010) and the Cochrane Handbook 5.1 ch. 9; metafor
-comparisons of the same quantities are in test_pooling_metafor.py.
+comparisons of the same quantities are in test_engine_metafor.py.
 """
 from __future__ import annotations
 

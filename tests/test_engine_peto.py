@@ -3,7 +3,7 @@
 6 decimals). RevMan's study estimate is exp((O − E)/V) with CI exp((O − E)/V ± z/√V), and in the
 subtotal-only analyses 1.1 and 1.6 the fixed-effect (Peto) weights sum to 100 within each subgroup.
 Peto from 2×2 tables is tested against metafor's rma.peto and Stata metan in
-test_pooling_metafor.py and at 90/99% in test_engine_metafor.py.
+test_engine_metafor.py (95% and 90/99%).
 """
 from __future__ import annotations
 
