@@ -1,4 +1,4 @@
-"""Static checks on the evidence chapters (background, IVIg, azathioprine, methotrexate).
+"""Static checks on the pages of the book (every page of _toc.yml; exceptions listed with reasons).
 
 The main one: no number typed by hand in prose. Every number a reader sees must come from glue
 (``{glue:text}`key```), so that a change in data/ cannot leave a stale number in the text. The
@@ -12,9 +12,41 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["background", "ivig", "azathioprine", "methotrexate", "bottom-line", "data-and-analyses"]
+
+
+def toc_pages() -> list[str]:
+    """Every page of _toc.yml ('intro', 'chapters/ivig', ...): a new chapter is checked here by
+    being in the table of contents, with no list in this file to extend."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(str(Path(entry["file"]).with_suffix("")))
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    return pages
+
+
+#: Pages whose prose may hold numbers typed by hand, and why (every other page of the toc is checked).
+TYPED_NUMBERS_ALLOWED = {
+    "chapters/glossary": "definitions state conventions (I² bands, SMD sizes, 0.5 added to cells) that are not results",
+    "chapters/few-trials": "'the 14 results' typed three times (to be glued; fewtrials, #20)",
+}
+#: Chapters not (yet) held to every convention of test_page_conventions, and why.
+CONVENTIONS_EXCEPTED = {
+    "few-trials": "an exercise's solution computes a t quantile with scipy",
+    "data": "its first code cell has 23 lines (imports and glue of the appendix tables)",
+    "reproducibility": "its first code cell has 15 lines (imports and glue)",
+}
+#: Every chapter page (conventions below), from the table of contents.
+CHAPTERS = [Path(p).name for p in toc_pages() if p.startswith("chapters/")]
 
 # Numbers that are names or fixed conventions, not results (each pattern is removed before the check).
 WHITELIST = [
@@ -126,9 +158,8 @@ def test_checker_flags_hand_typed_numbers():
     assert [line for _, line in prose_lines("$$\nQ = 2.5\n$$\nQ was 2.5.")] == ["Q was 2.5."]
 
 
-#: Every page of the book (the evidence chapters and all the others).
-ALL_PAGES = ["intro"] + [f"chapters/{p}" for p in CHAPTERS + [
-    "reviews-compared", "methods", "data", "reproducibility", "references"]]
+#: Every page of the book but the listed exceptions.
+ALL_PAGES = [p for p in toc_pages() if p not in TYPED_NUMBERS_ALLOWED]
 
 
 @pytest.mark.parametrize("page", ALL_PAGES)
@@ -140,7 +171,7 @@ def test_no_hand_typed_numbers_in_prose(page):
         f"  {page}.md:{no}: {nums} in {line!r}" for no, nums, line in bad)
 
 
-@pytest.mark.parametrize("page", CHAPTERS)
+@pytest.mark.parametrize("page", [p for p in CHAPTERS if p not in CONVENTIONS_EXCEPTED])
 def test_page_conventions(page):
     text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
     assert text.startswith("---\njupytext:"), "jupytext MyST header first"
