@@ -1,4 +1,4 @@
-"""Edge cases and bad input for the pooling functions (mytools.pooling)."""
+"""Edge cases and bad input for the pooling functions (the public pool_* functions of mytools.engine)."""
 from __future__ import annotations
 
 import math

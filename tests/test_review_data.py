@@ -134,10 +134,9 @@ def test_settings_from_weights_are_the_only_ones_that_fit(data):
 
 
 def test_registry_agrees_with_reproduce_infer_settings(data):
-    infer = pytest.importorskip("mytools.reproduce").__dict__.get("infer_settings")
-    if infer is None:
-        pytest.skip("mytools.reproduce.infer_settings is not on this branch yet")
-    inferred = infer(data.review("cochrane2025")).set_index("analysis")
+    from mytools.reproduce import infer_settings
+
+    inferred = infer_settings(data.review("cochrane2025")).set_index("analysis")
     reg = data.analyses[data.analyses["route"] == "review_data"]
     for a in reg.itertuples():
         s = inferred.loc[a.review_analysis]

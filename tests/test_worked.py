@@ -1,7 +1,7 @@
 """The methods chapter's worked examples, pinned against numbers derived by hand from the published
 formulas (written out here, not taken from the code), against external references (the 2025 Cochrane
 review's published result; metafor's tests of R metan/rma on the BCG data; RevMan's Fleiss 1993 file)
-and against the engine (``mytools.pooling``)."""
+and against the engine (``mytools.engine``)."""
 from __future__ import annotations
 
 import csv
