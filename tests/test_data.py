@@ -340,3 +340,13 @@ def test_a_new_review_needs_only_a_row_in_reviews_csv(copy):
     for name in ("reviews", "analyses", "published_results", "review_study_map", "review_studies"):
         fields = json.loads((copy / "schemas" / f"{name}.json").read_text())["fields"]
         assert "enum" not in next(f for f in fields if f["name"] == "review_id")["constraints"], name
+
+
+def test_registry_measure_sets_are_the_schema_enum():
+    """data/validate.py's measure sets are the registry's (analyses.json enum), named as such."""
+    from mytools.data import REGISTRY_BINARY, REGISTRY_CONTINUOUS, REGISTRY_LOG_SCALE
+
+    fields = json.loads((DATA_DIR / "schemas" / "analyses.json").read_text())["fields"]
+    enum = next(f for f in fields if f["name"] == "measure")["constraints"]["enum"]
+    assert sorted(REGISTRY_BINARY + REGISTRY_CONTINUOUS) == sorted(enum)
+    assert set(REGISTRY_LOG_SCALE) == {"RR", "OR"} & set(enum)  # the ratios among them

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..data import BINARY, Dataset
+from ..data import Dataset
+from ..engine.effects import BINARY_MEASURES
 from ..engine import MetaResult, NotEstimableError, pool_binary, pool_continuous, pool_generic, pool_subgroups
 from .inputs import clean, inputs_of, inputs_provenance, spec_of
 from .result import AnalysisResult
@@ -26,7 +27,7 @@ def _data_type(spec: dict) -> str:
         return str(spec["data_type"])
     if spec["input_table"] == "study_estimates":
         return "generic"
-    return "dichotomous" if spec["measure"] in BINARY else "continuous"
+    return "dichotomous" if spec["measure"] in BINARY_MEASURES else "continuous"
 
 
 def _reject(options: dict, names: tuple[str, ...], what: str) -> None:
