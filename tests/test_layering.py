@@ -202,8 +202,9 @@ def _imports_of(node: ast.Import | ast.ImportFrom, path: Path) -> list[tuple[str
         base = ".".join(pkg_parts[: len(pkg_parts) - (node.level - 1)] + ([node.module] if node.module else []))
     else:
         base = node.module or ""
-    # "from pkg import sub" imports pkg.sub when sub is a module; otherwise a name of pkg
-    return [(f"{base}.{a.name}", node.lineno) for a in node.names] + [(base, node.lineno)]
+    # "from pkg import sub" imports the module pkg.sub when there is one; otherwise a name of pkg
+    # (the caller trims an unknown pkg.name back to pkg)
+    return [(f"{base}.{a.name}", node.lineno) for a in node.names]
 
 
 def test_only_the_chapter_loads_the_dataset():
