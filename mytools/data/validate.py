@@ -16,7 +16,7 @@ __all__ = ["REGISTRY_BINARY", "REGISTRY_CONTINUOUS", "REGISTRY_LOG_SCALE", "Z975
 
 # The measures the book's registry (analyses.csv, its schema's enum) allows, by the kind of study
 # numbers they are computed from; a subset of the engine's vocabulary (mytools.engine.vocabulary,
-# checked by tests/test_data.py), which the data layer does not import.
+# checked by tests/data/test_data.py), which the data layer does not import.
 REGISTRY_BINARY = ("RR", "OR", "RD")
 REGISTRY_CONTINUOUS = ("MD", "SMD")
 # Registry measures whose study contrasts (study_estimates.csv) are entered on the log scale.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The strict build of the test command (.ci/test); test_flags_match_test_command keeps them equal.
 STRICT_FLAGS = ["-W", "-n", "--keep-going"]

@@ -19,7 +19,7 @@ from mytools.data.revman import read_review
 from mytools.reproduce import reproduce
 from mytools.reproduce.report import csv_frame, format_sections, to_html
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from mytools import pool_binary
 from mytools.engine.batch import pool_batch
 from test_engine_batch import KEYS, REN, _kind, sample  # noqa: F401  (the shared fixture)
 
-SLICE = Path(__file__).resolve().parent / "fixtures" / "pairwise70"
+SLICE = Path(__file__).resolve().parents[1] / "fixtures" / "pairwise70"
 ATOL = 6e-6  # 6 decimals in the file, plus our own rounding of the last digit
 CANDIDATES = {
     "dichotomous": [dict(measure="RR", method="MH"), dict(measure="OR", method="MH"),

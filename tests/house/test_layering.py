@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-PKG = Path(__file__).resolve().parents[1] / "mytools"
+PKG = Path(__file__).resolve().parents[2] / "mytools"
 
 ALLOWED: dict[str, set[str]] = {
     "engine": {"engine"},

@@ -17,7 +17,7 @@ import pytest
 from mytools.data import DataError
 from mytools.reproduce import reproduce
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROWS = "CD015855-data-rows.csv"
 
 

@@ -5,7 +5,7 @@ inline, the first cell makes ``v = Values()``, the prose shows ``{eval}`v["key"]
 jupyterlab-myst evaluates in JupyterLab too), and a figure is the output of its own code cell with
 ``mystnb: figure:`` metadata (caption, name), so that a student who runs the notebook sees the
 figure under the cell and the book shows it numbered, captioned and referencable. This builds a
-throwaway book with the book's own _config.yml and strict flags (tests/test_build_failures.py).
+throwaway book with the book's own _config.yml and strict flags (tests/book/test_build_failures.py).
 """
 from __future__ import annotations
 

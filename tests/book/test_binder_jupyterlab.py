@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "_build" / "screenshots"
 #: the chapters opened (issue #22 names these two); BINDER_CHAPTER=chapters/X.md picks one
 CHAPTERS = ([os.environ["BINDER_CHAPTER"]] if os.environ.get("BINDER_CHAPTER")

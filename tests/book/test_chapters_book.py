@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.book
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html" / "chapters"
 PAGES = ["background", "ivig", "azathioprine", "methotrexate"]
 NUM = r"(−?-?\d+\.\d+)"

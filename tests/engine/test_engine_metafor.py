@@ -34,7 +34,7 @@ from mytools import (
 from mytools.engine.batch import pool_batch
 from mytools.engine.tau2 import q_profile_ci
 
-REF = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())
+REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "metafor_reference.json").read_text())
 BCG, WEB, N9 = REF["bcg"], REF["web"], REF["normand"]
 RTOL = 1e-9
 

@@ -8,7 +8,7 @@ truncation, dropped/duplicated lines, dropped or renamed columns, hostile cells 
 XML edits (attribute values, wrapped/deep/renamed elements, encoding declarations, entities) and
 zip edits (corrupt bytes, truncation, a mutated member, symlink, ``..`` and nested-zip members).
 
-Unit suite: ``tests/test_reader_fuzz.py`` (seeded, ~20 s). Longer run::
+Unit suite: ``tests/data/test_reader_fuzz.py`` (seeded, ~20 s). Longer run::
 
     python -m tests.fuzz --seconds 600 [--seed 1] [--keep DIR]
 
@@ -32,7 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FIX = SHARED / "fixtures"
 SEEDS = [
     "pairwise70-sample/CD014497_pub2-data-rows.csv", "pairwise70-sample/CD001072_pub2-data-rows.csv",

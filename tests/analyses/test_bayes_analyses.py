@@ -20,7 +20,7 @@ from mytools.analyses.run import analysis
 from mytools.data import load_data
 from mytools.engine import HalfNormal, pool_bayes
 
-EVIDENCE = Path(__file__).resolve().parents[1].parent / "shared" / "evidence" / "bayes" / "README.md"
+EVIDENCE = Path(__file__).resolve().parents[2].parent / "shared" / "evidence" / "bayes" / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_prior_table_frame_is_typed(tables):
 
 
 def test_prior_sources_are_in_references_bib(tables):
-    bib = (Path(__file__).resolve().parents[1] / "references.bib").read_text(encoding="utf-8")
+    bib = (Path(__file__).resolve().parents[2] / "references.bib").read_text(encoding="utf-8")
     keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
     assert set(tables[0]["source_key"]) <= keys
 

@@ -317,7 +317,7 @@ def test_review_sensitivity_is_the_chapter_path_and_matches_metafor(review_rows_
     assert set(long["analysis"]) == {"1.2", "1.4", "1.7", "1.8", "3.5", "3.6", "5.6", "8.6"}
     if shutil.which("Rscript") is None:
         pytest.skip("Rscript is not installed (r-cran-metafor)")
-    script = Path(__file__).parent / "r" / "sensitivity_metafor.R"
+    script = Path(__file__).resolve().parents[1] / "r" / "sensitivity_metafor.R"
     out = subprocess.run(["Rscript", str(script), str(review_rows_csv)], capture_output=True, text=True,
                          check=True, timeout=120).stdout
     ref = pd.read_csv(io.StringIO(out)).set_index(["key", "variant"])

@@ -15,7 +15,7 @@ import pytest
 from mytools.analyses import analyses
 from mytools.data import DATA_DIR, load_data
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("BOOK_BUILD_DIR", ROOT / "_build")).resolve()
 PAGE = BUILD / "html" / "chapters" / "reproducibility.html"
 
