@@ -1,0 +1,170 @@
+"""The Bayesian answer for the reader: the posterior of μ drawn with the intervals of the other
+models marked, probabilities in words, and the prior-sensitivity table.
+
+Given numbers only (a density on a grid, intervals, probabilities); nothing is integrated here.
+Probabilities are put in words with the IPCC's calibrated likelihood scale (Mastrandrea et al.
+2010, *Guidance note for lead authors of the IPCC Fifth Assessment Report on consistent treatment
+of uncertainties*): ≥ 99% "virtually certain", ≥ 90% "very likely", ≥ 66% "likely", 33–66% "about
+as likely as not", ≤ 33% "unlikely", ≤ 10% "very unlikely", ≤ 1% "exceptionally unlikely".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .figures import FigureWithAlt
+from .style import OKABE_ITO
+from .tables import _num
+
+__all__ = ["LIKELIHOOD_SCALE", "likelihood_words", "Panel", "posterior_figure", "probability_sentence",
+           "bayes_table", "prior_table", "threshold_text"]
+
+#: (lower bound of the probability, words), highest first (IPCC AR5 scale, see the module docstring).
+LIKELIHOOD_SCALE: tuple[tuple[float, str], ...] = (
+    (0.99, "virtually certain"), (0.90, "very likely"), (0.66, "likely"),
+    (0.33, "about as likely as not"), (0.10, "unlikely"), (0.01, "very unlikely"),
+    (0.0, "exceptionally unlikely"))
+
+
+def likelihood_words(p: float) -> str:
+    """The IPCC word for a probability.
+
+    >>> likelihood_words(0.97), likelihood_words(0.5), likelihood_words(0.004)
+    ('very likely', 'about as likely as not', 'exceptionally unlikely')
+    """
+    if p is None or not math.isfinite(p) or not 0 <= p <= 1:
+        raise ValueError(f"likelihood_words: expected a probability in [0, 1], got {p!r}")
+    return next(w for lo, w in LIKELIHOOD_SCALE if p >= lo)
+
+
+def _pct(p: float) -> str:
+    return "over 99.9%" if p > 0.999 else "under 0.1%" if p < 0.001 else f"{100 * p:.0f}%" if \
+        0.01 <= p <= 0.99 else f"{100 * p:.1f}%"
+
+
+def probability_sentence(outcome: str, p_benefit: float, p_important: float | None,
+                         threshold: str | None) -> str:
+    """What the posterior says about benefit, in words and numbers.
+
+    >>> probability_sentence("strength", 0.97, 0.91, "an SMD above 0.2")
+    'Benefit on strength is very likely (97%); an important benefit (an SMD above 0.2) is very likely (91%).'
+    """
+    text = f"Benefit on {outcome} is {likelihood_words(p_benefit)} ({_pct(p_benefit)})"
+    if p_important is None or threshold is None:
+        return text + "; no threshold of an important benefit is established for it."
+    return text + (f"; an important benefit ({threshold}) is {likelihood_words(p_important)} "
+                   f"({_pct(p_important)}).")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One posterior of μ: ``x`` and ``density`` on the analysis scale (log for ratios),
+    ``intervals`` as (label, low, high) on the same scale, ``null`` and ``important`` (the
+    threshold of an important benefit, or None) on that scale, ``log`` for ratio axes."""
+
+    title: str
+    x: np.ndarray
+    density: np.ndarray
+    intervals: Sequence[tuple[str, float, float]] = field(default_factory=tuple)
+    null: float = 0.0
+    important: float | None = None
+    log: bool = False
+
+
+_BAR_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"])
+
+
+def _panel(ax: Any, p: Panel) -> None:
+    top = float(np.max(p.density))
+    ax.fill_between(p.x, p.density, color=OKABE_ITO["sky_blue"], alpha=0.35, linewidth=0)
+    ax.plot(p.x, p.density, color=OKABE_ITO["black"], linewidth=1.2)
+    ax.axvline(p.null, color="#555555", linewidth=0.9)
+    if p.important is not None:
+        ax.axvline(p.important, color="#555555", linewidth=0.9, linestyle=(0, (3, 2)))
+    for j, (label, lo, hi) in enumerate(p.intervals):
+        y = -top * (0.16 + 0.14 * j)
+        c = _BAR_COLOURS[j % len(_BAR_COLOURS)]
+        lo_c, hi_c = max(lo, p.x[0]), min(hi, p.x[-1])
+        ax.plot([lo_c, hi_c], [y, y], color=c, linewidth=3, solid_capstyle="butt")
+        ax.text(p.x[0], y + top * 0.03, label, fontsize=8, color=c, va="bottom")
+    ax.set_ylim(-top * (0.16 + 0.14 * len(p.intervals)), top * 1.08)
+    ax.set_yticks([])
+    ax.set_title(p.title, fontsize=10, loc="left")
+    if p.log:
+        ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10) if p.x[0] <= math.log(t) <= p.x[-1]]
+        ax.set_xticks([math.log(t) for t in ticks], [f"{t:g}" for t in ticks])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=8)
+
+
+def posterior_figure(panels: Sequence[Panel], ncols: int = 2, alt: str = "") -> FigureWithAlt:
+    """Small multiples: for each result the posterior density of μ, no effect (solid line), the
+    threshold of an important benefit (dashed), and the intervals as coloured bars underneath."""
+    n = len(panels)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(4.2 * ncols, 2.6 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, p in zip(axes.flat, panels):
+        _panel(ax, p)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return FigureWithAlt(fig, alt or "Posterior densities of the average effect, one panel per result.")
+
+
+def threshold_text(measure: str, cut: float, higher_is_better: bool) -> str:
+    """The threshold of an important benefit in words.
+
+    >>> threshold_text("RR", 0.75, False), threshold_text("SMD", 0.2, True)
+    ('RR below 0.75', 'SMD above 0.20')
+    """
+    return f"{measure} {'above' if higher_is_better else 'below'} {_num(cut)}"
+
+
+def bayes_table(frame: pd.DataFrame, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per result: the prior chosen by rule, μ (median, 95% CrI) and θ_new on the natural
+    scale, P(benefit), P(important benefit) with its threshold.
+
+    ``frame``: rows of :func:`mytools.analyses.bayes_view.bayes_row` (one prior per result);
+    ``specs[id]``: the registry row (``sof_outcome``, ``measure``, ``higher_is_better``).
+    """
+    rows = []
+    for r in frame.itertuples(index=False):
+        spec = specs[r.analysis_id]
+        hib = str(spec.get("higher_is_better")).strip().lower() == "true"
+        rows.append({
+            "Outcome": spec.get("sof_outcome", r.analysis_id), "Prior on \u03c4 (by rule)": r.prior_label,
+            "\u03bc, median (95% CrI)": f"{_num(r.mu_median)} ({_num(r.mu_low)} to {_num(r.mu_high)})",
+            "New trial (95%)": f"{_num(r.new_low)} to {_num(r.new_high)}",
+            "P(benefit)": _pct(r.p_benefit),
+            "P(important benefit)": ("no threshold established" if pd.isna(r.p_important) else
+                                     f"{_pct(r.p_important)} ({threshold_text(spec['measure'], r.cut, hib)})"),
+        })
+    return pd.DataFrame(rows)
+
+
+def prior_table(frame: pd.DataFrame, outcomes: dict[str, str], priors: Sequence[str]) -> pd.DataFrame:
+    """Prior sensitivity: one row per result, one column per prior (``priors``, labels as in the
+    frame's ``prior_label``), each cell μ's median (95% CrI) and P(benefit).
+
+    ``frame``: ``analysis_id, prior_label, mu_median, mu_low, mu_high, p_benefit``.
+    """
+    out = []
+    for aid, g in frame.groupby("analysis_id", sort=False):
+        row: dict[str, str] = {"Outcome": outcomes.get(aid, aid)}
+        by = g.set_index("prior_label")
+        for lab in priors:
+            if lab not in by.index:
+                row[lab] = "\u2014"
+                continue
+            r = by.loc[lab]
+            row[lab] = (f"{_num(r.mu_median)} ({_num(r.mu_low)} to {_num(r.mu_high)}); "
+                        f"P(benefit) {_pct(r.p_benefit)}")
+        out.append(row)
+    return pd.DataFrame(out)
