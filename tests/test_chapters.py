@@ -128,7 +128,7 @@ def test_checker_flags_hand_typed_numbers():
 
 #: Every page of the book (the evidence chapters and all the others).
 ALL_PAGES = ["intro"] + [f"chapters/{p}" for p in CHAPTERS + [
-    "reviews-compared", "methods", "data", "reproducibility", "references"]]
+    "few-trials", "reviews-compared", "methods", "data", "reproducibility", "references"]]
 
 
 @pytest.mark.parametrize("page", ALL_PAGES)
