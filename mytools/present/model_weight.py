@@ -130,8 +130,9 @@ def prediction_sentence(frame: pd.DataFrame, outcome: str) -> str:
     if rev is None or rev.excludes_null is not True or not preds:
         return ""
     p = preds[0]
+    name = "prediction interval" if p.row == "prediction" else "Bayesian prediction"
     return (f"For {outcome}, the effect in a new trial could lie on either side of no effect "
-            f"({ROW_LABELS[p.row]}: {_range(p)}), although the review's interval for the average "
+            f"(the {name} runs from {_range(p)}), although the review's interval for the average "
             f"effect excludes it.")
 
 
