@@ -148,7 +148,7 @@ def hksj_narrower_sentence(frame: pd.DataFrame, outcome: str) -> str:
         return ""
     return (f"For {outcome} the Hartung–Knapp interval ({_range(h)}) is narrower than the "
             f"review's ({_range(rev)}): the trials agree more closely than their standard errors "
-            f"predict, so its variance factor is below 1. Floored at 1, the interval runs "
+            f"predict, so its variance factor is below 1. Floored at one, the interval runs "
             f"{_range(f)}.")
 
 
