@@ -17,7 +17,8 @@ import pandas as pd
 
 from .model_weight import RATIO_MEASURES
 
-__all__ = ["benefit_side", "important_cut", "benefit_probabilities", "bayes_row"]
+__all__ = ["benefit_side", "important_cut", "benefit_probabilities", "bayes_row", "frame", "summary_rows",
+           "density_curve", "plot_span", "curves"]
 
 
 def benefit_side(spec: Mapping[str, Any]) -> int:
@@ -76,3 +77,38 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     cols = ["analysis_id", "prior_label", "mu_median", "mu_low", "mu_high", "new_low", "new_high",
             "p_benefit", "p_important", "cut"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def summary_rows(bayes: Any, ars: Mapping[str, Any], thresholds_of: Any, keys: tuple[str, ...],
+                 label_of: Any) -> pd.DataFrame:
+    """:func:`bayes_row` for every analysis in ``ars`` and prior key in ``keys``: ``bayes.get(aid,
+    key)`` gives the result, ``thresholds_of(measure)`` the thresholds, ``label_of(aid, key)`` the
+    prior's label."""
+    return frame([bayes_row(aid, ar.spec, bayes.get(aid, key), label_of(aid, key), thresholds_of(ar.measure))
+                  for aid, ar in ars.items() for key in keys])
+
+
+def density_curve(result: Any, low: float, high: float, n: int = 301) -> tuple[Any, Any]:
+    """(x, posterior density of μ at x), x from ``low`` to ``high`` on the analysis scale."""
+    import numpy as np
+
+    x = np.linspace(low, high, n)
+    return x, np.asarray(result.density("mu", x), dtype=float)
+
+
+def curves(bayes: Any, weights: Mapping[str, pd.DataFrame], key: str = "empirical") -> dict[str, tuple[Any, Any]]:
+    """:func:`density_curve` of prior ``key`` for each analysis of ``weights`` (model-weight
+    frames), over :func:`plot_span`."""
+    return {aid: density_curve(bayes.get(aid, key), *plot_span(w, str(w["measure"].iloc[0])))
+            for aid, w in weights.items()}
+
+
+def plot_span(rows: pd.DataFrame, measure: str, pad: float = 0.3) -> tuple[float, float]:
+    """The x range (analysis scale) that shows the review's interval and the Bayesian interval of
+    a model-weight frame, padded by ``pad`` × its width on each side."""
+    f = math.log if str(measure).upper() in RATIO_MEASURES else (lambda v: v)
+    keep = rows[rows["row"].isin(["review", "bayes_mu"])]
+    lo, hi = f(float(keep["ci_low"].min())), f(float(keep["ci_high"].max()))
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    w = hi - lo
+    return lo - pad * w, hi + pad * w

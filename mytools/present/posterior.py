@@ -22,7 +22,7 @@ from .style import OKABE_ITO
 from .tables import _num
 
 __all__ = ["LIKELIHOOD_SCALE", "likelihood_words", "Panel", "posterior_figure", "probability_sentence",
-           "bayes_table", "prior_table", "threshold_text"]
+           "bayes_table", "prior_table", "threshold_text", "panel_for", "probability_sentences"]
 
 #: (lower bound of the probability, words), highest first (IPCC AR5 scale, see the module docstring).
 LIKELIHOOD_SCALE: tuple[tuple[float, str], ...] = (
@@ -52,9 +52,9 @@ def probability_sentence(outcome: str, p_benefit: float, p_important: float | No
     """What the posterior says about benefit, in words and numbers.
 
     >>> probability_sentence("strength", 0.97, 0.91, "an SMD above 0.2")
-    'Benefit on strength is very likely (97%); an important benefit (an SMD above 0.2) is very likely (91%).'
+    'For strength, a benefit is very likely (97%); an important benefit (an SMD above 0.2) is very likely (91%).'
     """
-    text = f"Benefit on {outcome} is {likelihood_words(p_benefit)} ({_pct(p_benefit)})"
+    text = f"For {outcome}, a benefit is {likelihood_words(p_benefit)} ({_pct(p_benefit)})"
     if p_important is None or threshold is None:
         return text + "; no threshold of an important benefit is established for it."
     return text + (f"; an important benefit ({threshold}) is {likelihood_words(p_important)} "
@@ -168,3 +168,34 @@ def prior_table(frame: pd.DataFrame, outcomes: dict[str, str], priors: Sequence[
                         f"P(benefit) {_pct(r.p_benefit)}")
         out.append(row)
     return pd.DataFrame(out)
+
+
+_BAR_LABELS = {"review": "review (fixed effect)", "reml_hksj": "REML + Hartung–Knapp",
+               "bayes_mu": "Bayesian 95% CrI"}
+
+
+def panel_for(title: str, x: np.ndarray, density: np.ndarray, weights: pd.DataFrame,
+              cut: float | None = None) -> Panel:
+    """A :class:`Panel` from a model-weight frame (its ``review``, ``reml_hksj`` and ``bayes_mu``
+    rows, natural scale) and the density on the analysis scale; ``cut``: the important threshold
+    on the natural scale (NaN or None: none)."""
+    measure = str(weights["measure"].iloc[0]).upper()
+    log = measure in {"RR", "OR", "PETO_OR", "HR"}
+    f = math.log if log else (lambda v: v)
+    rows = weights.set_index("row")
+    bars = [(_BAR_LABELS[k], f(rows.at[k, "ci_low"]), f(rows.at[k, "ci_high"]))
+            for k in ("review", "reml_hksj", "bayes_mu") if k in rows.index and not pd.isna(rows.at[k, "ci_low"])]
+    imp = None if cut is None or pd.isna(cut) else f(float(cut))
+    return Panel(title, np.asarray(x), np.asarray(density), bars, 0.0, imp, log)
+
+
+def probability_sentences(frame: pd.DataFrame, specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """:func:`probability_sentence` for each row of a :func:`bayes_view.bayes_row` frame."""
+    out = []
+    for r in frame.itertuples(index=False):
+        spec = specs[r.analysis_id]
+        hib = str(spec.get("higher_is_better")).strip().lower() == "true"
+        thr = None if pd.isna(r.cut) else threshold_text(str(spec["measure"]), r.cut, hib)
+        out.append(probability_sentence(str(spec.get("sof_statement_outcome") or r.analysis_id), r.p_benefit,
+                                        None if pd.isna(r.p_important) else r.p_important, thr))
+    return out
