@@ -9,15 +9,15 @@ import pandas as pd
 from mytools.data.revman.checks import check_rows
 from mytools.data.revman.datapackage import read_overall, read_subgroups
 from mytools.data.revman.datarows import (
-    check_blocks, finish_rows, infer_data_types, number_subgroups, read_rows,
+    check_blocks, finish_rows, infer_data_types, number_subgroups, read_row_arrays, read_rows,
 )
 from mytools.data.revman.model import (
-    ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of, frame,
-    review_id, unescape,
+    ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of,
+    frame, review_id, unescape,
 )
 from mytools.data.revman.revman_csv import read_revman_csv
 from mytools.data.revman.rm5 import read_rm5
-from mytools.data.revman.safeio import Member, ZipLimits, decode, fail, list_members
+from mytools.data.revman.safeio import Member, ZipLimits, decode, fail, list_members, read_file
 
 __all__ = ["read_review", "read_data_rows", "read_package"]
 
@@ -31,17 +31,17 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Settings-free analyses of bare data rows: keys, names and the inferred data type; for
     generic data ``log_scale`` is True when RevMan shows exp(GIV Mean), False when it shows GIV
     Mean itself (more rows decide), None otherwise."""
-    codes, keys = pd.factorize(rows["analysis"].to_numpy())
+    codes, keys = pd.factorize(np.asarray(rows["analysis"]))
     dtype, rule = infer_data_types(rows, codes, len(keys))
     first = np.unique(codes, return_index=True)[1]
-    names = rows["analysis_name"].to_numpy()[first]
+    names = np.asarray(rows["analysis_name"])[first]
     n = len(keys)
     log = np.full(n, None, dtype=object)
     log[dtype == "o_e"] = True
     gen = dtype[codes] == "generic"
     if gen.any():
-        est = rows["giv_estimate"].to_numpy(float)[gen]
-        shown = rows["revman_estimate"].to_numpy(float)[gen]
+        est = np.asarray(rows["giv_estimate"], dtype=float)[gen]
+        shown = np.asarray(rows["revman_estimate"], dtype=float)[gen]
         with np.errstate(over="ignore"):
             e = np.bincount(codes[gen], np.isclose(np.exp(est), shown, rtol=1e-4, atol=2e-6), n)
         li = np.bincount(codes[gen], np.isclose(est, shown, rtol=1e-4, atol=2e-6), n)
@@ -49,8 +49,8 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
         log[is_gen & (e > li)] = True
         log[is_gen & (li > e)] = False
     out = {
-        "analysis": np.asarray(keys, dtype=object), "group": rows["group"].to_numpy()[first],
-        "number": rows["number"].to_numpy()[first], "name": [unescape(x) for x in names],
+        "analysis": np.asarray(keys, dtype=object), "group": np.asarray(rows["group"])[first],
+        "number": np.asarray(rows["number"])[first], "name": [unescape(x) for x in names],
         "group_name": [""] * n, "data_type": dtype, "log_scale": log, "settings_source": "none",
         "name_raw": names, "data_type_rule": rule,
     }
@@ -59,13 +59,15 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
                 "label_intervention", "label_control", "swap_events", "overall",
                 "subgroup_estimates", "subgroup_test", "prediction_interval", "tau2_ci"):
         out[col] = none
-    return frame(pd.DataFrame(out), ANALYSIS_COLUMNS)
+    out["settings_source"] = np.full(n, "none", dtype=object)
+    out["group_name"] = np.full(n, "", dtype=object)
+    return frame(out, ANALYSIS_COLUMNS)
 
 
 def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
-                   rid: str | None) -> ReviewData:
+                   rid: str | None, warnings: list | None = None) -> ReviewData:
     """A bare ``…-data-rows.csv``: no settings file, data types inferred from the cells."""
-    rows, version = read_rows(name, text, notes)
+    rows, version = read_row_arrays(name, text, notes)  # columns as arrays until blanked
     check_blocks(rows)
     rows = number_subgroups(rows, None, notes)
     analyses = _analyses_from_rows(rows)
@@ -76,13 +78,13 @@ def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
     notes.append(f"{name}: no settings file; data types inferred from the filled cells, method, "
                  "measure and model unknown (settings_source 'none')")
     types = pd.Series(analyses["data_type"].to_numpy(), index=analyses["analysis"].to_numpy())
-    rows = blank_inapplicable(rows, types)
-    check_rows(rows, None, notes=notes, data_types=types)
+    rows = frame(blank_inapplicable(rows, types), ROW_COLUMNS)
+    check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
     subgroups = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
     dec = decimals_of(*(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate",
                                                      "revman_ci_low", "revman_ci_high")))
     return ReviewData(source, f"data-rows-{version}", rid, analyses, finish_rows(rows), subgroups,
-                      dec, tuple(notes))
+                      dec, tuple(notes), None, tuple(warnings or ()))
 
 
 def _find(members: list[Member], kind: str, label: str) -> Member | None:
@@ -94,7 +96,8 @@ def _find(members: list[Member], kind: str, label: str) -> Member | None:
     return hits[0] if hits else None
 
 
-def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
+def read_package(path: Path, limits: ZipLimits, notes: list[str],
+                 warnings: list | None = None) -> ReviewData:
     """A data package: outer zip, inner zip, extracted folder or ``…-analysis-data`` folder."""
     label = str(path)
     members = list_members(path, limits, notes)
@@ -109,7 +112,7 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
     if overall_m is None:
         notes.append(f"{label}: no -overall-estimates-and-settings.csv; read as bare data rows")
         return read_data_rows(rows_m.name, decode(rows_m.read(), rows_m.name, notes), notes,
-                              source=label, rid=rid)
+                              source=label, rid=rid, warnings=warnings)
     analyses, version = read_overall(overall_m.name,
                                      decode(overall_m.read(), overall_m.name, notes), notes)
     sub_m = _find(members, "subgroups", label)
@@ -126,7 +129,7 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
     _check_subgroups(subgroups, analyses)
     types = analyses.set_index("analysis")["data_type"]
     rows = blank_inapplicable(rows, types)
-    check_rows(rows, None, notes=notes, data_types=types)
+    check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
     empty = sorted(set(analyses["analysis"]) - set(rows["analysis"]))
     if empty:
         notes.append(f"{label}: analysis {', '.join(empty)} has no study rows (kept, zero rows)")
@@ -135,7 +138,8 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
                       *(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate")))
     analyses = analyses.drop(columns=["line"], errors="ignore")
     return ReviewData(label, f"datapackage-{version}", rid, analyses, finish_rows(rows),
-                      subgroups.drop(columns=["file", "line"], errors="ignore"), dec, tuple(notes))
+                      subgroups.drop(columns=["file", "line"], errors="ignore"), dec, tuple(notes),
+                      None, tuple(warnings or ()))
 
 
 def _blank_totals(analyses: pd.DataFrame, subgroups: pd.DataFrame) -> None:
@@ -165,30 +169,42 @@ def _sniff_csv(head: bytes) -> str:
     return "unknown"
 
 
-def read_review(path: str | Path, *, limits: ZipLimits | None = None) -> ReviewData:
+def read_review(path: str | Path, *, limits: ZipLimits | None = None,
+                strict: bool = True) -> ReviewData:
     """Read a RevMan / Cochrane review-data file into :class:`ReviewData`.
 
     ``path``: a data package (outer or inner zip, extracted folder, ``…-analysis-data`` folder),
     a bare ``…-data-rows.csv``, an ``.rm5`` file or a RevMan 5 CSV export. Bad or unsafe input
-    raises :class:`~mytools.data.DataError` naming file (zip member), line and column.
+    (also special files, and a file with no analyses) raises :class:`~mytools.data.DataError`
+    naming file (zip member), line and column. ``strict=False``: rows RevMan keeps but cannot
+    estimate (events > N, N or SD <= 0 …) are kept and listed in ``ReviewData.warnings``
+    instead of raising (``checks.check_rows``).
     """
     p = Path(path)
     limits = limits or ZipLimits()
     notes: list[str] = []
+    warnings: list | None = None if strict else []
     if not p.exists():
         raise fail(str(p), "an existing file or folder", found="nothing at this path")
+    review = _read(p, limits, notes, warnings)
+    if review.analyses.empty:
+        raise fail(str(p), "at least one analysis", found="none (the file holds no analyses)")
+    return review
+
+
+def _read(p: Path, limits: ZipLimits, notes: list[str], warnings: list | None) -> ReviewData:
     if p.is_dir() or p.suffix.lower() == ".zip":
-        return read_package(p, limits, notes)
-    data = p.read_bytes()
+        return read_package(p, limits, notes, warnings)
+    data = read_file(p, limits.max_file_bytes)
     if p.suffix.lower() == ".rm5" or data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
-        return read_rm5(p)
+        return read_rm5(p, warnings)
     kind = _sniff_csv(data[:4096].lstrip(b"\xef\xbb\xbf"))
     if kind == "rows" or p.name.lower().endswith(SUFFIXES["rows"]):
         return read_data_rows(str(p), decode(data, str(p), notes), notes, source=str(p),
-                              rid=review_id(str(p)))
+                              rid=review_id(str(p)), warnings=warnings)
     if kind == "revman5-csv":
-        return read_revman_csv(p)
+        return read_revman_csv(p, warnings)
     if kind == "package-part":
-        return read_package(p.parent, limits, notes)
+        return read_package(p.parent, limits, notes, warnings)
     raise fail(str(p), "a data package (zip or folder), a -data-rows.csv, an .rm5 file or a "
                "RevMan 5 CSV export", line=1, found="an unrecognised header")
