@@ -77,3 +77,10 @@ def test_posterior_figure_draws_every_panel():
     axes = [a for a in fig.fig.axes if a.get_visible()]
     assert len(axes) == 3 and fig.alt == "three panels"
     assert "<img" in fig._repr_html_()
+
+
+def test_rule_prior_labels_name_source_and_prior():
+    pri = pd.DataFrame({"analysis_id": ["a", "a"], "prior": ["hn05", "empirical"],
+                        "prior_id": ["friede_hn05", "turner_adverse_events"],
+                        "prior_on_scale": ["HalfNormal(0.5)", "LogNormalTau2(-1.87, 1.52)"]})
+    assert post.rule_prior_labels(pri) == {"a": "Turner: adverse events, LogNormalTau2(-1.87, 1.52)"}

@@ -22,7 +22,8 @@ from .style import OKABE_ITO
 from .tables import _num
 
 __all__ = ["LIKELIHOOD_SCALE", "likelihood_words", "Panel", "posterior_figure", "probability_sentence",
-           "bayes_table", "prior_table", "threshold_text", "panel_for", "probability_sentences"]
+           "bayes_table", "prior_table", "threshold_text", "panel_for", "probability_sentences",
+           "rule_prior_labels"]
 
 #: (lower bound of the probability, words), highest first (IPCC AR5 scale, see the module docstring).
 LIKELIHOOD_SCALE: tuple[tuple[float, str], ...] = (
@@ -48,13 +49,15 @@ def _pct(p: float) -> str:
 
 
 def probability_sentence(outcome: str, p_benefit: float, p_important: float | None,
-                         threshold: str | None) -> str:
-    """What the posterior says about benefit, in words and numbers.
+                         threshold: str | None, benefit: str = "") -> str:
+    """What the posterior says about benefit, in words and numbers; ``outcome`` names the result,
+    ``benefit`` what a benefit is ("lower with IVIg").
 
-    >>> probability_sentence("strength", 0.97, 0.91, "an SMD above 0.2")
-    'For strength, a benefit is very likely (97%); an important benefit (an SMD above 0.2) is very likely (91%).'
+    >>> probability_sentence("IVIg, strength", 0.97, 0.91, "an SMD above 0.2")
+    'IVIg, strength: a benefit is very likely (97%); an important benefit (an SMD above 0.2) is very likely (91%).'
     """
-    text = f"For {outcome}, a benefit is {likelihood_words(p_benefit)} ({_pct(p_benefit)})"
+    what = f" ({benefit})" if benefit else ""
+    text = f"{outcome}: a benefit{what} is {likelihood_words(p_benefit)} ({_pct(p_benefit)})"
     if p_important is None or threshold is None:
         return text + "; no threshold of an important benefit is established for it."
     return text + (f"; an important benefit ({threshold}) is {likelihood_words(p_important)} "
@@ -196,6 +199,20 @@ def probability_sentences(frame: pd.DataFrame, specs: Mapping[str, Mapping[str, 
         spec = specs[r.analysis_id]
         hib = str(spec.get("higher_is_better")).strip().lower() == "true"
         thr = None if pd.isna(r.cut) else threshold_text(str(spec["measure"]), r.cut, hib)
-        out.append(probability_sentence(str(spec.get("sof_statement_outcome") or r.analysis_id), r.p_benefit,
-                                        None if pd.isna(r.p_important) else r.p_important, thr))
+        drug = str(spec.get("intervention") or "")
+        name = f"{drug}, {spec.get('sof_statement_outcome') or r.analysis_id}" if drug else r.analysis_id
+        out.append(probability_sentence(name[:1].upper() + name[1:], r.p_benefit,
+                                        None if pd.isna(r.p_important) else r.p_important, thr,
+                                        f"{'higher' if hib else 'lower'} with {drug}" if drug else ""))
+    return out
+
+
+def rule_prior_labels(priors: pd.DataFrame, key: str = "empirical") -> dict[str, str]:
+    """``{analysis id: "Turner: adverse events, LogNormalTau2(-1.87, 1.52)"}`` for the prior chosen
+    by rule (``priors``: the ``prior``, ``prior_id``, ``prior_on_scale`` columns of
+    :func:`mytools.analyses.bayes.bayes_all`'s ``priors``)."""
+    out = {}
+    for r in priors[priors["prior"] == key].itertuples(index=False):
+        who, _, what = str(r.prior_id).partition("_")
+        out[r.analysis_id] = f"{who.capitalize()}: {what.replace('_', ' ')}, {r.prior_on_scale}"
     return out
