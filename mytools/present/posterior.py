@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .figures import FigureWithAlt
+from .figures import SvgFigure
 from .style import OKABE_ITO
 from .tables import _num
 
@@ -80,6 +80,8 @@ class Panel:
 
 
 _BAR_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"])
+_LABEL_COLOURS = {"review (fixed effect)": OKABE_ITO["vermillion"], "REML + Hartung–Knapp": OKABE_ITO["blue"],
+                  "Bayesian 95% CrI": OKABE_ITO["bluish_green"]}
 
 
 def _panel(ax: Any, p: Panel) -> None:
@@ -91,7 +93,7 @@ def _panel(ax: Any, p: Panel) -> None:
         ax.axvline(p.important, color="#555555", linewidth=0.9, linestyle=(0, (3, 2)))
     for j, (label, lo, hi) in enumerate(p.intervals):
         y = -top * (0.16 + 0.14 * j)
-        c = _BAR_COLOURS[j % len(_BAR_COLOURS)]
+        c = _LABEL_COLOURS.get(label, _BAR_COLOURS[j % len(_BAR_COLOURS)])  # one colour per model
         lo_c, hi_c = max(lo, p.x[0]), min(hi, p.x[-1])
         ax.plot([lo_c, hi_c], [y, y], color=c, linewidth=3, solid_capstyle="butt")
         ax.text(p.x[0], y + top * 0.03, label, fontsize=8, color=c, va="bottom")
@@ -106,7 +108,7 @@ def _panel(ax: Any, p: Panel) -> None:
     ax.tick_params(labelsize=8)
 
 
-def posterior_figure(panels: Sequence[Panel], ncols: int = 2, alt: str = "") -> FigureWithAlt:
+def posterior_figure(panels: Sequence[Panel], ncols: int = 2, alt: str = "") -> SvgFigure:
     """Small multiples: for each result the posterior density of μ, no effect (solid line), the
     threshold of an important benefit (dashed), and the intervals as coloured bars underneath."""
     n = len(panels)
@@ -118,7 +120,7 @@ def posterior_figure(panels: Sequence[Panel], ncols: int = 2, alt: str = "") -> 
         _panel(ax, p)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    return FigureWithAlt(fig, alt or "Posterior densities of the average effect, one panel per result.")
+    return SvgFigure(fig, alt or "Posterior densities of the average effect, one panel per result.")
 
 
 def threshold_text(measure: str, cut: float, higher_is_better: bool) -> str:
