@@ -19,7 +19,7 @@ import pandas as pd
 from ..analyses.model_weight import RATIO_MEASURES
 from .tables import fmt_ci, _num
 
-__all__ = ["ROW_LABELS", "MEAN_ROWS", "intervals_table", "disagreement", "disagreement_sentence", "sentences", "model_weight_html",
+__all__ = ["ROW_LABELS", "MEAN_ROWS", "intervals_table", "disagreement", "disagreement_sentence", "sentences", "model_weight_html", "bayes_width_sentence",
            "prediction_sentence", "hksj_narrower_sentence", "interval_text"]
 
 #: What each row of a model-weight frame is, in words (table headers and sentences).
@@ -130,8 +130,9 @@ def prediction_sentence(frame: pd.DataFrame, outcome: str) -> str:
     if rev is None or rev.excludes_null is not True or not preds:
         return ""
     p = preds[0]
+    name = "prediction interval" if p.row == "prediction" else "Bayesian prediction"
     return (f"For {outcome}, the effect in a new trial could lie on either side of no effect "
-            f"({ROW_LABELS[p.row]}: {_range(p)}), although the review's interval for the average "
+            f"(the {name} runs from {_range(p)}), although the review's interval for the average "
             f"effect excludes it.")
 
 
@@ -147,7 +148,7 @@ def hksj_narrower_sentence(frame: pd.DataFrame, outcome: str) -> str:
         return ""
     return (f"For {outcome} the Hartung–Knapp interval ({_range(h)}) is narrower than the "
             f"review's ({_range(rev)}): the trials agree more closely than their standard errors "
-            f"predict, so its variance factor is below 1. Floored at 1, the interval runs "
+            f"predict, so its variance factor is below 1. Floored at one, the interval runs "
             f"{_range(f)}.")
 
 
@@ -177,3 +178,23 @@ def model_weight_html(frames: Mapping[str, pd.DataFrame], specs: Mapping[str, Ma
     if not said:
         said = ["For every result here the models agree about whether the interval includes no effect."]
     return to_html(table, caption) + "".join(f"<p>{escape(t)}</p>" for t in said)
+
+
+def bayes_width_sentence(frames: Mapping[str, pd.DataFrame]) -> str:
+    """How the Bayesian interval's width compares with the review's (one trial) and with the
+    review's and the Hartung–Knapp interval (two or more trials), counted over the frames."""
+    one = two = wider = between = 0
+    for f in frames.values():
+        rows = _rows(f)
+        if "bayes_mu" not in rows or pd.isna(rows["bayes_mu"].ci_low):
+            continue
+        b, rev = _width(rows["bayes_mu"]), _width(rows["review"])
+        if "reml_hksj" not in rows:
+            one += 1
+            wider += b > rev
+        else:
+            two += 1
+            between += rev <= b <= _width(rows["reml_hksj"])
+    return (f"Of the {one} results from one trial, the Bayesian credible interval is wider than the "
+            f"review's for {wider}; of the {two} from two or three trials, its width lies between "
+            f"the review's and the Hartung–Knapp interval's for {between}.")

@@ -103,3 +103,15 @@ def test_bayes_rows_back_transform_ratios_only():
 def test_not_computable_analysis_is_refused_with_its_name(data):
     with pytest.raises(ValueError, match="ivig_strength_sources"):
         model_weight("ivig_strength_sources", data)
+
+
+def test_bayes_width_sentence_counts_from_the_frames(data):
+    """A Bayesian row wider than the review's (one trial) and one between review and HKSJ (k = 3)."""
+    s = pd.DataFrame({"median": [0.8, 0.8], "ci_low": [0.2, -0.3], "ci_high": [1.4, 1.9]}, index=["mu", "theta_new"])
+    one = model_weight("ivig_cdasi", data, bayes=pd.DataFrame({"median": [-8.2, -8.2], "ci_low": [-20.0, -30.0],
+                                                                  "ci_high": [3.0, 14.0]}, index=["mu", "theta_new"]))
+    three = model_weight("ivig_strength", data, bayes=s)
+    assert list(three["row"])[-2:] == ["bayes_mu", "bayes_new"]
+    text = pm.bayes_width_sentence({"a": one, "b": three})
+    assert text.startswith("Of the 1 results from one trial, the Bayesian credible interval is wider than the review's for 1;")
+    assert text.endswith("for 1.")

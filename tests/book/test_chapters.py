@@ -37,7 +37,6 @@ def toc_pages() -> list[str]:
 #: Pages whose prose may hold numbers typed by hand, and why (every other page of the toc is checked).
 TYPED_NUMBERS_ALLOWED = {
     "chapters/glossary": "definitions state conventions (I² bands, SMD sizes, 0.5 added to cells) that are not results",
-    "chapters/few-trials": "'the 14 results' typed three times (to be glued; fewtrials, #20)",
 }
 #: Chapters not (yet) held to every convention of test_page_conventions, and why.
 CONVENTIONS_EXCEPTED = {
