@@ -103,34 +103,59 @@ def _best(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, scores[first, np.arange(scores.shape[1])]
 
 
-def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
-    """Per analysis: the (measure, level, swap, log) candidate that reproduces most study rows.
+def _candidate_scores(arrs: dict, R: np.ndarray, informative: np.ndarray, code: np.ndarray,
+                      n: int, cands: list, parts: list, decimals: int | None) -> np.ndarray:
+    """Rows reproduced per (candidate, analysis); −1 where the candidate was not tried there.
     Every candidate's per-study estimate and CI come from the engine
     (:func:`mytools.engine.batch.study_effects`), all candidates in one call."""
+    scores = np.full((len(cands), n), -1.0)
+    keep = [j for j, p in enumerate(parts) if len(p)]
+    if not keep:
+        return scores
+    batch, idx = _replicate(arrs, [parts[j] for j in keep],
+                            [np.full(len(parts[j]), k) for k, j in enumerate(keep)])
+    seg = {k: [cands[j][i] for j in keep] for i, k in enumerate(
+        ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
+    st = study_effects(batch, seg, invalid="mark")
+    D = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)
+    good = np.all(close(D, R[idx], decimals), axis=1) & informative[idx]
+    cell = batch["segment"] * n + code[idx]
+    size = len(keep) * n
+    got = np.bincount(cell, weights=good, minlength=size).reshape(len(keep), n)
+    present = np.bincount(cell, minlength=size).reshape(got.shape) > 0
+    scores[keep] = np.where(present, got, -1.0)
+    return scores
+
+
+def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
+    """Per analysis: the (measure, level, swap, log) candidate that reproduces most study rows
+    (the first in :func:`_candidates`' order among equals). In two passes, with the same result
+    as trying every candidate everywhere: first each data type's most usual candidate (RR, MD,
+    generic ratio, at 95%); an analysis it reproduces entirely is settled (no later candidate can
+    do better and the first wins ties); every candidate is tried on the rest."""
     R = rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(dtype=float)
     informative = ~np.isnan(R[:, 0])
     code, names = pd.factorize(rows["analysis"], sort=False)
-    cands, parts = [], []
+    n = len(names)
+    n_inf = np.bincount(code, weights=informative, minlength=n)
+    cands, parts, head = [], [], []
     dts = rows["data_type"].to_numpy(object)
     for dt in rows["data_type"].dropna().unique():
         sel = np.flatnonzero(dts == dt)
+        head.append(len(cands))
         for cand in _candidates(dt):
             cands.append((dt, *cand))
             parts.append(sel)
     if not cands:
         return {}
-    batch, idx = _replicate(_inputs(rows), parts, [np.full(len(p), j) for j, p in enumerate(parts)])
-    seg = {k: [c[j] for c in cands] for j, k in enumerate(
-        ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
-    st = study_effects(batch, seg, invalid="mark")
-    D = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)
-    good = np.all(close(D, R[idx], decimals), axis=1) & informative[idx]
-    cell = batch["segment"] * len(names) + code[idx]
-    size = len(cands) * len(names)
-    scores = np.bincount(cell, weights=good, minlength=size).reshape(len(cands), len(names))
-    present = np.bincount(cell, minlength=size).reshape(scores.shape) > 0
-    first, best = _best(np.where(present, scores, -1.0))
-    n_inf = np.bincount(code, weights=informative, minlength=len(names))
+    arrs = _inputs(rows)
+    one = [p if j in head else p[:0] for j, p in enumerate(parts)]
+    first_pass = _candidate_scores(arrs, R, informative, code, n, cands, one, decimals)
+    settled = np.any(first_pass == n_inf, axis=0)
+    rest = [p[~settled[code[p]]] for p in parts]
+    scores = _candidate_scores(arrs, R, informative, code, n, cands, rest, decimals)
+    scores[:, settled] = np.where(first_pass[:, settled] >= 0, first_pass[:, settled], -1.0)
+    first, best = _best(scores)
     out = {}
     for i, a in enumerate(names):
         if best[i] < 0:
