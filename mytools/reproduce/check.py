@@ -274,6 +274,29 @@ def _subgroup_tests(review, R: _Review, a_index: pd.Index, live: np.ndarray, ite
                           [excess(v, rv, R.decimals, f)])
 
 
+OPEN_CASES = {
+    "split": "the analysis splits a study across subgroups (Applicability SUBGROUP_ONLY / "
+             "OVERALL_ONLY rows); RevMan's weights for such analyses are not reproduced yet",
+    "all_events": "the analysis has a study in which every participant had the event in both "
+                  "arms; RevMan's random-effects weights with such a study are not reproduced yet",
+}
+
+
+def _open_cases(R: _Review, acode: np.ndarray, n: int) -> list[tuple[np.ndarray, str]]:
+    """Per analysis, the two kinds of RevMan behaviour we know we do not reproduce (found on
+    reviews nobody tuned for: CD011535 1.8, CD014964 2.3; CD011535 1.2, CD002042 1.1), so that a
+    line that differs says which one it meets."""
+    rows = R.rows
+    app = rows["applicability"].astype(str).to_numpy() if "applicability" in rows else None
+    split = np.zeros(len(rows), dtype=bool) if app is None else (app != "SUBGROUP_AND_OVERALL")
+    a, c = (rows[k].to_numpy(float) for k in ("events_intervention", "events_control"))
+    n1, n2 = (rows[k].to_numpy(float) for k in ("n_intervention", "n_control"))
+    with np.errstate(invalid="ignore"):
+        every = (rows["data_type"].to_numpy(object) == "dichotomous") & (a == n1) & (c == n2) & (a + c > 0)
+    return [(_per_analysis(R, acode, n, split) > 0, OPEN_CASES["split"]),
+            (_per_analysis(R, acode, n, every) > 0, OPEN_CASES["all_events"])]
+
+
 def _worst(an: np.ndarray, ex: np.ndarray, n: int) -> np.ndarray:
     """Per analysis the position (in the sorted items) of its first largest excess; −1 if none."""
     out = np.full(n, -1)
@@ -340,6 +363,9 @@ def _lines(review, R: _Review, settings: pd.DataFrame) -> tuple[pd.DataFrame, tu
     for i, texts in note.items():
         if status[i] == "match" and not differ[i]:
             reason[i] = "; ".join(dict.fromkeys(texts))
+    for flag, text in _open_cases(R, acode, n):
+        for i in np.flatnonzero(flag & (status == "differs")):
+            reason[i] += f" ({text})"
     est = np.full((n, 3), np.nan)
     if len(R.segs) and not R.error:
         o = np.flatnonzero((seg_an >= 0) & (R.seg_kind == "overall") & (R.pcols["pooling"] == "ok"))
