@@ -183,12 +183,14 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
     The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
     RevMan 5 mode: DL τ², MH with RevMan's 0.5 correction), all candidates in one call: one
-    segment per candidate and pooled group (the analysis, or each subgroup of it)."""
+    segment per candidate and pooled group (the analysis, or each subgroup of it). An analysis
+    without subgroups is pooled once: its "subgroups" scope is its "overall" one."""
     rw = rows["revman_weight"].to_numpy(float)
     rw = np.where(rw == 0, np.nan, rw)
     acode, anames = pd.factorize(rows["analysis"], sort=False)
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
+    no_sub = np.bincount(acode, weights=sub > 0, minlength=len(anames)) == 0
     dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
     sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
     idx, seg, segs, cand = [], [], [], []
@@ -198,11 +200,14 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
         sel = np.flatnonzero((dts == dt) & (meas == m))
         for method, model in _pool_candidates(dt, m):
             for scope, code in (("overall", acode), ("subgroups", scode)):
-                _, first, inv, counts = np.unique(code[sel], return_index=True, return_inverse=True,
+                part = sel if scope == "overall" else sel[~no_sub[acode[sel]]]
+                if not part.size:
+                    continue
+                _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
                                                   return_counts=True)
-                idx.append(sel[np.argsort(inv, kind="stable")])
+                idx.append(part[np.argsort(inv, kind="stable")])
                 seg.append(len(cand) + np.repeat(np.arange(counts.size), counts))
-                segs.append((dt, m, method, model, sel[first]))
+                segs.append((dt, m, method, model, part[first]))
                 cand += [(method, model, scope)] * counts.size
     if not idx:
         return {}
@@ -221,7 +226,12 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     cell = kc * n + acode[idx]
     s = np.bincount(cell, weights=good, minlength=len(keys_c) * n).reshape(len(keys_c), n)
     has = np.bincount(cell, minlength=len(keys_c) * n).reshape(s.shape) > 0
-    return {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
+    out = {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
+    for (method, model, scope), v in list(out.items()):
+        if scope == "overall":
+            other = out.get((method, model, "subgroups"), np.full(n, -1.0))
+            out[(method, model, "subgroups")] = np.where(no_sub, v, other)
+    return out
 
 
 def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows: int,
