@@ -96,7 +96,7 @@ def _continuous(rows, n, sel, measure_r, st, out: RowEffects, invalid: str = "ra
     for m in ("MD", "SMD"):
         idx = np.flatnonzero(ok & (measure_r == m))
         if m == "SMD":
-            idx = idx[(cols[2][idx] + cols[5][idx]) >= 4]
+            idx = idx[(cols[2][idx] + cols[5][idx]) >= (3 if st.smd == "revman" else 4)]
         if idx.size:
             es, _ = continuous_effects(*(x[idx] for x in cols), measure=m, smd=st.smd,
                                        labels=_labels(idx))

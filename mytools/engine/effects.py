@@ -230,7 +230,8 @@ def continuous_effects(
     MD = m1 − m2, var = s1²/n1 + s2²/n2.
     SMD, pooled SD s = √(((n1−1)s1² + (n2−1)s2²)/(N−2)), N = n1 + n2, d = (m1 − m2)/s, g = J·d:
     ``smd="revman"`` (RevMan 5, Deeks & Higgins 2010): J = 1 − 3/(4N − 9),
-    SE = √(N/(n1 n2) + g²/(2(N − 3.94)));
+    SE = √(N/(n1 n2) + g²/(2(N − 3.94))); at N = 3 this J is 0 and RevMan shows g = 0 with
+    SE = √(N/(n1 n2)) (CD015331 1.56, Morrison 2020 (MAPS), 2 vs 1 participants: 0.00 [−2.40, 2.40]);
     ``smd="exact"`` (metafor ``escalc("SMD")``, vtype "LS"): J = Γ(m/2)/(√(m/2) Γ((m−1)/2)),
     m = N − 2, var = 1/n1 + 1/n2 + g²/(2N).
     """
@@ -253,8 +254,9 @@ def continuous_effects(
         v = s1**2 / n1 + s2**2 / n2
     else:
         N = n1 + n2
-        _require(N >= 4, labs, lambda i: f"fields 'n_intervention' + 'n_control' = {N[i]:g}; "
-                 "the SMD needs at least 4 participants")
+        least = 3 if smd == "revman" else 4  # RevMan: J = 0 at N = 3, so g = 0 (see docstring)
+        _require(N >= least, labs, lambda i: f"fields 'n_intervention' + 'n_control' = {N[i]:g}; "
+                 f"the SMD needs at least {least} participants")
         sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (N - 2))
         d = (m1 - m2) / sp
         if smd == "revman":

@@ -5,6 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..data import DataError, Problem
@@ -105,10 +106,14 @@ _SEP = "\x1f"  # between a review's position and its analysis key in a combined 
 def _combined(reviews: list) -> "ReviewData":  # noqa: F821
     """Reviews of one engine mode and precision as one review (analysis keys prefixed with the
     review's position), so that inference and pooling run once for all of them."""
-    def tagged(df, i):
-        return df.assign(analysis=[f"{i}{_SEP}{a}" for a in df["analysis"]]) if len(df) else df
-    frames = {name: pd.concat([tagged(getattr(r, name), i) for i, r in enumerate(reviews)],
-                              ignore_index=True) for name in ("analyses", "rows", "subgroups")}
+    frames = {}
+    for name in ("analyses", "rows", "subgroups"):
+        parts = [getattr(r, name) for r in reviews]
+        df = pd.concat(parts, ignore_index=True)
+        if len(df):  # one vectorised prefix for all reviews (not one assign per review)
+            pos = pd.Series(np.repeat(np.arange(len(parts)), [len(x) for x in parts]).astype(str))
+            df["analysis"] = (pos + _SEP + df["analysis"].astype(str).reset_index(drop=True)).to_numpy(object)
+        frames[name] = df
     return replace(reviews[0], review_id=None, source="(several reviews)", **frames)
 
 

@@ -38,8 +38,9 @@ SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "c
 def records(df: pd.DataFrame) -> list[dict]:
     """``df.to_dict("records")`` (Python scalars), built column by column: pandas' own walks the
     frame row by row, which costs milliseconds per call on the report's wide frames."""
-    cols = [df[c].to_numpy().tolist() for c in df.columns]
-    return [dict(zip(df.columns, vals)) for vals in zip(*cols)]
+    names = list(df.columns)  # iterating a pandas Index per row costs more than the rows
+    cols = [df[c].to_numpy().tolist() for c in names]
+    return [dict(zip(names, vals)) for vals in zip(*cols)]
 
 
 def rows_with_type(review) -> pd.DataFrame:
@@ -102,34 +103,59 @@ def _best(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, scores[first, np.arange(scores.shape[1])]
 
 
-def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
-    """Per analysis: the (measure, level, swap, log) candidate that reproduces most study rows.
+def _candidate_scores(arrs: dict, R: np.ndarray, informative: np.ndarray, code: np.ndarray,
+                      n: int, cands: list, parts: list, decimals: int | None) -> np.ndarray:
+    """Rows reproduced per (candidate, analysis); −1 where the candidate was not tried there.
     Every candidate's per-study estimate and CI come from the engine
     (:func:`mytools.engine.batch.study_effects`), all candidates in one call."""
+    scores = np.full((len(cands), n), -1.0)
+    keep = [j for j, p in enumerate(parts) if len(p)]
+    if not keep:
+        return scores
+    batch, idx = _replicate(arrs, [parts[j] for j in keep],
+                            [np.full(len(parts[j]), k) for k, j in enumerate(keep)])
+    seg = {k: [cands[j][i] for j in keep] for i, k in enumerate(
+        ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
+    st = study_effects(batch, seg, invalid="mark")
+    D = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)
+    good = np.all(close(D, R[idx], decimals), axis=1) & informative[idx]
+    cell = batch["segment"] * n + code[idx]
+    size = len(keep) * n
+    got = np.bincount(cell, weights=good, minlength=size).reshape(len(keep), n)
+    present = np.bincount(cell, minlength=size).reshape(got.shape) > 0
+    scores[keep] = np.where(present, got, -1.0)
+    return scores
+
+
+def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
+    """Per analysis: the (measure, level, swap, log) candidate that reproduces most study rows
+    (the first in :func:`_candidates`' order among equals). In two passes, with the same result
+    as trying every candidate everywhere: first each data type's most usual candidate (RR, MD,
+    generic ratio, at 95%); an analysis it reproduces entirely is settled (no later candidate can
+    do better and the first wins ties); every candidate is tried on the rest."""
     R = rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(dtype=float)
     informative = ~np.isnan(R[:, 0])
     code, names = pd.factorize(rows["analysis"], sort=False)
-    cands, parts = [], []
+    n = len(names)
+    n_inf = np.bincount(code, weights=informative, minlength=n)
+    cands, parts, head = [], [], []
     dts = rows["data_type"].to_numpy(object)
     for dt in rows["data_type"].dropna().unique():
         sel = np.flatnonzero(dts == dt)
+        head.append(len(cands))
         for cand in _candidates(dt):
             cands.append((dt, *cand))
             parts.append(sel)
     if not cands:
         return {}
-    batch, idx = _replicate(_inputs(rows), parts, [np.full(len(p), j) for j, p in enumerate(parts)])
-    seg = {k: [c[j] for c in cands] for j, k in enumerate(
-        ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
-    st = study_effects(batch, seg, invalid="mark")
-    D = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)
-    good = np.all(close(D, R[idx], decimals), axis=1) & informative[idx]
-    cell = batch["segment"] * len(names) + code[idx]
-    size = len(cands) * len(names)
-    scores = np.bincount(cell, weights=good, minlength=size).reshape(len(cands), len(names))
-    present = np.bincount(cell, minlength=size).reshape(scores.shape) > 0
-    first, best = _best(np.where(present, scores, -1.0))
-    n_inf = np.bincount(code, weights=informative, minlength=len(names))
+    arrs = _inputs(rows)
+    one = [p if j in head else p[:0] for j, p in enumerate(parts)]
+    first_pass = _candidate_scores(arrs, R, informative, code, n, cands, one, decimals)
+    settled = np.any(first_pass == n_inf, axis=0)
+    rest = [p[~settled[code[p]]] for p in parts]
+    scores = _candidate_scores(arrs, R, informative, code, n, cands, rest, decimals)
+    scores[:, settled] = np.where(first_pass[:, settled] >= 0, first_pass[:, settled], -1.0)
+    first, best = _best(scores)
     out = {}
     for i, a in enumerate(names):
         if best[i] < 0:
@@ -157,12 +183,14 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
     The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
     RevMan 5 mode: DL τ², MH with RevMan's 0.5 correction), all candidates in one call: one
-    segment per candidate and pooled group (the analysis, or each subgroup of it)."""
+    segment per candidate and pooled group (the analysis, or each subgroup of it). An analysis
+    without subgroups is pooled once: its "subgroups" scope is its "overall" one."""
     rw = rows["revman_weight"].to_numpy(float)
     rw = np.where(rw == 0, np.nan, rw)
     acode, anames = pd.factorize(rows["analysis"], sort=False)
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
+    no_sub = np.bincount(acode, weights=sub > 0, minlength=len(anames)) == 0
     dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
     sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
     idx, seg, segs, cand = [], [], [], []
@@ -172,11 +200,14 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
         sel = np.flatnonzero((dts == dt) & (meas == m))
         for method, model in _pool_candidates(dt, m):
             for scope, code in (("overall", acode), ("subgroups", scode)):
-                _, first, inv, counts = np.unique(code[sel], return_index=True, return_inverse=True,
+                part = sel if scope == "overall" else sel[~no_sub[acode[sel]]]
+                if not part.size:
+                    continue
+                _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
                                                   return_counts=True)
-                idx.append(sel[np.argsort(inv, kind="stable")])
+                idx.append(part[np.argsort(inv, kind="stable")])
                 seg.append(len(cand) + np.repeat(np.arange(counts.size), counts))
-                segs.append((dt, m, method, model, sel[first]))
+                segs.append((dt, m, method, model, part[first]))
                 cand += [(method, model, scope)] * counts.size
     if not idx:
         return {}
@@ -195,7 +226,12 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     cell = kc * n + acode[idx]
     s = np.bincount(cell, weights=good, minlength=len(keys_c) * n).reshape(len(keys_c), n)
     has = np.bincount(cell, minlength=len(keys_c) * n).reshape(s.shape) > 0
-    return {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
+    out = {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
+    for (method, model, scope), v in list(out.items()):
+        if scope == "overall":
+            other = out.get((method, model, "subgroups"), np.full(n, -1.0))
+            out[(method, model, "subgroups")] = np.where(no_sub, v, other)
+    return out
 
 
 def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows: int,
