@@ -57,8 +57,8 @@ def main() -> None:
           f"statsmodels {statsmodels.__version__}; {platform.processor() or platform.machine()}")
     print(f"{args.n:,} random 3-study analyses, random effects DL, Wald CI\n")
 
-    res = pool_many(Y, V, tau2_method="DL", ci="wald")
-    t_many = best_of(lambda: pool_many(Y, V, tau2_method="DL", ci="wald"))
+    res = pool_many(Y, V, tau2_method="DL", ci_method="wald")
+    t_many = best_of(lambda: pool_many(Y, V, tau2_method="DL", ci_method="wald"))
     print(f"pool_many (vectorised)      total {t_many:8.4f} s   per analysis {t_many / args.n * 1e6:10.3f} µs")
 
     idx = rng.choice(args.n, size=min(args.sample, args.n), replace=False)
@@ -104,8 +104,8 @@ def main() -> None:
 
     for tm in ("REML", "PM"):
         for ci in ("wald", "hksj"):
-            t = best_of(lambda: pool_many(Y, V, tau2_method=tm, ci=ci), repeat=3)
-            r = pool_many(Y, V, tau2_method=tm, ci=ci)
+            t = best_of(lambda: pool_many(Y, V, tau2_method=tm, ci_method=ci), repeat=3)
+            r = pool_many(Y, V, tau2_method=tm, ci_method=ci)
             print(f"pool_many {tm:4s} {ci:4s}: total {t:7.3f} s for {args.n:,} "
                   f"({r.iterations} vectorised iterations)")
 

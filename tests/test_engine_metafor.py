@@ -52,7 +52,7 @@ def test_revman_web_hksj_pi_tau2_ci(level, tm):
     _fit(r, {**ref, "pval": r.p})  # RevMan Web's P is the Wald one: checked below
     np.testing.assert_allclose(r.i2, ref["I2"], rtol=1e-8)
     t = pool_generic(np.exp(BCG["yi_RR"]), np.sqrt(BCG["vi_RR"]), log_scale=True, model="random",
-                     tau2_method=tm, ci="hksj", ci_level=level / 100, settings="MODERN")
+                     tau2_method=tm, ci_method="hksj", ci_level=level / 100, settings="MODERN")
     _fit(t, ref, tau2_ci=True, pi=False)  # MODERN: PI on k − 2 df (Higgins et al. 2009)
     wald = WEB[f"RR_{tm}_z_{level}"]
     np.testing.assert_allclose(r.p, wald["pval"], rtol=1e-7)  # RevMan Web: Wald P beside HKSJ
@@ -63,7 +63,7 @@ def test_wald_levels(level):
     """Wald intervals at 90 and 99% (metafor rma(test="z", level=...))."""
     for tm in ("REML", "DL"):
         ref = WEB[f"RR_{tm}_z_{level}"]
-        r = bcg(measure="RR", method="IV", model="random", tau2_method=tm, ci="wald",
+        r = bcg(measure="RR", method="IV", model="random", tau2_method=tm, ci_method="wald",
                 ci_level=level / 100, settings="REVMAN_WEB")
         _fit(r, ref, pi=False)
 
@@ -96,7 +96,7 @@ def test_swap_events():
 def test_normand_md_hksj_pi_tau2_ci(tm):
     ref = WEB[f"normand_MD_{tm}_knha"]
     r = pool_continuous(N9["m1i"], N9["sd1i"], N9["n1i"], N9["m2i"], N9["sd2i"], N9["n2i"], measure="MD",
-                        model="random", settings="REVMAN_WEB", tau2_method=tm, ci="hksj")
+                        model="random", settings="REVMAN_WEB", tau2_method=tm, ci_method="hksj")
     np.testing.assert_allclose([r.theta, r.se, r.ci_low, r.ci_high, r.pi_low, r.pi_high, r.tau2],
                                [ref["beta"], ref["se"], ref["ci_lb"], ref["ci_ub"], ref["pi_lb"],
                                 ref["pi_ub"], ref["tau2"]], rtol=1e-8)
@@ -126,6 +126,6 @@ def test_batch_matches_metafor_levels():
 
 def test_pool_many_levels():
     ref = WEB["RR_REML_knha_90"]
-    m = pool_many(np.array([BCG["yi_RR"]]), np.array([BCG["vi_RR"]]), tau2_method="REML", ci="hksj",
+    m = pool_many(np.array([BCG["yi_RR"]]), np.array([BCG["vi_RR"]]), tau2_method="REML", ci_method="hksj",
                   ci_level=0.90)
     np.testing.assert_allclose([m.ci_low[0], m.ci_high[0]], [ref["ci_lb"], ref["ci_ub"]], rtol=1e-8)

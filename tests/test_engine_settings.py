@@ -14,13 +14,13 @@ A, N1, C, N2 = [12, 5, 30, 2], [50, 40, 120, 20], [20, 9, 31, 0], [50, 41, 118, 
 
 
 def test_modes():
-    assert (REVMAN5.tau2_method, REVMAN5.ci, REVMAN5.i2, REVMAN5.zero_cell) == ("DL", "wald", "q", "revman")
-    assert (REVMAN_WEB.tau2_method, REVMAN_WEB.ci, REVMAN_WEB.prediction_df, REVMAN_WEB.hksj_p) == \
+    assert (REVMAN5.tau2_method, REVMAN5.ci_method, REVMAN5.i2, REVMAN5.zero_cell) == ("DL", "wald", "q", "revman")
+    assert (REVMAN_WEB.tau2_method, REVMAN_WEB.ci_method, REVMAN_WEB.prediction_df, REVMAN_WEB.hksj_p) == \
         ("REML", "hksj", "k-1", "wald")
     assert (MODERN.all_events, MODERN.zero_cell, MODERN.smd, MODERN.hksj_p) == ("exclude", "none", "exact", "t")
     assert resolve("revman_web") is REVMAN_WEB
     s = resolve(REVMAN_WEB, tau2_method="PM")
-    assert s.tau2_method == "PM" and s.name == "REVMAN_WEB+custom" and s.ci == "hksj"
+    assert s.tau2_method == "PM" and s.name == "REVMAN_WEB+custom" and s.ci_method == "hksj"
     with pytest.raises(ValueError, match="settings='RevMan6'"):
         resolve("RevMan6")
     with pytest.raises(ValueError, match="ci_level=95"):
@@ -37,7 +37,7 @@ def test_mode_changes_only_random_effects_for_fixed_analyses():
     assert rw.tau2_method == "REML" and rw.ci_method == "hksj" and rw.settings == "REVMAN_WEB"
     assert rw.tau2_ci_low is not None and rw.pi_low is not None
     with pytest.raises(ValueError, match="random"):
-        pool_binary(A, N1, C, N2, ci="hksj")  # explicit HKSJ with a fixed-effect model
+        pool_binary(A, N1, C, N2, ci_method="hksj")  # explicit HKSJ with a fixed-effect model
 
 
 def test_variants_registry():

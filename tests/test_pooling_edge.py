@@ -66,7 +66,7 @@ def test_k_equals_one(model, tm):
 
 
 def test_k_equals_one_hksj_falls_back_to_wald_with_note():
-    r = pool_generic([1.0], [0.5], model="random", ci="hksj")
+    r = pool_generic([1.0], [0.5], model="random", ci_method="hksj")
     assert r.ci_method == "wald" and any("Hartung" in n for n in r.notes)
     assert r.ci_low == pytest.approx(1.0 - 1.959963984540054 * 0.5, rel=1e-14)
 
@@ -85,7 +85,7 @@ def test_identical_studies():
     assert r.q == pytest.approx(0, abs=1e-20) and r.i2 == 0 and r.tau2 == 0
     assert r.estimate == pytest.approx(2.0, rel=1e-14)
     with pytest.raises(NotEstimableError, match="Hartung"):
-        pool_binary([10, 10, 10], [50, 50, 50], [5, 5, 5], [50, 50, 50], model="random", ci="hksj")
+        pool_binary([10, 10, 10], [50, 50, 50], [5, 5, 5], [50, 50, 50], model="random", ci_method="hksj")
 
 
 def test_very_large_counts():
@@ -123,9 +123,9 @@ def test_summary_frame_and_types():
     ({"method": "GLMM"}, "method='GLMM'"),
     ({"model": "mixed"}, "model='mixed'"),
     ({"tau2_method": "SJ"}, "tau2_method='SJ'"),
-    ({"ci": "profile"}, "ci='profile'"),
+    ({"ci_method": "profile"}, "ci_method='profile'"),
     ({"zero_cell": "tacc"}, "zero_cell='tacc'"),
-    ({"ci": "hksj"}, "random"),
+    ({"ci_method": "hksj"}, "random"),
     ({"method": "Peto", "measure": "RR"}, "odds ratios only"),
     ({"method": "Peto", "measure": "OR", "model": "random"}, "fixed-effect"),
 ])
@@ -180,7 +180,7 @@ def test_pool_many_bad_input():
     with pytest.raises(ValueError, match="row 1.*no studies"):
         pool_many(np.array([[0.1, 0.2], [np.nan, np.nan]]), np.array([[1, 1], [np.nan, np.nan]]))
     with pytest.raises(ValueError, match="row 0.*at least 2"):
-        pool_many(np.array([[0.1, np.nan]]), np.array([[1, np.nan]]), ci="hksj")
+        pool_many(np.array([[0.1, np.nan]]), np.array([[1, np.nan]]), ci_method="hksj")
     with pytest.raises(ValueError, match="tau2_method='EB'"):
         pool_many(np.zeros((1, 2)), np.ones((1, 2)), tau2_method="EB")
 

@@ -119,12 +119,12 @@ def test_pool_many_equals_scalar_engine(rows, tm, ci):
     for i, r in enumerate(rows):
         Y[i, : len(r)] = [x for x, _ in r]
         V[i, : len(r)] = [s for _, s in r]
-    m = pool_many(Y, V, tau2_method=tm, ci=ci)
+    m = pool_many(Y, V, tau2_method=tm, ci_method=ci)
     for i, r in enumerate(rows):
         y = [x for x, _ in r]
         se = np.sqrt([s for _, s in r])
         try:
-            g = pool_generic(y, se, model="random", tau2_method=tm, ci=ci)
+            g = pool_generic(y, se, model="random", tau2_method=tm, ci_method=ci)
         except ValueError:  # HKSJ with identical estimates: SE 0, the scalar engine refuses
             assert ci == "hksj" and m.se[i] == pytest.approx(0, abs=1e-12)
             continue

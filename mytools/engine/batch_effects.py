@@ -19,11 +19,10 @@ import numpy as np
 
 from .effects import binary_effects, continuous_effects
 from .errors import InputError
+from .vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DATA_TYPES
 from .peto import peto_effects, peto_oe_v
 
-__all__ = ["RowEffects", "row_effects", "DATA_TYPES"]
-
-DATA_TYPES = ("dichotomous", "continuous", "generic", "o_e")
+__all__ = ["RowEffects", "row_effects"]
 
 
 @dataclass
@@ -68,7 +67,7 @@ def _binary(rows, n, sel, measure_r, swap_r, st, out: RowEffects, peto: np.ndarr
             raise InputError(f"row {int(np.flatnonzero(bad)[0])}: field {name!r} is missing; "
                              "a dichotomous row needs events and totals")
     usable = sel & (n1 > 0) & (n2 > 0)
-    for m in ("RR", "OR", "RD"):
+    for m in BINARY_MEASURES:
         idx = np.flatnonzero(usable & (measure_r == m) & ~peto)
         if idx.size:
             es, raw = binary_effects(a[idx], n1[idx], c[idx], n2[idx], measure=m,
@@ -93,7 +92,7 @@ def _continuous(rows, n, sel, measure_r, st, out: RowEffects, invalid: str = "ra
     if invalid == "mark":
         ok &= _whole(cols[2]) & _whole(cols[5])
     ok &= (cols[1] > 0) & (cols[4] > 0) & (cols[2] > 0) & (cols[5] > 0)
-    for m in ("MD", "SMD"):
+    for m in CONTINUOUS_MEASURES:
         idx = np.flatnonzero(ok & (measure_r == m))
         if m == "SMD":
             idx = idx[(cols[2][idx] + cols[5][idx]) >= 4]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InputError
-from .settings import CI_METHODS, TAU2_METHODS, Settings
+from .settings import Settings
+from .vocabulary import CI_METHODS, MEASURES_BY_TYPE, METHODS, MODELS, RATIO_MEASURES, TAU2_METHODS
 
 __all__ = ["segment_table"]
 
-_LOG_MEASURES = ("RR", "OR", "PETO_OR", "HR")
 _DEFAULT_MEASURE = {"dichotomous": "RR", "continuous": "MD", "generic": "generic", "o_e": "PETO_OR"}
 
 
@@ -37,9 +37,9 @@ def segment_table(segments, st: Settings) -> dict[str, np.ndarray]:
     default_method = np.where(dt == "dichotomous", "MH", np.where(dt == "o_e", "Peto", "IV"))
     default_method = np.where(out["measure"] == "PETO_OR", "Peto", default_method).astype(object)
     out["method"] = np.asarray(seg.get("method", default_method), dtype=object)
-    for name, default in (("model", "fixed"), ("tau2_method", st.tau2_method), ("ci_method", st.ci)):
+    for name, default in (("model", "fixed"), ("tau2_method", st.tau2_method), ("ci_method", st.ci_method)):
         out[name] = _filled(seg.get(name), np.full(m, default, dtype=object), object)
-    out["log_scale"] = _filled(seg.get("log_scale"), np.isin(out["measure"], _LOG_MEASURES), bool)
+    out["log_scale"] = _filled(seg.get("log_scale"), np.isin(out["measure"], RATIO_MEASURES), bool)
     out["swap_events"] = _filled(seg.get("swap_events"), np.zeros(m, bool), bool)
     out["tau2_ci"] = _filled(seg.get("tau2_ci"), np.full(m, st.tau2_ci), bool)
     for name, default in (("ci_level", st.ci_level), ("study_ci_level", st.study_ci_level)):
@@ -51,9 +51,9 @@ def segment_table(segments, st: Settings) -> dict[str, np.ndarray]:
     return out
 
 
-_ALLOWED = {"model": ("fixed", "random"), "method": ("MH", "IV", "Peto"),
+_ALLOWED = {"model": MODELS, "method": METHODS,
             "tau2_method": TAU2_METHODS, "ci_method": CI_METHODS}
-_MEASURES = {"dichotomous": ("RR", "OR", "RD", "PETO_OR"), "continuous": ("MD", "SMD")}
+_MEASURES = {k: MEASURES_BY_TYPE[k] for k in ("dichotomous", "continuous")}
 
 
 def _validate(out: dict[str, np.ndarray]) -> None:

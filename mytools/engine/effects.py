@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from .errors import InputError
+from .vocabulary import ALL_EVENTS_RULES, BINARY_MEASURES, CONTINUOUS_MEASURES, SMD_METHODS
 
 __all__ = [
     "EffectSizes",
@@ -37,15 +38,8 @@ __all__ = [
     "generic_effects",
     "check_option",
     "make_labels",
-    "BINARY_MEASURES",
-    "CONTINUOUS_MEASURES",
 ]
 
-BINARY_MEASURES = ("RR", "OR", "RD")
-CONTINUOUS_MEASURES = ("MD", "SMD")
-ZERO_CELL_RULES = ("revman", "none")
-SMD_METHODS = ("revman", "exact")
-ALL_EVENTS_RULES = ("revman", "exclude")
 
 
 @dataclass(frozen=True)

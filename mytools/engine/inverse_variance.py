@@ -78,7 +78,7 @@ def _random(y, v, q, st: Settings, ci: str, notes: list[str]) -> _Pooled:
         return _Pooled(theta, se, w, tau2, z_crit(st.ci_level), None, "wald")
     se = hksj_se(y, w, theta, st.hksj_floor)
     if se == 0:
-        raise NotEstimableError("Hartung–Knapp SE is 0 (all study estimates identical); use ci='wald'")
+        raise NotEstimableError("Hartung–Knapp SE is 0 (all study estimates identical); use ci_method='wald'")
     return _Pooled(theta, se, w, tau2, t_crit(k - 1, st.ci_level), k - 1, "hksj")
 
 

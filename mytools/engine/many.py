@@ -21,21 +21,20 @@ from .distributions import z_crit
 from .effects import check_option
 from .errors import ConvergenceError, InputError
 from .results import ManyResult
-from .settings import CI_METHODS, TAU2_METHODS
+from .vocabulary import CI_METHODS, MODELS, TAU2_METHODS
 
 __all__ = ["pool_many"]
 
 _TOL = 1e-12
 _MAXITER = 500
-MODELS = ("fixed", "random")
 
 
-def _check_common(model: str, tau2_method: str, ci: str) -> None:
+def _check_common(model: str, tau2_method: str, ci_method: str) -> None:
     check_option("model", model, MODELS)
     check_option("tau2_method", tau2_method, TAU2_METHODS)
-    check_option("ci", ci, CI_METHODS)
-    if ci == "hksj" and model != "random":
-        raise InputError("ci='hksj' (Hartung–Knapp) applies to model='random' only")
+    check_option("ci_method", ci_method, CI_METHODS)
+    if ci_method == "hksj" and model != "random":
+        raise InputError("ci_method='hksj' (Hartung–Knapp) applies to model='random' only")
 
 
 def _rowsum(a: np.ndarray) -> np.ndarray:
@@ -60,7 +59,7 @@ def _t_crit_rows(df: np.ndarray, level: float) -> np.ndarray:
     return special.stdtrit(u, 1.0 - (1.0 - level) / 2.0)[inv]
 
 
-def _check_many(Y: np.ndarray, V: np.ndarray, ci: str) -> tuple[np.ndarray, bool]:
+def _check_many(Y: np.ndarray, V: np.ndarray, ci_method: str) -> tuple[np.ndarray, bool]:
     """Validate NaN-padded rows for :func:`pool_many`; errors name the first bad row."""
     miss = np.isnan(Y)
     vmiss = np.isnan(V)
@@ -76,7 +75,7 @@ def _check_many(Y: np.ndarray, V: np.ndarray, ci: str) -> tuple[np.ndarray, bool
     k = Y.shape[1] - miss.sum(axis=1)
     if np.any(k == 0):
         raise InputError(f"row {int(np.flatnonzero(k == 0)[0])}: no studies (all NaN)")
-    if ci == "hksj" and np.any(k < 2):
+    if ci_method == "hksj" and np.any(k < 2):
         raise InputError(f"row {int(np.flatnonzero(k < 2)[0])}: Hartung–Knapp needs at least 2 studies")
     return k, bool(miss.any())
 
@@ -87,20 +86,20 @@ def pool_many(
     *,
     model: str = "random",
     tau2_method: str = "DL",
-    ci: str = "wald",
+    ci_method: str = "wald",
     ci_level: float = 0.95,
 ) -> ManyResult:
     """Inverse-variance pooling of many analyses at once, one per row of ``y``/``v``.
 
     Rows are NaN-padded (the same cells must be NaN in ``y`` and ``v``); every row needs at least
-    one study (two for ``ci="hksj"``). All work is array arithmetic over rows (a missing cell gets
+    one study (two for ``ci_method="hksj"``). All work is array arithmetic over rows (a missing cell gets
     v = ∞, hence weight 0): DL in closed form; REML (root of the REML score y'PPy − tr P) and PM
     (root of Σw(y − μ)² − (k − 1)) by a vectorised safeguarded Newton/bisection iteration on the
     rows not yet converged (|Δτ²| ≤ 1e-12·(1 + τ²)), see :func:`_iterate_tau2`; τ² = 0 when the
     estimating function is ≤ 0 at 0. Rows unconverged after 500 steps raise ConvergenceError.
     Q and I² as in RevMan (inverse-variance fixed-effect Q); estimates on the analysis scale.
     """
-    _check_common(model, tau2_method, ci)
+    _check_common(model, tau2_method, ci_method)
     Y = np.asarray(y, dtype=float)
     V = np.asarray(v, dtype=float)
     if Y.ndim != 2 or Y.shape != V.shape:
@@ -108,13 +107,13 @@ def pool_many(
     if Y.shape[1] == 0:
         raise InputError("y and v have no columns (no studies)")
     clean = bool(np.isfinite(Y).all() and np.isfinite(V).all() and (V > 0).all())  # fast path
-    if clean and ci == "hksj" and Y.shape[1] < 2:
+    if clean and ci_method == "hksj" and Y.shape[1] < 2:
         raise InputError("row 0: Hartung–Knapp needs at least 2 studies")
     if clean:
         k = np.full(Y.shape[0], Y.shape[1])
         any_miss = False
     else:
-        k, any_miss = _check_many(Y, V, ci)
+        k, any_miss = _check_many(Y, V, ci_method)
     if any_miss:  # a missing study: y = 0 and v = ∞, so its weight 1/(v + τ²) is exactly 0
         miss = np.isnan(Y)
         Y = np.where(miss, 0.0, Y)
@@ -146,7 +145,7 @@ def pool_many(
         swr = _colsum(ws)
         mu = _colsum([w * yj for w, yj in zip(ws, ys)]) / swr
     se = np.sqrt(1.0 / swr)
-    if ci == "hksj":
+    if ci_method == "hksj":
         se = np.sqrt(_colsum([w * (yj - mu) ** 2 for w, yj in zip(ws, ys)]) / (df * swr))
         half = _t_crit_rows(df, ci_level) * se
     else:

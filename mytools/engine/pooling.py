@@ -2,7 +2,7 @@
 
 Every function takes the analysis (measure, method, model) and ``settings`` — a named mode
 (``REVMAN5``, the default; ``REVMAN_WEB``; ``MODERN``: :mod:`mytools.engine.settings`) — plus single
-overrides (``tau2_method=``, ``ci=``, ``ci_level=`` …). Arms are named intervention and control;
+overrides (``tau2_method=``, ``ci_method=``, ``ci_level=`` …). Arms are named intervention and control;
 the older keyword names ``events_t, n_t, events_c, n_c, mean_t, sd_t, mean_c, sd_c`` are
 deprecated aliases, still accepted so that existing code keeps working (``studies`` has only the
 ``*_intervention``/``*_control`` columns). Families: Mantel–Haenszel (:mod:`.mantel_haenszel`), Peto (:mod:`.peto`),
@@ -23,9 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from .effects import (
-    BINARY_MEASURES,
     _arrays,
-    CONTINUOUS_MEASURES,
     binary_effects,
     check_option,
     continuous_effects,
@@ -36,14 +34,13 @@ from .inverse_variance import finish
 from .mantel_haenszel import mh_pool
 from .peto import peto_effects, peto_oe_v
 from .results import ManyResult, MetaResult, SubgroupResult
-from .settings import CI_METHODS, REVMAN5, Settings, resolve
+from .settings import REVMAN5, Settings, resolve
+from .vocabulary import BINARY_MEASURES, CI_METHODS, CONTINUOUS_MEASURES, METHODS, MODELS
 
 __all__ = ["MetaResult", "ManyResult", "SubgroupResult", "NotEstimableError", "ConvergenceError",
            "pool_binary", "pool_continuous", "pool_generic", "pool_oe", "pool_many",
            "pool_subgroups", "i2_from_tau2"]
 
-MODELS = ("fixed", "random")
-BINARY_METHODS = ("MH", "IV", "Peto")
 Array = Sequence[float] | np.ndarray
 
 
@@ -59,15 +56,15 @@ def _arms(new: dict[str, object], old: dict[str, object]) -> list[object]:
     return out
 
 
-def _setup(model: str, settings, ci: str | None, **overrides) -> tuple[Settings, str]:
-    """Resolve the settings and the random-effects interval; ci='hksj' needs model='random'."""
+def _setup(model: str, settings, ci_method: str | None, **overrides) -> tuple[Settings, str]:
+    """Resolve the settings and the random-effects interval; ci_method='hksj' needs model='random'."""
     check_option("model", model, MODELS)
-    if ci is not None:
-        check_option("ci", ci, CI_METHODS)
-        if ci == "hksj" and model != "random":
-            raise InputError("ci='hksj' (Hartung–Knapp) applies to model='random' only")
-    st = resolve(settings, ci=ci, **overrides)
-    return st, st.ci
+    if ci_method is not None:
+        check_option("ci_method", ci_method, CI_METHODS)
+        if ci_method == "hksj" and model != "random":
+            raise InputError("ci_method='hksj' (Hartung–Knapp) applies to model='random' only")
+    st = resolve(settings, ci_method=ci_method, **overrides)
+    return st, st.ci_method
 
 
 def pool_binary(
@@ -81,7 +78,7 @@ def pool_binary(
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     zero_cell: str | None = None,
     all_events: str | None = None,
@@ -117,8 +114,8 @@ def pool_binary(
             raise InputError(f"measure='PETO_OR' needs method='Peto', got method={method!r}")
         measure = "OR"
     check_option("measure", measure, BINARY_MEASURES)
-    check_option("method", method, BINARY_METHODS)
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, zero_cell=zero_cell,
+    check_option("method", method, METHODS)
+    st, ci_ = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, zero_cell=zero_cell,
                      all_events=all_events, ci_level=ci_level, study_ci_level=study_ci_level)
     if swap_events:
         a, c = np.subtract(n1, a), np.subtract(n2, c)
@@ -178,7 +175,7 @@ def pool_continuous(
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     ci_level: float | None = None,
     study_ci_level: float | None = None,
@@ -198,7 +195,7 @@ def pool_continuous(
          "n_control": n_control},
         {"mean_t": mean_t, "sd_t": sd_t, "n_t": n_t, "mean_c": mean_c, "sd_c": sd_c, "n_c": n_c})
     check_option("measure", measure, CONTINUOUS_MEASURES)
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, smd=smd, ci_level=ci_level,
+    st, ci_ = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, smd=smd, ci_level=ci_level,
                      study_ci_level=study_ci_level)
     es, raw = continuous_effects(m1, s1, n1, m2, s2, n2, measure=measure, smd=st.smd, labels=labels)
     inputs = {"mean_intervention": raw["m1"], "sd_intervention": raw["s1"], "n_intervention": raw["n1"],
@@ -222,7 +219,7 @@ def pool_generic(
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     ci_level: float | None = None,
     study_ci_level: float | None = None,
@@ -235,7 +232,7 @@ def pool_generic(
     packages and .rm5 files store GIV data: "GIV Mean" = ln HR); results are shown as ratios.
     ``measure`` is a label only ("HR", "Ratio of means" …).
     """
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
+    st, ci_ = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
                      study_ci_level=study_ci_level)
     if entered_log and not log_scale:
         raise InputError("entered_log=True needs log_scale=True")
@@ -256,7 +253,7 @@ def pool_oe(
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     ci_level: float | None = None,
     study_ci_level: float | None = None,
@@ -267,7 +264,7 @@ def pool_oe(
     ln OR_i = (O − E)/V, var 1/V; pooled Σ(O − E)/ΣV, SE 1/√ΣV (:mod:`.peto`); a study with V ≤ 0
     is not estimable. Random effects pool the same per-study values with the settings' τ².
     """
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
+    st, ci_ = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
                      study_ci_level=study_ci_level)
     labs, (oe, V) = _arrays({"o_e": o_e, "variance": variance}, labels)
     if np.any(V < 0):

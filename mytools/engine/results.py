@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["MetaResult", "SubgroupResult", "ManyResult", "DATA_TYPES"]
-
-DATA_TYPES = ("dichotomous", "continuous", "generic", "o_e")
+__all__ = ["MetaResult", "SubgroupResult", "ManyResult"]
 
 
 @dataclass(frozen=True, eq=False)
