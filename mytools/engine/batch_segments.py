@@ -3,6 +3,7 @@ from the mode, every value checked (errors name the segment and the column)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .errors import InputError
 from .settings import Settings
@@ -20,8 +21,13 @@ def _filled(col, default: np.ndarray, dtype) -> np.ndarray:
     col = np.asarray(col, dtype=object)
     if col.shape != default.shape:
         return col  # reported as a length error by the caller
-    miss = np.array([x is None or (isinstance(x, float) and x != x) for x in col], dtype=bool)
-    return np.where(miss, default, col).astype(dtype)
+    miss = pd.isna(col)
+    return (np.where(miss, default, col) if miss.any() else col).astype(dtype)
+
+
+def _isin(x: np.ndarray, allowed) -> np.ndarray:
+    """``np.isin`` by hashing (fast on object arrays of strings)."""
+    return pd.Series(x, dtype=object).isin(list(allowed)).to_numpy()
 
 
 def segment_table(segments, st: Settings) -> dict[str, np.ndarray]:
@@ -32,14 +38,15 @@ def segment_table(segments, st: Settings) -> dict[str, np.ndarray]:
     m = seg["data_type"].size
     dt = seg["data_type"].astype(object)
     out = {"data_type": dt}
-    out["measure"] = seg.get("measure", np.array([_DEFAULT_MEASURE.get(d, "generic") for d in dt]))
+    out["measure"] = seg.get("measure", pd.Series(dt, dtype=object).map(_DEFAULT_MEASURE)
+                             .fillna("generic").to_numpy())
     out["measure"] = np.asarray(out["measure"], dtype=object)
     default_method = np.where(dt == "dichotomous", "MH", np.where(dt == "o_e", "Peto", "IV"))
     default_method = np.where(out["measure"] == "PETO_OR", "Peto", default_method).astype(object)
     out["method"] = np.asarray(seg.get("method", default_method), dtype=object)
     for name, default in (("model", "fixed"), ("tau2_method", st.tau2_method), ("ci_method", st.ci_method)):
         out[name] = _filled(seg.get(name), np.full(m, default, dtype=object), object)
-    out["log_scale"] = _filled(seg.get("log_scale"), np.isin(out["measure"], RATIO_MEASURES), bool)
+    out["log_scale"] = _filled(seg.get("log_scale"), _isin(out["measure"], RATIO_MEASURES), bool)
     out["swap_events"] = _filled(seg.get("swap_events"), np.zeros(m, bool), bool)
     out["tau2_ci"] = _filled(seg.get("tau2_ci"), np.full(m, st.tau2_ci), bool)
     for name, default in (("ci_level", st.ci_level), ("study_ci_level", st.study_ci_level)):
@@ -63,16 +70,16 @@ def _validate(out: dict[str, np.ndarray]) -> None:
         raise InputError(f"segment {j}: {msg(j)}")
 
     for name, allowed in _ALLOWED.items():
-        bad = ~np.isin(out[name], allowed)
+        bad = ~_isin(out[name], allowed)
         if bad.any():
             fail(bad, lambda j: f"{name}={out[name][j]!r}; expected one of {', '.join(allowed)}")
     dt = out["data_type"]
     for kind, allowed in _MEASURES.items():
-        bad = (dt == kind) & ~np.isin(out["measure"], allowed)
+        bad = (dt == kind) & ~_isin(out["measure"], allowed)
         if bad.any():
             fail(bad, lambda j: f"measure={out['measure'][j]!r} for {kind} data; expected one of "
                  + ", ".join(allowed))
-    bad = (out["method"] == "Peto") & ~np.isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
+    bad = (out["method"] == "Peto") & ~_isin(out["measure"], ("OR", "PETO_OR")) & (dt == "dichotomous")
     if bad.any():
         fail(bad, lambda j: "method 'Peto' pools odds ratios only")
     bad = (out["method"] == "MH") & (out["measure"] == "PETO_OR")

@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from ..data import Dataset
-from ..engine.pooling import pool_many
+from ..engine.many import pool_many
 from ..engine.variants import VARIANTS, variant_options
 from ..present.style import OKABE_ITO
 
