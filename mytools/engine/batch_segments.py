@@ -26,7 +26,11 @@ def _filled(col, default: np.ndarray, dtype) -> np.ndarray:
 
 
 def _isin(x: np.ndarray, allowed) -> np.ndarray:
-    """``np.isin`` by hashing (fast on object arrays of strings)."""
+    """``np.isin`` by hashing (fast on object arrays of strings); one look-up when every segment
+    has the same value (the usual case: one setting for a whole batch)."""
+    x = np.asarray(x, dtype=object)
+    if x.size and isinstance(x[0], str) and bool((x == x[0]).all()):
+        return np.full(x.size, x[0] in allowed)
     return pd.Series(x, dtype=object).isin(list(allowed)).to_numpy()
 
 

@@ -53,25 +53,23 @@ def pool_many(
     ci_method: str = "wald",
     hksj_floor: bool = False,
     ci_level: float = 0.95,
-    settings=None,
 ) -> ManyResult:
     """Inverse-variance pooling of many analyses at once, one per row of ``y``/``v``.
 
     Rows are NaN-padded (the same cells NaN in ``y`` and ``v``, every other v ≥ 0; a study with
     v = 0 is not estimable and left out like a NaN cell, as the other entry points do). Formulas,
     iteration and edges: :mod:`mytools.engine.core` and :mod:`mytools.engine.tau2` (REML/PM to
-    |Δτ²| ≤ 1e-12·(1 + τ²)). ``settings`` (a mode, default ``REVMAN5``) supplies the choices not
-    given as keywords (I² from Q in RevMan 5). A row with no study, or an HKSJ row with q = 0,
-    raises :class:`NotEstimableError` naming the row with the message the scalar functions give;
-    a one-study HKSJ row gets the Wald interval (``hksj_one``). Estimates on the analysis scale;
-    I² from Q (RevMan); P values and prediction intervals come from the scalar and batch functions.
+    |Δτ²| ≤ 1e-12·(1 + τ²)). A row with no study, or an HKSJ row with q = 0, raises
+    :class:`NotEstimableError` naming the row, with the scalar functions' message; a one-study
+    HKSJ row gets the Wald interval (``hksj_one``). Estimates on the analysis scale; I² from Q
+    (RevMan); P values and prediction intervals come from the scalar and batch functions.
     """
     check_option("model", model, MODELS)
     check_option("tau2_method", tau2_method, TAU2_METHODS)
     check_option("ci_method", ci_method, CI_METHODS)
     if ci_method == "hksj" and model != "random":
         raise InputError("ci_method='hksj' (Hartung–Knapp) applies to model='random' only")
-    st = resolve(settings, tau2_method=tau2_method, ci_method=ci_method, hksj_floor=hksj_floor,
+    st = resolve(None, tau2_method=tau2_method, ci_method=ci_method, hksj_floor=hksj_floor,
                  ci_level=ci_level)
     Y, V = np.asarray(y, dtype=float), np.asarray(v, dtype=float)
     _check_many(Y, V)
