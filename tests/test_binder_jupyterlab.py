@@ -14,12 +14,17 @@ Selenium (Debian's chromium and chromium-driver):
    the chapter opens as a notebook (a notebook panel with code cells), not in a text editor;
 2. it runs all cells (Run menu → Run All Cells) and waits until every code cell has run;
 3. it checks that no cell shows an error and that the outputs hold the forest plot (an image that
-   loaded, with alt text naming the forest plot).
+   loaded, with alt text naming the forest plot);
+4. it reads the rendered prose (the Markdown cells, rendered by jupyterlab-myst) and checks that it
+   holds no raw MyST markup (roles, directive fences, options) and shows the chapter's key
+   numbers: the published estimates its prose shows as {eval}`v["<analysis>_pub_est_t"]`,
+   computed here by mytools from the same data (issue #22).
 Screenshots (before and after running) are kept in ``_build/screenshots/binder-*.png``.
 """
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -101,6 +106,15 @@ const editor = document.querySelector('.jp-FileEditor:not(.lm-mod-hidden)');
 const cells = panel ? Array.from(panel.querySelectorAll('.jp-CodeCell')) : [];
 // textContent, not innerText: JupyterLab skips rendering off-screen cells (content-visibility)
 const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
+// the rendered Markdown cells (jupyterlab-myst), read as text
+// (jupyterlab-myst renders into .jp-RenderedMySTMarkdown; plain JupyterLab into .jp-MarkdownOutput)
+const prose = panel ? Array.from(panel.querySelectorAll('.jp-MarkdownCell'))
+    .map(cell => cell.querySelector('.jp-RenderedMySTMarkdown') ||
+                 cell.querySelector('.jp-MarkdownOutput')).filter(m => m)
+    .map(m => { const c = m.cloneNode(true);  // formulas' TeX source is not prose
+                c.querySelectorAll('annotation, .katex-mathml, mjx-assistive-mml, script, style')
+                 .forEach(e => e.remove());
+                return c.textContent; }).join('\n') : '';
 const imgs = panel ? Array.from(panel.querySelectorAll('.jp-OutputArea-output img')) : [];
 const errors = panel ? Array.from(panel.querySelectorAll(
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')) : [];
@@ -115,9 +129,37 @@ return {
   status: (document.querySelector('#jp-main-statusbar') || {}).innerText || '',
   images: imgs.map(i => ({alt: i.getAttribute('alt') || '', w: i.naturalWidth, done: i.complete})),
   errors: errors.map(e => e.textContent.slice(0, 400)),
+  prose: prose,
   text: panel ? panel.innerText.slice(0, 200) : (editor ? editor.innerText.slice(0, 200) : ''),
 };
 """
+
+
+#: MyST markup that must not survive rendering: roles ({eval}, {cite:p}, {term} ...), directive
+#: fences (```{admonition}, ::::{div}) and directive options (:name:, :class: ...)
+RAW_MYST = re.compile(r"\{[a-z][\w-]*(?::[\w-]+)?\}|^\s*:{3,}|^\s*`{3,}|^\s*:(?:name|class|label|"
+                      r"tags|alt|figwidth):", re.M)
+
+
+def key_numbers(chapter: str) -> dict[str, str]:
+    """{key: text} for every analysis value the chapter's Markdown cells show as
+    {eval}`v["<analysis id>_<field>[:format]"]`, computed here by mytools from the same data and
+    formatted by the same :class:`mytools.present.values.Values`."""
+    from mytools.analyses import analysis
+    from mytools.data import load_data
+    from mytools.present.analysis_values import analysis_values
+    from mytools.present.values import Values
+
+    source = (ROOT / chapter).read_text(encoding="utf-8")
+    source = re.sub(r"```\{code-cell\}.*?\n```", "", source, flags=re.S)  # Markdown cells only
+    keys = set(re.findall(r'\{eval\}`v\["([\w]+(?::[^"]*)?)"\]`', source))
+    data = load_data()
+    ids = sorted(data.analyses["analysis_id"], key=len, reverse=True)
+    values = Values()
+    for aid in {i for k in keys for i in ids if k.startswith(i + "_")}:
+        values.update(analysis_values(analysis(aid, data)))
+    return {k: str(values[k]) for k in sorted(keys)
+            if dict.__contains__(values, k.split(":")[0])}
 
 
 def _wait(driver, predicate, timeout: float, what: str) -> dict:
@@ -206,3 +248,14 @@ def test_chapter_opens_as_notebook_runs_and_shows_its_forest_plot(lab):
     assert plots, ("no forest plot among the notebook's outputs (a re-run chapter must show its "
                    f"figures; images found: {state['images'][:5]})")
     assert all(i["done"] and i["w"] > 0 for i in plots), f"a forest plot did not load: {plots}"
+    prose = state["prose"]
+    assert len(prose) > 2000, f"the rendered prose was not found (only {len(prose)} characters)"
+    raw = sorted({m.group(0).strip() for m in RAW_MYST.finditer(prose)})
+    assert not raw, f"raw MyST markup in the rendered prose after Run All: {raw[:20]}"
+    expected = key_numbers(CHAPTER)
+    assert len(expected) >= 3, f"{CHAPTER}: the test found too few key numbers to look for"
+    missing = {k: t for k, t in expected.items()
+               if not re.search(rf"(?<![\d.]){re.escape(t)}(?![\d])", prose)}
+    assert not missing, f"key numbers not shown in the rendered prose: {missing}"
+    print(f"rendered prose: {len(prose)} characters, no raw MyST markup, key numbers shown: "
+          f"{expected}")
