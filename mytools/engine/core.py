@@ -92,11 +92,18 @@ def _rows(x, n: int, dtype=None) -> np.ndarray:
     return np.broadcast_to(np.asarray(x, dtype=dtype), (n,))
 
 
-def _is(x, value, n: int) -> np.ndarray:
-    """Per-row ``x == value`` as a bool array (cheap when ``x`` is one value for all rows)."""
+def _is(x, value, n: int):
+    """Per-row ``x == value``: a bool array, or one Python bool when ``x`` is one value for all."""
     if np.ndim(x) == 0:
-        return np.full(n, x == value)
+        return bool(x == value)
     return np.asarray(x) == value
+
+
+def _pick(mask, a, b):
+    """``np.where(mask, a, b)``, without the copy when ``mask`` is one bool for all rows."""
+    if mask is True or mask is False:
+        return a if mask else b
+    return np.where(mask, a, b)
 
 
 def _crit(df: np.ndarray, level: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -104,7 +111,7 @@ def _crit(df: np.ndarray, level: np.ndarray, rows: np.ndarray) -> np.ndarray:
     once per distinct (df, level): the key df + level is unique because 0 < level < 1."""
     out = np.full(df.shape, np.nan)
     if rows.any():
-        key = df[rows] + level[rows]
+        key = df[rows] + np.broadcast_to(level, df.shape)[rows]
         u, inv = np.unique(key, return_inverse=True)
         d = np.floor(u)
         out[rows] = special.stdtrit(d, 1.0 - (1.0 - (u - d)) / 2.0)[inv]
@@ -130,7 +137,7 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
         Yz, Vz = np.asfortranarray(np.where(miss, 0.0, Y)), np.asfortranarray(np.where(miss, np.inf, V))
     else:
         k = np.full(n, Y.shape[1])
-        Yz, Vz = np.asfortranarray(Y, dtype=float), np.asfortranarray(V, dtype=float)
+        Yz, Vz = Y, V
     rnd = _is(model, "random", n)
     W = 1.0 / Vz
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -149,7 +156,8 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
     ok = status == OK
     tau2, iters = _tau2(Yz, Vz, k, q, sw, sw2, rnd & ok, tau2_method)
     return _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f,
-                              w_f, _is(ci_method, "hksj", n), _rows(ci_level, n, float),
+                              w_f, _is(ci_method, "hksj", n),
+                              ci_level if np.ndim(ci_level) == 0 else np.asarray(ci_level, float),
                               _rows(tau2_ci, n, bool), settings, report)
 
 
@@ -174,8 +182,8 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
         swr = _rs(Ws)
         theta_r = _rs(Ws * Yz) / swr
         se_r = 1.0 / np.sqrt(swr)
-        theta = np.where(rnd, theta_r, theta_f)
-        se = np.where(rnd, se_r, se_f)
+        theta = _pick(rnd, theta_r, theta_f)
+        se = _pick(rnd, se_r, se_f)
         want_hk = rnd & want_hk
         hk, hksj_one = want_hk & (k >= 2), want_hk & (k == 1) & ok
         df = k - 1
@@ -204,7 +212,7 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
         return x if all_ok else np.where(ok, x, np.nan)
     return Pooled(theta=val(theta), se=val(se), ci_low=val(theta - crit * se),
                   ci_high=val(theta + crit * se), t_df=val(np.where(hk, df, np.nan)), q=val(q),
-                  df=df, i2=val(i2), i2_q=val(i2q), tau2=val(np.where(rnd, tau2, 0.0)), k=k,
+                  df=df, i2=val(i2), i2_q=val(i2q), tau2=val(_pick(rnd, tau2, np.zeros_like(tau2))), k=k,
                   hksj=hk & ok, hksj_one=hksj_one, status=status, iterations=iters,
                   **{name: (x if name == "weights" or x is nan else val(x)) for name, x in out.items()})
 
@@ -224,7 +232,8 @@ def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, ta
     lo_t, hi_t = np.full(k.shape, np.nan), np.full(k.shape, np.nan)
     want = np.flatnonzero(ok & rnd & tau2_ci & (k >= 2))
     if want.size:
-        lo_t[want], hi_t[want] = q_profile(Yz[want], Vz[want], k[want], level[want], tau2[want])
+        lo_t[want], hi_t[want] = q_profile(Yz[want], Vz[want], k[want],
+                                           np.broadcast_to(level, k.shape)[want], tau2[want])
     return dict(z=z, p=p, p_q=np.where(df > 0, special.chdtrc(np.maximum(df, 1), q), np.nan),
                 i2_tau2=np.where(k >= 2, i2_tau2(tau2, k, sw, sw2), np.nan),
                 pi_low=np.where(has_pi, theta - half, np.nan),
