@@ -1,4 +1,4 @@
-"""Benchmark: mytools.pool_many (vectorised) against a statsmodels loop and our scalar engine.
+"""Benchmark: pool_many against statsmodels and the scalar engine; pool_batch against pool_many.
 
 Run from the project root:  python benchmarks/pooling.py  [--n 100000] [--sample 2000] [--seed 1]
 Needs statsmodels (pinned in benchmarks/requirements.txt; not a book dependency).
@@ -8,6 +8,10 @@ What it does
 * times pool_many on all of them (random effects, DerSimonian–Laird, Wald), best of 5;
 * times statsmodels' combine_effects(method_re="dl") looped over a sample (best of 3), and our scalar
   pool_generic over the same sample; prints per-analysis times and the speed ratio;
+* times pool_batch (long format, as ``reproduce`` calls it: one row per study, one segment per
+  analysis, data type "generic") on the same N analyses, best of 3, and prints its ratio to
+  pool_many — both are the same core (mytools.engine.core), so the ratio is the cost of the
+  long-format layout, the per-segment settings and the two result tables;
 * prints the largest difference between pool_many and pool_generic (scalar reference), and
   between pool_many and statsmodels, separately where statsmodels' τ² is ≥ 0 and where it is < 0.
 
@@ -26,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from mytools import pool_generic, pool_many
+from mytools import pool_batch, pool_generic, pool_many
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -57,9 +61,22 @@ def main() -> None:
           f"statsmodels {statsmodels.__version__}; {platform.processor() or platform.machine()}")
     print(f"{args.n:,} random 3-study analyses, random effects DL, Wald CI\n")
 
-    res = pool_many(Y, V, tau2_method="DL", ci="wald")
-    t_many = best_of(lambda: pool_many(Y, V, tau2_method="DL", ci="wald"))
+    res = pool_many(Y, V, tau2_method="DL", ci_method="wald")
+    t_many = best_of(lambda: pool_many(Y, V, tau2_method="DL", ci_method="wald"))
     print(f"pool_many (vectorised)      total {t_many:8.4f} s   per analysis {t_many / args.n * 1e6:10.3f} µs")
+
+    rows = {"segment": np.repeat(np.arange(args.n), 3), "giv_estimate": Y.ravel(),
+            "giv_se": np.sqrt(V).ravel()}
+    segs = {"data_type": np.full(args.n, "generic", dtype=object),
+            "model": np.full(args.n, "random", dtype=object)}
+    bat = pool_batch(rows, segs).pooled
+    t_batch = best_of(lambda: pool_batch(rows, segs), repeat=3)
+    print(f"pool_batch (long format)    total {t_batch:8.4f} s   per analysis "
+          f"{t_batch / args.n * 1e6:10.3f} µs")
+    d_b = np.max(np.abs(bat[["theta", "se", "tau2", "q"]].to_numpy()
+                        - np.c_[res.estimate, res.se, res.tau2, res.q]))
+    print(f"ratio pool_batch / pool_many on the same {args.n:,} analyses: {t_batch / t_many:.1f}x "
+          f"(largest difference {d_b:.3g})")
 
     idx = rng.choice(args.n, size=min(args.sample, args.n), replace=False)
 
@@ -104,8 +121,8 @@ def main() -> None:
 
     for tm in ("REML", "PM"):
         for ci in ("wald", "hksj"):
-            t = best_of(lambda: pool_many(Y, V, tau2_method=tm, ci=ci), repeat=3)
-            r = pool_many(Y, V, tau2_method=tm, ci=ci)
+            t = best_of(lambda: pool_many(Y, V, tau2_method=tm, ci_method=ci), repeat=3)
+            r = pool_many(Y, V, tau2_method=tm, ci_method=ci)
             print(f"pool_many {tm:4s} {ci:4s}: total {t:7.3f} s for {args.n:,} "
                   f"({r.iterations} vectorised iterations)")
 

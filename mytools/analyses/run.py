@@ -38,10 +38,10 @@ def _reject(options: dict, names: tuple[str, ...], what: str) -> None:
 
 def pool_inputs(spec: dict, inputs: pd.DataFrame, **options: Any) -> MetaResult:
     """Pool ``inputs`` (rows shaped like ``analysis(id).inputs``) with the settings of registry row
-    ``spec``; ``options`` override model, tau2_method, ci, hksj_floor, zero_cell, all_events, smd
+    ``spec``; ``options`` override model, tau2_method, ci_method, hksj_floor, zero_cell, all_events, smd
     (every option of the engine's variants, :data:`mytools.engine.variants.VARIANTS`)."""
     labels = list(inputs["label"])
-    common = {k: options[k] for k in ("model", "tau2_method", "ci", "hksj_floor") if k in options}
+    common = {k: options[k] for k in ("model", "tau2_method", "ci_method", "hksj_floor") if k in options}
     common.setdefault("model", spec["model"])
     measure, kind = spec["measure"], _data_type(spec)
     f = lambda c: inputs[c].to_numpy(dtype=float)  # noqa: E731

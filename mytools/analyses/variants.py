@@ -16,7 +16,7 @@ __all__ = ["reanalyse", "sensitivity", "OPTIONS", "DATA_VARIANTS", "SENSITIVITY_
 
 #: Keyword options :func:`reanalyse` accepts: every option of the engine's variants
 #: (:data:`mytools.engine.variants.VARIANTS`) plus ``exclude_provenance`` (a data choice).
-OPTIONS = ("model", "tau2_method", "ci", "hksj_floor", "zero_cell", "all_events", "smd", "exclude_provenance")
+OPTIONS = ("model", "tau2_method", "ci_method", "hksj_floor", "zero_cell", "all_events", "smd", "exclude_provenance")
 
 #: Variants about the book's data rather than the engine (key -> (label, options, note)).
 DATA_VARIANTS: dict[str, tuple[str, dict, str]] = {

@@ -1,13 +1,15 @@
-"""The pooling engine: per-study effects, pooling families, τ² estimators, results, settings.
+"""The pooling engine: one vectorised core behind every pooled number.
 
-Layout (each module says its formulas and their sources):
+Layout (each module says its formulas and their sources; one implementation of each formula):
 
-* :mod:`.effects` — per-study RR, OR, RD, MD, SMD, generic; RevMan's zero-cell rules
-* :mod:`.mantel_haenszel`, :mod:`.peto`, :mod:`.inverse_variance` — the pooling families
-* :mod:`.tau2` — DL, REML, PM, Q-profile CI of τ², I²
-* :mod:`.pooling` — the public functions ``pool_binary``, ``pool_continuous``, ``pool_generic``,
-  ``pool_oe``; :mod:`.subgroups` — per-subgroup pooling and the test for subgroup differences
-* :mod:`.many` — NaN-padded matrices of analyses; :mod:`.batch` — long-format batches (reproduce)
+* :mod:`.vocabulary` — data types, measures, methods, models, CI and τ² methods, RevMan's codes
+* :mod:`.effects` — per-study RR, OR, RD, MD, SMD, generic and RevMan's zero-cell rules;
+  :mod:`.peto` — Peto's O − E and V; :mod:`.mantel_haenszel` — the MH fit
+* :mod:`.core` — IV fixed and random effects, Hartung–Knapp, Q/I², prediction interval and the
+  edges, for many analyses at once (NaN-padded rows); :mod:`.tau2` — DL, REML, PM, Q-profile CI
+* :mod:`.pooling` — ``pool_binary``, ``pool_continuous``, ``pool_generic``, ``pool_oe`` (a batch of
+  one through :mod:`.finish`); :mod:`.many` — ``pool_many``; :mod:`.batch` — ``pool_batch``
+  (long format, for ``reproduce``); :mod:`.subgroups` — the test for subgroup differences
 * :mod:`.settings` — named modes ``REVMAN5``, ``REVMAN_WEB``, ``MODERN``;
   :mod:`.variants` — the one registry of named analysis variants
 * :mod:`.bayes` — the Bayesian normal–normal hierarchical model (``pool_bayes``), its priors

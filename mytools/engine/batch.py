@@ -2,12 +2,13 @@
 
 ``pool_batch(rows, segments, settings)``: one row per study per *segment* (a segment is one pooled
 unit: an analysis overall, or one subgroup of it), one entry per segment with its data type,
-measure, method, model and interval. Per-study effects come from :mod:`.batch_effects`; sums per
-segment are ``np.bincount`` over the segment index; REML/PM τ² use the vectorised iteration of
-:mod:`.many` on a NaN-padded matrix; everything else is closed form. The formulas are those of the
-scalar functions (:mod:`.pooling`, :mod:`.inverse_variance`, :mod:`.mantel_haenszel`), which are
-the reference this module is tested against (agreement ~1e-12). A segment that cannot be pooled
-gets NaN with a ``reason``; it does not stop the batch.
+measure, method, model and interval. Per-study effects come from :mod:`.batch_effects` (the
+formulas of :mod:`.effects` and :mod:`.peto`); the rows are laid out as NaN-padded matrices per
+size class (:func:`~mytools.engine.core.pad_segments`: k ≤ 4, ≤ 8, ≤ 16 …, so a few large analyses
+do not pad every small one) and pooled by the core (:func:`~mytools.engine.core.pool_rows`, with
+the Mantel–Haenszel fit of :func:`~mytools.engine.mantel_haenszel.mh_rows` for MH segments): the
+very code behind the scalar functions and ``pool_many``. A segment that cannot be pooled gets NaN
+with the core's ``reason``; it does not stop the batch.
 
 >>> import pandas as pd
 >>> rows = pd.DataFrame({"segment": [0, 0, 1], "events_intervention": [12, 5, 3],
@@ -29,13 +30,17 @@ from scipy import special
 
 from .batch_effects import row_effects
 from .batch_segments import segment_table
-from .distributions import p_chi2, p_normal, p_t, t_crit
+from .core import HKSJ_ONE_NOTE, STATUS_MESSAGES, pad_segments, pool_rows
 from .errors import InputError
-from .many import _iterate_tau2
+from .mantel_haenszel import mh_rows
 from .settings import REVMAN5, Settings, get_mode
 from .subgroups import subgroup_test
+from .vocabulary import BINARY_MEASURES
 
 __all__ = ["pool_batch", "study_effects", "BatchResult"]
+
+_OUT = ("theta", "se", "ci_low", "ci_high", "z", "p", "t_df", "q", "p_q", "i2", "i2_q", "i2_tau2",
+        "tau2", "tau2_ci_low", "tau2_ci_high", "pi_low", "pi_high")
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,140 +61,6 @@ class BatchResult:
         if len(p) < 2:
             return float("nan"), 0, float("nan"), float("nan")
         return subgroup_test(p["theta"].to_numpy(), p["se"].to_numpy())
-
-
-def _mh_segments(fx, e, s, m, sa, cells, corrected, zero_cell):
-    """MH θ, SE and per-row weights for the MH segments (formulas of :mod:`.mantel_haenszel`)."""
-    mh_row = e & (sa["method"][s] == "MH") & (sa["data_type"][s] == "dichotomous")
-    if not mh_row.any():
-        return np.zeros(s.size, bool)
-    add = 0.5 * corrected if zero_cell == "revman" else 0.0
-    a0, b0, c0, d0 = (cells[k] for k in "abcd")
-    a, b, c, d = a0 + add, b0 + add, c0 + add, d0 + add
-    meas = sa["measure"][s]
-    sm = np.where(mh_row, s, m)  # rows outside MH go to a dummy bin m
-
-    def tot(x):
-        return np.bincount(sm, weights=np.where(mh_row, x, 0.0), minlength=m + 1)[:m]
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n1, n2 = a + b, c + d
-        N = n1 + n2
-        rr, ors, rd = (mh_row & (meas == x) for x in ("RR", "OR", "RD"))
-        R_rr, S_rr = tot(np.where(rr, a * n2 / N, 0)), tot(np.where(rr, c * n1 / N, 0))
-        V_rr = tot(np.where(rr, (n1 * n2 * (a + c) - a * c * N) / N**2, 0))
-        R, S = a * d / N, b * c / N
-        P, Q = (a + d) / N, (b + c) / N
-        sR, sS = tot(np.where(ors, R, 0)), tot(np.where(ors, S, 0))
-        sPR, sQS = tot(np.where(ors, P * R, 0)), tot(np.where(ors, Q * S, 0))
-        sX = tot(np.where(ors, P * S + Q * R, 0))
-        n1r, n2r = a0 + b0, c0 + d0
-        Nr = n1r + n2r
-        w_rd = tot(np.where(rd, n1r * n2r / Nr, 0))
-        num_rd = tot(np.where(rd, (a0 * n2r - c0 * n1r) / Nr, 0))
-        v_rd = tot(np.where(rd, (a * b * n2**3 + c * d * n1**3) / (n1 * n2 * N**2), 0))
-        w_rd_c = tot(np.where(rd, n1 * n2 / N, 0))
-        seg_meas = sa["measure"]
-        theta = np.select([seg_meas == "RR", seg_meas == "OR"],
-                          [np.log(R_rr / S_rr), np.log(sR / sS)], num_rd / w_rd)
-        var = np.select([seg_meas == "RR", seg_meas == "OR"],
-                        [V_rr / (R_rr * S_rr),
-                         sPR / (2 * sR**2) + sX / (2 * sR * sS) + sQS / (2 * sS**2)],
-                        v_rd / w_rd_c**2)
-        w_row = np.select([meas == "RR", meas == "OR"], [c * n1 / N, S], n1r * n2r / Nr)
-    seg_mh = np.bincount(sm, weights=mh_row.astype(float), minlength=m + 1)[:m] > 0
-    fx["theta"] = np.where(seg_mh, theta, fx["theta"])
-    fx["se"] = np.where(seg_mh, np.sqrt(var), fx["se"])
-    fx["w"] = np.where(mh_row, w_row, fx["w"])
-    return seg_mh
-
-
-def _tau2(e, s, m, y, v, k, q, sa, st, model_random):
-    """τ² per segment: DL closed form; REML/PM by the vectorised iteration on a padded matrix."""
-    w = np.where(e, 1.0 / np.where(e, v, 1.0), 0.0)
-    sw = np.bincount(s, weights=w, minlength=m)
-    sw2 = np.bincount(s, weights=w * w, minlength=m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau2 = np.where(model_random & (k > 1), np.maximum(0.0, (q - (k - 1)) / (sw - sw2 / sw)), 0.0)
-    for method in ("REML", "PM"):
-        todo = np.flatnonzero(model_random & (k > 1) & (sa["tau2_method"] == method))
-        # padded matrices per size class (k ≤ 4, ≤ 8, ≤ 16 …), so a few large analyses do not
-        # pad every small one to their size
-        size_class = np.ceil(np.log2(np.maximum(k[todo], 4))).astype(int)
-        for c in np.unique(size_class):
-            _reml_pm(method, todo[size_class == c], e, s, m, y, v, k, tau2)
-    return tau2, sw, sw2
-
-
-def _reml_pm(method, segs, e, s, m, y, v, k, tau2) -> None:
-    """REML/PM τ² of the segments ``segs`` (in place), by :func:`mytools.engine.many._iterate_tau2`
-    on their rows laid out as a NaN-padded matrix (missing cells: v = ∞, weight 0)."""
-    if segs.size:
-        pos = np.full(m, -1)
-        pos[segs] = np.arange(segs.size)
-        sel = e & (pos[s] >= 0)
-        rows_seg = pos[s[sel]]
-        order = np.argsort(rows_seg, kind="stable")
-        rs = rows_seg[order]
-        starts = np.searchsorted(rs, np.arange(segs.size))
-        col = np.arange(rs.size) - starts[rs]
-        Y = np.zeros((segs.size, int(k[segs].max())))
-        V = np.full(Y.shape, np.inf)
-        Y[rs, col], V[rs, col] = y[sel][order], v[sel][order]
-        t, _ = _iterate_tau2(method, Y, V, k[segs], tau2[segs])
-        tau2[segs] = t
-
-
-def _z(levels: np.ndarray) -> np.ndarray:
-    """Two-sided normal critical values per segment."""
-    return -special.ndtri((1.0 - levels) / 2.0)
-
-
-def _t(levels: np.ndarray, df: np.ndarray) -> np.ndarray:
-    """Two-sided t critical values per segment (NaN where df < 1), once per distinct (df, level)."""
-    out = np.full(levels.shape, np.nan)
-    ok = df >= 1
-    if ok.any():
-        pairs, inv = np.unique(np.stack([df[ok].astype(float), levels[ok]]), axis=1,
-                               return_inverse=True)
-        vals = np.array([t_crit(d, lv) for d, lv in pairs.T])
-        out[ok] = vals[np.asarray(inv).reshape(-1)]
-    return out
-
-
-def _fixed(e, s, m, y, v, k, sa, cells, corrected, st):
-    """Fixed-effect θ, SE, per-row weights and Q (IV or MH) per segment."""
-    w = np.where(e, 1.0 / np.where(e, v, 1.0), 0.0)
-    ye = np.where(e, y, 0.0)
-    sw = np.bincount(s, weights=w, minlength=m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu = np.bincount(s, weights=w * ye, minlength=m) / sw
-        fx = {"theta": mu, "se": 1.0 / np.sqrt(sw), "w": w}
-    _mh_segments(fx, e, s, m, sa, cells, corrected, st.zero_cell)
-    r = np.where(e, ye - fx["theta"][s], 0.0)
-    q = np.bincount(s, weights=w * r * r, minlength=m)
-    q = np.where(k == 1, 0.0, q)
-    return fx, q
-
-
-def _random(e, s, m, y, v, k, q, sa, st):
-    """Random-effects θ, SE, per-row weights, τ², interval multiplier and t df per segment."""
-    rnd = sa["model"] == "random"
-    tau2, sw_iv, sw2_iv = _tau2(e, s, m, y, v, k, q, sa, st, rnd)
-    ws = np.where(e, 1.0 / (np.where(e, v, 1.0) + tau2[s]), 0.0)
-    ye = np.where(e, y, 0.0)
-    sw = np.bincount(s, weights=ws, minlength=m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.bincount(s, weights=ws * ye, minlength=m) / sw
-        se_w = 1.0 / np.sqrt(sw)
-        hk = rnd & (sa["ci_method"] == "hksj") & (k >= 2)
-        r = np.where(e, ye - theta[s], 0.0)
-        qh = np.bincount(s, weights=ws * r * r, minlength=m) / (k - 1)
-        if st.hksj_floor:
-            qh = np.maximum(qh, 1.0)
-        se = np.where(hk, np.sqrt(qh / sw), se_w)
-    return dict(tau2=tau2, w=ws, theta=theta, se=se, se_wald=se_w, hksj=hk, sw_iv=sw_iv,
-                sw2_iv=sw2_iv)
 
 
 def _prepare(rows, segments, settings, invalid):
@@ -224,109 +95,94 @@ def study_effects(rows: pd.DataFrame | Mapping[str, ArrayLike],
 def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
                segments: pd.DataFrame | Mapping[str, ArrayLike],
                settings: Settings | str = REVMAN5, *, invalid: str = "raise") -> BatchResult:
-    """Pool every segment of a long-format batch (columns and results in /work/plan/engine-api.md
-    and the module docstring). Formulas: those of the scalar ``pool_*`` functions.
+    """Pool every segment of a long-format batch (see the module docstring).
+
+    ``rows``: ``segment`` and the input columns of the segments' data types
+    (``events_intervention, n_intervention, events_control, n_control``; ``mean_*``, ``sd_*``,
+    ``n_*``; ``giv_estimate, giv_se``; ``o_e, variance``). ``segments``: ``data_type`` and
+    optionally ``measure, method, model, tau2_method, ci_method, log_scale, swap_events, tau2_ci,
+    ci_level, study_ci_level`` (missing ones from ``settings``). ``pooled`` has one row per segment
+    (``k, estimate, ci_low, ci_high, theta, se, z, p, t_df, q, df, p_q, i2, i2_q, i2_tau2, tau2,
+    tau2_ci_low, tau2_ci_high, pi_low, pi_high, pooling, reason, note``); ``studies`` one per row.
     ``invalid="mark"``: rows with missing or impossible counts are not estimable (with "raise",
     the default, they raise :class:`InputError` naming the row)."""
     st, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
     e = eff.estimable
-    k = np.bincount(s, weights=e.astype(float), minlength=m).astype(int)
+    sel = np.flatnonzero(e)
+    k = np.bincount(s[sel], minlength=m)
+    out = {name: np.full(m, np.nan) for name in _OUT}
+    status = np.zeros(m, dtype=int)
+    hksj_one = np.zeros(m, dtype=bool)
+    w_row = np.zeros(s.size)
+    size_class = np.ceil(np.log2(np.maximum(k, 4))).astype(int)
+    for c in np.unique(size_class):
+        segs = np.flatnonzero(size_class == c)
+        _pool_class(segs, 2**c, sel, s, m, eff, sa, st, out, status, hksj_one, w_row)
     nrows = np.bincount(s, minlength=m)
-    fx, q = _fixed(e, s, m, eff.y, eff.v, k, sa, eff.cells, eff.corrected, st)
-    rd = _random(e, s, m, eff.y, eff.v, k, q, sa, st)
-    rnd = sa["model"] == "random"
-    theta = np.where(rnd, rd["theta"], fx["theta"])
-    se = np.where(rnd, rd["se"], fx["se"])
-    w_row = np.where(rnd[s], rd["w"], fx["w"])
-    with np.errstate(invalid="ignore"):
-        fixed_ok = np.isfinite(fx["theta"]) & np.isfinite(fx["se"]) & (fx["se"] > 0)
-    pooled = _assemble(theta, se, q, k, nrows, rnd, rd, sa, st, fixed_ok)
-    _tau2_ci(pooled, e, s, eff.y, eff.v, rnd, sa)
-    studies = _studies(rows, s, eff, e, w_row, m, sa)
-    return BatchResult(studies=studies, pooled=pooled)
+    pooled = _frame(out, k, nrows, status, hksj_one, sa["log_scale"])
+    return BatchResult(studies=_studies(rows, s, eff, e, w_row, m, sa), pooled=pooled)
 
 
-def _assemble(theta, se, q, k, nrows, rnd, rd, sa, st, fixed_ok) -> pd.DataFrame:
-    hk = rd["hksj"]
-    tdf = np.where(hk, k - 1, 0)
-    crit = np.where(hk, _t(sa["ci_level"], tdf), _z(sa["ci_level"]))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        z = theta / se
-        p = np.where(hk, p_t(z, np.maximum(tdf, 1)), p_normal(z))
-        if st.hksj_p == "wald":
-            p = np.where(hk, p_normal(theta / rd["se_wald"]), p)
-        lo, hi = theta - crit * se, theta + crit * se
-        df = k - 1
-        i2q = np.where((q > df) & (q > 0), (q - df) / np.where(q > 0, q, 1.0) * 100.0, 0.0)
-        s2 = (k - 1) * rd["sw_iv"] / (rd["sw_iv"] ** 2 - rd["sw2_iv"])
-        tau2 = np.where(rnd, rd["tau2"], 0.0)
-        i2t = np.where(k >= 2, 100.0 * tau2 / (tau2 + s2), np.nan)
-        i2 = np.where(rnd & (k >= 2) & (st.i2 == "tau2"), i2t, i2q)
-        pidf = k - (2 if st.prediction_df == "k-2" else 1)
-        half = _t(sa["ci_level"], pidf) * np.sqrt(tau2 + se**2)
-        has_pi = rnd & (pidf >= 1)
-        pi_lo, pi_hi = np.where(has_pi, theta - half, np.nan), np.where(has_pi, theta + half, np.nan)
-        p_q = np.where(df > 0, p_chi2(q, np.maximum(df, 1)), np.nan)
-    log = sa["log_scale"]
+def _pool_class(segs, width, sel, s, m, eff, sa, st, out, status, hksj_one, w_row) -> None:
+    """Pool the segments ``segs`` (one size class: ``width`` columns) through the core, in place."""
+    pos = np.full(m, -1)
+    pos[segs] = np.arange(segs.size)
+    rsel = sel[pos[s[sel]] >= 0]
+    rp, cp, Y, V = pad_segments(pos[s[rsel]], segs.size, eff.y[rsel], eff.v[rsel], width=width)
+    fixed = _mh_fixed(segs, rsel, rp, cp, Y.shape, eff, sa, st)
+    r = pool_rows(Y, V, model=sa["model"][segs], tau2_method=sa["tau2_method"][segs],
+                  ci_method=sa["ci_method"][segs], ci_level=sa["ci_level"][segs],
+                  tau2_ci=sa["tau2_ci"][segs], settings=st, fixed=fixed)
+    for name in _OUT:
+        out[name][segs] = getattr(r, name)
+    status[segs], hksj_one[segs] = r.status, r.hksj_one
+    w_row[rsel] = r.weights[rp, cp]
+
+
+def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):
+    """(use, θ, SE, weights) of the MH segments among ``segs`` (cells laid out like ``Y``)."""
+    use = (sa["method"][segs] == "MH") & (sa["data_type"][segs] == "dichotomous")
+    if not use.any():
+        return None
+    cells = []
+    for key in "abcd":
+        M = np.full(shape, np.nan)
+        M[rp, cp] = eff.cells[key][rsel]
+        cells.append(M)
+    add = np.zeros(shape)
+    if st.zero_cell == "revman":
+        add[rp, cp] = 0.5 * eff.corrected[rsel]
+    theta, se = np.full(segs.size, np.nan), np.full(segs.size, np.nan)
+    w = np.zeros(shape)
+    meas = sa["measure"][segs]
+    for measure in BINARY_MEASURES:
+        rows = np.flatnonzero(use & (meas == measure))
+        if rows.size:
+            theta[rows], se[rows], w[rows] = mh_rows(*(M[rows] for M in cells), measure, add[rows])
+    return use, theta, se, np.where(np.isnan(w), 0.0, w)
+
+
+def _frame(out, k, nrows, status, hksj_one, log) -> pd.DataFrame:
+    """The ``pooled`` table: natural-scale estimates and intervals, the core's reason per segment."""
     def back(x):
         with np.errstate(over="ignore"):
             return np.where(log, np.exp(x), x)
-    ok = (k > 0) & fixed_ok & np.isfinite(theta) & np.isfinite(se) & (se > 0)
-    reason = np.where(nrows == 0, "no rows", np.where(k == 0, "no estimable study", np.where(
-        ok, "", "pooled estimate not estimable (HKSJ SE 0, or an infinite MH estimate)")))
-    pooling = np.where(ok, "ok", np.where(nrows == 0, "empty", "not_estimable"))
-    def val(x):  # NaN for segments that could not be pooled
-        return np.where(ok, x, np.nan)
+    messages = np.array([""] + [STATUS_MESSAGES[c] for c in sorted(STATUS_MESSAGES)], dtype=object)
+    reason = messages[status]
+    reason[nrows == 0] = "no rows"
+    pooling = np.where(status == 0, "ok", np.where(nrows == 0, "empty", "not_estimable"))
     return pd.DataFrame({
-        "k": k, "estimate": val(back(theta)), "ci_low": val(back(lo)), "ci_high": val(back(hi)),
-        "theta": val(theta), "se": val(se), "z": val(z), "p": val(p),
-        "t_df": val(np.where(hk, tdf, np.nan)), "q": val(q), "df": df, "p_q": val(p_q),
-        "i2": val(i2), "i2_q": val(i2q), "i2_tau2": val(i2t), "tau2": val(tau2),
-        "tau2_ci_low": np.nan, "tau2_ci_high": np.nan, "pi_low": val(back(pi_lo)),
-        "pi_high": val(back(pi_hi)), "pooling": pooling, "reason": reason})
-
-
-def _q_gen(t: np.ndarray, y, v, s_loc, n_seg) -> np.ndarray:
-    """Generalised Q(τ²) = Σw(y − μ_w)², w = 1/(v + τ²), for each segment at its own τ² = t."""
-    w = 1.0 / (v + t[s_loc])
-    sw = np.bincount(s_loc, weights=w, minlength=n_seg)
-    mu = np.bincount(s_loc, weights=w * y, minlength=n_seg) / sw
-    r = y - mu[s_loc]
-    return np.bincount(s_loc, weights=w * r * r, minlength=n_seg)
-
-
-def _tau2_ci(pooled, e, s, y, v, rnd, sa) -> None:
-    """Q-profile CI of τ² (formulas and the τ²_max = max(100, 10τ̂²) cap of
-    :func:`~mytools.engine.tau2.q_profile_ci`) for the random-effects segments that ask for it, by
-    a bisection run on all of them at once (80 halvings of [0, τ²_max])."""
-    want = np.flatnonzero(rnd & sa["tau2_ci"] & (pooled["k"].to_numpy() >= 2)
-                          & (pooled["pooling"].to_numpy() == "ok"))
-    if not want.size:
-        return
-    pos = np.full(sa["data_type"].size, -1)
-    pos[want] = np.arange(want.size)
-    sel = e & (pos[s] >= 0)
-    s_loc, yy, vv = pos[s[sel]], y[sel], v[sel]
-    k = pooled["k"].to_numpy()[want]
-    alpha = 1.0 - sa["ci_level"][want]
-    tmax = np.maximum(100.0, 10.0 * pooled["tau2"].to_numpy()[want])
-    q0 = _q_gen(np.zeros(want.size), yy, vv, s_loc, want.size)
-    qmax = _q_gen(tmax, yy, vv, s_loc, want.size)
-    bounds = []
-    for target in (special.chdtri(k - 1, alpha / 2), special.chdtri(k - 1, 1.0 - alpha / 2)):
-        lo, hi = np.zeros(want.size), tmax.copy()
-        for _ in range(80):
-            mid = 0.5 * (lo + hi)
-            above = _q_gen(mid, yy, vv, s_loc, want.size) > target
-            lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-        b = np.where(q0 < target, 0.0, np.where(qmax > target, tmax, 0.5 * (lo + hi)))
-        bounds.append(b)
-    pooled.loc[want, "tau2_ci_low"] = bounds[0]
-    pooled.loc[want, "tau2_ci_high"] = bounds[1]
+        "k": k, "estimate": back(out["theta"]), "ci_low": back(out["ci_low"]),
+        "ci_high": back(out["ci_high"]), "theta": out["theta"], "se": out["se"], "z": out["z"],
+        "p": out["p"], "t_df": out["t_df"], "q": out["q"], "df": k - 1, "p_q": out["p_q"],
+        "i2": out["i2"], "i2_q": out["i2_q"], "i2_tau2": out["i2_tau2"], "tau2": out["tau2"],
+        "tau2_ci_low": out["tau2_ci_low"], "tau2_ci_high": out["tau2_ci_high"],
+        "pi_low": back(out["pi_low"]), "pi_high": back(out["pi_high"]), "pooling": pooling,
+        "reason": reason, "note": np.where(hksj_one, HKSJ_ONE_NOTE, "")})
 
 
 def _studies(rows, s, eff, e, w_row, m, sa) -> pd.DataFrame:
-    zs = _z(sa["study_ci_level"][s])
+    zs = -special.ndtri((1.0 - sa["study_ci_level"][s]) / 2.0)
     sd = np.sqrt(eff.v)
     log = sa["log_scale"][s]
     def back(x):

@@ -19,11 +19,10 @@ import numpy as np
 
 from .effects import binary_effects, continuous_effects
 from .errors import InputError
+from .vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DATA_TYPES
 from .peto import peto_effects, peto_oe_v
 
-__all__ = ["RowEffects", "row_effects", "DATA_TYPES"]
-
-DATA_TYPES = ("dichotomous", "continuous", "generic", "o_e")
+__all__ = ["RowEffects", "row_effects"]
 
 
 @dataclass
@@ -68,7 +67,7 @@ def _binary(rows, n, sel, measure_r, swap_r, st, out: RowEffects, peto: np.ndarr
             raise InputError(f"row {int(np.flatnonzero(bad)[0])}: field {name!r} is missing; "
                              "a dichotomous row needs events and totals")
     usable = sel & (n1 > 0) & (n2 > 0)
-    for m in ("RR", "OR", "RD"):
+    for m in BINARY_MEASURES:
         idx = np.flatnonzero(usable & (measure_r == m) & ~peto)
         if idx.size:
             es, raw = binary_effects(a[idx], n1[idx], c[idx], n2[idx], measure=m,
@@ -93,7 +92,7 @@ def _continuous(rows, n, sel, measure_r, st, out: RowEffects, invalid: str = "ra
     if invalid == "mark":
         ok &= _whole(cols[2]) & _whole(cols[5])
     ok &= (cols[1] > 0) & (cols[4] > 0) & (cols[2] > 0) & (cols[5] > 0)
-    for m in ("MD", "SMD"):
+    for m in CONTINUOUS_MEASURES:
         idx = np.flatnonzero(ok & (measure_r == m))
         if m == "SMD":
             idx = idx[(cols[2][idx] + cols[5][idx]) >= (3 if st.smd == "revman" else 4)]
@@ -111,25 +110,30 @@ def row_effects(rows, seg: np.ndarray, seg_attr: dict[str, np.ndarray], st,
     n = seg.size
     out = RowEffects(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool),
                      {k: np.full(n, np.nan) for k in "abcd"})
-    dt = seg_attr["data_type"][seg]
-    measure_r = seg_attr["measure"][seg]
-    unknown = ~np.isin(dt, DATA_TYPES)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        raise InputError(f"row {i}: data_type {dt[i]!r}; expected one of {', '.join(DATA_TYPES)}")
-    sel = dt == "dichotomous"
+    # data type codes per segment (cheap), then per row by indexing with the segment id
+    dt_seg = seg_attr["data_type"]
+    code = np.full(dt_seg.size, -1)
+    for j, name in enumerate(DATA_TYPES):
+        code[dt_seg == name] = j
+    dt = code[seg]
+    if (dt < 0).any():
+        i = int(np.flatnonzero(dt < 0)[0])
+        raise InputError(f"row {i}: data_type {dt_seg[seg[i]]!r}; expected one of {', '.join(DATA_TYPES)}")
+    sel = dt == 0
     if sel.any():
-        peto = sel & ((seg_attr["method"][seg] == "Peto") | (measure_r == "PETO_OR"))
-        _binary(rows, n, sel, measure_r, seg_attr["swap_events"][seg], st, out, peto, invalid)
-    sel = dt == "continuous"
+        measure_r = seg_attr["measure"][seg]
+        peto_seg = (seg_attr["method"] == "Peto") | (seg_attr["measure"] == "PETO_OR")
+        _binary(rows, n, sel, measure_r, seg_attr["swap_events"][seg], st, out, sel & peto_seg[seg],
+                invalid)
+    sel = dt == 1
     if sel.any():
-        _continuous(rows, n, sel, measure_r, st, out, invalid)
-    sel = dt == "generic"
+        _continuous(rows, n, sel, seg_attr["measure"][seg], st, out, invalid)
+    sel = dt == 2
     if sel.any():
         est, se = _col(rows, "giv_estimate", n), _col(rows, "giv_se", n)
         ok = sel & np.isfinite(est) & np.isfinite(se) & (se > 0)
         out.y[ok], out.v[ok], out.estimable[ok] = est[ok], se[ok] ** 2, True
-    sel = dt == "o_e"
+    sel = dt == 3
     if sel.any():
         oe, V = _col(rows, "o_e", n), _col(rows, "variance", n)
         ok = sel & np.isfinite(oe) & np.isfinite(V) & (V > 0)

@@ -28,24 +28,18 @@ import numpy as np
 from scipy.special import gammaln
 
 from .errors import InputError
+from .vocabulary import ALL_EVENTS_RULES, BINARY_MEASURES, CONTINUOUS_MEASURES, SMD_METHODS
 
 __all__ = [
     "EffectSizes",
-    "InputError",
     "binary_effects",
     "continuous_effects",
     "generic_effects",
+    "binary_rules",
     "check_option",
     "make_labels",
-    "BINARY_MEASURES",
-    "CONTINUOUS_MEASURES",
 ]
 
-BINARY_MEASURES = ("RR", "OR", "RD")
-CONTINUOUS_MEASURES = ("MD", "SMD")
-ZERO_CELL_RULES = ("revman", "none")
-SMD_METHODS = ("revman", "exact")
-ALL_EVENTS_RULES = ("revman", "exclude")
 
 
 @dataclass(frozen=True)
@@ -178,15 +172,7 @@ def binary_effects(
              lambda i: f"field 'events_control' = {c[i]:g} exceeds 'n_control' = {n2[i]:g}")
     b, d = n1 - a, n2 - c
     raw = {"a": a, "b": b, "c": c, "d": d, "n1": n1, "n2": n2}
-    corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    no_events = (a + c) == 0
-    all_ev = ((b + d) == 0) & ~no_events
-    if measure == "RD":
-        estimable = np.ones_like(corrected)
-    elif measure == "RR" and all_events == "revman":
-        estimable = ~no_events
-    else:
-        estimable = ~(no_events | all_ev)
+    corrected, estimable, all_ev = binary_rules(a, b, c, d, measure, all_events)
     ac, bc, cc, dc = (x + 0.5 * corrected for x in (a, b, c, d))
     n1c, n2c = ac + bc, cc + dc
     y = np.full(a.shape, np.nan)
@@ -208,6 +194,24 @@ def binary_effects(
     )
 
 
+def binary_rules(a, b, c, d, measure: str = "RR", all_events: str = "revman"):
+    """RevMan's per-study rules for 2×2 cells, the one copy: ``corrected`` (a zero in any cell: 0.5
+    is added to every cell), ``estimable`` (RR/OR: not when no events in both arms; OR, and RR
+    with ``all_events="exclude"``: not when every participant had the event in both arms; RD:
+    always) and ``all_events`` (every participant an event in both arms, some events)."""
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (a, b, c, d))
+    corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    no_events = (a + c) == 0
+    all_ev = ((b + d) == 0) & ~no_events
+    if measure == "RD":
+        estimable = np.ones_like(corrected)
+    elif measure == "RR" and all_events == "revman":
+        estimable = ~no_events
+    else:
+        estimable = ~(no_events | all_ev)
+    return corrected, estimable, all_ev
+
+
 def _hedges_j_exact(m: np.ndarray) -> np.ndarray:
     """Exact Hedges correction J(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n_t + n_c − 2."""
     return np.exp(gammaln(m / 2) - 0.5 * np.log(m / 2) - gammaln((m - 1) / 2))
@@ -225,7 +229,8 @@ def continuous_effects(
     smd: str = "revman",
     labels: Sequence[object] | None = None,
 ) -> tuple[EffectSizes, dict[str, np.ndarray]]:
-    """Per-study MD or SMD.
+    """Per-study MD or SMD; a study with an SD of 0 in either arm is not estimable (zero
+    variance: kept with ``estimable=False``, as RevMan shows it), a negative SD an error.
 
     MD = m1 − m2, var = s1²/n1 + s2²/n2.
     SMD, pooled SD s = √(((n1−1)s1² + (n2−1)s2²)/(N−2)), N = n1 + n2, d = (m1 − m2)/s, g = J·d:
@@ -244,7 +249,7 @@ def continuous_effects(
         labels,
     )
     for name, x in (("sd_intervention", s1), ("sd_control", s2)):
-        _require(x > 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; SDs must be > 0")
+        _require(x >= 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; SDs must be ≥ 0")
     for name, x in (("n_intervention", n1), ("n_control", n2)):
         _check_counts(name, x, labs)
         _require(x > 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; group sizes must be at least 1")
@@ -265,8 +270,9 @@ def continuous_effects(
         else:
             y = _hedges_j_exact(N - 2) * d
             v = 1 / n1 + 1 / n2 + y**2 / (2 * N)
-    ones = np.ones(y.shape, dtype=bool)
-    return EffectSizes(measure, labs, y, v, ones, False, ~ones), raw
+    est = (s1 > 0) & (s2 > 0)  # an SD of 0: zero variance, not estimable (RevMan)
+    y, v = np.where(est, y, np.nan), np.where(est, v, np.nan)
+    return EffectSizes(measure, labs, y, v, est, False, np.zeros(y.shape, dtype=bool)), raw
 
 
 def generic_effects(
@@ -279,16 +285,18 @@ def generic_effects(
     """Generic inverse-variance input: estimate (natural scale; ratios when ``log_scale``) and SE.
 
     With ``log_scale=True`` the estimate is a ratio (> 0) and ``se`` is the SE of its logarithm,
-    as RevMan's generic inverse-variance outcomes store them; y = ln(estimate), v = se².
+    as RevMan's generic inverse-variance outcomes store them; y = ln(estimate), v = se². A study
+    with SE 0 has zero variance and is not estimable (``estimable=False``, as RevMan shows it).
     """
     if not isinstance(log_scale, (bool, np.bool_)):
         raise InputError(f"log_scale must be True or False, got {log_scale!r}")
     labs, (est, s) = _arrays({"estimate": estimate, "se": se}, labels)
-    _require(s > 0, labs, lambda i: f"field 'se' is {s[i]:g}; standard errors must be > 0")
+    _require(s >= 0, labs, lambda i: f"field 'se' is {s[i]:g}; standard errors must be ≥ 0")
     if log_scale:
         _require(est > 0, labs, lambda i: f"field 'estimate' is {est[i]:g}; a ratio must be > 0")
         y = np.log(est)
     else:
         y = est.copy()
-    ones = np.ones(y.shape, dtype=bool)
-    return EffectSizes("generic", labs, y, s**2, ones, bool(log_scale), ~ones)
+    est = s > 0  # SE 0: zero variance, not estimable (RevMan)
+    return EffectSizes("generic", labs, np.where(est, y, np.nan), np.where(est, s**2, np.nan), est,
+                       bool(log_scale), np.zeros(y.shape, dtype=bool))

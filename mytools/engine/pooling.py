@@ -2,15 +2,16 @@
 
 Every function takes the analysis (measure, method, model) and ``settings`` — a named mode
 (``REVMAN5``, the default; ``REVMAN_WEB``; ``MODERN``: :mod:`mytools.engine.settings`) — plus single
-overrides (``tau2_method=``, ``ci=``, ``ci_level=`` …). Arms are named intervention and control;
-the older keyword names ``events_t, n_t, events_c, n_c, mean_t, sd_t, mean_c, sd_c`` are
-deprecated aliases, still accepted so that existing code keeps working (``studies`` has only the
-``*_intervention``/``*_control`` columns). Families: Mantel–Haenszel (:mod:`.mantel_haenszel`), Peto (:mod:`.peto`),
-inverse variance (:mod:`.inverse_variance`); τ² in :mod:`.tau2`.
+overrides (``tau2_method=``, ``ci_method=``, ``ci_level=`` …). Arms are named intervention and
+control. Per-study effects: :mod:`.effects`, :mod:`.peto`; the MH fit: :mod:`.mantel_haenszel`;
+everything after that (IV, τ², HKSJ, Q/I², prediction interval) is the vectorised core
+(:mod:`.core`) called as a batch of one by :func:`~mytools.engine.finish.finish_pooling`.
 
 Not-estimable data: double-zero studies are kept in ``studies`` with ``estimable=False`` and left
 out of the pooling (a note says so). When *no* study is estimable, :class:`NotEstimableError`
-(a ``ValueError``) is raised — never a silent NaN.
+(a ``ValueError``) is raised — never a silent NaN. The edges (one study with HKSJ, HKSJ with
+q = 0, an infinite MH fit) are decided once in :mod:`.core` and are the same in ``pool_many`` and
+``pool_batch``; a zero SE, SD or group size is an :class:`InputError` naming the study.
 
 >>> r = pool_binary([12, 5], [50, 40], [20, 9], [50, 41])      # RevMan 5: MH RR, fixed effect
 >>> round(r.estimate, 4), round(r.ci_low, 4), round(r.ci_high, 4)
@@ -23,65 +24,48 @@ from typing import Sequence
 import numpy as np
 
 from .effects import (
-    BINARY_MEASURES,
     _arrays,
-    CONTINUOUS_MEASURES,
     binary_effects,
     check_option,
     continuous_effects,
     generic_effects,
 )
-from .errors import ConvergenceError, InputError, NotEstimableError
-from .inverse_variance import finish
-from .mantel_haenszel import mh_pool
+from .errors import InputError
+from .finish import finish_pooling
+from .mantel_haenszel import mh_rows
 from .peto import peto_effects, peto_oe_v
-from .results import ManyResult, MetaResult, SubgroupResult
-from .settings import CI_METHODS, REVMAN5, Settings, resolve
+from .results import MetaResult
+from .settings import REVMAN5, Settings, resolve
+from .vocabulary import BINARY_MEASURES, CI_METHODS, CONTINUOUS_MEASURES, METHODS, MODELS
 
-__all__ = ["MetaResult", "ManyResult", "SubgroupResult", "NotEstimableError", "ConvergenceError",
-           "pool_binary", "pool_continuous", "pool_generic", "pool_oe", "pool_many",
-           "pool_subgroups", "i2_from_tau2"]
+__all__ = ["pool_binary", "pool_continuous", "pool_generic", "pool_oe"]
 
-MODELS = ("fixed", "random")
-BINARY_METHODS = ("MH", "IV", "Peto")
 Array = Sequence[float] | np.ndarray
 
 
-def _arms(new: dict[str, object], old: dict[str, object]) -> list[object]:
-    """The arm arrays, from the new names or their old ``_t/_c`` aliases (not both)."""
-    out = []
-    for (name, value), (alias, old_value) in zip(new.items(), old.items()):
-        if value is not None and old_value is not None:
-            raise InputError(f"give {name!r} or its old alias {alias!r}, not both")
-        if value is None and old_value is None:
-            raise InputError(f"missing argument {name!r}")
-        out.append(value if value is not None else old_value)
-    return out
-
-
-def _setup(model: str, settings, ci: str | None, **overrides) -> tuple[Settings, str]:
-    """Resolve the settings and the random-effects interval; ci='hksj' needs model='random'."""
+def _setup(model: str, settings, ci_method: str | None, **overrides) -> Settings:
+    """Resolve the settings and the random-effects interval; ci_method='hksj' needs model='random'."""
     check_option("model", model, MODELS)
-    if ci is not None:
-        check_option("ci", ci, CI_METHODS)
-        if ci == "hksj" and model != "random":
-            raise InputError("ci='hksj' (Hartung–Knapp) applies to model='random' only")
-    st = resolve(settings, ci=ci, **overrides)
-    return st, st.ci
+    if ci_method is not None:
+        check_option("ci_method", ci_method, CI_METHODS)
+        if ci_method == "hksj" and model != "random":
+            raise InputError("ci_method='hksj' (Hartung–Knapp) applies to model='random' only")
+    st = resolve(settings, ci_method=ci_method, **overrides)
+    return st
 
 
 def pool_binary(
-    events_intervention: Array | None = None,
-    n_intervention: Array | None = None,
-    events_control: Array | None = None,
-    n_control: Array | None = None,
+    events_intervention: Array,
+    n_intervention: Array,
+    events_control: Array,
+    n_control: Array,
     *,
     measure: str = "RR",
     method: str = "MH",
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     zero_cell: str | None = None,
     all_events: str | None = None,
@@ -89,10 +73,6 @@ def pool_binary(
     study_ci_level: float | None = None,
     swap_events: bool = False,
     labels: Sequence[object] | None = None,
-    events_t: Array | None = None,
-    n_t: Array | None = None,
-    events_c: Array | None = None,
-    n_c: Array | None = None,
 ) -> MetaResult:
     """Pool 2×2 tables (RevMan 5 defaults: MH, fixed effect, 0.5 added to studies with a zero cell).
 
@@ -108,17 +88,14 @@ def pool_binary(
     non-event" — pool the non-events (n − events) instead. Q for MH is about the MH estimate with
     weights 1/v_i; random effects use the settings' τ² (DL in RevMan 5) from that Q.
     """
-    a, n1, c, n2 = _arms(
-        {"events_intervention": events_intervention, "n_intervention": n_intervention,
-         "events_control": events_control, "n_control": n_control},
-        {"events_t": events_t, "n_t": n_t, "events_c": events_c, "n_c": n_c})
+    a, n1, c, n2 = events_intervention, n_intervention, events_control, n_control
     if measure == "PETO_OR":  # the data model's name for RevMan's "Peto Odds Ratio"
         if method != "Peto":
             raise InputError(f"measure='PETO_OR' needs method='Peto', got method={method!r}")
         measure = "OR"
     check_option("measure", measure, BINARY_MEASURES)
-    check_option("method", method, BINARY_METHODS)
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, zero_cell=zero_cell,
+    check_option("method", method, METHODS)
+    st = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, zero_cell=zero_cell,
                      all_events=all_events, ci_level=ci_level, study_ci_level=study_ci_level)
     if swap_events:
         a, c = np.subtract(n1, a), np.subtract(n2, c)
@@ -128,7 +105,7 @@ def pool_binary(
     extra = {"zero_cell_corrected": es.corrected.astype(bool)}
     notes: list[str] = ["events and non-events swapped"] if swap_events else []
     common = dict(labels=es.labels, inputs=inputs, measure=measure, method=method, model=model,
-                  ci=ci_, settings=st, log_scale=es.log_scale, notes=notes, data_type="dichotomous")
+                  settings=st, log_scale=es.log_scale, notes=notes, data_type="dichotomous")
     if method == "Peto":
         if measure != "OR":
             raise InputError(f"method='Peto' pools odds ratios only; got measure={measure!r}")
@@ -136,69 +113,50 @@ def pool_binary(
             raise InputError("method='Peto' is a fixed-effect method (RevMan offers no random-effects Peto)")
         y, v, e = peto_effects(*peto_oe_v(raw["a"], raw["b"], raw["c"], raw["d"]))
         extra["zero_cell_corrected"] = np.zeros(e.shape, dtype=bool)
-        return finish(y_all=y, v_all=v, estimable=e, extra_cols=extra, fixed=None, q=None,
-                      **common)
+        return finish_pooling(y_all=y, v_all=v, estimable=e, extra_cols=extra, mh=None, **common)
     e = es.estimable
-    fixed, q = None, None
-    if method == "MH" and np.any(e):
-        fixed, q = _mh_fit(es, raw, measure, st.zero_cell, notes)
+    mh = _mh_fit(es, raw, measure, st.zero_cell, notes) if method == "MH" and np.any(e) else None
     if st.zero_cell == "revman" and np.any(es.corrected & e):
         notes.append("0.5 added to every cell of: "
                      + ", ".join(es.labels[i] for i in np.flatnonzero(es.corrected & e)))
-    return finish(y_all=es.y, v_all=es.v, estimable=e, extra_cols=extra, fixed=fixed, q=q, **common)
+    return finish_pooling(y_all=es.y, v_all=es.v, estimable=e, extra_cols=extra, mh=mh, **common)
 
 
 def _mh_fit(es, raw, measure: str, zero_cell: str, notes: list[str]):
-    """The MH fixed-effect fit (θ, SE, weights) and Q = Σ(y − θ)²/v over the estimable studies."""
+    """The MH fixed-effect fit (θ, SE, weights) over the estimable studies (:mod:`.mantel_haenszel`)."""
     e = es.estimable
-    if zero_cell == "revman":
-        corr = 0.5 * es.corrected[e]
-        cells = [raw[x][e] + corr for x in "abcd"]
-    else:
-        cells = [raw[x][e] for x in "abcd"]
-    theta, se, w = mh_pool(*cells, measure)
-    if measure == "RD":  # RD and its MH weights on raw counts; the correction enters the SE only
-        theta, _, w = mh_pool(*[raw[x][e] for x in "abcd"], measure)
-    q = float(np.sum((es.y[e] - theta) ** 2 / es.v[e]))
+    add = 0.5 * es.corrected[e] if zero_cell == "revman" else 0.0
+    theta, se, w = mh_rows(*(raw[x][e][None, :] for x in "abcd"), measure, add)
     if zero_cell == "none" and np.any(es.corrected[e]):
         notes.append("MH sums on raw counts; per-study estimates with 0.5 added to zero-cell studies")
-    return (theta, se, w), q
+    return float(theta[0]), float(se[0]), w[0]
 
 
 def pool_continuous(
-    mean_intervention: Array | None = None,
-    sd_intervention: Array | None = None,
-    n_intervention: Array | None = None,
-    mean_control: Array | None = None,
-    sd_control: Array | None = None,
-    n_control: Array | None = None,
+    mean_intervention: Array,
+    sd_intervention: Array,
+    n_intervention: Array,
+    mean_control: Array,
+    sd_control: Array,
+    n_control: Array,
     *,
     measure: str = "MD",
     smd: str | None = None,
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     ci_level: float | None = None,
     study_ci_level: float | None = None,
     labels: Sequence[object] | None = None,
-    mean_t: Array | None = None,
-    sd_t: Array | None = None,
-    n_t: Array | None = None,
-    mean_c: Array | None = None,
-    sd_c: Array | None = None,
-    n_c: Array | None = None,
 ) -> MetaResult:
     """Inverse-variance pooling of MD or SMD (per-study formulas in
     :func:`~mytools.engine.effects.continuous_effects`; ``smd="revman"`` is RevMan 5's Hedges' g)."""
-    m1, s1, n1, m2, s2, n2 = _arms(
-        {"mean_intervention": mean_intervention, "sd_intervention": sd_intervention,
-         "n_intervention": n_intervention, "mean_control": mean_control, "sd_control": sd_control,
-         "n_control": n_control},
-        {"mean_t": mean_t, "sd_t": sd_t, "n_t": n_t, "mean_c": mean_c, "sd_c": sd_c, "n_c": n_c})
+    m1, s1, n1, m2, s2, n2 = (mean_intervention, sd_intervention, n_intervention, mean_control,
+                              sd_control, n_control)
     check_option("measure", measure, CONTINUOUS_MEASURES)
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, smd=smd, ci_level=ci_level,
+    st = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, smd=smd, ci_level=ci_level,
                      study_ci_level=study_ci_level)
     es, raw = continuous_effects(m1, s1, n1, m2, s2, n2, measure=measure, smd=st.smd, labels=labels)
     inputs = {"mean_intervention": raw["m1"], "sd_intervention": raw["s1"], "n_intervention": raw["n1"],
@@ -207,9 +165,9 @@ def pool_continuous(
     if measure == "SMD":
         notes.append("SMD: Hedges' g, " + ("RevMan 5 formulas (J = 1 - 3/(4N - 9))" if st.smd == "revman"
                                            else "exact J and variance as metafor escalc('SMD')"))
-    return finish(labels=es.labels, inputs=inputs, y_all=es.y, v_all=es.v, estimable=es.estimable,
-                  extra_cols={}, fixed=None, q=None, measure=measure, method="IV", model=model,
-                  ci=ci_, settings=st, log_scale=False, notes=notes, data_type="continuous")
+    return finish_pooling(labels=es.labels, inputs=inputs, y_all=es.y, v_all=es.v, estimable=es.estimable,
+                          extra_cols={}, mh=None, measure=measure, method="IV", model=model,
+                          settings=st, log_scale=False, notes=notes, data_type="continuous")
 
 
 def pool_generic(
@@ -222,7 +180,7 @@ def pool_generic(
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     ci_level: float | None = None,
     study_ci_level: float | None = None,
@@ -235,7 +193,7 @@ def pool_generic(
     packages and .rm5 files store GIV data: "GIV Mean" = ln HR); results are shown as ratios.
     ``measure`` is a label only ("HR", "Ratio of means" …).
     """
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
+    st = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
                      study_ci_level=study_ci_level)
     if entered_log and not log_scale:
         raise InputError("entered_log=True needs log_scale=True")
@@ -244,9 +202,9 @@ def pool_generic(
     es = generic_effects(nat, se, log_scale=log_scale, labels=labels)
     y = est_in.copy() if entered_log else es.y
     inputs = {"estimate_in": est_in, "se_in": np.asarray(se, dtype=float).reshape(-1)}
-    return finish(labels=es.labels, inputs=inputs, y_all=y, v_all=es.v, estimable=es.estimable,
-                  extra_cols={}, fixed=None, q=None, measure=measure, method="IV", model=model,
-                  ci=ci_, settings=st, log_scale=bool(log_scale), notes=[], data_type="generic")
+    return finish_pooling(labels=es.labels, inputs=inputs, y_all=y, v_all=es.v, estimable=es.estimable,
+                          extra_cols={}, mh=None, measure=measure, method="IV", model=model,
+                          settings=st, log_scale=bool(log_scale), notes=[], data_type="generic")
 
 
 def pool_oe(
@@ -256,7 +214,7 @@ def pool_oe(
     model: str = "fixed",
     settings: Settings | str = REVMAN5,
     tau2_method: str | None = None,
-    ci: str | None = None,
+    ci_method: str | None = None,
     hksj_floor: bool | None = None,
     ci_level: float | None = None,
     study_ci_level: float | None = None,
@@ -267,18 +225,14 @@ def pool_oe(
     ln OR_i = (O − E)/V, var 1/V; pooled Σ(O − E)/ΣV, SE 1/√ΣV (:mod:`.peto`); a study with V ≤ 0
     is not estimable. Random effects pool the same per-study values with the settings' τ².
     """
-    st, ci_ = _setup(model, settings, ci, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
+    st = _setup(model, settings, ci_method, hksj_floor=hksj_floor, tau2_method=tau2_method, ci_level=ci_level,
                      study_ci_level=study_ci_level)
     labs, (oe, V) = _arrays({"o_e": o_e, "variance": variance}, labels)
     if np.any(V < 0):
         i = int(np.flatnonzero(V < 0)[0])
         raise InputError(f"study {labs[i]!r} (index {i}): field 'variance' is {V[i]:g}; must be ≥ 0")
     y, v, e = peto_effects(oe, V)
-    return finish(labels=labs, inputs={"o_e": oe, "variance": V}, y_all=y, v_all=v, estimable=e,
-                  extra_cols={}, fixed=None, q=None, measure="PETO_OR", method="Peto", model=model,
-                  ci=ci_, settings=st, log_scale=True, notes=[], data_type="o_e")
+    return finish_pooling(labels=labs, inputs={"o_e": oe, "variance": V}, y_all=y, v_all=v, estimable=e,
+                          extra_cols={}, mh=None, measure="PETO_OR", method="Peto", model=model,
+                          settings=st, log_scale=True, notes=[], data_type="o_e")
 
-
-from .many import pool_many  # noqa: E402  (re-exported: the facade keeps the old import paths)
-from .subgroups import pool_subgroups  # noqa: E402
-from .tau2 import i2_from_tau2  # noqa: E402

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["MetaResult", "SubgroupResult", "ManyResult", "DATA_TYPES"]
-
-DATA_TYPES = ("dichotomous", "continuous", "generic", "o_e")
+__all__ = ["MetaResult", "SubgroupResult", "ManyResult"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +77,9 @@ class MetaResult:
 
 @dataclass(frozen=True, eq=False)
 class ManyResult:
-    """Results of :func:`mytools.engine.many.pool_many`, one entry per row (analysis scale)."""
+    """Results of :func:`mytools.engine.many.pool_many`, one entry per row (analysis scale).
+
+    ``hksj_one``: rows with one study that asked for HKSJ and got the Wald interval."""
 
     estimate: np.ndarray
     se: np.ndarray
@@ -90,6 +90,7 @@ class ManyResult:
     i2: np.ndarray
     k: np.ndarray
     iterations: int = 0
+    hksj_one: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,7 +17,7 @@ single overrides as keywords (``tau2_method="PM"``); :func:`resolve` merges the 
   exact Hedges' g, MH sums on raw counts, studies with every participant an event in both arms
   left out of ratio measures (they carry no information on a ratio).
 
->>> REVMAN5.tau2_method, REVMAN_WEB.tau2_method, REVMAN_WEB.ci
+>>> REVMAN5.tau2_method, REVMAN_WEB.tau2_method, REVMAN_WEB.ci_method
 ('DL', 'REML', 'hksj')
 >>> resolve("revman_web", tau2_method="DL").tau2_method
 'DL'
@@ -27,18 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from .distributions import check_level
-from .effects import ALL_EVENTS_RULES, SMD_METHODS, ZERO_CELL_RULES  # defined once, with the formulas
 from .errors import InputError
+from .vocabulary import (ALL_EVENTS_RULES, CI_METHODS, HKSJ_P, I2_METHODS, PREDICTION_DF, SMD_METHODS,
+                         TAU2_METHODS, ZERO_CELL_RULES)
 
-__all__ = ["Settings", "REVMAN5", "REVMAN_WEB", "MODERN", "MODES", "resolve", "get_mode",
-           "TAU2_METHODS", "CI_METHODS", "I2_METHODS", "ZERO_CELL_RULES", "ALL_EVENTS_RULES",
-           "SMD_METHODS", "PREDICTION_DF", "HKSJ_P"]
-
-TAU2_METHODS = ("DL", "REML", "PM")
-CI_METHODS = ("wald", "hksj")
-I2_METHODS = ("q", "tau2")
-PREDICTION_DF = ("k-1", "k-2")
-HKSJ_P = ("t", "wald")
+__all__ = ["Settings", "REVMAN5", "REVMAN_WEB", "MODERN", "MODES", "resolve", "get_mode"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +39,7 @@ class Settings:
     """Every method choice that is not part of the analysis itself.
 
     ``tau2_method``: between-study variance estimator for random effects (DL, REML, PM).
-    ``ci``: interval for the random-effects mean, ``"wald"`` (normal) or ``"hksj"``
+    ``ci_method``: interval for the random-effects mean, ``"wald"`` (normal) or ``"hksj"``
     (Hartung & Knapp 2001; Sidik & Jonkman 2002: t on k − 1 df, SE² = Σw(y − μ)²/((k − 1)Σw)).
     ``hksj_floor``: use max(1, q) for the HKSJ variance factor q (Knapp & Hartung 2003's ad hoc
     rule; Röver et al. 2015), so the interval is never narrower than the Wald one with t quantile.
@@ -68,7 +61,7 @@ class Settings:
 
     name: str = "custom"
     tau2_method: str = "DL"
-    ci: str = "wald"
+    ci_method: str = "wald"
     hksj_floor: bool = False
     prediction_df: str = "k-2"
     i2: str = "q"
@@ -81,7 +74,7 @@ class Settings:
     hksj_p: str = "t"
 
     def __post_init__(self) -> None:
-        for name, allowed in (("tau2_method", TAU2_METHODS), ("ci", CI_METHODS), ("i2", I2_METHODS),
+        for name, allowed in (("tau2_method", TAU2_METHODS), ("ci_method", CI_METHODS), ("i2", I2_METHODS),
                               ("zero_cell", ZERO_CELL_RULES), ("all_events", ALL_EVENTS_RULES),
                               ("smd", SMD_METHODS), ("prediction_df", PREDICTION_DF),
                               ("hksj_p", HKSJ_P)):
@@ -94,9 +87,9 @@ class Settings:
 
 
 REVMAN5 = Settings(name="REVMAN5")
-REVMAN_WEB = Settings(name="REVMAN_WEB", tau2_method="REML", ci="hksj", prediction_df="k-1",
+REVMAN_WEB = Settings(name="REVMAN_WEB", tau2_method="REML", ci_method="hksj", prediction_df="k-1",
                       i2="tau2", tau2_ci=True, hksj_p="wald")
-MODERN = Settings(name="MODERN", tau2_method="REML", ci="hksj", prediction_df="k-2", i2="tau2",
+MODERN = Settings(name="MODERN", tau2_method="REML", ci_method="hksj", prediction_df="k-2", i2="tau2",
                   zero_cell="none", all_events="exclude", smd="exact", tau2_ci=True)
 MODES: dict[str, Settings] = {s.name: s for s in (REVMAN5, REVMAN_WEB, MODERN)}
 _FIELDS = tuple(f.name for f in fields(Settings))

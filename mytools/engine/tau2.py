@@ -1,128 +1,153 @@
-"""Between-study variance τ²: DerSimonian–Laird, REML, Paule–Mandel, the Q-profile CI, and I².
+"""Between-study variance τ² for many analyses at once: DerSimonian–Laird, REML, Paule–Mandel, the
+Q-profile CI of τ², and I² from τ² — the engine's one copy of each.
 
-Scalar versions on 1-D arrays of study estimates ``y`` and variances ``v`` (analysis scale).
-REML and PM are found by root-finding (Brent) on their estimating equations, so they check the
-vectorised iterations of :mod:`mytools.engine.many` independently.
+Layout: one analysis per row of NaN-padded matrices ``Y``, ``V`` (analysis scale); inside the
+engine a missing cell carries y = 0, v = ∞ (weight 0). DL is closed form; REML and PM are roots of
+their estimating functions found by a vectorised safeguarded Newton/bisection iteration over the
+rows not yet converged; the Q-profile bounds by vectorised bisection. Scalar Brent solvers in
+``tests/reference_tau2.py`` check these independently.
 
 >>> import numpy as np
->>> y, v = np.array([0.1, 0.5, 0.9]), np.array([0.01, 0.01, 0.01])
->>> q = float(np.sum((y - y.mean()) ** 2 / v))          # 32.0
->>> round(tau2_dl(q, v), 6), round(i2_q(q, 2), 4)       # (Q − df)/(Σw − Σw²/Σw) = 30/200
-(0.15, 93.75)
+>>> y, v = np.array([[0.1, 0.5, 0.9]]), np.array([[0.01, 0.01, 0.01]])
+>>> w = 1 / v; q = (w * (y - 0.5) ** 2).sum(axis=1)        # Q = 32
+>>> tau2_dl(q, np.array([3]), w.sum(axis=1), (w * w).sum(axis=1)).round(6).tolist()  # 30/200
+[0.15]
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .errors import ConvergenceError, InputError
 
-__all__ = ["i2_q", "tau2_dl", "tau2_reml", "tau2_pm", "estimate_tau2", "q_profile_ci",
-           "q_generalised", "i2_from_tau2"]
+__all__ = ["rowsum", "tau2_dl", "tau2_iterate", "q_profile", "i2_from_tau2", "i2_tau2", "i2_q"]
+
+_TOL = 1e-12
+_MAXITER = 500
 
 
-def i2_q(q: float, df: int) -> float:
-    """RevMan I² = max(0, (Q − df)/Q)·100, and 0 when Q = 0 (Higgins & Thompson 2002)."""
-    return 0.0 if q <= 0 or q <= df else (q - df) / q * 100.0
+def rowsum(A: np.ndarray) -> np.ndarray:
+    """Row sums added column by column, left to right: the same rounding for a row whatever other
+    rows share the matrix (a reduction along axis 1 sums pairwise when the matrix has one row and
+    sequentially when it has many), and fast for the usual few studies per row."""
+    A = np.asarray(A)
+    if A.shape[-1] == 0:
+        return np.zeros(A.shape[:-1])
+    out = A[..., 0].astype(float)
+    for j in range(1, A.shape[-1]):
+        out += A[..., j]
+    return out
 
 
-def tau2_dl(q: float, v: np.ndarray) -> float:
-    """DerSimonian & Laird (1986): τ² = max(0, (Q − (k−1)) / (Σw − Σw²/Σw)), w = 1/v (0 for k = 1)."""
-    k = v.size
-    if k < 2:
-        return 0.0
-    w = 1.0 / v
-    c = np.sum(w) - np.sum(w**2) / np.sum(w)
-    return float(max(0.0, (q - (k - 1)) / c))
+def tau2_dl(q: np.ndarray, k: np.ndarray, sw: np.ndarray, sw2: np.ndarray) -> np.ndarray:
+    """DerSimonian & Laird (1986): τ² = max(0, (Q − (k − 1))/(Σw − Σw²/Σw)), w = 1/v; 0 for k < 2.
+    ``q`` is the Q the analysis reports (about the MH estimate for MH analyses, as RevMan)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(k > 1, np.maximum(0.0, (q - (k - 1)) / (sw - sw2 / sw)), 0.0)
 
 
-def _reml_score(t: float, y: np.ndarray, v: np.ndarray) -> float:
-    """REML score ∂ℓ/∂τ² (×2) = y'PPy − tr(P), P = W − W11'W/Σw, W = diag(1/(v + τ²))."""
-    w = 1.0 / (v + t)
-    sw = np.sum(w)
-    mu = np.sum(w * y) / sw
-    return float(np.sum(w**2 * (y - mu) ** 2) - (sw - np.sum(w**2) / sw))
+def _score(method: str, y: np.ndarray, v: np.ndarray, t: np.ndarray, km1: np.ndarray):
+    """Estimating function f(τ²) (root = estimate; f decreases through the root) and f'(τ²), per row.
 
-
-def q_generalised(t: float, y: np.ndarray, v: np.ndarray) -> float:
-    """Generalised Q(τ²) = Σw(y − μ_w)², w = 1/(v + τ²); decreasing in τ² (Viechtbauer 2007)."""
-    w = 1.0 / (v + t)
-    mu = np.sum(w * y) / np.sum(w)
-    return float(np.sum(w * (y - mu) ** 2))
-
-
-def _pm_eq(t: float, y: np.ndarray, v: np.ndarray) -> float:
-    """Paule–Mandel estimating equation: Q(τ²) − (k − 1)."""
-    return q_generalised(t, y, v) - (y.size - 1)
-
-
-def _root_from_zero(f, y: np.ndarray, v: np.ndarray, *args) -> float:
-    """τ² = 0 when f(0) ≤ 0, else the root of the decreasing f in (0, ∞) (bracket, then Brent)."""
-    if y.size < 2 or f(0.0, y, v, *args) <= 0:
-        return 0.0
-    hi = max(1e-8, float(np.var(y)) + float(np.max(v)))
-    for _ in range(200):
-        if f(hi, y, v, *args) < 0:
-            break
-        hi *= 2
-    else:  # pragma: no cover - f → −(tr P) < 0 as τ² → ∞, so a bracket always exists
-        raise ConvergenceError("could not bracket the τ² root")
-    return float(optimize.brentq(f, 0.0, hi, args=(y, v, *args), xtol=1e-15, rtol=1e-15, maxiter=1000))
-
-
-def tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
-    """REML τ² (Viechtbauer 2005): root of the REML score, 0 when the score at 0 is ≤ 0."""
-    return _root_from_zero(_reml_score, y, v)
-
-
-def tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
-    """Paule & Mandel (1982) τ²: root of Q(τ²) = k − 1, 0 when Q(0) ≤ k − 1."""
-    return _root_from_zero(_pm_eq, y, v)
-
-
-def estimate_tau2(method: str, y: np.ndarray, v: np.ndarray, q_dl: float) -> float:
-    """τ² by ``method``: "DL" (from ``q_dl``, the Q the analysis reports), "REML" or "PM"."""
-    if method == "DL":
-        return tau2_dl(q_dl, v)
-    if method == "REML":
-        return tau2_reml(y, v)
+    REML (Viechtbauer 2005): f = Σw²r² − tr P, tr P = Σw − Σw²/Σw, r = y − μ(τ²), w = 1/(v + τ²);
+    f' = −2Σw³r² + 2(Σw²r)²/Σw + Σw² − 2Σw³/Σw + (Σw²/Σw)².
+    PM (Paule & Mandel 1982): f = Σw r² − (k − 1);  f' = −Σw²r².
+    """
+    w = 1.0 / (v + t[:, None])
+    sw = rowsum(w)
+    r = y - (rowsum(w * y) / sw)[:, None]
+    w2, r2 = w * w, r * r
+    w2r2 = rowsum(w2 * r2)
     if method == "PM":
-        return tau2_pm(y, v)
-    raise InputError(f"unknown tau2_method={method!r}; expected 'DL', 'REML' or 'PM'")
+        return rowsum(w * r2) - km1, -w2r2
+    sw2, sw3 = rowsum(w2), rowsum(w2 * w)
+    f = w2r2 - (sw - sw2 / sw)
+    df = -2 * rowsum(w2 * w * r2) + 2 * rowsum(w2 * r) ** 2 / sw + sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
+    return f, df
 
 
-def _q_minus(t: float, y: np.ndarray, v: np.ndarray, target: float) -> float:
-    return q_generalised(t, y, v) - target
+def tau2_iterate(method: str, Y: np.ndarray, V: np.ndarray, k: np.ndarray, start: np.ndarray):
+    """REML or PM τ² per row: the root of :func:`_score` in (0, ∞), 0 when f(0) ≤ 0.
+
+    Safeguarded Newton ("rtsafe"): each row keeps a bracket [lo, hi] with f(lo) > 0 > f(hi) (hi by
+    doubling), takes the Newton step when it stays inside and bisects otherwise, until
+    |Δτ²| ≤ 1e-12·(1 + τ²); ``start`` (e.g. DL) is the first guess. Missing cells: v = ∞.
+    Returns τ² and the number of vectorised steps; rows unconverged after 500 raise.
+    """
+    tau2 = np.zeros(Y.shape[0])
+    km1 = (k - 1).astype(float)
+    idx = np.flatnonzero(k > 1)
+    if idx.size:
+        f0, _ = _score(method, Y[idx], V[idx], np.zeros(idx.size), km1[idx])
+        idx = idx[f0 > 0]
+    if not idx.size:
+        return tau2, 0
+    y, v, kk = Y[idx], V[idx], km1[idx]
+    fin = np.isfinite(v)
+    ybar = rowsum(np.where(fin, y, 0)) / rowsum(fin)
+    spread = (rowsum(np.where(fin, (y - ybar[:, None]) ** 2, 0)) / rowsum(fin)
+              + np.where(fin, v, 0).max(axis=1))
+    lo, hi = np.zeros(idx.size), np.maximum(spread, 1e-8)
+    todo = np.arange(idx.size)
+    for _ in range(200):  # f → −tr P < 0 (REML) or −(k − 1) < 0 (PM) as τ² → ∞
+        fh, _ = _score(method, y[todo], v[todo], hi[todo], kk[todo])
+        pos = fh >= 0
+        lo[todo[pos]] = hi[todo[pos]]
+        hi[todo[pos]] *= 2
+        todo = todo[pos]
+        if not todo.size:
+            break
+    else:  # pragma: no cover
+        raise ConvergenceError(f"{method} τ²: no upper bracket for rows {idx[todo[:10]].tolist()}")
+    s0 = start[idx]
+    t = np.where((s0 > lo) & (s0 < hi), s0, 0.5 * (lo + hi))
+    act, it = np.arange(idx.size), 0
+    while act.size and it < _MAXITER:
+        it += 1
+        ta, la, ha = t[act], lo[act], hi[act]
+        f, d = _score(method, y[act], v[act], ta, kk[act])
+        la, ha = np.where(f > 0, ta, la), np.where(f > 0, ha, ta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = ta - f / d
+        ok = np.isfinite(newton) & (newton > la) & (newton < ha)
+        new = np.where(f == 0, ta, np.where(ok, newton, 0.5 * (la + ha)))
+        done = (np.abs(new - ta) <= _TOL * (1.0 + ta)) | (f == 0) | (ha - la <= _TOL * (1.0 + ta))
+        t[act], lo[act], hi[act] = new, la, ha
+        act = act[~done]
+    if act.size:
+        raise ConvergenceError(f"{method} τ² did not converge in {_MAXITER} iterations for rows "
+                               f"{idx[act[:10]].tolist()}")
+    tau2[idx] = t
+    return tau2, it
 
 
-def q_profile_ci(y: np.ndarray, v: np.ndarray, level: float = 0.95,
-                 tau2_hat: float | None = None) -> tuple[float, float]:
-    """Q-profile confidence interval for τ² (Viechtbauer 2007), as metafor's ``confint`` (type "QP").
+def _q_gen(t: np.ndarray, Y: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Generalised Q(τ²) = Σw(y − μ_w)², w = 1/(v + τ²), per row at its own τ² (decreasing in τ²)."""
+    w = 1.0 / (V + t[:, None])
+    mu = rowsum(w * Y) / rowsum(w)
+    return rowsum(w * (Y - mu[:, None]) ** 2)
+
+
+def q_profile(Y: np.ndarray, V: np.ndarray, k: np.ndarray, level, tau2_hat: np.ndarray):
+    """Q-profile CI of τ² per row (Viechtbauer 2007; metafor ``confint``, type "QP"), k ≥ 2.
 
     The bounds solve Q(τ²) = χ²_{k−1, upper α/2} (lower bound) and Q(τ²) = χ²_{k−1, lower α/2}
     (upper bound); a bound is 0 when Q(0) is already below its target. The search stops at
-    τ²_max = max(100, 10·τ̂²) as metafor does (τ̂² = ``tau2_hat``, REML when not given), and a
-    bound beyond it is reported as τ²_max (RevMan Web packages show such a 100, CD009958).
-    Needs k ≥ 2.
+    τ²_max = max(100, 10·τ̂²) as metafor does, and a bound beyond it is reported as τ²_max (RevMan
+    Web packages show such a 100, CD009958). Vectorised bisection: 80 halvings of [0, τ²_max].
     """
-    k = y.size
-    if k < 2:
-        raise InputError("the Q-profile CI of τ² needs at least 2 studies")
-    alpha = 1.0 - level
-    crit_lo = float(special.chdtri(k - 1, alpha / 2))        # upper quantile: for the lower bound
-    crit_hi = float(special.chdtri(k - 1, 1.0 - alpha / 2))  # lower quantile: for the upper bound
-    tmax = max(100.0, 10.0 * (tau2_reml(y, v) if tau2_hat is None else tau2_hat))
-    q0, qmax = q_generalised(0.0, y, v), q_generalised(tmax, y, v)
-
-    def bound(target: float) -> float:
-        if q0 < target:
-            return 0.0
-        if qmax > target:
-            return tmax
-        return float(optimize.brentq(_q_minus, 0.0, tmax, args=(y, v, target), xtol=1e-12,
-                                     rtol=1e-12, maxiter=1000))
-
-    return bound(crit_lo), bound(crit_hi)
+    alpha = 1.0 - np.asarray(level, dtype=float)
+    tmax = np.maximum(100.0, 10.0 * tau2_hat)
+    q0, qmax = _q_gen(np.zeros(Y.shape[0]), Y, V), _q_gen(tmax, Y, V)
+    out = []
+    for target in (special.chdtri(k - 1, alpha / 2), special.chdtri(k - 1, 1.0 - alpha / 2)):
+        lo, hi = np.zeros(Y.shape[0]), tmax.copy()
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            above = _q_gen(mid, Y, V) > target
+            lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+        out.append(np.where(q0 < target, 0.0, np.where(qmax > target, tmax, 0.5 * (lo + hi))))
+    return out[0], out[1]
 
 
 def i2_from_tau2(tau2: float | np.ndarray, v: np.ndarray) -> float | np.ndarray:
@@ -140,13 +165,26 @@ def i2_from_tau2(tau2: float | np.ndarray, v: np.ndarray) -> float | np.ndarray:
         raise InputError(f"v must be 1-D or 2-D, got shape {V.shape}")
     if np.any(T < 0) or not np.all(np.isfinite(T)):
         raise InputError("tau2 must be finite and ≥ 0")
-    W = np.where(np.isnan(V), 0.0, 1.0 / np.where(np.isnan(V), 1.0, V))
     if np.any(V[~np.isnan(V)] <= 0):
         raise InputError("field 'v' must be > 0")
+    W = np.where(np.isnan(V), 0.0, 1.0 / np.where(np.isnan(V), 1.0, V))
     k = (~np.isnan(V)).sum(axis=-1)
     if np.any(k < 2):
         raise InputError("i2_from_tau2 needs at least 2 studies per analysis")
-    sw, sw2 = W.sum(axis=-1), (W**2).sum(axis=-1)
-    s2 = (k - 1) * sw / (sw**2 - sw2)
-    out = 100.0 * T / (T + s2)
+    out = i2_tau2(T, k, W.sum(axis=-1), (W**2).sum(axis=-1))
     return float(out) if np.ndim(out) == 0 else out
+
+
+def i2_tau2(tau2, k, sw, sw2):
+    """I² = 100·τ²/(τ² + s²), s² = (k − 1)Σw/((Σw)² − Σw²) (formula of :func:`i2_from_tau2`)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = (k - 1) * sw / (sw**2 - sw2)
+        return 100.0 * tau2 / (tau2 + s2)
+
+
+def i2_q(q, df):
+    """RevMan's I² = max(0, (Q − df)/Q)·100, and 0 when Q = 0 (Higgins & Thompson 2002)."""
+    q, df = np.asarray(q, dtype=float), np.asarray(df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((q > df) & (q > 0), (q - df) / np.where(q > 0, q, 1.0) * 100.0, 0.0)
+    return float(out) if out.ndim == 0 else out

@@ -2,10 +2,10 @@
 
 Each :class:`Variant` is a key, a label for tables, a short label, and the keyword options it passes
 to the pooling functions on top of the analysis as registered (``{}`` = as registered). Hartung–Knapp
-has one name everywhere: ``hksj`` (the CI method ``ci="hksj"``; variants ``dl_hksj``, ``reml_hksj``).
+has one name everywhere: ``hksj`` (the CI method ``ci_method="hksj"``; variants ``dl_hksj``, ``reml_hksj``).
 
 >>> VARIANTS["reml_hksj"].options
-{'model': 'random', 'tau2_method': 'REML', 'ci': 'hksj'}
+{'model': 'random', 'tau2_method': 'REML', 'ci_method': 'hksj'}
 >>> variant_options("mh_no_correction")
 {'zero_cell': 'none'}
 """
@@ -43,20 +43,20 @@ _ALL = (
     Variant("fixed", "fixed effect", "fixed", {"model": "fixed"},
             note="MH for 2×2 data as registered, else inverse variance; Wald CI"),
     Variant("random_dl", "random effects, DerSimonian–Laird, Wald CI", "random, DL",
-            {"model": "random", "tau2_method": "DL", "ci": "wald"},
+            {"model": "random", "tau2_method": "DL", "ci_method": "wald"},
             note="DerSimonian & Laird 1986 (RevMan 5's random effects)"),
     Variant("random_reml", "random effects, REML, Wald CI", "random, REML",
-            {"model": "random", "tau2_method": "REML", "ci": "wald"}),
+            {"model": "random", "tau2_method": "REML", "ci_method": "wald"}),
     Variant("random_pm", "random effects, Paule–Mandel, Wald CI", "random, PM",
-            {"model": "random", "tau2_method": "PM", "ci": "wald"}),
+            {"model": "random", "tau2_method": "PM", "ci_method": "wald"}),
     Variant("dl_hksj", "random effects, DerSimonian–Laird + Hartung–Knapp", "random, DL + HKSJ",
-            {"model": "random", "tau2_method": "DL", "ci": "hksj"},
+            {"model": "random", "tau2_method": "DL", "ci_method": "hksj"},
             note="t on k − 1 df (Hartung & Knapp 2001; Sidik & Jonkman 2002)"),
     Variant("reml_hksj", "random effects, REML + Hartung–Knapp", "random, REML + HKSJ",
-            {"model": "random", "tau2_method": "REML", "ci": "hksj"},
+            {"model": "random", "tau2_method": "REML", "ci_method": "hksj"},
             note="RevMan Web's random effects since 2025; t on k − 1 df (IntHout et al. 2014)"),
     Variant("reml_hksj_floor", "random effects, REML + Hartung–Knapp (variance factor ≥ 1)",
-            "random, REML + HKSJ ≥ 1", {"model": "random", "tau2_method": "REML", "ci": "hksj",
+            "random, REML + HKSJ ≥ 1", {"model": "random", "tau2_method": "REML", "ci_method": "hksj",
                                         "hksj_floor": True},
             note="Knapp & Hartung 2003's ad hoc rule (Röver et al. 2015)"),
     Variant("mh_no_correction", "MH without 0.5 correction", "no 0.5 correction",

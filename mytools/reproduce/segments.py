@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.batch_effects import DATA_TYPES
+from ..engine.vocabulary import DATA_TYPES
 from .infer import ROW_INPUTS, records, rows_with_type
 
 __all__ = ["build_segments", "ROW_INPUTS"]

@@ -13,9 +13,10 @@ Formulas (Deeks & Higgins, *Statistical algorithms in Review Manager 5*, 2010; G
     R = Σ a·n2/N,  S = Σ c·n1/N,  P = Σ (n1·n2·(a + c) − a·c·N) / N²
     RR_MH = R / S,  SE(ln RR_MH) = √(P / (R·S)),  CI = exp(ln RR_MH ± 1.959964·SE)
 
-RevMan rule (``zero_cell="revman"``, the engine's default): a study with a zero in any of its four
-cells gets 0.5 added to every cell, also inside the MH sums; a study with no events in both arms
-or only events in both arms is not estimable and drops out of the sums. ``"events"`` triggers the
+RevMan rule (``zero_cell="revman"``, the engine's default; the terms come from the engine): a
+study with a zero in any of its four cells gets 0.5 added to every cell, also inside the MH sums;
+a study with no events in both arms is not estimable and drops out of the sums; a study with only
+events in both arms is kept (RR 1 with the 0.5-corrected variance), as RevMan keeps it. ``"events"`` triggers the
 0.5 only when a = 0 or c = 0 (older R ``meta`` rule), ``"none"`` never adds it; both are variants
 for sensitivity, not what RevMan does.
 
@@ -31,6 +32,11 @@ from typing import Iterable, Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from ..engine.effects import binary_rules
+from ..engine.errors import NotEstimableError
+from ..engine.mantel_haenszel import mh_combine, mh_terms
+from ..engine.pooling import pool_binary
+
 __all__ = [
     "Target",
     "Reconstruction",
@@ -45,7 +51,7 @@ __all__ = [
 Z95 = 1.959963984540054  # standard normal 97.5% quantile, as used by RevMan 5
 TIE_TOL = 1e-9  # relative distance below which a value counts as lying on a rounding edge
 ZeroCell = Literal["revman", "events", "none"]
-ZERO_CELL_RULES: tuple[str, ...] = ("revman", "events", "none")
+ZERO_CELL_RULES: tuple[str, ...] = ("revman", "events", "none")  # the engine's two + "events"
 Table = tuple[int, int, int, int]  # (events_intervention, n_intervention, events_control, n_control)
 COLUMNS = ("events_intervention", "n_intervention", "events_control", "n_control")
 
@@ -179,45 +185,44 @@ def _check_tables(name: str, tables: object) -> np.ndarray:
 def mh_components(
     tables: np.ndarray, zero_cell: ZeroCell = "revman"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-table MH terms (R_i, S_i, P_i) as defined in the module docstring, vectorised.
-
-    Non-estimable tables (no events in both arms, or only events in both arms) give zeros, so they
-    drop out of the sums as in RevMan.
+    """Per-table MH terms (R_i, S_i, P_i) of the module docstring, from the engine
+    (:func:`mytools.engine.mantel_haenszel.mh_terms` with the engine's per-study rules,
+    :func:`mytools.engine.effects.binary_rules`): a table with no events in both arms gives zeros
+    (not estimable); one in which everyone had the event is kept with 0.5 added, as RevMan keeps it
+    for RR. ``"events"`` adds 0.5 only when a = 0 or c = 0 (a teaching variant), ``"none"`` never.
     """
     if zero_cell not in ZERO_CELL_RULES:
         raise ReconstructionError(f"zero_cell={zero_cell!r}: expected one of {ZERO_CELL_RULES}")
     t = np.asarray(tables, dtype=float)
     a, n1, c, n2 = t[:, 0], t[:, 1], t[:, 2], t[:, 3]
     b, d = n1 - a, n2 - c
-    double = ((a + c) == 0) | ((b + d) == 0)
-    if zero_cell == "revman":
-        fix = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    elif zero_cell == "events":
-        fix = (a == 0) | (c == 0)
-    else:
-        fix = np.zeros(a.shape, dtype=bool)
-    add = np.where(fix & ~double, 0.5, 0.0)
-    a, c = a + add, c + add
-    n1, n2 = n1 + 2 * add, n2 + 2 * add
-    n = n1 + n2
-    r = a * n2 / n
-    s = c * n1 / n
-    p = (n1 * n2 * (a + c) - a * c * n) / n**2
-    for x in (r, s, p):
-        x[double] = 0.0
-    return r, s, p
+    corrected, estimable, _ = binary_rules(a, b, c, d, "RR", "revman")
+    if zero_cell == "events":
+        corrected = (a == 0) | (c == 0)
+    add = np.where(corrected, 0.5, 0.0) if zero_cell != "none" else 0.0
+    terms = mh_terms(a, b, c, d, "RR", add)
+    return tuple(np.where(estimable, terms[x], 0.0) for x in ("R", "S", "P"))
 
 
 def _pooled(r: np.ndarray, s: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RR and 95% CI from summed terms (the engine's :func:`~mytools.engine.mantel_haenszel.mh_combine`)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_rr = np.log(r) - np.log(s)
-        se = np.sqrt(p / (r * s))
+        log_rr, var = mh_combine({"R": r, "S": s, "P": p}, "RR")
+        se = np.sqrt(var)
         return np.exp(log_rr), np.exp(log_rr - Z95 * se), np.exp(log_rr + Z95 * se)
 
 
 def mh_rr(tables: object, zero_cell: ZeroCell = "revman") -> tuple[float, float, float]:
-    """Mantel–Haenszel fixed-effect RR with Greenland–Robins 95% CI for a set of studies."""
-    r, s, p = mh_components(_check_tables("tables", tables), zero_cell)
+    """Mantel–Haenszel fixed-effect RR with Greenland–Robins 95% CI for a set of studies: the
+    engine's :func:`~mytools.engine.pooling.pool_binary` (RevMan 5 mode) for the engine's rules."""
+    tab = _check_tables("tables", tables)
+    if zero_cell in ("revman", "none"):
+        try:
+            r = pool_binary(*tab.T, measure="RR", method="MH", model="fixed", zero_cell=zero_cell)
+        except NotEstimableError:
+            return float("nan"), float("nan"), float("nan")
+        return r.estimate, r.ci_low, r.ci_high
+    r, s, p = mh_components(tab, zero_cell)
     est, lo, hi = _pooled(np.array([r.sum()]), np.array([s.sum()]), np.array([p.sum()]))
     return float(est[0]), float(lo[0]), float(hi[0])
 

@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from ..data import Dataset
-from ..engine.pooling import pool_many
+from ..engine.many import pool_many
 from ..engine.variants import VARIANTS, variant_options
 from ..present.style import OKABE_ITO
 
@@ -59,7 +59,7 @@ class Method:
     label: str
     model: str
     tau2_method: str
-    ci: str
+    ci_method: str
 
 
 def method(key: str) -> Method:
@@ -68,7 +68,7 @@ def method(key: str) -> Method:
     o = variant_options(key)
     label = VARIANTS[key].label
     return Method(key, label[:1].upper() + label[1:], str(o.get("model", "fixed")), str(o.get("tau2_method", "DL")),
-                  str(o.get("ci", "wald")))
+                  str(o.get("ci_method", "wald")))
 
 
 METHODS: tuple[Method, ...] = tuple(method(k) for k in ("fixed", "random_dl", "reml_hksj"))
@@ -161,7 +161,7 @@ def simulate_studies(
 
 def _pool(y: np.ndarray, v: np.ndarray, m: Method):
     """Pool every row (one simulated meta-analysis per row) with the engine's ``pool_many``."""
-    return pool_many(y, v, model=m.model, tau2_method=m.tau2_method, ci=m.ci)
+    return pool_many(y, v, model=m.model, tau2_method=m.tau2_method, ci_method=m.ci_method)
 
 
 def _mcse(p: np.ndarray | float, n: int) -> np.ndarray:

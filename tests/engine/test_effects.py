@@ -111,7 +111,7 @@ def test_bad_input_without_labels_names_index():
 
 
 @pytest.mark.parametrize("args,field", [
-    (([1, 2], [1, 0], [10, 10], [1, 2], [1, 1], [10, 10]), "sd_intervention"),
+    (([1, 2], [1, -1], [10, 10], [1, 2], [1, 1], [10, 10]), "sd_intervention"),
     (([1, 2], [1, 1], [10, 10], [1, 2], [1, -1], [10, 10]), "sd_control"),
     (([1, 2], [1, 1], [10, 10.5], [1, 2], [1, 1], [10, 10]), "n_intervention"),
     (([1, float("nan")], [1, 1], [10, 10], [1, 2], [1, 1], [10, 10]), "mean_intervention"),
@@ -138,7 +138,9 @@ def test_unknown_options():
 
 def test_generic_bad_input():
     with pytest.raises(ValueError, match="se"):
-        generic_effects([1.0], [0.0])
+        generic_effects([1.0], [-0.1])
+    zero = generic_effects([1.0, 2.0], [0.0, 0.1])  # zero variance: not estimable, as RevMan shows it
+    assert zero.estimable.tolist() == [False, True] and np.isnan(zero.y[0])
     with pytest.raises(ValueError, match="ratio must be > 0"):
         generic_effects([-1.0], [0.1], log_scale=True)
     with pytest.raises(InputError):

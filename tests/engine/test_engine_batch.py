@@ -74,7 +74,7 @@ def long_format(d: pd.DataFrame, spec: dict[str, dict]) -> tuple[pd.DataFrame, p
 def _scalar(g: pd.DataFrame, seg: pd.Series, settings: str):
     seg = seg.where(seg.notna(), None)
     opts = dict(model=seg["model"], settings=settings, tau2_method=seg.get("tau2_method"),
-                ci=seg.get("ci_method") if seg["model"] == "random" else None)
+                ci_method=seg.get("ci_method") if seg["model"] == "random" else None)
     dt = seg["data_type"]
     if dt == "dichotomous":
         return pool_binary(g["events_intervention"], g["n_intervention"], g["events_control"],

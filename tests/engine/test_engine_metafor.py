@@ -32,7 +32,7 @@ from mytools import (
     pool_subgroups,
 )
 from mytools.engine.batch import pool_batch
-from mytools.engine.tau2 import q_profile_ci
+from reference_tau2 import q_profile_ci
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "metafor_reference.json").read_text())
 BCG, WEB, N9 = REF["bcg"], REF["web"], REF["normand"]
@@ -70,7 +70,7 @@ def test_revman_web_hksj_pi_tau2_ci(level, tm):
     _fit(r, {**ref, "pval": r.p})  # RevMan Web's P is the Wald one: checked below
     np.testing.assert_allclose(r.i2, ref["I2"], rtol=1e-8)
     t = pool_generic(np.exp(BCG["yi_RR"]), np.sqrt(BCG["vi_RR"]), log_scale=True, model="random",
-                     tau2_method=tm, ci="hksj", ci_level=level / 100, settings="MODERN")
+                     tau2_method=tm, ci_method="hksj", ci_level=level / 100, settings="MODERN")
     _fit(t, ref, tau2_ci=True, pi=False)  # MODERN: PI on k − 2 df (Higgins et al. 2009)
     wald = WEB[f"RR_{tm}_z_{level}"]
     np.testing.assert_allclose(r.p, wald["pval"], rtol=1e-7)  # RevMan Web: Wald P beside HKSJ
@@ -81,7 +81,7 @@ def test_wald_levels(level):
     """Wald intervals at 90 and 99% (metafor rma(test="z", level=...))."""
     for tm in ("REML", "DL"):
         ref = WEB[f"RR_{tm}_z_{level}"]
-        r = bcg(measure="RR", method="IV", model="random", tau2_method=tm, ci="wald",
+        r = bcg(measure="RR", method="IV", model="random", tau2_method=tm, ci_method="wald",
                 ci_level=level / 100, settings="REVMAN_WEB")
         _fit(r, ref, pi=False)
 
@@ -114,7 +114,7 @@ def test_swap_events():
 def test_normand_md_hksj_pi_tau2_ci(tm):
     ref = WEB[f"normand_MD_{tm}_knha"]
     r = pool_continuous(N9["m1i"], N9["sd1i"], N9["n1i"], N9["m2i"], N9["sd2i"], N9["n2i"], measure="MD",
-                        model="random", settings="REVMAN_WEB", tau2_method=tm, ci="hksj")
+                        model="random", settings="REVMAN_WEB", tau2_method=tm, ci_method="hksj")
     np.testing.assert_allclose([r.theta, r.se, r.ci_low, r.ci_high, r.pi_low, r.pi_high, r.tau2],
                                [ref["beta"], ref["se"], ref["ci_lb"], ref["ci_ub"], ref["pi_lb"],
                                 ref["pi_ub"], ref["tau2"]], rtol=1e-8)
@@ -144,7 +144,7 @@ def test_batch_matches_metafor_levels():
 
 def test_pool_many_levels():
     ref = WEB["RR_REML_knha_90"]
-    m = pool_many(np.array([BCG["yi_RR"]]), np.array([BCG["vi_RR"]]), tau2_method="REML", ci="hksj",
+    m = pool_many(np.array([BCG["yi_RR"]]), np.array([BCG["vi_RR"]]), tau2_method="REML", ci_method="hksj",
                   ci_level=0.90)
     np.testing.assert_allclose([m.ci_low[0], m.ci_high[0]], [ref["ci_lb"], ref["ci_ub"]], rtol=1e-8)
 
@@ -233,16 +233,16 @@ def test_bcg_peto():
 @pytest.mark.parametrize("test", ["z", "knha"])
 def test_bcg_random(tm, test):
     ref = BCG[f"random_RR_{tm}_{test}"]
-    r = bcg(measure="RR", method="IV", model="random", tau2_method=tm, ci="wald" if test == "z" else "hksj")
+    r = bcg(measure="RR", method="IV", model="random", tau2_method=tm, ci_method="wald" if test == "z" else "hksj")
     assert_fit(r, ref)
     np.testing.assert_allclose([np.log(r.pi_low), np.log(r.pi_high)], [ref["pi_lb"], ref["pi_ub"]], rtol=1e-8)
     # our I² is RevMan's (from Q); metafor's for these models is from τ² (Higgins & Thompson)
     np.testing.assert_allclose(i2_from_tau2(r.tau2, np.array(BCG["vi_RR"])), ref["I2"], rtol=1e-8)
     # the same via pool_generic on metafor's yi/vi, and via the vectorised pool_many
     g = pool_generic(np.exp(BCG["yi_RR"]), np.sqrt(BCG["vi_RR"]), log_scale=True, model="random",
-                     tau2_method=tm, ci=r.ci_method)
+                     tau2_method=tm, ci_method=r.ci_method)
     assert_fit(g, ref)
-    m = pool_many(np.array([BCG["yi_RR"]]), np.array([BCG["vi_RR"]]), tau2_method=tm, ci=r.ci_method)
+    m = pool_many(np.array([BCG["yi_RR"]]), np.array([BCG["vi_RR"]]), tau2_method=tm, ci_method=r.ci_method)
     np.testing.assert_allclose([m.estimate[0], m.se[0], m.ci_low[0], m.ci_high[0], m.tau2[0]],
                                [ref["beta"], ref["se"], ref["ci_lb"], ref["ci_ub"], ref["tau2"]], rtol=1e-8)
 
@@ -360,7 +360,7 @@ def test_normand_random(measure, tm):
     r = normand(measure=measure, smd="exact", model="random", tau2_method=tm)
     assert_fit(r, ref)
     np.testing.assert_allclose([r.pi_low, r.pi_high], [ref["pi_lb"], ref["pi_ub"]], rtol=1e-8)
-    k = normand(measure=measure, smd="exact", model="random", tau2_method=tm, ci="hksj")
+    k = normand(measure=measure, smd="exact", model="random", tau2_method=tm, ci_method="hksj")
     assert_fit(k, N[f"random_{measure}_{tm}_knha"])
 
 
@@ -378,7 +378,7 @@ def test_pool_many_against_metafor(tm, test):
     Y, V = _padded("y"), _padded("v")
     rows = MANY[f"{tm}_{test}"]
     idx = [r["row"] for r in rows]
-    res = pool_many(Y[idx], V[idx], tau2_method=tm, ci="wald" if test == "z" else "hksj")
+    res = pool_many(Y[idx], V[idx], tau2_method=tm, ci_method="wald" if test == "z" else "hksj")
     for field, key in (("estimate", "beta"), ("se", "se"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub"),
                        ("q", "QE")):
         np.testing.assert_allclose(getattr(res, field), [r[key] for r in rows], rtol=1e-8, atol=1e-12,
@@ -390,6 +390,6 @@ def test_pool_many_against_metafor(tm, test):
     for j, row in enumerate(idx):  # the scalar engine agrees too
         ok = ~np.isnan(Y[row])
         g = pool_generic(Y[row, ok], np.sqrt(V[row, ok]), model="random", tau2_method=tm,
-                         ci="wald" if test == "z" else "hksj")
+                         ci_method="wald" if test == "z" else "hksj")
         assert g.theta == pytest.approx(rows[j]["beta"], rel=1e-8, abs=1e-12)
         assert g.tau2 == pytest.approx(rows[j]["tau2"], rel=1e-7, abs=1e-12)

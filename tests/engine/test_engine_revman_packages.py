@@ -62,7 +62,7 @@ def options(a: pd.Series, version: int) -> dict:
                 ci_level=_level(a, version, "pooled"), study_ci_level=_level(a, version, "study"))
     if random and version == 2:
         opts["tau2_method"] = a["Heterogeneity estimator"]
-        opts["ci"] = "hksj" if a["CI method"] == "HKSJ" else "wald"
+        opts["ci_method"] = "hksj" if a["CI method"] == "HKSJ" else "wald"
     return opts
 
 
@@ -218,7 +218,7 @@ def test_package_reproduces_in_one_batch(revman_fixtures, review):
         seg = dict(data_type=DT[a["Data type"]], measure=MEASURE.get(a["Effect measure"], "generic"),
                    method=a["Statistical method"], model=o["model"], ci_level=o["ci_level"],
                    study_ci_level=o["study_ci_level"], tau2_method=o.get("tau2_method", "DL"),
-                   ci_method=o.get("ci", "wald"), log_scale=str(a["Log-scale data"]).lower() == "true")
+                   ci_method=o.get("ci_method", "wald"), log_scale=str(a["Log-scale data"]).lower() == "true")
         groups = [("", ar, a)] + [(num, g, None) for num, g in ar[ar["Subgroup"] != ""].groupby("Subgroup number")]
         sub_ids = []
         for num, g, ref in groups:

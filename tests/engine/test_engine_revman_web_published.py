@@ -32,7 +32,7 @@ CD007798_1_5 = dict(  # events/N intervention, events/N control, 14 studies
 def test_cd007798_prediction_interval_hksj():
     d = CD007798_1_5
     r = pool_binary(d["a"], d["n1"], d["c"], d["n2"], measure="RR", method="IV", model="random",
-                    settings="REVMAN_WEB", tau2_method="DL", ci="hksj")
+                    settings="REVMAN_WEB", tau2_method="DL", ci_method="hksj")
     expected = {"estimate": 1.3122120363398366, "ci_low": 0.9437794068372215,
                 "ci_high": 1.8244734053750393, "pi_low": 0.6194845622569475,
                 "pi_high": 2.77956955382681, "tau2": 0.0974358626973625, "q": 35.72830875203028,
@@ -58,7 +58,7 @@ def test_cd007798_prediction_interval_hksj():
 ])
 def test_cd009958_tau2_q_profile_ci(rows, expected):
     r = pool_binary(*rows, measure="RR", method="MH", model="random", settings="REVMAN_WEB",
-                    tau2_method="DL", ci="wald")
+                    tau2_method="DL", ci_method="wald")
     for name, value in expected.items():
         rel = 1e-6 if name == "tau2_ci_high" else 1e-8  # RevMan's root-finder tolerance
         assert getattr(r, name) == pytest.approx(value, rel=rel, abs=1e-12), name

@@ -14,13 +14,13 @@ A, N1, C, N2 = [12, 5, 30, 2], [50, 40, 120, 20], [20, 9, 31, 0], [50, 41, 118, 
 
 
 def test_modes():
-    assert (REVMAN5.tau2_method, REVMAN5.ci, REVMAN5.i2, REVMAN5.zero_cell) == ("DL", "wald", "q", "revman")
-    assert (REVMAN_WEB.tau2_method, REVMAN_WEB.ci, REVMAN_WEB.prediction_df, REVMAN_WEB.hksj_p) == \
+    assert (REVMAN5.tau2_method, REVMAN5.ci_method, REVMAN5.i2, REVMAN5.zero_cell) == ("DL", "wald", "q", "revman")
+    assert (REVMAN_WEB.tau2_method, REVMAN_WEB.ci_method, REVMAN_WEB.prediction_df, REVMAN_WEB.hksj_p) == \
         ("REML", "hksj", "k-1", "wald")
     assert (MODERN.all_events, MODERN.zero_cell, MODERN.smd, MODERN.hksj_p) == ("exclude", "none", "exact", "t")
     assert resolve("revman_web") is REVMAN_WEB
     s = resolve(REVMAN_WEB, tau2_method="PM")
-    assert s.tau2_method == "PM" and s.name == "REVMAN_WEB+custom" and s.ci == "hksj"
+    assert s.tau2_method == "PM" and s.name == "REVMAN_WEB+custom" and s.ci_method == "hksj"
     with pytest.raises(ValueError, match="settings='RevMan6'"):
         resolve("RevMan6")
     with pytest.raises(ValueError, match="ci_level=95"):
@@ -37,7 +37,7 @@ def test_mode_changes_only_random_effects_for_fixed_analyses():
     assert rw.tau2_method == "REML" and rw.ci_method == "hksj" and rw.settings == "REVMAN_WEB"
     assert rw.tau2_ci_low is not None and rw.pi_low is not None
     with pytest.raises(ValueError, match="random"):
-        pool_binary(A, N1, C, N2, ci="hksj")  # explicit HKSJ with a fixed-effect model
+        pool_binary(A, N1, C, N2, ci_method="hksj")  # explicit HKSJ with a fixed-effect model
 
 
 def test_variants_registry():
@@ -62,17 +62,12 @@ def test_variants_registry():
         variant_options("hk")
 
 
-def test_old_arm_keywords_are_aliases():
-    new = pool_binary(events_intervention=A, n_intervention=N1, events_control=C, n_control=N2)
-    old = pool_binary(events_t=A, n_t=N1, events_c=C, n_c=N2)
-    assert new.estimate == old.estimate
-    assert list(new.studies["events_intervention"]) == A and "events_t" not in new.studies.columns  # one name per arm column
-    with pytest.raises(ValueError, match="not both"):
-        pool_binary(A, N1, C, N2, events_t=A)
-    with pytest.raises(ValueError, match="missing argument 'n_control'"):
+def test_old_arm_keywords_are_gone():
+    """The deprecated ``_t``/``_c`` aliases were removed in 0.3.0 (CHANGELOG)."""
+    with pytest.raises(TypeError):
+        pool_binary(events_t=A, n_t=N1, events_c=C, n_c=N2)
+    with pytest.raises(TypeError):
         pool_binary(A, N1, C)
-    c1 = pool_continuous(mean_t=[1.0], sd_t=[1.0], n_t=[10], mean_c=[0.0], sd_c=[1.0], n_c=[10])
-    assert c1.estimate == 1.0 and c1.data_type == "continuous"
 
 
 def test_public_names_importable_from_mytools():
@@ -80,9 +75,6 @@ def test_public_names_importable_from_mytools():
                  "i2_from_tau2", "MetaResult", "SubgroupResult", "ManyResult", "NotEstimableError",
                  "ConvergenceError", "InputError", "pool_oe", "pool_by_subgroup", "REVMAN5"):
         assert hasattr(mytools, name)
-    from mytools.engine.pooling import pool_binary as facade  # the old path still works
-
-    assert facade is pool_binary
 
 
 def test_peto_or_measure_name():

@@ -40,7 +40,7 @@ def test_double_zero_excluded_and_reported():
 
 @pytest.mark.parametrize("measure,method", [("RR", "MH"), ("OR", "MH"), ("OR", "Peto"), ("RR", "IV")])
 def test_all_double_zero_raises(measure, method):
-    with pytest.raises(NotEstimableError, match="no study is estimable.*'A'.*'B'"):
+    with pytest.raises(NotEstimableError, match="no estimable study.*'A'.*'B'"):
         pool_binary([0, 0], [10, 12], [0, 0], [11, 9], measure=measure, method=method, labels=["A", "B"])
     assert issubclass(NotEstimableError, ValueError)
 
@@ -66,7 +66,7 @@ def test_k_equals_one(model, tm):
 
 
 def test_k_equals_one_hksj_falls_back_to_wald_with_note():
-    r = pool_generic([1.0], [0.5], model="random", ci="hksj")
+    r = pool_generic([1.0], [0.5], model="random", ci_method="hksj")
     assert r.ci_method == "wald" and any("Hartung" in n for n in r.notes)
     assert r.ci_low == pytest.approx(1.0 - 1.959963984540054 * 0.5, rel=1e-14)
 
@@ -85,7 +85,7 @@ def test_identical_studies():
     assert r.q == pytest.approx(0, abs=1e-20) and r.i2 == 0 and r.tau2 == 0
     assert r.estimate == pytest.approx(2.0, rel=1e-14)
     with pytest.raises(NotEstimableError, match="Hartung"):
-        pool_binary([10, 10, 10], [50, 50, 50], [5, 5, 5], [50, 50, 50], model="random", ci="hksj")
+        pool_binary([10, 10, 10], [50, 50, 50], [5, 5, 5], [50, 50, 50], model="random", ci_method="hksj")
 
 
 def test_very_large_counts():
@@ -123,9 +123,9 @@ def test_summary_frame_and_types():
     ({"method": "GLMM"}, "method='GLMM'"),
     ({"model": "mixed"}, "model='mixed'"),
     ({"tau2_method": "SJ"}, "tau2_method='SJ'"),
-    ({"ci": "profile"}, "ci='profile'"),
+    ({"ci_method": "profile"}, "ci_method='profile'"),
     ({"zero_cell": "tacc"}, "zero_cell='tacc'"),
-    ({"ci": "hksj"}, "random"),
+    ({"ci_method": "hksj"}, "random"),
     ({"method": "Peto", "measure": "RR"}, "odds ratios only"),
     ({"method": "Peto", "measure": "OR", "model": "random"}, "fixed-effect"),
 ])
@@ -138,6 +138,8 @@ def test_bad_counts_name_study_and_field():
     with pytest.raises(ValueError, match=r"'Bunch 1980'.*index 1.*'events_intervention' = 9 exceeds 'n_intervention' = 8"):
         pool_binary([4, 9], [8, 8], [3, 3], [8, 8], labels=["X", "Bunch 1980"])
     with pytest.raises(ValueError, match=r"'sd_control'"):
+        pool_continuous([1], [1], [10], [0], [-1], [10], labels=["Y"])
+    with pytest.raises(ValueError, match=r"no estimable study.*'Y'"):  # SD 0: zero variance
         pool_continuous([1], [1], [10], [0], [0], [10], labels=["Y"])
 
 
@@ -175,12 +177,10 @@ def test_pool_many_bad_input():
         pool_many(np.zeros((2, 3)), np.ones((2, 2)))
     with pytest.raises(ValueError, match="row 1.*NaN"):
         pool_many(np.array([[0.1, 0.2], [0.1, np.nan]]), np.array([[1, 1], [1, 1.0]]))
-    with pytest.raises(ValueError, match="row 0.*'v' must be > 0"):
-        pool_many(np.array([[0.1, 0.2]]), np.array([[0.0, 1.0]]))
-    with pytest.raises(ValueError, match="row 1.*no studies"):
+    with pytest.raises(ValueError, match="row 0.*'v' must be ≥ 0"):
+        pool_many(np.array([[0.1, 0.2]]), np.array([[-1.0, 1.0]]))
+    with pytest.raises(ValueError, match="row 1: no estimable study"):
         pool_many(np.array([[0.1, 0.2], [np.nan, np.nan]]), np.array([[1, 1], [np.nan, np.nan]]))
-    with pytest.raises(ValueError, match="row 0.*at least 2"):
-        pool_many(np.array([[0.1, np.nan]]), np.array([[1, np.nan]]), ci="hksj")
     with pytest.raises(ValueError, match="tau2_method='EB'"):
         pool_many(np.zeros((1, 2)), np.ones((1, 2)), tau2_method="EB")
 

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mytools import pool_binary, pool_continuous, pool_generic, pool_many
+from mytools.engine import NotEstimableError
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -119,15 +120,19 @@ def test_pool_many_equals_scalar_engine(rows, tm, ci):
     for i, r in enumerate(rows):
         Y[i, : len(r)] = [x for x, _ in r]
         V[i, : len(r)] = [s for _, s in r]
-    m = pool_many(Y, V, tau2_method=tm, ci=ci)
+    try:
+        m = pool_many(Y, V, tau2_method=tm, ci_method=ci)
+    except NotEstimableError as exc:  # HKSJ with identical estimates (q = 0): both refuse alike
+        i = int(str(exc).split(":")[0].split()[1])
+        assert ci == "hksj" and "Hartung–Knapp SE is 0" in str(exc)
+        with pytest.raises(NotEstimableError, match="Hartung–Knapp SE is 0"):
+            pool_generic([x for x, _ in rows[i]], np.sqrt([s for _, s in rows[i]]), model="random",
+                         tau2_method=tm, ci_method=ci)
+        return
     for i, r in enumerate(rows):
         y = [x for x, _ in r]
         se = np.sqrt([s for _, s in r])
-        try:
-            g = pool_generic(y, se, model="random", tau2_method=tm, ci=ci)
-        except ValueError:  # HKSJ with identical estimates: SE 0, the scalar engine refuses
-            assert ci == "hksj" and m.se[i] == pytest.approx(0, abs=1e-12)
-            continue
+        g = pool_generic(y, se, model="random", tau2_method=tm, ci_method=ci)
         assert m.tau2[i] == pytest.approx(g.tau2, rel=1e-7, abs=1e-10)
         assert m.estimate[i] == pytest.approx(g.theta, rel=1e-7, abs=1e-10)
         assert m.se[i] == pytest.approx(g.se, rel=1e-7, abs=1e-12)

@@ -135,10 +135,15 @@ def test_mh_rr_zero_cell_adds_half_to_every_cell():
     assert est_all == pytest.approx((10.5 / 11) / (5.5 / 11), rel=1e-14)
 
 
-def test_mh_rr_drops_double_zero_studies():
+def test_mh_rr_drops_double_zero_studies_and_keeps_all_events_ones_as_revman():
     alone = mh_rr([(4, 8, 3, 8)])
     assert mh_rr([(4, 8, 3, 8), (0, 10, 0, 12)]) == pytest.approx(alone, rel=1e-14)
-    assert mh_rr([(4, 8, 3, 8), (10, 10, 12, 12)]) == pytest.approx(alone, rel=1e-14)
+    # everyone an event in both arms: RevMan keeps the study for RR (RR 1, 0.5-corrected cells),
+    # as established on RevMan's own rows (CD003594 3.2 Valverde 2010); issue #19's example
+    both = [(12, 50, 20, 50), (7, 7, 10, 10)]
+    assert mh_rr(both) != pytest.approx(mh_rr(both[:1]))
+    r = pool_binary(*np.array(both).T, measure="RR", method="MH")
+    assert mh_rr(both) == pytest.approx((r.estimate, r.ci_low, r.ci_high), rel=1e-14)
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,7 @@ def test_reml_used_by_the_lab_is_the_restricted_likelihood_maximum() -> None:
     rng = np.random.default_rng(2)
     ys = np.vstack([y, rng.normal(0, 0.6, size=(20, 10))])
     vs = np.vstack([v, rng.uniform(0.02, 0.3, size=(20, 10))])
-    got = pool_many(ys, vs, model="random", tau2_method="REML", ci="hksj").tau2
+    got = pool_many(ys, vs, model="random", tau2_method="REML", ci_method="hksj").tau2
     want = np.array([_reml_by_optimiser(a, b) for a, b in zip(ys, vs)])
     np.testing.assert_allclose(got, want, atol=1e-6)
     # the first row is interior (not the boundary 0 nor the 0.0579 of the cycle): the REML estimating

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ...analyses import analysis, reanalyse
 from ...data import Dataset
-from ...engine.pooling import MetaResult
+from ...engine.results import MetaResult
 from ...engine.variants import VARIANTS, variant_options
 
 #: The variants the page applies to every pooled result, in column order.

@@ -1,0 +1,262 @@
+"""The pooling core: inverse-variance fixed and random effects for many analyses at once — the one
+implementation behind every pooled number (scalar ``pool_*``, ``pool_many``, ``pool_batch``).
+
+Layout: one analysis per row of NaN-padded (analyses × studies) matrices ``Y`` (analysis-scale
+estimates) and ``V`` (their variances), the same cells NaN in both. Any engine function that takes
+many analyses takes this layout; long-format rows are laid out by :func:`pad_segments`.
+
+Formulas (Deeks & Higgins 2010 unless said): fixed effect μ = Σwy/Σw, SE = 1/√Σw, w = 1/v (or the
+Mantel–Haenszel fit passed as ``fixed``); Cochran's Q = Σw(y − μ_fixed)², df = k − 1; I² from Q
+or from τ² (:mod:`.tau2`); random effects w* = 1/(v + τ²), μ = Σw*y/Σw*, Wald μ ± z·SE with
+SE = 1/√Σw*, or Hartung–Knapp–Sidik–Jonkman (Hartung & Knapp 2001; Sidik & Jonkman 2002):
+SE² = q/Σw*, q = Σw*(y − μ)²/(k − 1) (``hksj_floor``: max(1, q)), μ ± t_{k−1}·SE; prediction
+interval μ ± t_{df}·√(τ² + SE²), df = k − 2 or k − 1 (Higgins, Thompson & Spiegelhalter 2009).
+
+Edges, decided once (``status`` per row; every entry point reports the same message):
+
+* no estimable study → :data:`NO_STUDY`;
+* an infinite or zero-SE fixed-effect fit (MH with raw counts and no events in one arm) →
+  :data:`FIXED_NOT_ESTIMABLE`;
+* one study with ``ci_method="hksj"`` → the Wald interval (``hksj_one`` is True; t needs k ≥ 2);
+* HKSJ with q = 0 (all estimates identical) → :data:`HKSJ_ZERO`, never a zero-width interval.
+
+>>> import numpy as np
+>>> r = pool_rows(np.array([[0.0, 1.0], [0.2, np.nan]]), np.array([[1.0, 1.0], [0.04, np.nan]]),
+...               model="fixed")
+>>> r.theta.tolist(), r.k.tolist(), r.q.tolist()
+([0.5, 0.2], [2, 1], [0.5, 0.0])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from .settings import REVMAN5, Settings
+from .tau2 import i2_q, i2_tau2, q_profile, rowsum as _rs, tau2_dl, tau2_iterate
+
+__all__ = ["Pooled", "pool_rows", "pad_segments", "STATUS_MESSAGES", "OK", "NO_STUDY",
+           "FIXED_NOT_ESTIMABLE", "HKSJ_ZERO", "HKSJ_ONE_NOTE"]
+
+OK, NO_STUDY, FIXED_NOT_ESTIMABLE, HKSJ_ZERO = 0, 1, 2, 3
+STATUS_MESSAGES = {
+    NO_STUDY: "no estimable study",
+    FIXED_NOT_ESTIMABLE: "the pooled estimate is not estimable from these counts (an infinite "
+                         "estimate or zero SE: with zero_cell='none' a zero total of events in one "
+                         "arm makes the MH estimate infinite; use zero_cell='revman')",
+    HKSJ_ZERO: "the Hartung–Knapp SE is 0 (all study estimates identical, q = 0): the interval "
+               "would have zero width; use ci_method='wald' or hksj_floor=True",
+}
+HKSJ_ONE_NOTE = "Hartung–Knapp needs k ≥ 2; with one study the Wald interval is shown"
+
+
+@dataclass(frozen=True, eq=False)
+class Pooled:
+    """Per-row results (analysis scale; NaN where ``status`` is not OK). ``t_df``: NaN for normal
+    intervals; ``weights``: the pooling weights per cell (0 in padding); ``hksj_one``: one-study
+    rows that asked for HKSJ and got Wald."""
+
+    theta: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    t_df: np.ndarray
+    q: np.ndarray
+    df: np.ndarray
+    p_q: np.ndarray
+    i2: np.ndarray
+    i2_q: np.ndarray
+    i2_tau2: np.ndarray
+    tau2: np.ndarray
+    tau2_ci_low: np.ndarray
+    tau2_ci_high: np.ndarray
+    pi_low: np.ndarray
+    pi_high: np.ndarray
+    k: np.ndarray
+    weights: np.ndarray | None
+    hksj: np.ndarray
+    hksj_one: np.ndarray
+    status: np.ndarray
+    iterations: int = 0
+
+    def message(self, i: int) -> str | None:
+        """The error message of row ``i`` (None when it pooled)."""
+        return STATUS_MESSAGES.get(int(self.status[i]))
+
+
+def _rows(x, n: int, dtype=None) -> np.ndarray:
+    """A per-row setting as an array of length n (a scalar is broadcast)."""
+    return np.broadcast_to(np.asarray(x, dtype=dtype), (n,))
+
+
+def _is(x, value, n: int):
+    """Per-row ``x == value``: a bool array, or one Python bool when ``x`` is one value for all."""
+    if np.ndim(x) == 0:
+        return bool(x == value)
+    return np.asarray(x) == value
+
+
+def _pick(mask, a, b):
+    """``np.where(mask, a, b)``, without the copy when ``mask`` is one bool for all rows."""
+    if mask is True or mask is False:
+        return a if mask else b
+    return np.where(mask, a, b)
+
+
+def _crit(df: np.ndarray, level: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Two-sided t critical values on ``df`` at ``level`` for ``rows`` (NaN elsewhere), computed
+    once per distinct (df, level): the key df + level is unique because 0 < level < 1."""
+    out = np.full(df.shape, np.nan)
+    if rows.any():
+        key = df[rows] + np.broadcast_to(level, df.shape)[rows]
+        u, inv = np.unique(key, return_inverse=True)
+        d = np.floor(u)
+        out[rows] = special.stdtrit(d, 1.0 - (1.0 - (u - d)) / 2.0)[inv]
+    return out
+
+
+def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
+              ci_method="wald", ci_level=0.95, tau2_ci=False, settings: Settings = REVMAN5,
+              fixed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+              report: bool = True) -> Pooled:
+    """Pool every row of ``Y``/``V`` (formulas and edges in the module docstring).
+
+    ``model``, ``tau2_method``, ``ci_method``, ``ci_level``, ``tau2_ci``: one value or one per row.
+    ``settings`` supplies ``hksj_floor``, ``prediction_df``, ``i2`` and ``hksj_p``. ``fixed``:
+    (use, θ, SE, weights) of another fixed-effect fit (MH) for the rows where ``use`` is True; Q
+    is then about that θ (as RevMan) and DL's τ² comes from that Q. ``report=False`` computes only
+    θ, SE, interval, τ², Q and I² from Q (``pool_many``'s fields; the rest NaN, weights None).
+    Inputs are not checked here: callers validate (v > 0, same NaN cells)."""
+    n = Y.shape[0]
+    miss = np.isnan(Y)
+    if miss.any():
+        k = Y.shape[1] - miss.sum(axis=1)  # integers: exact in any order
+        Yz, Vz = np.asfortranarray(np.where(miss, 0.0, Y)), np.asfortranarray(np.where(miss, np.inf, V))
+    else:
+        k = np.full(n, Y.shape[1])
+        Yz, Vz = Y, V
+    rnd = _is(model, "random", n)
+    W = 1.0 / Vz
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sw, sw2 = _rs(W), _rs(W * W)
+        theta_f, se_f, w_f = _rs(W * Yz) / sw, 1.0 / np.sqrt(sw), W
+        if fixed is not None:
+            use, th, se_, w_ = fixed
+            theta_f, se_f = np.where(use, th, theta_f), np.where(use, se_, se_f)
+            w_f = np.where(use[:, None], w_, W)
+        q = _rs(W * (Yz - theta_f[:, None]) ** 2)
+        q[k <= 1] = 0.0
+    status = np.where(k == 0, NO_STUDY, OK)
+    with np.errstate(invalid="ignore"):
+        bad_fixed = ~(np.isfinite(theta_f) & np.isfinite(se_f) & (se_f > 0))
+    status = np.where((status == OK) & bad_fixed, FIXED_NOT_ESTIMABLE, status)
+    ok = status == OK
+    tau2, iters = _tau2(Yz, Vz, k, q, sw, sw2, rnd & ok, tau2_method)
+    return _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f,
+                              w_f, _is(ci_method, "hksj", n),
+                              ci_level if np.ndim(ci_level) == 0 else np.asarray(ci_level, float),
+                              _rows(tau2_ci, n, bool), settings, report)
+
+
+def _tau2(Yz, Vz, k, q, sw, sw2, want, method):
+    """τ² per row: DL closed form; REML/PM iterated (from DL) on the rows that ask for them."""
+    tau2 = np.where(want, tau2_dl(q, k, sw, sw2), 0.0)
+    iters = 0
+    for m in ("REML", "PM"):
+        rows = np.flatnonzero(want & (k > 1) & _is(method, m, k.size))
+        if rows.size:
+            t, it = tau2_iterate(m, Yz[rows], Vz[rows], k[rows], tau2[rows])
+            tau2[rows], iters = t, max(iters, it)
+    return tau2, iters
+
+
+def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f, w_f,
+                       want_hk, level, tau2_ci, st: Settings, report: bool) -> Pooled:
+    ok = status == OK
+    nan = np.full(k.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Ws = 1.0 / (Vz + tau2[:, None])
+        swr = _rs(Ws)
+        theta_r = _rs(Ws * Yz) / swr
+        se_r = 1.0 / np.sqrt(swr)
+        theta = _pick(rnd, theta_r, theta_f)
+        se = _pick(rnd, se_r, se_f)
+        want_hk = rnd & want_hk
+        hk, hksj_one = want_hk & (k >= 2), want_hk & (k == 1) & ok
+        df = k - 1
+        crit = -special.ndtri((1.0 - level) / 2.0)
+        if hk.any():  # Hartung–Knapp: SE² = q/Σw*, q = Σw*(y − μ)²/(k − 1), t on k − 1 df
+            qh = _rs(Ws * (Yz - theta_r[:, None]) ** 2) / df
+            if st.hksj_floor:
+                qh = np.maximum(qh, 1.0)
+            status = np.where(ok & hk & (qh <= 1e-20), HKSJ_ZERO, status)
+            se = np.where(hk, np.sqrt(qh / swr), se)
+            crit = np.where(hk, _crit(df.astype(float), level, hk), crit)
+        ok = status == OK
+        i2q = i2_q(q, df)
+        out = dict(z=nan, p=nan, p_q=nan, i2_tau2=nan, pi_low=nan, pi_high=nan, tau2_ci_low=nan,
+                   tau2_ci_high=nan, weights=None)
+        if report:
+            out.update(_report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level,
+                               tau2_ci, st))
+            out["weights"] = np.where((ok & rnd)[:, None], Ws, np.where(ok[:, None], w_f, 0.0))
+            i2 = np.where(rnd & (k >= 2) & (st.i2 == "tau2"), out["i2_tau2"], i2q)
+        else:
+            i2 = i2q
+    all_ok = bool(ok.all())
+
+    def val(x):
+        return x if all_ok else np.where(ok, x, np.nan)
+    return Pooled(theta=val(theta), se=val(se), ci_low=val(theta - crit * se),
+                  ci_high=val(theta + crit * se), t_df=val(np.where(hk, df, np.nan)), q=val(q),
+                  df=df, i2=val(i2), i2_q=val(i2q), tau2=val(_pick(rnd, tau2, np.zeros_like(tau2))), k=k,
+                  hksj=hk & ok, hksj_one=hksj_one, status=status, iterations=iters,
+                  **{name: (x if name == "weights" or x is nan else val(x)) for name, x in out.items()})
+
+
+def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, tau2_ci, st):
+    """z, P, P of Q, I² from τ², prediction interval and Q-profile CI of τ² (formulas above)."""
+    df = k - 1
+    z = theta / se
+    p = 2.0 * special.ndtr(-np.abs(z))
+    if st.hksj_p == "wald":  # RevMan Web: the Wald P beside the HKSJ statistic and interval
+        p = np.where(hk, 2.0 * special.ndtr(-np.abs(theta / se_r)), p)
+    else:
+        p = np.where(hk, 2.0 * special.stdtr(np.maximum(df, 1), -np.abs(z)), p)
+    pidf = (k - (2 if st.prediction_df == "k-2" else 1)).astype(float)
+    has_pi = rnd & (pidf >= 1) & ok
+    half = _crit(pidf, level, has_pi) * np.sqrt(tau2 + se**2)
+    lo_t, hi_t = np.full(k.shape, np.nan), np.full(k.shape, np.nan)
+    want = np.flatnonzero(ok & rnd & tau2_ci & (k >= 2))
+    if want.size:
+        lo_t[want], hi_t[want] = q_profile(Yz[want], Vz[want], k[want],
+                                           np.broadcast_to(level, k.shape)[want], tau2[want])
+    return dict(z=z, p=p, p_q=np.where(df > 0, special.chdtrc(np.maximum(df, 1), q), np.nan),
+                i2_tau2=np.where(k >= 2, i2_tau2(tau2, k, sw, sw2), np.nan),
+                pi_low=np.where(has_pi, theta - half, np.nan),
+                pi_high=np.where(has_pi, theta + half, np.nan), tau2_ci_low=lo_t, tau2_ci_high=hi_t)
+
+
+def pad_segments(seg: np.ndarray, n_seg: int, *columns: np.ndarray, width: int | None = None):
+    """Lay long-format rows (segment id per row) out as NaN-padded (segments × ``width``) matrices,
+    studies left-aligned in input order (``width`` at least the largest segment; by default that).
+    A fixed width per size class makes each analysis' numbers independent of the batch it is in.
+    Returns (row position, column position, matrices...)."""
+    order = np.argsort(seg, kind="stable")
+    s = seg[order]
+    counts = np.bincount(seg, minlength=n_seg)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    col = np.arange(s.size) - starts[s]
+    width = max(width or 1, int(counts.max()) if counts.size and s.size else 1)
+    row_pos = np.empty(seg.size, dtype=np.int64)
+    col_pos = np.empty(seg.size, dtype=np.int64)
+    row_pos[order], col_pos[order] = s, col
+    mats = []
+    for c in columns:
+        M = np.full((n_seg, width), np.nan)
+        M[row_pos, col_pos] = c
+        mats.append(M)
+    return (row_pos, col_pos, *mats)
