@@ -48,9 +48,9 @@ class _Layout:
 
 
 @lru_cache(maxsize=4096)
-def _w(text: str, bold: bool = False) -> float:
-    """Width of ``text`` in inches at FONT (measured with the font, not guessed)."""
-    prop = FontProperties(family=FAMILY, size=FONT, weight="bold" if bold else "normal")
+def _w(text: str, bold: bool = False, size: float = FONT) -> float:
+    """Width of ``text`` in inches at ``size`` points (measured with the font, not guessed)."""
+    prop = FontProperties(family=FAMILY, size=size, weight="bold" if bold else "normal")
     width, _, _ = _TTP.get_text_width_height_descent(text.replace("$", ""), prop, ismath=False)
     return width / 72.0
 
@@ -224,13 +224,14 @@ class _Scale:
     hi: float
     x0: float
     log: bool
+    width: float = _GRAPH_W
 
     def t(self, v: float) -> float:
         return math.log(v) if self.log else v
 
     def x(self, v: float) -> float:
         v = min(max(v, self.lo), self.hi)
-        return self.x0 + (self.t(v) - self.t(self.lo)) / (self.t(self.hi) - self.t(self.lo)) * _GRAPH_W
+        return self.x0 + (self.t(v) - self.t(self.lo)) / (self.t(self.hi) - self.t(self.lo)) * self.width
 
 
 def _graph(tab: Any, fd: ForestData, lay: _Layout, xlim: tuple[float, float] | None) -> _Scale:
@@ -276,11 +277,11 @@ def _axis(ax: Any, fd: ForestData, sc: _Scale, ticks: list[float] | None, y: flo
                 va="top", fontsize=FONT, linespacing=1.15, family=FAMILY)
 
 
-def _wrap(text: str, width_in: float) -> list[str]:
-    """Greedy word wrap by measured width."""
+def _wrap(text: str, width_in: float, bold: bool = False, size: float = FONT) -> list[str]:
+    """Greedy word wrap by measured width (at ordinary spaces: a no-break space holds)."""
     lines: list[str] = []
-    for word in text.split():
-        if lines and _w(lines[-1] + " " + word) <= width_in:
+    for word in (w for w in text.split(" ") if w):
+        if lines and _w(lines[-1] + " " + word, bold, size) <= width_in:
             lines[-1] += " " + word
         else:
             lines.append(word)
@@ -356,5 +357,8 @@ def forest_alt(fd: ForestData) -> str:
 
 def forest_figure(fd: ForestData, **kwargs: Any) -> SvgFigure:
     """:func:`forest_plot` wrapped as a readable SVG with its generated alt text, ready to glue."""
+    from .forest_compact import compact_alt, forest_compact
+
     fig = forest_plot(fd, **kwargs)
-    return SvgFigure(fig, fig.forest_meta["alt"])  # type: ignore[attr-defined]
+    alt = fig.forest_meta["alt"]  # type: ignore[attr-defined]
+    return SvgFigure(fig, alt, compact=forest_compact(fd, **kwargs), compact_alt=compact_alt(fd, alt))

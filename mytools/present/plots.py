@@ -71,5 +71,5 @@ def forest_plot(obj: Any, *, xlim: tuple[float, float] | None = None, **kwargs: 
 
 def forest_figure(obj: Any, **kwargs: Any) -> SvgFigure:
     """:func:`forest_plot` as a readable SVG with its generated alt text, ready to glue."""
-    fig = forest_plot(obj, **kwargs)
-    return SvgFigure(fig, fig.forest_meta["alt"])  # type: ignore[attr-defined]
+    xlim = kwargs.pop("xlim", None)
+    return _forest.forest_figure(to_forest_data(obj, **kwargs), xlim=xlim)

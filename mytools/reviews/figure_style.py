@@ -49,7 +49,9 @@ class TightSvgFigure(SvgFigure):
         return self._svg_cache
 
 
-def svg(figure: Figure, alt: str) -> SvgFigure:
-    """Wrap a Figure as an SVG with its alt text: page width, readable on a phone (it scrolls
-    sideways there), enlarged on click (see :class:`mytools.present.figures.SvgFigure`)."""
-    return TightSvgFigure(figure, alt)
+def svg(figure: Figure, alt: str, compact: Figure | None = None,
+        compact_alt: str | None = None) -> SvgFigure:
+    """Wrap a Figure as an SVG with its alt text: page width, enlarged on click; on a phone its
+    ``compact`` drawing (with ``compact_alt``) if given, else it scrolls sideways there (see
+    :class:`mytools.present.figures.SvgFigure`)."""
+    return TightSvgFigure(figure, alt, compact=compact, compact_alt=compact_alt)
