@@ -120,6 +120,9 @@ class SvgFigure(FigureWithAlt):
     ``compact_alt``; a tap opens the full figure over the page (:data:`ZOOM_CSS`).
     """
 
+    #: extra ``savefig`` arguments for both drawings (``{"bbox_inches": "tight"}`` crops them)
+    savefig_kw: dict[str, Any] = {}
+
     def __init__(self, fig: Figure, alt: str, min_px: int | None = None, *,
                  compact: Figure | None = None, compact_alt: str | None = None) -> None:
         super().__init__(fig, alt)
@@ -130,7 +133,7 @@ class SvgFigure(FigureWithAlt):
     def svg(self) -> bytes:
         """The full figure's SVG bytes (see :func:`svg_bytes`)."""
         if self._svg_cache is None:
-            self._svg_cache = svg_bytes(self.fig)
+            self._svg_cache = svg_bytes(self.fig, **self.savefig_kw)
         return self._svg_cache
 
     def _repr_png_(self) -> None:  # one representation only: the HTML below carries the SVG
@@ -142,7 +145,8 @@ class SvgFigure(FigureWithAlt):
         hint = "\u2194 Scroll the figure sideways, or tap it to enlarge it."
         cls = "mytools-zoom"
         if self.compact is not None:
-            imgs += _img(svg_bytes(self.compact), self.compact_alt, "mytools-compact")
+            imgs += _img(svg_bytes(self.compact, **self.savefig_kw), self.compact_alt,
+                         "mytools-compact")
             hint = "Compact layout for a narrow screen: tap it for the full figure."
             cls += " mytools-has-compact"
         return (f'{ZOOM_CSS}<label class="{cls}" for="{uid}" '

@@ -2,8 +2,6 @@
 :mod:`mytools.present`), a white background, and the PNG wrapper used to glue them."""
 from __future__ import annotations
 
-import io
-
 from matplotlib.figure import Figure
 
 from ..present.figures import PngFigure, SvgFigure
@@ -41,7 +39,10 @@ class TightSvgFigure(SvgFigure):
     """:class:`~mytools.present.figures.SvgFigure` cropped to what is drawn (``bbox_inches="tight"``),
     so that long row labels left of the axes are not cut off."""
 
-    def svg(self) -> bytes:
+    savefig_kw = {"bbox_inches": "tight"}
+
+
+def svg(self) -> bytes:
         if self._svg_cache is None:
             buf = io.BytesIO()
             self.fig.savefig(buf, format="svg", facecolor="white", bbox_inches="tight", metadata={"Date": None})
