@@ -72,7 +72,7 @@ def _keep(line: str) -> str:
 def _est_line(item: ForestRow | ForestTotal) -> str:
     text = _est_text(item.estimate, item.ci_low, item.ci_high)
     if item.estimable and item.weight is not None:
-        text += f" \u00b7 {item.weight:.1f}%"
+        text += f"\u00a0\u00b7\u00a0{item.weight:.1f}%"  # the weight stays with the CI
     return text
 
 
@@ -122,10 +122,12 @@ def _body(ax: Any, fd: ForestData, y: float) -> tuple[float, list[tuple[float, A
         for part in lines:
             _t(ax, _LEFT, y, part, size=size, **bold)
             y += 1
-        if kind in ("row", "total"):
-            _t(ax, _LEFT, y, _est_line(item), color="black" if bold else _GREY, **bold)
-            marks.append((y - len(lines) / 2, item))
-            y += 1
+        if kind in ("row", "total"):  # 'estimate [low, high] · weight', wrapped if very wide
+            est = _wrap(_est_line(item), _COL - _LEFT, bool(bold), FONT_C)
+            for part in est:
+                _t(ax, _LEFT, y, part, color="black" if bold else _GREY, **bold)
+                y += 1
+            marks.append((y - (len(lines) + len(est)) / 2 - 0.5, item))
             if kind == "row":
                 ax.plot([_LEFT, _COL], [y - 0.45] * 2, color="#dddddd", lw=0.5)
     return y, marks, first
@@ -149,7 +151,9 @@ def _graph(ax: Any, fd: ForestData, marks: list[tuple[float, Any]], first: float
     ax.plot([_G0, _G1], [y_axis, y_axis], color="black", lw=0.8)
     for t in _ticks(sc, ticks):
         ax.plot([sc.x(t)] * 2, [y_axis, y_axis + 0.3], color="black", lw=0.8)
-        _t(ax, sc.x(t), y_axis + 0.85, _tick_text(t), ha="center", size=FONT_C * 0.9)
+        half = _w(_tick_text(t), size=FONT_C * 0.9) / 2  # a wide end label stays in the figure
+        _t(ax, min(sc.x(t), WIDTH - 0.03 - half), y_axis + 0.85, _tick_text(t), ha="center",
+           size=FONT_C * 0.9)
     return sc
 
 
