@@ -61,7 +61,7 @@ def test_toc_parts_and_pages():
     assert all(p.get("numbered") for p in toc["parts"])
     assert toc_files() == [
         "intro", "chapters/bottom-line", "chapters/background", "chapters/ivig",
-        "chapters/azathioprine", "chapters/methotrexate", "chapters/reviews-compared",
+        "chapters/azathioprine", "chapters/methotrexate", "chapters/few-trials", "chapters/reviews-compared",
         "chapters/methods", "chapters/data-and-analyses", "chapters/data",
         "chapters/reproducibility", "chapters/glossary", "chapters/references"]
 
