@@ -1,7 +1,9 @@
-"""Command line: ``python -m mytools reproduce PATH… [--csv FILE] [--html FILE] [--quiet]``.
+"""Command line: ``python -m mytools reproduce PATH… [--csv FILE] [--html FILE] [--quiet] [--strict]``.
 
 Exit codes: 0 when every computable analysis matches RevMan's stored numbers, 1 when something
-differs, 2 when an input cannot be read (the message names file, line and column).
+differs, 2 when any input was refused (the message names file, line and column; the other inputs
+are still reproduced). Rows RevMan keeps but cannot estimate are data warnings, not errors.
+``--strict``: the first unreadable input or impossible value stops the run (exit 2).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Sequence
 import pandas as pd
 
 from mytools.reproduce import reproduce, summary
+from mytools.reproduce.report import csv_frame, format_sections, to_html
 
 __all__ = ["main", "format_table", "exit_code"]
 
@@ -52,13 +55,15 @@ def format_table(report: pd.DataFrame, *, width: int = 38) -> str:
 
 
 def exit_code(report: pd.DataFrame) -> int:
-    """0 when everything computable matches, 1 when something differs."""
+    """2 when an input was refused (or there is no analysis), 1 when something differs, else 0."""
+    if report.attrs.get("refused") or report.empty:
+        return 2
     return 1 if (report["status"] == "differs").any() else 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:
     try:
-        report = reproduce(args.paths, progress=not args.quiet)
+        report = reproduce(args.paths, progress=not args.quiet, strict=args.strict)
     except (ValueError, OSError) as exc:  # DataError is a ValueError; a missing file an OSError
         print(f"error: cannot read the input: {exc}", file=sys.stderr)
         return 2
@@ -66,13 +71,19 @@ def _reproduce(args: argparse.Namespace) -> int:
     if skipped:
         print(f"skipped {len(skipped)} file(s) in the folders that are not review data: "
               + ", ".join(skipped), file=sys.stderr)
+    for r in report.attrs.get("refused", []):
+        print(f"error: refused {r['file']}: {r['reason']}", file=sys.stderr)
     if not args.quiet:
         print(format_table(report))
+        sections = format_sections(report)
+        if sections:
+            print(sections)
     print(summary(report))
     if args.csv:
-        report.to_csv(args.csv, index=False)
+        csv_frame(report).to_csv(args.csv, index=False)
     if args.html:
-        report.to_html(args.html, index=False, na_rep="", classes="dataframe")
+        with open(args.html, "w", encoding="utf-8") as fh:
+            fh.write(to_html(report))
     return exit_code(report)
 
 
@@ -86,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--csv", metavar="FILE", help="also write the report as CSV")
     r.add_argument("--html", metavar="FILE", help="also write the report as HTML")
     r.add_argument("--quiet", action="store_true", help="print only the summary line (no table, no progress bar)")
+    r.add_argument("--strict", action="store_true", help="stop at the first unreadable input or "
+                   "impossible value (default: report it and reproduce the rest; exit 2)")
     r.set_defaults(func=_reproduce)
     return p
 

@@ -158,3 +158,24 @@ def test_jupytext_executes_the_pages_without_code(tmp_path):
             capture_output=True, text=True, timeout=300, cwd=ROOT / "chapters")
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         assert json.loads(out.read_text())["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_sidebar_title_is_short_and_the_full_title_stays_on_the_landing_page():
+    """Issue #21: the 102-character title filled seven sidebar lines at 1280 px."""
+    cfg = config()
+    short = cfg["sphinx"]["config"]["html_title"]
+    assert len(short) <= 40 and len(cfg["title"]) > len(short)
+    intro = (ROOT / "intro.md").read_text(encoding="utf-8")
+    assert f"# {cfg['title']}" in intro
+
+
+def test_data_and_analyses_headings_name_the_comparisons():
+    """Issue #21: the contents read "8.1 Comparison 1"; each heading now names the drugs, and must
+    say what the registry says (data/analyses.csv, via present.data_analyses.comparison_titles)."""
+    from mytools.data import load_data
+    from mytools.present.data_analyses import comparison_titles
+
+    titles = comparison_titles(load_data().analyses)
+    page = (ROOT / "chapters" / "data-and-analyses.md").read_text(encoding="utf-8")
+    heads = re.findall(r"^## Comparison (\d+): (.+)$", page, flags=re.M)
+    assert {int(n): t for n, t in heads} == titles

@@ -43,7 +43,10 @@ def test_corresponding_risk_matches_hand_computation(name, ev, n, rr, lo, hi, ex
 
 def test_corresponding_risk_text():
     cr = grade.corresponding_risk(21 / 48, 1.80, 1.26, 2.56)
-    assert cr.text() == "788 per 1000 (551 to 1000)"
+    assert cr.text() == "788 per 1000 (551 to 1000*)"
+    assert cr.difference_text() == "350 more per 1000 (113 more to 562 more*)"
+    # Handbook by hand: 0.4375 × 2.56 = 1.12 -> 1120 per 1000 before the cap
+    assert cr.raw_high == 1120 and "1120 per 1000" in cr.cap_note("TIS")
 
 
 def test_bad_inputs_raise():
@@ -216,7 +219,7 @@ def test_sof_row_uses_control_arms_and_published_effect():
     row = sof.sof_row(sof.from_registry(ar, outcome="TIS response", statement_outcome="TIS response",
                                         intervention="IVIg"))
     assert row["assumed"] == "438 per 1000"
-    assert row["corresponding"] == "788 per 1000 (551 to 1000)"
+    assert row["corresponding"] == "788 per 1000 (551 to 1000*)"
     assert row["capped"] is True
     assert row["statement"] == "IVIg probably increases TIS response."
 

@@ -276,7 +276,13 @@ def test_glue_keys_are_prefixed_and_match_the_published_table(data):
     assert all(k.startswith("reviews_") for k in values)
     pub = data.published_results.set_index("analysis_id")
     assert values["reviews_pub_ivig_disability_est"] == pytest.approx(float(pub.at["ivig_disability", "estimate"]))
-    assert values["reviews_c2025_unidentified_n"] == 789 - 575 - 58  # evidence notes: 156 left
+    # abstract: 789; evidence notes: 575 known and Fujisawa 2021 (58); the review's data rows:
+    # ISRCTN87782942 with 22 + 22 analysed (analysis 1.7)
+    rows = data.review("cochrane2025").rows
+    isrctn = rows[(rows["study"] == "ISRCTN87782942") & (rows["analysis"] == "1.7")].iloc[0]
+    n_isrctn = int(isrctn["n_intervention"] + isrctn["n_control"])
+    assert n_isrctn == 44
+    assert values["reviews_c2025_unidentified_n"] == 789 - 575 - 58 - n_isrctn
     assert values["reviews_ivig_sr2015_n"] == 15 + 26  # SR 2015 Table 2: Dalakas 15, Miyasaka 26
 
 
@@ -290,7 +296,8 @@ def test_2012_largest_trial_against_seed(shared, data):
 
 
 def test_2025_identified_against_evidence_notes(shared, counts):
-    """The evidence notes (written by the data gatherer) give 575 identified and ~156 left."""
+    """The evidence notes (written by the data gatherer) give 575 identified, Fujisawa 2021 possible
+    (58) and ~156 left; the data rows add ISRCTN87782942 (44)."""
     path = shared / "evidence" / "README.md"
     if not path.is_file():
         pytest.skip(f"{path} is missing")
@@ -299,7 +306,14 @@ def test_2025_identified_against_evidence_notes(shared, counts):
     left = re.search(r"About (\d+) participants in [\d–-]+ studies remain unidentified", text)
     possible = re.search(r"Possible: Fujisawa 2021 \((\d+),", text)
     assert known and left and possible
+    # Since the notes were written, the review's data rows showed two more included trials: the
+    # trial registered as JPRN-UMIN000015469 (probably Fujisawa 2021, the notes' "possible" 58) and
+    # ISRCTN87782942 (22 + 22 analysed in analysis 1.7 of the rows).
+    rows = load_data().review("cochrane2025").rows
+    isrctn = rows[(rows["study"] == "ISRCTN87782942") & (rows["analysis"] == "1.7")].iloc[0]
+    n_isrctn = int(isrctn["n_intervention"] + isrctn["n_control"])
     row = counts.loc["cochrane2025"]
-    assert row["identified_participants"] == int(known.group(1))
-    assert row["possible_participants"] == int(possible.group(1))
-    assert row["unidentified_participants"] == int(left.group(1))
+    assert row["identified_participants"] == int(known.group(1)) + int(possible.group(1)) + n_isrctn
+    assert row["possible_participants"] == 0
+    assert row["unidentified_participants"] == int(left.group(1)) - n_isrctn
+    assert row["unidentified_studies"] == 2 and row["accounted_studies"] == 16

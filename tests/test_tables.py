@@ -73,11 +73,20 @@ def test_comparison_table_says_not_recomputable():
 def test_sof_table_flags_capped_risk_in_html():
     df = sof.sof_table([sof.from_registry(_ar(), outcome="TIS", statement_outcome="TIS",
                                           intervention="IVIg")])
-    assert df.loc[0, "Risk with IVIg (95% CI)"] == "788 per 1000 (551 to 1000)*"
+    assert df.loc[0, "Risk with IVIg (95% CI)"] == "788 per 1000 (551 to 1000*)"
     assert df.loc[0, "Risk with placebo"] == "438 per 1000"
-    assert df.loc[0, "Difference (95% CI)"] == "350 more per 1000 (113 more to 562 more)"
+    assert df.loc[0, "Difference (95% CI)"] == "350 more per 1000 (113 more to 562 more*)"
     assert df.attrs["capped"]
-    assert "cannot exceed 1000 per 1000" in tables.to_html(df)
+    html = tables.to_html(df)
+    assert "cannot exceed 1000 per 1000" in html and "1120 per 1000" in html
+
+
+def test_compact_table_marks_and_explains_capped_limits():
+    """The bottom line's compact table marks a capped limit too (issue #21)."""
+    s = sof.from_registry(_ar(), outcome="TIS", statement_outcome="TIS", intervention="IVIg")
+    df = sof.compact_table([s])
+    assert "562 more*" in df.loc[0, "What the trials show (95% CI)"]
+    assert df.attrs["capped"] and "1120 per 1000" in tables.to_html(df)
 
 
 def test_sensitivity_glue_keys():

@@ -23,7 +23,7 @@ __all__ = ["DATA_DIR", "TABLES", "Dataset", "load_data", "read_schema"]
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 TABLES = ("studies", "analyses", "review_study_map", "outcome_data", "study_estimates", "published_results",
-          "reviews", "review_studies", "sr2015_studies")
+          "reviews", "review_studies", "sr2015_studies", "trial_facts")
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Dataset:
     reviews: pd.DataFrame
     review_studies: pd.DataFrame
     sr2015_studies: pd.DataFrame
+    trial_facts: pd.DataFrame
     directory: Path
     schemas: dict[str, dict] = field(repr=False, default_factory=dict)
     review_data: dict[str, Any] = field(repr=False, default_factory=dict)

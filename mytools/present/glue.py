@@ -39,7 +39,10 @@ def _absolute(ar: Any) -> dict[str, Any]:
     return {"acr": r.assumed, "cr": r.risk, "cr_lo": r.low, "cr_hi": r.high, "rd": r.difference,
             "rd_lo": r.difference_low, "rd_hi": r.difference_high,
             "rd_words": more_fewer(r.difference), "rd_lo_words": more_fewer(r.difference_low),
-            "rd_hi_words": more_fewer(r.difference_high)}
+            "rd_hi_words": more_fewer(r.difference_high) + ("*" if r.capped else ""),
+            "capped_note": (f"*capped: the control risk times the upper RR limit is {r.raw_high} per "
+                            "1000, and a risk cannot exceed 1000 per 1000" if r.capped else
+                            "no limit is capped")}
 
 
 def more_fewer(v: float, digits: int = 0) -> str:

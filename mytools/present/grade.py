@@ -74,7 +74,11 @@ def assumed_control_risk(events: Iterable[float], totals: Iterable[float]) -> fl
 
 @dataclass(frozen=True)
 class CorrespondingRisk:
-    """Assumed and corresponding risks and the risk difference, per 1000 (Handbook 14.1.5)."""
+    """Assumed and corresponding risks and the risk difference, per 1000 (Handbook 14.1.5).
+
+    A CI limit of ACR × RR above 1000 per 1000 is impossible as a risk: it is shown as 1000 and
+    marked ``*`` in :meth:`text` and :meth:`difference_text`; ``raw_high`` keeps the uncapped value
+    (per 1000) for the footnote that explains the mark."""
 
     assumed: int
     risk: int
@@ -84,16 +88,31 @@ class CorrespondingRisk:
     difference: int = 0
     difference_low: int = 0
     difference_high: int = 0
+    raw_high: int = 0
+
+    def _mark(self, limit: str) -> str:
+        return "*" if self.capped and (limit == "high" or self.low == 1000) else ""
 
     def text(self) -> str:
-        """E.g. ``"788 per 1000 (551 to 1000)"``."""
-        return f"{self.risk} per 1000 ({self.low} to {self.high})"
+        """E.g. ``"788 per 1000 (551 to 1000*)"``."""
+        return f"{self.risk} per 1000 ({self.low}{self._mark('low')} to {self.high}{self._mark('high')})"
 
     def difference_text(self) -> str:
-        """E.g. ``"38 more per 1000 (36 fewer to 244 more)"``."""
+        """E.g. ``"38 more per 1000 (36 fewer to 244 more)"``; a capped limit ends in ``*``
+        (``"350 more per 1000 (113 more to 562 more*)"``)."""
         def w(v: int) -> str:
             return f"{abs(v)} {'more' if v > 0 else 'fewer'}" if v else "0 more"
-        return f"{w(self.difference)} per 1000 ({w(self.difference_low)} to {w(self.difference_high)})"
+        return (f"{w(self.difference)} per 1000 ({w(self.difference_low)}{self._mark('low')} to "
+                f"{w(self.difference_high)}{self._mark('high')})")
+
+    def cap_note(self, outcome: str) -> str:
+        """The footnote for a capped limit, with its numbers (empty when nothing is capped)."""
+        if not self.capped:
+            return ""
+        return (f"{outcome}: the control risk {self.assumed} per 1000 × the upper RR limit gives "
+                f"{self.raw_high} per 1000, more than the 1000 a risk can reach, so the limit is shown "
+                f"as 1000 per 1000 ({self.difference_high} more); the interval's true upper end for the "
+                "difference cannot be expressed on this scale.")
 
 
 def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> CorrespondingRisk:
@@ -103,6 +122,8 @@ def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> 
 
     >>> corresponding_risk(5 / 63, 1.48, 0.54, 4.07).difference_text()
     '38 more per 1000 (36 fewer to 244 more)'
+    >>> corresponding_risk(21 / 48, 1.80, 1.26, 2.56).difference_text()
+    '350 more per 1000 (113 more to 562 more*)'
     """
     for name, v in (("acr", acr), ("rr", rr), ("rr_low", rr_low), ("rr_high", rr_high)):
         if v is None or not math.isfinite(v) or v < 0:
@@ -114,7 +135,8 @@ def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> 
     vals = [min(per_1000(r), 1000) for r in raw]
     assumed = per_1000(acr)
     diffs = [v - assumed for v in vals]  # as GRADEpro: (capped) rounded risk minus rounded risk
-    return CorrespondingRisk(assumed, vals[0], vals[1], vals[2], capped, *diffs)
+    return CorrespondingRisk(assumed, vals[0], vals[1], vals[2], capped, *diffs,
+                             raw_high=per_1000(raw[2]))
 
 
 def thresholds_for(measure: str, mid: float | None = None) -> tuple[float, float]:

@@ -62,7 +62,7 @@ def sof_row(s: SofInput) -> dict[str, Any]:
     ratio = s.measure.upper() in RATIO
     null = 1.0 if ratio else 0.0
     row: dict[str, Any] = {"analysis_id": s.analysis_id, "outcome": s.outcome, "capped": False,
-                           "assumed": None, "corresponding": None, "difference": None,
+                           "cap_note": "", "assumed": None, "corresponding": None, "difference": None,
                            "relative": None, "risk": None}
     if ratio:
         row["relative"] = f"{s.measure} {_n(s.estimate)} ({_n(s.ci_low)} to {_n(s.ci_high)})"
@@ -70,7 +70,8 @@ def sof_row(s: SofInput) -> dict[str, Any]:
             acr = grade.assumed_control_risk(s.control_events, s.control_totals)
             cr = grade.corresponding_risk(acr, s.estimate, s.ci_low, s.ci_high)
             row.update(assumed=f"{cr.assumed} per 1000", corresponding=cr.text(),
-                       difference=cr.difference_text(), capped=cr.capped, risk=cr)
+                       difference=cr.difference_text(), capped=cr.capped, risk=cr,
+                       cap_note=cr.cap_note(s.outcome))
     else:
         name = "SMD" if s.measure.upper() == "SMD" else "MD"
         units = "SD" if name == "SMD" else s.units
@@ -85,13 +86,15 @@ def sof_row(s: SofInput) -> dict[str, Any]:
 def sof_table(items: Iterable[SofInput]) -> pd.DataFrame:
     """The SoF table (text cells), Cochrane column order; ``attrs['capped']`` and
     ``attrs['footnotes']`` (numbered) for :func:`mytools.present.tables.to_html`."""
-    rows, capped, notes = [], False, []
+    rows, capped, notes, cap_notes = [], False, [], []
     items = list(items)
     comp = items[0].comparator if items else "comparator"
     interv = items[0].intervention if items else "intervention"
     for s in items:
         r = sof_row(s)
         capped = capped or r["capped"]
+        if r["cap_note"]:
+            cap_notes.append(r["cap_note"])
         mark = ""
         if s.footnote:
             if s.footnote not in notes:
@@ -101,7 +104,7 @@ def sof_table(items: Iterable[SofInput]) -> pd.DataFrame:
         rows.append({
             "Outcome": s.outcome,
             f"Risk with {comp}": r["assumed"] or "\u2014",
-            f"Risk with {interv} (95% CI)": (cr + ("*" if r["capped"] else "")) if cr else "\u2014",
+            f"Risk with {interv} (95% CI)": cr or "\u2014",
             "Difference (95% CI)": r["difference"] or "\u2014",
             "Relative effect (95% CI)": r["relative"] or "\u2014",
             "Participants (studies)": (f"{int(s.participants)} ({int(s.k)})" + mark
@@ -112,6 +115,7 @@ def sof_table(items: Iterable[SofInput]) -> pd.DataFrame:
         })
     df = pd.DataFrame(rows)
     df.attrs["capped"] = capped
+    df.attrs["cap_notes"] = cap_notes
     df.attrs["footnotes"] = notes
     return df
 
@@ -197,9 +201,11 @@ def compact_table(items: Iterable[SofInput], natural: Mapping[str, str] | None =
     """One screen per drug: outcome, what the trials show (absolute or natural units), certainty,
     and the statement. ``natural`` replaces the effect text of an analysis (e.g. an SMD re-expressed
     in HAQ-DI points)."""
-    rows = []
+    rows, cap_notes = [], []
     for s in items:
         r = sof_row(s)
+        if r["cap_note"]:
+            cap_notes.append(r["cap_note"])
         effect = (natural or {}).get(s.analysis_id) or r["difference"] or r["relative"] or "\u2014"
         if r["relative"] and r["difference"] and r["relative"] not in effect:
             effect = f"{effect}; {r['relative']}"
@@ -209,4 +215,7 @@ def compact_table(items: Iterable[SofInput], natural: Mapping[str, str] | None =
                                                 if s.participants is not None else "not available"),
                      "Certainty": grade.certainty_symbols(s.certainty),
                      "In words": r["statement"]})
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df.attrs["capped"] = bool(cap_notes)
+    df.attrs["cap_notes"] = cap_notes
+    return df

@@ -225,8 +225,9 @@ def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
         html += "".join(f'<p class="mytools-footnote">[{i}] {escape(n)}</p>'
                         for i, n in enumerate(notes, 1))
     if df.attrs.get("capped"):
-        html += ("<p class=\"mytools-footnote\">* ACR \u00d7 RR exceeds 1000 per 1000 at this CI "
-                 "limit; a risk cannot exceed 1000 per 1000, so the limit is shown as 1000.</p>")
+        html += ("<p class=\"mytools-footnote\">* Capped at 1000 per 1000: the control risk \u00d7 "
+                 "the RR's CI limit exceeds 1000 per 1000, and a risk cannot exceed 1000 per 1000. "
+                 + " ".join(escape(n) for n in df.attrs.get("cap_notes") or []) + "</p>")
     return html
 
 def report_html(df: pd.DataFrame, table_id: str, nowrap: Sequence[str] = ()) -> str:

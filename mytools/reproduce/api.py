@@ -7,9 +7,12 @@ from typing import Callable, Iterable, Sequence
 
 import pandas as pd
 
+from ..data import DataError, Problem
+from ..data.revman.safeio import regular_file
 from .check import LINE_COLUMNS, check_review
 from .infer import infer_settings
 from .pool import settings_mode
+from .report import attach, summary
 
 __all__ = ["reproduce", "reproduce_review", "reproduce_reviews", "expand_paths", "summary"]
 
@@ -19,30 +22,60 @@ _FILE_SUFFIXES = (".zip", ".rm5", ".csv")
 
 def _is_package_dir(p: Path) -> bool:
     """A folder that is one data package (or its ``…-analysis-data`` folder)."""
-    for child in list(p.iterdir()) + [g for c in p.iterdir() if c.is_dir() for g in c.iterdir()]:
-        if child.is_file() and child.name.endswith(_PACKAGE_MARKERS):
-            return True
+    try:
+        for child in list(p.iterdir()) + [g for c in p.iterdir() if c.is_dir() for g in c.iterdir()]:
+            if child.name.endswith(_PACKAGE_MARKERS) and regular_file(child) is None:
+                return True
+    except OSError:
+        return False
     return False
 
 
-def expand_paths(paths: Sequence[str | Path], *, found: bool = False) -> list[Path]:
+def expand_paths(paths: Sequence[str | Path], *, found: bool = False,
+                 notes: list[str] | None = None, _seen: set | None = None) -> list[Path]:
     """Every review in ``paths``: files as given; a folder that is a data package as itself; any
     other folder as its ``.zip``/``.rm5``/``.csv`` files and sub-folders (recursively, sorted).
-    Files found inside a folder (not named by the caller) are returned as :class:`_Found`."""
+    Files found inside a folder (not named by the caller) are returned as :class:`_Found`.
+
+    Each folder and file is visited once (by its real path): a symbolic-link loop or a second
+    link to the same review is skipped; special files met in a folder (FIFOs, devices, sockets)
+    are skipped, never opened. Both get a line in ``notes``."""
+    seen = set() if _seen is None else _seen
+    notes = [] if notes is None else notes
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
-        if not p.is_dir():
+        try:
+            real = p.resolve(strict=False)
+        except (OSError, RuntimeError):  # a link loop named directly
+            real = None
+        if real is not None and real in seen:
+            notes.append(f"{p}: the same file or folder as {real} (a link or a link loop); "
+                         "reproduced once")
+            continue
+        if real is None or not p.is_dir():
+            if real is not None:
+                seen.add(real)
             out.append(_Found(p) if found else p)  # a missing file is reported by the reader
             continue
+        seen.add(real)
         if _is_package_dir(p):
             out.append(p)
             continue
-        for child in sorted(p.iterdir()):
-            if child.is_dir():
-                out += expand_paths([child], found=True)
+        try:
+            children = sorted(p.iterdir())
+        except OSError as exc:
+            notes.append(f"{p}: folder not readable ({exc.strerror or exc}); skipped")
+            continue
+        for child in children:
+            why = regular_file(child)
+            if child.is_dir() and why is None:
+                out += expand_paths([child], found=True, notes=notes, _seen=seen)
             elif child.suffix.lower() in _FILE_SUFFIXES:
-                out.append(_Found(child))
+                if why is not None:
+                    notes.append(f"{child}: {why}; skipped (never opened)")
+                    continue
+                out += expand_paths([child], found=True, notes=notes, _seen=seen)
     return out
 
 
@@ -55,10 +88,10 @@ def _not_review_data(exc: Exception) -> bool:
     return len(probs) == 1 and probs[0].found == "an unrecognised header"
 
 
-def _default_reader():
+def _default_reader(strict: bool):
     from ..data.revman import read_review  # the reader layer (mytools.data.revman)
 
-    return read_review
+    return lambda p: read_review(p, strict=strict)
 
 
 def reproduce_review(review) -> pd.DataFrame:
@@ -107,24 +140,30 @@ def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:
 
 
 def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = False,
-              reader: Callable | None = None) -> pd.DataFrame:
+              reader: Callable | None = None, strict: bool = False) -> pd.DataFrame:
     """Re-execute every analysis in ``paths`` (files or folders); one row per analysis.
 
     Columns: see :data:`mytools.reproduce.check.LINE_COLUMNS` (``status`` is ``match``,
-    ``differs`` or ``not computable`` with ``reason``). Unreadable input raises the reader's
-    :class:`mytools.data.DataError` naming file, line and column; a CSV met while scanning a
-    folder whose header is not review data is skipped and listed in ``report.attrs["skipped"]``.
-    ``progress`` shows a tqdm bar.
+    ``differs`` or ``not computable`` with ``reason``) and ``data_warnings`` (rows of the
+    analysis RevMan keeps but cannot estimate). Report and go on: a file that cannot be read is
+    listed in ``report.attrs["refused"]`` (file, reason) and the others are reproduced; rows
+    RevMan cannot estimate (events > N, N or SD <= 0 …) are left out of the pooling, as RevMan
+    does, and listed in ``attrs["warnings"]``; the readers' notes are in ``attrs["notes"]``.
+    When no file at all can be read, the :class:`mytools.data.DataError` is raised.
+    ``strict=True``: the first unreadable file or impossible value raises (release 0.2's
+    behaviour). A CSV met while scanning a folder whose header is not review data is skipped
+    and listed in ``attrs["skipped"]``. ``progress`` shows a tqdm bar.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    read = reader or _default_reader()
-    items = expand_paths(list(paths))
+    read = reader or _default_reader(strict)
+    scan_notes: list[str] = []
+    items = expand_paths(list(paths), notes=scan_notes)
     if progress and len(items) > 1:
         from tqdm import tqdm
 
         items = tqdm(items, unit="review", leave=False)
-    reviews, skipped = [], []
+    reviews, skipped, refused, errors = [], [], [], []
     for p in items:
         try:
             reviews.append(read(p))
@@ -132,23 +171,22 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
             if isinstance(p, _Found) and _not_review_data(exc):
                 skipped.append(str(p))
                 continue
-            raise
+            if strict:
+                raise
+            refused.append({"file": str(p), "reason": str(exc)})
+            errors.append(exc)
+        except (OSError, RecursionError, MemoryError) as exc:  # a safety net: the readers refuse
+            if strict:
+                raise
+            refused.append({"file": str(p), "reason": f"{type(exc).__name__}: {exc}"})
+            errors.append(DataError([Problem(str(p), None, None, None, "a readable input",
+                                             f"{type(exc).__name__}: {exc}")]))
+    if not reviews:
+        if errors:
+            raise DataError([q for e in errors for q in getattr(e, "problems", [])])
+        raise DataError([Problem(", ".join(map(str, paths)), None, None, None,
+                                 "review data (a package, -data-rows.csv, .rm5 or RevMan 5 CSV)",
+                                 "no review data in the path(s)")])
     frames = [f for f in reproduce_reviews(reviews) if len(f)]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
-    out.attrs["skipped"] = skipped
-    return out
-
-
-def summary(report: pd.DataFrame) -> str:
-    """One line: analyses by status, study rows and weights matching."""
-    st = report["status"].value_counts()
-    n_rev = report["review"].nunique()
-    studies = int(report["studies"].fillna(0).sum())
-    sm = int(report["studies_match"].fillna(0).sum())
-    parts = [f"{len(report)} analyses in {n_rev} review(s): {int(st.get('match', 0))} match, "
-             f"{int(st.get('differs', 0))} differ, {int(st.get('not computable', 0))} not computable",
-             f"study rows {sm}/{studies} match RevMan's estimate and CI"]
-    wm = report["weights_match"].dropna()
-    if len(wm):
-        parts.append(f"weights {int(wm.sum())}/{int(report.loc[wm.index, 'weights_compared'].sum())} match")
-    return "; ".join(parts)
+    return attach(out, reviews, refused=refused, skipped=skipped, scan_notes=scan_notes)

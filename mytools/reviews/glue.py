@@ -59,6 +59,8 @@ def _counts(data: Dataset) -> dict[str, Any]:
     groups = reg.loc[(reg["review_id"] == "cochrane2025") & (reg["comparison_id"] == "ivig"), "comparison_no"]
     ivig_rows = rows[rows["group"].isin(pd.to_numeric(groups).dropna().astype(int))]
     out["reviews_ivig_c2025_rows_k"] = int(ivig_rows["study"].nunique())
+    rs = data.review_studies.set_index(["review_id", "study_id"])
+    out["reviews_c2025_isrctn_n"] = int(rs.at[("cochrane2025", "ISRCTN87782942"), "n_analysed"])
     return out
 
 

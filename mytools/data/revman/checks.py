@@ -1,5 +1,14 @@
-"""Cross-checks of study rows: counts are whole and non-negative, events <= N, SD/SE/variance
-non-negative, every row's analysis exists in the settings. All violations are raised together."""
+"""Cross-checks of study rows: counts whole and non-negative, events <= N, SD/SE/variance
+non-negative, every row's analysis in the settings.
+
+Two kinds of finding. A row whose analysis is not in the settings file is an error (the file is
+inconsistent). A value RevMan accepts but cannot estimate from (events > N, a negative or
+fractional count, a negative SD/SE/variance; also N = 0, SD = 0, SE = 0, variance = 0) leaves
+the row *not estimable* — RevMan keeps it, with blank estimate, CI and weight, out of the
+pooling. With ``warnings`` (a list) every such row is appended to it as a
+:class:`~mytools.data.Problem` and the rows are kept (the engine's ``invalid="mark"`` leaves them
+out, as RevMan does); without it (strict reading) the impossible values raise together.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +17,9 @@ import pandas as pd
 from mytools.data import DataError, Problem
 from mytools.data.revman.tables import MAX_PROBLEMS
 
-__all__ = ["check_rows"]
+__all__ = ["check_rows", "NOT_ESTIMABLE"]
 
+NOT_ESTIMABLE = "; the row is not estimable (left out of the pooling, weight blank, as RevMan)"
 _HEADERS = {
     "events_intervention": "Experimental cases", "n_intervention": "Experimental N",
     "events_control": "Control cases", "n_control": "Control N",
@@ -18,52 +28,80 @@ _HEADERS = {
 }
 
 
+def _problems(rows: pd.DataFrame, head: dict, mask: np.ndarray, col: str, expected: str,
+              limit: int | None) -> list[Problem]:
+    """One Problem per flagged row (file, line, study, column, analysis), at most ``limit``."""
+    idx = np.flatnonzero(mask)[:limit]
+    if not idx.size:
+        return []
+    sub = rows.iloc[idx]
+    found = sub[col].to_numpy()
+    return [Problem(str(f), None if pd.isna(ln) else int(ln), str(st), repr(head.get(col, col)),
+                    expected, f"{v:g}" if isinstance(v, float) else str(v), str(a))
+            for f, ln, st, v, a in zip(sub["file"], sub["line"], sub["study"], found,
+                                       sub["analysis"])]
+
+
 def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
                headers: dict[str, str] | None = None, only: str | None = None,
-               notes: list[str] | None = None, data_types: pd.Series | None = None) -> None:
-    """Raise a :class:`DataError` listing every bad row (file, line, analysis, study, column).
+               notes: list[str] | None = None, data_types: pd.Series | None = None,
+               warnings: list[Problem] | None = None) -> None:
+    """Raise a :class:`DataError` listing every bad row (file, line, analysis, study, column);
+    with ``warnings`` (lenient reading) rows RevMan cannot estimate are appended there instead.
 
-    Events > N is an error for dichotomous rows; in O−E rows the counts are for display only
+    Events > N is checked for dichotomous rows; in O−E rows the counts are for display only
     (RevMan does not use them), so there it is a note (a real review, CD008469, has 55 of 9).
     """
     head = {**_HEADERS, **(headers or {})}
     problems: list[Problem] = []
-
-    def add(mask: np.ndarray, col: str, expected: str, found_col: str | None = None) -> None:
-        for i in np.flatnonzero(mask)[: MAX_PROBLEMS - len(problems)]:
-            r = rows.iloc[i]
-            found = r[found_col or col]
-            line = None if pd.isna(r["line"]) else int(r["line"])
-            problems.append(Problem(str(r["file"]), line, str(r["study"]),
-                                    repr(head.get(col, col)), expected,
-                                    f"{found:g}" if isinstance(found, float) else str(found),
-                                    str(r["analysis"])))
-
     if analyses is not None:
-        add(~rows["analysis"].isin(analyses["analysis"]).to_numpy(), "analysis",
-            "an analysis listed in the settings file (overall estimates)")
-    if only == "analysis":
+        problems += _problems(rows, head, ~rows["analysis"].isin(analyses["analysis"]).to_numpy(),
+                              "analysis", "an analysis listed in the settings file (overall "
+                              "estimates)", MAX_PROBLEMS)
+    if problems or only == "analysis":
         if problems:
             raise DataError(problems)
         return
-    for col in ("events_intervention", "n_intervention", "events_control", "n_control"):
-        v = rows[col].to_numpy(dtype=float)
-        add(v < 0, col, "a count >= 0")
-        add((v != np.round(v)) & ~np.isnan(v), col, "a whole number")
-    for ev, n in (("events_intervention", "n_intervention"), ("events_control", "n_control")):
-        e, t = rows[ev].to_numpy(dtype=float), rows[n].to_numpy(dtype=float)
-        over = e > t
-        if data_types is not None:
-            display = (rows["analysis"].map(data_types) == "o_e").to_numpy()
-            for i in np.flatnonzero(over & display):
-                r = rows.iloc[i]
-                if notes is not None:
-                    notes.append(f"{r['file']}, line {r['line']} (analysis {r['analysis']}, study "
-                                 f"{r['study']}): {head[ev]} {e[i]:g} > {head[n]} {t[i]:g} in O-E "
-                                 "data (display-only counts; not used)")
-            over &= ~display
-        add(over, ev, f"at most {head[n]} (events <= N)")
-    for col in ("sd_intervention", "sd_control", "giv_se", "variance"):
-        add(rows[col].to_numpy(dtype=float) < 0, col, "a value >= 0")
-    if problems:
-        raise DataError(problems)
+    lenient = warnings is not None
+    found: list[Problem] = []
+    limit = None if lenient else MAX_PROBLEMS
+    suffix = NOT_ESTIMABLE if lenient else ""
+
+    def add(mask: np.ndarray, col: str, expected: str) -> None:
+        found.extend(_problems(rows, head, mask, col, expected + suffix, limit))
+
+    dt = rows["analysis"].map(data_types).to_numpy(dtype=object) if data_types is not None else None
+    with np.errstate(invalid="ignore"):
+        for col in ("events_intervention", "n_intervention", "events_control", "n_control"):
+            v = rows[col].to_numpy(dtype=float)
+            add(v < 0, col, "a count >= 0")
+            add((v != np.round(v)) & ~np.isnan(v), col, "a whole number")
+        for ev, n in (("events_intervention", "n_intervention"), ("events_control", "n_control")):
+            e, t = rows[ev].to_numpy(dtype=float), rows[n].to_numpy(dtype=float)
+            over = e > t
+            if dt is not None:
+                display = dt == "o_e"
+                for i in np.flatnonzero(over & display):
+                    r = rows.iloc[i]
+                    if notes is not None:
+                        notes.append(f"{r['file']}, line {r['line']} (analysis {r['analysis']}, "
+                                     f"study {r['study']}): {head[ev]} {e[i]:g} > {head[n]} "
+                                     f"{t[i]:g} in O-E data (display-only counts; not used)")
+                over &= ~display
+            add(over, ev, f"at most {head[n]} (events <= N)")
+        for col in ("sd_intervention", "sd_control", "giv_se", "variance"):
+            add(rows[col].to_numpy(dtype=float) < 0, col, "a value >= 0")
+        if lenient and dt is not None:  # accepted values that still leave the row not estimable
+            for col, types in (("n_intervention", ("dichotomous", "continuous")),
+                               ("n_control", ("dichotomous", "continuous")),
+                               ("sd_intervention", ("continuous",)),
+                               ("sd_control", ("continuous",)), ("giv_se", ("generic",)),
+                               ("variance", ("o_e",))):
+                add((rows[col].to_numpy(dtype=float) == 0) & np.isin(dt, types), col,
+                    "a value > 0")
+    if not found:
+        return
+    if not lenient:
+        raise DataError(found)
+    found.sort(key=lambda p: (p.line is None, p.line or 0))
+    warnings.extend(found)

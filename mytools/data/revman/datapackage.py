@@ -15,6 +15,7 @@ import pandas as pd
 from mytools.data.revman.model import (
     ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, canonical_measure, frame, unescape,
 )
+from mytools.data.revman.safeio import fail
 from mytools.data.revman.tables import Table, load_table
 
 __all__ = ["read_overall", "read_subgroups", "overall_version"]
@@ -84,11 +85,8 @@ def _level(text: str) -> float:
 
 
 def _keys(t: Table) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    g = t.numbers("group")
-    n = t.numbers("number")
-    for col, vals in (("group", g), ("number", n)):
-        for i in np.flatnonzero(np.isnan(vals) | (vals != np.round(vals))):
-            t.problem(i, col, "a whole number", t.text(col).iloc[i])
+    g = t.whole("group")
+    n = t.whole("number")
     t.raise_problems()
     keys = [f"{int(a)}.{int(b)}" for a, b in zip(g, n)]
     return g.astype(int), n.astype(int), keys
@@ -141,6 +139,9 @@ def _settings(t: Table, cells: dict[str, list[str]], i: int, key: str, version: 
 def read_overall(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
     """Settings and pooled results, one row per analysis; and the package version."""
     t = load_table(name, text, OVERALL_MAP, OVERALL_REQUIRED, notes, OVERALL_KNOWN)
+    if not len(t):
+        raise fail(name, "at least one analysis under the header", line=2,
+                   found="a header only (no analyses)")
     version = overall_version(t)
     g, n, keys = _keys(t)
     seen: dict[str, int] = {}
@@ -177,12 +178,9 @@ def read_subgroups(name: str, text: str, notes: list[str]) -> pd.DataFrame:
     """RevMan's stored per-subgroup results (may be header only)."""
     t = load_table(name, text, SUBGROUP_MAP, SUBGROUP_REQUIRED, notes, ("ID",))
     g, n, keys = _keys(t)
-    num = t.numbers("subgroup_number", context=lambda i: (None, keys[i]))
+    num = t.whole("subgroup_number", context=lambda i: (None, keys[i]))
     cols = {c: t.numbers(c, context=lambda i: (None, keys[i]))
             for c in SUBGROUP_MAP.values() if c.startswith("revman_")}
-    for i in np.flatnonzero(np.isnan(num) | (num != np.round(num))):
-        t.problem(i, "subgroup_number", "a whole number", t.text("subgroup_number").iloc[i],
-                  None, keys[i])
     t.raise_problems()
     out = pd.DataFrame({"analysis": keys, "group": g, "number": n,
                         "subgroup": [unescape(s) for s in t.text("subgroup")],

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mytools.data import DataError, Problem
 from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescape
+from mytools.data.revman.safeio import fail
 from mytools.data.revman.tables import Table, load_table
 
 __all__ = ["ROW_MAP", "read_rows", "infer_data_types", "rows_version", "check_blocks"]
@@ -41,20 +42,15 @@ def rows_version(table: Table) -> str:
 
 
 def _whole(table: Table, col: str, ctx, *, blank_as: float | None = None) -> np.ndarray:
-    vals = table.numbers(col, context=ctx)
-    if blank_as is not None:
-        vals = np.where(np.isnan(vals) & (table.text(col) == "").to_numpy(), blank_as, vals)
-    bad = np.isnan(vals) | (vals != np.round(vals))
-    for i in np.flatnonzero(bad & ~np.isnan(vals)):
-        table.problem(i, col, "a whole number", table.text(col).iloc[i], *ctx(i))
-    for i in np.flatnonzero(np.isnan(vals) & (table.text(col) == "").to_numpy()):
-        table.problem(i, col, "a whole number (required)", "", *ctx(i))
-    return vals
+    return table.whole(col, context=ctx, blank_as=blank_as)
 
 
 def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
     """Study rows (contract columns, inputs as in the file) and the rows' version ``"1"``/``"2"``."""
     t = load_table(name, text, ROW_MAP, ROW_REQUIRED, None)
+    if not len(t):
+        raise fail(name, "at least one study row under the header", line=2,
+                   found="a header only (no analyses)")
     unread = t.unread
     rob = [h for h in unread if _ROB.search(h.strip())]
     if rob:

@@ -109,6 +109,8 @@ class ReviewData:
     decimals: int | None
     notes: tuple[str, ...] = ()
     title: str | None = None  # beyond the contract: the review's title where the file has it
+    # rows RevMan keeps but cannot estimate (lenient reading): mytools.data.Problem, by line
+    warnings: tuple = ()
 
     def analysis(self, key: str) -> dict:
         """One analysis (settings and stored results) as a dict; KeyError names the keys."""

@@ -17,7 +17,7 @@ from mytools.data.revman.model import (
 )
 from mytools.data.revman.revman_csv import read_revman_csv
 from mytools.data.revman.rm5 import read_rm5
-from mytools.data.revman.safeio import Member, ZipLimits, decode, fail, list_members
+from mytools.data.revman.safeio import Member, ZipLimits, decode, fail, list_members, read_file
 
 __all__ = ["read_review", "read_data_rows", "read_package"]
 
@@ -63,7 +63,7 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
-                   rid: str | None) -> ReviewData:
+                   rid: str | None, warnings: list | None = None) -> ReviewData:
     """A bare ``…-data-rows.csv``: no settings file, data types inferred from the cells."""
     rows, version = read_rows(name, text, notes)
     check_blocks(rows)
@@ -77,12 +77,12 @@ def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
                  "measure and model unknown (settings_source 'none')")
     types = pd.Series(analyses["data_type"].to_numpy(), index=analyses["analysis"].to_numpy())
     rows = blank_inapplicable(rows, types)
-    check_rows(rows, None, notes=notes, data_types=types)
+    check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
     subgroups = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
     dec = decimals_of(*(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate",
                                                      "revman_ci_low", "revman_ci_high")))
     return ReviewData(source, f"data-rows-{version}", rid, analyses, finish_rows(rows), subgroups,
-                      dec, tuple(notes))
+                      dec, tuple(notes), None, tuple(warnings or ()))
 
 
 def _find(members: list[Member], kind: str, label: str) -> Member | None:
@@ -94,7 +94,8 @@ def _find(members: list[Member], kind: str, label: str) -> Member | None:
     return hits[0] if hits else None
 
 
-def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
+def read_package(path: Path, limits: ZipLimits, notes: list[str],
+                 warnings: list | None = None) -> ReviewData:
     """A data package: outer zip, inner zip, extracted folder or ``…-analysis-data`` folder."""
     label = str(path)
     members = list_members(path, limits, notes)
@@ -109,7 +110,7 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
     if overall_m is None:
         notes.append(f"{label}: no -overall-estimates-and-settings.csv; read as bare data rows")
         return read_data_rows(rows_m.name, decode(rows_m.read(), rows_m.name, notes), notes,
-                              source=label, rid=rid)
+                              source=label, rid=rid, warnings=warnings)
     analyses, version = read_overall(overall_m.name,
                                      decode(overall_m.read(), overall_m.name, notes), notes)
     sub_m = _find(members, "subgroups", label)
@@ -126,7 +127,7 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
     _check_subgroups(subgroups, analyses)
     types = analyses.set_index("analysis")["data_type"]
     rows = blank_inapplicable(rows, types)
-    check_rows(rows, None, notes=notes, data_types=types)
+    check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
     empty = sorted(set(analyses["analysis"]) - set(rows["analysis"]))
     if empty:
         notes.append(f"{label}: analysis {', '.join(empty)} has no study rows (kept, zero rows)")
@@ -135,7 +136,8 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str]) -> ReviewData:
                       *(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate")))
     analyses = analyses.drop(columns=["line"], errors="ignore")
     return ReviewData(label, f"datapackage-{version}", rid, analyses, finish_rows(rows),
-                      subgroups.drop(columns=["file", "line"], errors="ignore"), dec, tuple(notes))
+                      subgroups.drop(columns=["file", "line"], errors="ignore"), dec, tuple(notes),
+                      None, tuple(warnings or ()))
 
 
 def _blank_totals(analyses: pd.DataFrame, subgroups: pd.DataFrame) -> None:
@@ -165,30 +167,42 @@ def _sniff_csv(head: bytes) -> str:
     return "unknown"
 
 
-def read_review(path: str | Path, *, limits: ZipLimits | None = None) -> ReviewData:
+def read_review(path: str | Path, *, limits: ZipLimits | None = None,
+                strict: bool = True) -> ReviewData:
     """Read a RevMan / Cochrane review-data file into :class:`ReviewData`.
 
     ``path``: a data package (outer or inner zip, extracted folder, ``…-analysis-data`` folder),
     a bare ``…-data-rows.csv``, an ``.rm5`` file or a RevMan 5 CSV export. Bad or unsafe input
-    raises :class:`~mytools.data.DataError` naming file (zip member), line and column.
+    (also special files, and a file with no analyses) raises :class:`~mytools.data.DataError`
+    naming file (zip member), line and column. ``strict=False``: rows RevMan keeps but cannot
+    estimate (events > N, N or SD <= 0 …) are kept and listed in ``ReviewData.warnings``
+    instead of raising (``checks.check_rows``).
     """
     p = Path(path)
     limits = limits or ZipLimits()
     notes: list[str] = []
+    warnings: list | None = None if strict else []
     if not p.exists():
         raise fail(str(p), "an existing file or folder", found="nothing at this path")
+    review = _read(p, limits, notes, warnings)
+    if review.analyses.empty:
+        raise fail(str(p), "at least one analysis", found="none (the file holds no analyses)")
+    return review
+
+
+def _read(p: Path, limits: ZipLimits, notes: list[str], warnings: list | None) -> ReviewData:
     if p.is_dir() or p.suffix.lower() == ".zip":
-        return read_package(p, limits, notes)
-    data = p.read_bytes()
+        return read_package(p, limits, notes, warnings)
+    data = read_file(p, limits.max_file_bytes)
     if p.suffix.lower() == ".rm5" or data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
-        return read_rm5(p)
+        return read_rm5(p, warnings)
     kind = _sniff_csv(data[:4096].lstrip(b"\xef\xbb\xbf"))
     if kind == "rows" or p.name.lower().endswith(SUFFIXES["rows"]):
         return read_data_rows(str(p), decode(data, str(p), notes), notes, source=str(p),
-                              rid=review_id(str(p)))
+                              rid=review_id(str(p)), warnings=warnings)
     if kind == "revman5-csv":
-        return read_revman_csv(p)
+        return read_revman_csv(p, warnings)
     if kind == "package-part":
-        return read_package(p.parent, limits, notes)
+        return read_package(p.parent, limits, notes, warnings)
     raise fail(str(p), "a data package (zip or folder), a -data-rows.csv, an .rm5 file or a "
                "RevMan 5 CSV export", line=1, found="an unrecognised header")

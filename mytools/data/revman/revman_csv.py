@@ -20,8 +20,8 @@ from mytools.data.revman.model import (
     ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable,
     canonical_measure, decimals_of, frame, review_id,
 )
-from mytools.data.revman.safeio import decode, fail
-from mytools.data.revman.tables import load_table
+from mytools.data.revman.safeio import decode, fail, read_file
+from mytools.data.revman.tables import MAX_NUMBER, load_table
 
 __all__ = ["read_revman_csv"]
 
@@ -96,13 +96,11 @@ def _records(t) -> list[dict]:
              "line": int(t.lines[i])} for i in range(len(t))]
 
 
-def read_revman_csv(path: str | Path) -> ReviewData:
-    """Read RevMan 5's "Data and analyses" CSV export (UTF-8; Windows-1252 with a note)."""
+def read_revman_csv(path: str | Path, warnings: list | None = None) -> ReviewData:
+    """Read RevMan 5's "Data and analyses" CSV export (UTF-8; Windows-1252 with a note).
+    ``warnings``: a list for not-estimable rows (lenient reading; see ``checks.check_rows``)."""
     src = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise fail(src, "a readable file", found=f"cannot read the file ({exc})") from None
+    data = read_file(path)
     notes: list[str] = []
     t = load_table(src, decode(data, src, notes), CSV_MAP, REQUIRED, notes)
     comparisons: dict[int, str] = {}
@@ -110,8 +108,9 @@ def read_revman_csv(path: str | Path) -> ReviewData:
     current, sub = None, (0, "")
     for i, rec in enumerate(_records(t)):
         for col in ("c_no", "o_no", "s_no"):
-            if math.isnan(rec[col]) or rec[col] != round(rec[col]):
-                t.problem(i, col, "a whole number", str(rec[col]), rec["name"] or None)
+            if math.isnan(rec[col]) or rec[col] != round(rec[col]) or not 0 <= rec[col] <= MAX_NUMBER:
+                t.problem(i, col, f"a whole number from 0 to {MAX_NUMBER}", str(rec[col]),
+                          rec["name"] or None)
                 t.raise_problems()
         c_no, o_no, s_no = int(rec["c_no"]), int(rec["o_no"]), int(rec["s_no"])
         key = f"{c_no}.{o_no}"
@@ -135,10 +134,11 @@ def read_revman_csv(path: str | Path) -> ReviewData:
                          "analysis": key, "group": c_no, "number": o_no, "subgroup": sub[1],
                          "subgroup_number": s_no, "applicability": "SUBGROUP_AND_OVERALL",
                          "study": rec["name"], "footnote": "", "file": src, "line": rec["line"]})
-    return _finish(src, analyses, subgroups, rows, notes)
+    return _finish(src, analyses, subgroups, rows, notes, warnings)
 
 
-def _finish(src: str, analyses: list, subgroups: list, rows: list, notes: list) -> ReviewData:
+def _finish(src: str, analyses: list, subgroups: list, rows: list, notes: list,
+            warnings: list | None) -> ReviewData:
     a = frame(pd.DataFrame(analyses), ANALYSIS_COLUMNS)
     if a["analysis"].duplicated().any():
         dup = a.loc[a["analysis"].duplicated(), "analysis"].tolist()
@@ -167,8 +167,8 @@ def _finish(src: str, analyses: list, subgroups: list, rows: list, notes: list) 
     check_rows(r, a, notes=notes, data_types=types, headers={
         "events_intervention": "Events 1", "n_intervention": "Total 1",
         "events_control": "Events 2", "n_control": "Total 2", "sd_intervention": "SD 1",
-        "sd_control": "SD 2", "giv_se": "SE", "variance": "Var"})
+        "sd_control": "SD 2", "giv_se": "SE", "variance": "Var"}, warnings=warnings)
     dec = decimals_of(a["revman_estimate"].to_numpy(), r["revman_estimate"].to_numpy(),
                       r["revman_weight"].to_numpy())
     return ReviewData(src, "revman5-csv", review_id(src), a, r, s, dec, tuple(notes),
-                      Path(src).stem)
+                      Path(src).stem, tuple(warnings or ()))

@@ -23,12 +23,14 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from mytools.data import DataError, Problem
 from mytools.data.revman.checks import check_rows
 from mytools.data.revman.model import (
     ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable,
     canonical_measure, frame,
 )
-from mytools.data.revman.safeio import fail
+from mytools.data.revman.safeio import fail, read_file
+from mytools.data.revman.tables import MAX_NUMBER
 
 __all__ = ["read_rm5", "unescape_id"]
 
@@ -71,17 +73,35 @@ class _Src(str):
         return self.lines.get(id(el))
 
 
+MAX_DEPTH = 64  # RevMan nests about 10 deep; deeper input is refused (no RecursionError)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int, column: int):
+        super().__init__(line, column)
+        self.line, self.column = line, column
+
+
 class _LineParser(DefusedXMLParser):
-    """defusedxml's parser, recording the line of every element's start tag."""
+    """defusedxml's parser, recording the line of every element's start tag and refusing
+    elements nested deeper than :data:`MAX_DEPTH`."""
 
     def __init__(self) -> None:
         super().__init__(forbid_dtd=False, forbid_entities=True, forbid_external=True)
         self.lines: dict[int, int] = {}
+        self.depth = 0
 
     def _start(self, tag, attr_list):  # noqa: ANN001 (expat callback)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep(self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1)
         elem = super()._start(tag, attr_list)
         self.lines[id(elem)] = self.parser.CurrentLineNumber
         return elem
+
+    def _end(self, tag):  # noqa: ANN001 (expat callback)
+        self.depth -= 1
+        return super()._end(tag)
 
 
 def _number(el: Element, attr: str, src: _Src, analysis: str | None, study: str | None) -> float:
@@ -101,9 +121,9 @@ def _number(el: Element, attr: str, src: _Src, analysis: str | None, study: str 
 
 def _whole(el: Element, attr: str, src: _Src, analysis: str) -> int:
     x = _number(el, attr, src, analysis, None)
-    if math.isnan(x) or x != round(x):
-        raise fail(src, "a whole number", line=src.line(el), column=f"attribute {attr}",
-                   found=el.get(attr), analysis=analysis)
+    if math.isnan(x) or x != round(x) or not 0 <= x <= MAX_NUMBER:
+        raise fail(src, f"a whole number from 0 to {MAX_NUMBER}", line=src.line(el),
+                   column=f"attribute {attr}", found=el.get(attr), analysis=analysis)
     return int(x)
 
 
@@ -131,6 +151,13 @@ def _parse(data: bytes, src: _Src) -> Element:
         line, col = getattr(exc, "position", (None, None))
         raise fail(src, "a well-formed RevMan 5 review file", line=line, column=f"character {col}",
                    found=f"malformed XML ({exc})") from None
+    except _TooDeep as exc:
+        raise fail(src, f"XML nested at most {MAX_DEPTH} elements deep (RevMan: about 10)",
+                   line=exc.line, column=f"character {exc.column}",
+                   found="deeper nesting") from None
+    except (LookupError, ValueError) as exc:  # an encoding Python does not know
+        raise fail(src, "an XML encoding declaration Python knows (RevMan: UTF-8, ISO-8859-1)",
+                   line=1, column="encoding", found=f"{type(exc).__name__}: {exc}") from None
     if root.tag != "COCHRANE_REVIEW":
         raise fail(src, "root element <COCHRANE_REVIEW> (RevMan 5)", found=f"<{root.tag}>")
     return root
@@ -203,7 +230,7 @@ def _row(d: Element, kind: str, a: dict, sub: tuple[int, str], studies: dict, sr
     rec = {"analysis": a["analysis"], "group": a["group"], "number": a["number"],
            "subgroup": sub[1], "subgroup_number": sub[0], "applicability": "SUBGROUP_AND_OVERALL",
            "study": label, "year": year, "study_id": sid, "footnote": _text(d.find("FOOTNOTE")),
-           "file": str(src), "line": src.line(d)}
+           "file": str(src), "line": src.line(d), "_el": id(d)}
     for attr, col in ROW_ATTRS.items():
         rec[col] = _number(d, attr, src, a["analysis"], sid)
     if (d.get("ESTIMABLE") or "YES").upper() == "NO":  # RevMan writes 0.0 for "not estimable"
@@ -219,14 +246,15 @@ def _row(d: Element, kind: str, a: dict, sub: tuple[int, str], studies: dict, sr
     return rec
 
 
-def _walk(root: Element, src: _Src, notes: list[str]) -> tuple[list, list, list]:
+def _walk(root: Element, src: _Src, notes: list[str]) -> tuple[list, list, list, set]:
+    """Analyses, subgroups and rows (dicts), and the ids of elements of outcomes not read."""
     studies = {unescape_id(st.get("ID", "")): (st.get("NAME") or st.get("ID", ""),
                                                _year(st.get("YEAR"))) for st in root.iter("STUDY")}
     section = root.find("ANALYSES_AND_DATA")
     if section is None:
         notes.append(f"{src}: no ANALYSES_AND_DATA section; the file holds no analyses")
-        return [], [], []
-    analyses, subgroups, rows = [], [], []
+        return [], [], [], set()
+    analyses, subgroups, rows, skipped = [], [], [], set()
     for cmp_el in section.findall("COMPARISON"):
         c_no = _whole(cmp_el, "NO", src, cmp_el.get("ID", "?"))
         for out_el in cmp_el:
@@ -234,6 +262,7 @@ def _walk(root: Element, src: _Src, notes: list[str]) -> tuple[list, list, list]
             if not out_el.tag.endswith("_OUTCOME"):
                 continue
             if kind not in KINDS:
+                skipped.update(id(e) for e in out_el.iter())
                 notes.append(f"{src}, outcome {out_el.get('ID', '?')}: {out_el.tag} is not read "
                              "(no data to pool)")
                 continue
@@ -257,19 +286,38 @@ def _walk(root: Element, src: _Src, notes: list[str]) -> tuple[list, list, list]
                 parts.append(((s_no, s_name), sg))
             for sub, parent in parts:
                 rows += [_row(d, kind, a, sub, studies, src) for d in parent.findall(f"{kind}_DATA")]
-    return analyses, subgroups, rows
+    return analyses, subgroups, rows, skipped
 
 
-def read_rm5(path: str | Path) -> ReviewData:
-    """Read a RevMan 5 ``.rm5`` file (any declared encoding, e.g. ISO-8859-1; may be one line)."""
+def _unread_data(root: Element, read: set[int], skipped: set[int], src: _Src,
+                 warnings: list | None) -> None:
+    """Every ``*_DATA`` element of ANALYSES_AND_DATA that was not read (wrapped in another
+    element, of another outcome's kind, nested): a warning, or (strict) a DataError."""
+    section = root.find("ANALYSES_AND_DATA")
+    if section is None:
+        return
+    lost = [el for el in section.iter() if el is not section and el.tag.endswith("_DATA")
+            and id(el) not in read
+            and id(el) not in skipped]
+    if not lost:
+        return
+    found = [Problem(str(src), src.line(el), unescape_id(el.get("STUDY_ID", "")) or None,
+                     f"element <{el.tag}>", "a data row directly inside an outcome (or subgroup) "
+                     "of its own kind; this one is not read", f"<{el.tag}>", None) for el in lost]
+    if warnings is None:
+        raise DataError(found)
+    warnings.extend(found)
+
+
+def read_rm5(path: str | Path, warnings: list | None = None) -> ReviewData:
+    """Read a RevMan 5 ``.rm5`` file (any declared encoding, e.g. ISO-8859-1; may be one line).
+    ``warnings``: a list for rows not read or not estimable (lenient reading)."""
     src = _Src(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise fail(src, "a readable file", found=f"cannot read the file ({exc})") from None
+    data = read_file(path)
     root = _parse(data, src)
     notes: list[str] = []
-    analyses, subgroups, rows = _walk(root, src, notes)
+    analyses, subgroups, rows, skipped = _walk(root, src, notes)
+    _unread_data(root, {r.pop("_el") for r in rows}, skipped, src, warnings)
     a = frame(pd.DataFrame(analyses), ANALYSIS_COLUMNS)
     if a["analysis"].duplicated().any():
         dup = a.loc[a["analysis"].duplicated(), "analysis"].tolist()
@@ -280,9 +328,10 @@ def read_rm5(path: str | Path) -> ReviewData:
     types = a.set_index("analysis")["data_type"]
     r = blank_inapplicable(r, types)
     check_rows(r, a, headers={c: f"attribute {k}" for k, c in ROW_ATTRS.items()}, notes=notes,
-               data_types=types)
+               data_types=types, warnings=warnings)
     s = frame(pd.DataFrame(subgroups), SUBGROUP_COLUMNS)
     doi = root.get("DOI") or ""
     m = _DOI.search(doi) or _DOI.search(src)
     title = _text(root.find("COVER_SHEET/TITLE")) or None
-    return ReviewData(str(src), "rm5", m.group() if m else None, a, r, s, None, tuple(notes), title)
+    return ReviewData(str(src), "rm5", m.group() if m else None, a, r, s, None, tuple(notes), title,
+                      tuple(warnings or ()))

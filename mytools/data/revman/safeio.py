@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -25,7 +26,8 @@ from pathlib import Path
 
 from mytools.data import DataError, Problem
 
-__all__ = ["ZipLimits", "Member", "list_members", "decode", "read_csv_records", "fail"]
+__all__ = ["ZipLimits", "Member", "list_members", "decode", "read_csv_records", "fail",
+           "read_file", "regular_file"]
 
 _BAD_NAME = re.compile(r"(^|[\\/])\.\.([\\/]|$)|^[\\/]|^[A-Za-z]:")
 
@@ -45,6 +47,58 @@ class ZipLimits:
     max_total_bytes: int = 1024 * 2**20
     max_ratio: float = 200.0  # uncompressed / compressed, checked for members above ratio_floor
     ratio_floor: int = 2**20
+    max_nested_zips: int = 4  # a RevMan Web package holds one inner ``…-data.zip``
+    max_file_bytes: int = 256 * 2**20  # a plain file (CSV, .rm5) read from disk
+
+
+def regular_file(path: Path) -> str | None:
+    """Why ``path`` must not be opened (a FIFO, a device, a socket…), or None for a regular file
+    or a folder. Uses ``stat`` only: special files are never opened (a FIFO would block)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot read the file ({exc.strerror or exc})"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device"
+            if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else "a socket"
+            if stat.S_ISSOCK(mode) else "a special file")
+    return f"{kind}, not a regular file"
+
+
+def read_file(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, at most ``limit`` (default ``ZipLimits.max_file_bytes``).
+
+    Opened non-blocking and checked with ``fstat`` before reading: a FIFO, device or socket is a
+    :class:`DataError` (never read), and so is a file larger than the limit (never read whole)."""
+    limit = ZipLimits().max_file_bytes if limit is None else limit
+    name = str(path)
+    why = regular_file(Path(path))
+    if why is not None:
+        raise fail(name, "a readable regular file", found=why)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise fail(name, "a readable file", found=f"cannot read the file ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise fail(name, "a regular file", found="a special file")
+        if st.st_size > limit:
+            raise fail(name, f"a file of at most {limit} bytes", found=f"{st.st_size} bytes")
+        try:  # read what stat promises (no limit-sized buffer), then any growth in chunks
+            chunks = [fh.read(st.st_size + 1)]
+            size = len(chunks[0])
+            while size > st.st_size and size <= limit and (chunk := fh.read(2**16)):
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
+        except OSError as exc:
+            raise fail(name, "a readable file",
+                       found=f"cannot read the file ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise fail(name, f"a file of at most {limit} bytes", found="more (grew while read)")
+    return data
 
 
 @dataclass(frozen=True)
@@ -60,6 +114,8 @@ class Member:
 
 
 def _open_zip(data: bytes | Path, label: str, limits: ZipLimits) -> zipfile.ZipFile:
+    if not isinstance(data, bytes):
+        data = read_file(data, limits.max_file_bytes)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
@@ -70,6 +126,9 @@ def _open_zip(data: bytes | Path, label: str, limits: ZipLimits) -> zipfile.ZipF
     total = 0
     for info in infos:
         where = f"{label}!{info.filename}"
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise fail(where, "a regular file in the zip", found="a symbolic link member "
+                       "(never followed)")
         if _BAD_NAME.search(info.filename) or "\x00" in info.filename:
             raise fail(where, "a relative member name inside the package (no '..', no absolute "
                        "path, no drive letter)", found=info.filename)
@@ -114,6 +173,10 @@ def _zip_members(data: bytes | Path, label: str, limits: ZipLimits, depth: int,
                  notes: list[str]) -> list[Member]:
     zf = _open_zip(data, label, limits)
     out: list[Member] = []
+    inner = [i for i in zf.infolist() if not i.is_dir() and i.filename.lower().endswith(".zip")]
+    if depth < 1 and len(inner) > limits.max_nested_zips:
+        raise fail(label, f"at most {limits.max_nested_zips} zips inside the package (RevMan "
+                   "writes one)", found=f"{len(inner)} inner zips")
     for info in zf.infolist():
         if info.is_dir():
             continue
@@ -141,10 +204,14 @@ def list_members(path: Path, limits: ZipLimits, notes: list[str]) -> list[Member
                 if p.is_symlink() and not p.resolve().is_relative_to(root):
                     notes.append(f"{p}: symbolic link out of the package; not read")
                     continue
+                why = regular_file(p)
+                if why is not None:
+                    notes.append(f"{p}: {why}; not read")
+                    continue
                 if name.lower().endswith(".zip"):
                     out.extend(_zip_members(p, str(p), limits, 1, notes))
                 else:
-                    out.append(Member(str(p), p.read_bytes))
+                    out.append(Member(str(p), lambda p=p: read_file(p, limits.max_member_bytes)))
         return out
     return _zip_members(path, str(path), limits, 0, notes)
 

@@ -14,10 +14,11 @@ import pandas as pd
 from mytools.data import DataError, Problem
 from mytools.data.revman.safeio import read_csv_records
 
-__all__ = ["norm", "Table", "load_table", "MISSING", "MAX_PROBLEMS"]
+__all__ = ["norm", "Table", "load_table", "MISSING", "MAX_PROBLEMS", "MAX_NUMBER"]
 
 MISSING = ("", "#N/A", "NA", "N/A")
 MAX_PROBLEMS = 50
+MAX_NUMBER = 1_000_000  # analysis, group and subgroup numbers: 0..MAX_NUMBER (no int64 overflow)
 
 
 def norm(header: str) -> str:
@@ -73,10 +74,11 @@ class Table:
         if thousands:
             raw = np.array([v.replace(",", "") for v in raw], dtype=object)
         cells = raw.copy()
-        cells[np.isin(cells, MISSING)] = "nan"
-        try:  # fast path: every cell a number or a plain missing marker
+        missing = np.isin(cells, MISSING)
+        cells[missing] = "nan"
+        try:  # fast path: every cell a number or a plain missing marker ('nan' itself is text)
             vals = cells.astype(float)
-            if np.isfinite(vals[cells != "nan"]).all():
+            if np.isfinite(vals[~missing]).all():
                 return vals
         except ValueError:
             pass
@@ -95,6 +97,22 @@ class Table:
             study, analysis = context(i) if context else (None, None)
             self.problem(i, col, "a number (or blank)", cell, study, analysis)
         return vals
+
+    def whole(self, col: str, *, context=None, blank_as: float | None = None) -> np.ndarray:
+        """Column of whole numbers in 0..MAX_NUMBER (analysis, group, subgroup numbers); blank →
+        ``blank_as`` or a problem; anything else (text, 1.5, -1, 1e18) → a problem. NaN marks
+        the problem rows."""
+        vals = self.numbers(col, context=context)
+        blank = (self.text(col) == "").to_numpy()
+        if blank_as is not None:
+            vals = np.where(np.isnan(vals) & blank, blank_as, vals)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(vals) & ((vals != np.round(vals)) | (vals < 0) | (vals > MAX_NUMBER))
+        for i in np.flatnonzero(bad | (np.isnan(vals) & blank)):
+            study, analysis = context(i) if context else (None, None)
+            self.problem(i, col, f"a whole number from 0 to {MAX_NUMBER}" + (
+                " (required)" if blank[i] else ""), self.text(col).iloc[i], study, analysis)
+        return np.where(bad, np.nan, vals)
 
     def flags(self, col: str, *, context=None) -> list[bool | None]:
         """``true``/``false`` → bool; blank or ``#N/A`` → None; anything else → a problem."""

@@ -1,0 +1,155 @@
+"""What ``reproduce`` reports beside its lines: data warnings, refused inputs, the readers' notes.
+
+:func:`attach` puts them on the report (``report.attrs``: ``warnings``, ``refused``, ``notes``,
+``skipped``; column ``data_warnings`` = not-estimable rows per analysis); :func:`summary` is the
+one-line count; :func:`format_sections` the terminal text; :func:`csv_frame` and :func:`to_html`
+the ``--csv`` and ``--html`` files. A data warning is a row RevMan keeps but cannot estimate
+(events > N, N or SD <= 0 …): left out of the pooling, weight blank, as RevMan does.
+"""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+__all__ = ["attach", "summary", "format_sections", "csv_frame", "to_html", "WARNING_COLUMNS"]
+
+WARNING_COLUMNS = ["review", "file", "line", "analysis", "study", "column", "expected", "found"]
+
+
+def _key(review) -> str:
+    return review.review_id or review.source
+
+
+def attach(report: pd.DataFrame, reviews, *, refused=(), skipped=(), scan_notes=()
+           ) -> pd.DataFrame:
+    """``report`` with ``data_warnings`` per analysis and the attrs listed in the module doc."""
+    warnings = [{"review": _key(r), "file": p.file, "line": p.line, "analysis": p.analysis_id,
+                 "study": p.study_id, "column": p.column, "expected": p.expected,
+                 "found": p.found} for r in reviews for p in getattr(r, "warnings", ())]
+    notes = [{"review": _key(r), "note": n} for r in reviews for n in r.notes]
+    notes += [{"review": "", "note": n} for n in scan_notes]
+    counts: dict[tuple, int] = {}
+    for w in warnings:
+        counts[(w["review"], w["analysis"])] = counts.get((w["review"], w["analysis"]), 0) + 1
+    report["data_warnings"] = [counts.get((r, a), 0) for r, a in
+                               zip(report["review"], report["analysis"])]
+    report.attrs.update(skipped=list(skipped), refused=list(refused), warnings=warnings,
+                        notes=notes)
+    return report
+
+
+def _per_review(warnings: list[dict]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for w in warnings:
+        out[w["review"]] = out.get(w["review"], 0) + 1
+    return out
+
+
+def summary(report: pd.DataFrame) -> str:
+    """One line: analyses by status, study rows and weights matching, data warnings, refused."""
+    st = report["status"].value_counts()
+    n_rev = report["review"].nunique()
+    studies = int(report["studies"].fillna(0).sum())
+    sm = int(report["studies_match"].fillna(0).sum())
+    parts = [f"{len(report)} analyses in {n_rev} review(s): {int(st.get('match', 0))} match, "
+             f"{int(st.get('differs', 0))} differ, {int(st.get('not computable', 0))} not computable",
+             f"study rows {sm}/{studies} match RevMan's estimate and CI"]
+    wm = report["weights_match"].dropna()
+    if len(wm):
+        parts.append(f"weights {int(wm.sum())}/{int(report.loc[wm.index, 'weights_compared'].sum())} match")
+    warnings = report.attrs.get("warnings", [])
+    if warnings:
+        parts.append(f"{len(warnings)} data warning(s) in {len(_per_review(warnings))} review(s) "
+                     "(rows not estimable, left out of the pooling as RevMan does)")
+    refused = report.attrs.get("refused", [])
+    if refused:
+        parts.append(f"{len(refused)} input(s) refused")
+    return "; ".join(parts)
+
+
+def _warning_text(w: dict) -> str:
+    where = ", ".join(x for x in (w["file"], f"line {w['line']}" if w["line"] is not None else "",
+                                  f"column {w['column']}" if w["column"] else "") if x)
+    who = ", ".join(x for x in (f"analysis {w['analysis']}" if w["analysis"] else "",
+                                f"study {w['study']}" if w["study"] else "") if x)
+    return f"{where} ({who}): expected {w['expected']}, found {w['found']!r}"
+
+
+def format_sections(report: pd.DataFrame) -> str:
+    """Terminal text: data warnings (count per review, one line each), refused inputs, notes."""
+    out: list[str] = []
+    warnings = report.attrs.get("warnings", [])
+    if warnings:
+        out.append(f"Data warnings ({len(warnings)}): rows RevMan keeps but cannot estimate, left "
+                   "out of the pooling with a blank weight")
+        per = _per_review(warnings)
+        for review, n in per.items():
+            out.append(f"  {review}: {n} warning(s)")
+            out += [f"    - {_warning_text(w)}" for w in warnings if w["review"] == review]
+    refused = report.attrs.get("refused", [])
+    if refused:
+        out.append(f"Refused inputs ({len(refused)}): not read, the other inputs are reproduced")
+        for r in refused:
+            out.append(f"  {r['file']}:")
+            out += [f"    {line}" for line in r["reason"].splitlines()]
+    notes = report.attrs.get("notes", [])
+    if notes:
+        out.append(f"Notes from the readers ({len(notes)}):")
+        out += [f"  - {n['note']}" for n in notes]
+    return "\n".join(out)
+
+
+def csv_frame(report: pd.DataFrame) -> pd.DataFrame:
+    """The ``--csv`` table: the report's lines with ``review_data_warnings`` (per review) and
+    ``warning_details``; then one line per refused input (``status`` "refused", ``reason``)."""
+    warnings = report.attrs.get("warnings", [])
+    per = _per_review(warnings)
+    detail: dict[tuple, list[str]] = {}
+    for w in warnings:
+        detail.setdefault((w["review"], w["analysis"]), []).append(_warning_text(w))
+    out = report.copy()
+    out["review_data_warnings"] = [per.get(r, 0) for r in out["review"]]
+    out["warning_details"] = [" | ".join(detail.get((r, a), [])) for r, a in
+                              zip(out["review"], out["analysis"])]
+    refused = report.attrs.get("refused", [])
+    if refused:
+        extra = pd.DataFrame({"review": [r["file"] for r in refused], "status": "refused",
+                              "reason": [" ".join(r["reason"].split()) for r in refused]})
+        out = pd.concat([out, extra], ignore_index=True)
+    out.attrs = {}
+    return out
+
+
+def _list(items: list[str]) -> str:
+    return "<ul>\n" + "\n".join(f"<li>{html.escape(i)}</li>" for i in items) + "\n</ul>"
+
+
+def to_html(report: pd.DataFrame) -> str:
+    """The ``--html`` page: summary line, refused inputs, data warnings (count per review and a
+    table), the readers' notes, then the report's lines."""
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>reproduce report</title></head><body>", "<h1>reproduce report</h1>",
+             f'<p class="summary">{html.escape(summary(report))}</p>']
+    refused = report.attrs.get("refused", [])
+    if refused:
+        parts.append(f"<h2>Refused inputs ({len(refused)})</h2>")
+        parts.append(_list([f"{r['file']}: {' '.join(r['reason'].split())}" for r in refused]))
+    warnings = report.attrs.get("warnings", [])
+    if warnings:
+        parts.append(f"<h2>Data warnings ({len(warnings)})</h2>")
+        parts.append("<p>Rows RevMan keeps but cannot estimate: left out of the pooling, weight "
+                     "blank.</p>")
+        parts.append(_list([f"{k}: {n} warning(s)" for k, n in _per_review(warnings).items()]))
+        parts.append(pd.DataFrame(warnings, columns=WARNING_COLUMNS).to_html(
+            index=False, na_rep="", classes="warnings"))
+    notes = report.attrs.get("notes", [])
+    if notes:
+        parts.append(f"<h2>Notes from the readers ({len(notes)})</h2>")
+        parts.append(_list([n["note"] for n in notes]))
+    lines = report.copy()
+    lines.attrs = {}
+    parts.append("<h2>Analyses</h2>")
+    parts.append(lines.to_html(index=False, na_rep="", classes="dataframe"))
+    parts.append("</body></html>")
+    return "\n".join(parts)
