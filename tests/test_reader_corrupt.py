@@ -278,5 +278,5 @@ def test_xml_entity_bomb_via_read_review(tmp_path):
             "<COCHRANE_REVIEW>&c;</COCHRANE_REVIEW>")
     p = tmp_path / "bomb.rm5"
     p.write_text(bomb)
-    _raises(p, r"bomb\.rm5 .*expected XML without entity declarations.*refused unsafe XML "
+    _raises(p, r"bomb\.rm5, line 2 .*expected XML without entity declarations.*refused unsafe XML "
             r"\(EntitiesForbidden\)")

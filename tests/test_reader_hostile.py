@@ -245,6 +245,7 @@ def test_cli_reports_warnings_and_refused_inputs_exit_2(mixed: Path, tmp_path: P
     row = csv[(csv["review"] == "CD001920") & (csv["analysis"] == "2.5")].iloc[0]
     assert row["data_warnings"] == 1 and row["review_data_warnings"] == 3
     assert "line 185" in row["warning_details"] and "ReTrain 2018" in row["warning_details"]
+    assert "no settings file" in row["review_notes"]
     page = (tmp_path / "r.html").read_text()
     assert "Refused inputs (1)" in page and "Data warnings (3)" in page and "ReTrain 2018" in page
     strict = run(str(mixed), "--strict", "--quiet")
@@ -266,3 +267,18 @@ def test_an_input_with_no_analyses_is_an_error(tmp_path: Path):
         reproduce(tmp_path / "nothing")
     out = run(str(tmp_path / "nothing"))
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_zip_of_an_unsupported_version_is_refused(tmp_path: Path):
+    """Found by the long fuzz run (a flipped 'version needed to extract' byte): zipfile raised
+    NotImplementedError through the reader."""
+    import zipfile
+
+    p = tmp_path / "pkg.zip"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("x-data-rows.csv", "a\n")
+    data = bytearray(p.read_bytes())
+    cd = data.index(b"PK\x01\x02")
+    data[cd + 6:cd + 8] = (151).to_bytes(2, "little")
+    p.write_bytes(bytes(data))
+    _refused(p, "a readable zip archive", "NotImplementedError")

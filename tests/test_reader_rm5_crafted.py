@@ -145,7 +145,7 @@ BILLION_LAUGHS = (
 
 
 def test_billion_laughs_is_refused(tmp_path):
-    with pytest.raises(DataError, match=r"r\.rm5 .*refused unsafe XML \(EntitiesForbidden"):
+    with pytest.raises(DataError, match=r"r\.rm5, line 3 .*refused unsafe XML \(EntitiesForbidden"):
         read_rm5(_write(tmp_path, BILLION_LAUGHS))
 
 

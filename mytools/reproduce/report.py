@@ -101,8 +101,9 @@ def format_sections(report: pd.DataFrame) -> str:
 
 
 def csv_frame(report: pd.DataFrame) -> pd.DataFrame:
-    """The ``--csv`` table: the report's lines with ``review_data_warnings`` (per review) and
-    ``warning_details``; then one line per refused input (``status`` "refused", ``reason``)."""
+    """The ``--csv`` table: the report's lines with ``review_data_warnings`` (per review),
+    ``warning_details`` and ``review_notes`` (the readers' notes); then one line per refused
+    input (``status`` "refused", ``reason``)."""
     warnings = report.attrs.get("warnings", [])
     per = _per_review(warnings)
     detail: dict[tuple, list[str]] = {}
@@ -112,6 +113,10 @@ def csv_frame(report: pd.DataFrame) -> pd.DataFrame:
     out["review_data_warnings"] = [per.get(r, 0) for r in out["review"]]
     out["warning_details"] = [" | ".join(detail.get((r, a), [])) for r, a in
                               zip(out["review"], out["analysis"])]
+    notes: dict[str, list[str]] = {}
+    for n in report.attrs.get("notes", []):
+        notes.setdefault(n["review"], []).append(n["note"])
+    out["review_notes"] = [" | ".join(notes.get(r, [])) for r in out["review"]]
     refused = report.attrs.get("refused", [])
     if refused:
         extra = pd.DataFrame({"review": [r["file"] for r in refused], "status": "refused",

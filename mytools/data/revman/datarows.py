@@ -16,7 +16,7 @@ from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescap
 from mytools.data.revman.safeio import fail
 from mytools.data.revman.tables import Table, load_table
 
-__all__ = ["ROW_MAP", "read_rows", "infer_data_types", "rows_version", "check_blocks"]
+__all__ = ["ROW_MAP", "read_rows", "read_row_arrays", "infer_data_types", "rows_version", "check_blocks"]
 
 ROW_MAP = {
     "Analysis group": "group", "Analysis number": "number", "Analysis name": "analysis_name",
@@ -41,12 +41,30 @@ def rows_version(table: Table) -> str:
     return "2" if table.has("subgroup_number") else "1"
 
 
+def _year(text: str) -> float:
+    m = re.search(r"\d{4}", text)
+    return float(m.group()) if m else np.nan
+
+
+def _per_unique(cells: np.ndarray, f) -> np.ndarray:
+    """``f`` applied once per distinct cell (names and years repeat on many rows)."""
+    codes, uniq = pd.factorize(cells)
+    return np.array([f(x) for x in uniq], dtype=object)[codes] if len(cells) else \
+        np.array([], dtype=object)
+
+
 def _whole(table: Table, col: str, ctx, *, blank_as: float | None = None) -> np.ndarray:
     return table.whole(col, context=ctx, blank_as=blank_as)
 
 
 def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
     """Study rows (contract columns, inputs as in the file) and the rows' version ``"1"``/``"2"``."""
+    out, version = read_row_arrays(name, text, notes)
+    return pd.DataFrame(out), version
+
+
+def read_row_arrays(name: str, text: str, notes: list[str]) -> tuple[dict, str]:
+    """:func:`read_rows` as a dict of column arrays (no DataFrame yet)."""
     t = load_table(name, text, ROW_MAP, ROW_REQUIRED, None)
     if not len(t):
         raise fail(name, "at least one study row under the header", line=2,
@@ -57,8 +75,8 @@ def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str
         notes.append(f"{name}: {len(rob)} risk-of-bias column(s) on the rows not read")
     if len(unread) > len(rob):
         notes.append(f"{name}: column(s) not read: {', '.join(h for h in unread if h not in rob)}")
-    studies = t.text("study").to_numpy()
-    g_txt, n_txt = t.text("group").to_numpy(), t.text("number").to_numpy()
+    studies = t.text("study")
+    g_txt, n_txt = t.text("group"), t.text("number")
 
     def ctx(i: int) -> tuple[str | None, str | None]:
         return studies[i] or None, f"{g_txt[i]}.{n_txt[i]}"
@@ -70,29 +88,28 @@ def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str
         out[col] = t.numbers(col, context=ctx)
     if t.has("subgroup_number"):
         out["subgroup_number"] = _whole(t, "subgroup_number", ctx, blank_as=0.0)
-    for i in np.flatnonzero(t.text("study").to_numpy() == ""):
+    for i in np.flatnonzero(t.text("study") == ""):
         t.problem(i, "study", "a study name", "", None, ctx(i)[1])
     t.raise_problems()
     n = len(t)
     group, number = out["group"].astype(int), out["number"].astype(int)
     out["group"], out["number"] = group, number
-    out["analysis"] = np.array([f"{g}.{k}" for g, k in zip(group, number)], dtype=object)
-    out["subgroup"] = np.array([unescape(x) for x in t.text("subgroup")], dtype=object)
+    pairs, inv = np.unique(np.stack([group, number]), axis=1, return_inverse=True)
+    out["analysis"] = np.array([f"{g}.{k}" for g, k in pairs.T], dtype=object)[inv.ravel()]
+    out["subgroup"] = _per_unique(t.text("subgroup"), unescape)
     if "subgroup_number" in out:
         out["subgroup_number"] = out["subgroup_number"].astype(int)
-    app = t.text("applicability").to_numpy(dtype=object)
+    app = t.text("applicability")
     out["applicability"] = np.where(app == "", "SUBGROUP_AND_OVERALL", app)
-    out["study"] = np.array([unescape(x) for x in studies], dtype=object)
-    years = [re.search(r"\d{4}", y) for y in t.text("year")]
-    out["year"] = np.array([float(m.group()) if m else np.nan for m in years])
+    out["study"] = _per_unique(studies, unescape)
+    out["year"] = _per_unique(t.text("year"), _year).astype(float)
     out["footnote"] = (t.data["footnote"] if t.has("footnote")
                        else np.full(n, "", dtype=object))
-    out["analysis_name"] = (t.text("analysis_name").to_numpy(dtype=object)
+    out["analysis_name"] = (t.text("analysis_name")
                             if t.has("analysis_name") else np.full(n, "", dtype=object))
     out["file"] = np.full(n, name, dtype=object)
     out["line"] = t.lines
-    rows = pd.DataFrame(out)
-    return rows, rows_version(t)
+    return out, rows_version(t)
 
 
 def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
@@ -101,9 +118,9 @@ def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
     number``, as in files re-written by R). RevMan writes a subgroup's rows together, so the k-th
     run of rows within an analysis is subgroup k (two subgroups may share a name). The names are
     checked against the subgroups file when there is one. Rows without a subgroup get 0."""
-    numbers = (rows["subgroup_number"].to_numpy(dtype=int, copy=True) if "subgroup_number" in rows
-               else np.zeros(len(rows), dtype=int))
-    names, keys = rows["subgroup"].to_numpy(), rows["analysis"].to_numpy()
+    numbers = (np.array(rows["subgroup_number"], dtype=int) if "subgroup_number" in rows
+               else np.zeros(len(rows["analysis"]), dtype=int))
+    names, keys = np.asarray(rows["subgroup"]), np.asarray(rows["analysis"])
     todo = (names != "") & (numbers == 0)
     if todo.any():
         new_run = np.r_[True, (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])]
@@ -113,10 +130,10 @@ def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
             known = set(zip(subgroups["analysis"], subgroups["subgroup_number"], subgroups["subgroup"]))
             off = [i for i in np.flatnonzero(todo) if (keys[i], numbers[i], names[i]) not in known]
             if off and notes is not None:
-                notes.append(f"{rows['file'].iat[0]}: {len(off)} row(s) whose subgroup name does "
+                notes.append(f"{np.asarray(rows['file'])[0]}: {len(off)} row(s) whose subgroup name does "
                              "not match the subgroups file at its position")
         elif notes is not None and "subgroup_number" in rows:
-            notes.append(f"{rows['file'].iat[0]}: {int(todo.sum())} row(s) name a subgroup but "
+            notes.append(f"{np.asarray(rows['file'])[0]}: {int(todo.sum())} row(s) name a subgroup but "
                          "have no number; numbered by their order within the analysis")
     rows["subgroup_number"] = numbers
     return rows
@@ -142,9 +159,9 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
     number of the rule that decided it (0 = undecided).
     """
     def filled(*cols: str) -> np.ndarray:
-        hit = np.zeros(len(rows), dtype=bool)
+        hit = np.zeros(len(codes), dtype=bool)
         for c in cols:
-            hit |= np.nan_to_num(rows[c].to_numpy(dtype=float)) != 0
+            hit |= np.nan_to_num(np.asarray(rows[c], dtype=float)) != 0
         return np.bincount(codes, hit, n) > 0
 
     conds = [filled("sd_intervention", "sd_control"), filled("o_e"), filled("giv_estimate"),
@@ -159,17 +176,19 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
 def check_blocks(rows: pd.DataFrame) -> None:
     """RevMan writes each analysis's rows as one block under one name: an analysis number that comes
     back after another analysis, or under a different name, is a duplicate analysis number."""
-    keys = rows["analysis"].to_numpy()
-    names = np.array([" ".join(str(n).split()) for n in rows["analysis_name"]], dtype=object)
+    keys = np.asarray(rows["analysis"])
+    names = _per_unique(np.asarray(rows["analysis_name"]), lambda n: " ".join(str(n).split()))
     starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])])
     seen: dict[str, int] = {}
     for i in starts:
         if keys[i] in seen:
             first = seen[keys[i]]
             raise DataError([Problem(
-                str(rows["file"].iat[i]), int(rows["line"].iat[i]), str(rows["study"].iat[i]),
+                str(np.asarray(rows["file"])[i]), int(np.asarray(rows["line"])[i]),
+                str(np.asarray(rows["study"])[i]),
                 "'Analysis number'", f"each analysis number once, its rows together (analysis "
-                f"{keys[i]} starts on line {int(rows['line'].iat[first])} as {names[first]!r})",
+                f"{keys[i]} starts on line {int(np.asarray(rows['line'])[first])} as "
+                f"{names[first]!r})",
                 f"{keys[i]} again, as {names[i]!r}", str(keys[i]))])
         seen[keys[i]] = i
 

@@ -128,33 +128,51 @@ class ReviewData:
         return r.reset_index(drop=True)
 
 
-def frame(records: list[dict] | pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+def frame(records: list[dict] | dict | pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """A table with exactly ``columns`` first (missing ones NaN), extra columns kept after them."""
+    if isinstance(records, dict):  # columns as arrays: one construction, no reindex
+        n = len(next(iter(records.values()))) if records else 0
+        order = [*columns, *(c for c in records if c not in columns)]
+        return pd.DataFrame({c: records[c] if c in records else np.full(n, np.nan)
+                             for c in order})
     df = records if isinstance(records, pd.DataFrame) else pd.DataFrame(records)
     extra = [c for c in df.columns if c not in columns]
+    if list(df.columns) == [*columns, *extra] and isinstance(df.index, pd.RangeIndex) \
+            and df.index.start == 0 and df.index.step == 1:
+        return df
     return df.reindex(columns=[*columns, *extra]).reset_index(drop=True)
 
 
-def blank_inapplicable(rows: pd.DataFrame, data_types: pd.Series) -> pd.DataFrame:
+def blank_inapplicable(rows: pd.DataFrame | dict, data_types: pd.Series) -> pd.DataFrame | dict:
     """Set inputs that do not apply to each row's data type to NaN (v1 zero-fill = v2 blank).
 
     Arm sizes of generic / O−E rows are optional: 0 there means "not entered" (NaN); O−E rows'
     event counts are display-only and kept only when the analysis has some non-zero count.
     """
-    dt = rows["analysis"].map(data_types).to_numpy(dtype=object)
-    known = np.isin(dt, list(APPLICABLE))
-    for col in INPUT_COLUMNS:
-        ok = np.isin(dt, [t for t, cols in APPLICABLE.items() if col in cols]) | ~known
-        vals = rows[col].to_numpy(dtype=float, copy=True)
-        vals[~ok] = np.nan
+    codes, keys = pd.factorize(np.asarray(rows["analysis"]))
+    types = list(APPLICABLE)
+    kind = np.array([types.index(t) if t in APPLICABLE else len(types)
+                     for t in data_types.reindex(keys).to_numpy()], dtype=int)[codes] \
+        if len(keys) else np.zeros(0, dtype=int)
+    # applicability table: data type (row) x input column; unknown types keep everything
+    table = np.array([[c in APPLICABLE[t] for c in INPUT_COLUMNS] for t in types]
+                     + [[True] * len(INPUT_COLUMNS)])
+    vals = np.column_stack([np.asarray(rows[c], dtype=float) for c in INPUT_COLUMNS])
+    vals[~table[kind]] = np.nan
+    opt = np.isin(kind, [types.index("generic"), types.index("o_e")])
+    for j, col in enumerate(INPUT_COLUMNS):
         if col.startswith("n_"):
-            vals[np.isin(dt, ["generic", "o_e"]) & (vals == 0)] = np.nan
-        rows[col] = vals
-    oe = rows["analysis"].map(data_types) == "o_e"
+            vals[opt & (vals[:, j] == 0), j] = np.nan
+    oe = kind == types.index("o_e")
     if oe.any():
         for col in ("events_intervention", "events_control"):
-            zero = rows[col].fillna(0).eq(0).groupby(rows["analysis"]).transform("all")
-            rows.loc[oe & zero, col] = math.nan
+            j = INPUT_COLUMNS.index(col)
+            nonzero = np.bincount(codes, np.nan_to_num(vals[:, j]) != 0, len(keys)) > 0
+            vals[oe & ~nonzero[codes], j] = np.nan
+    if isinstance(rows, pd.DataFrame):
+        rows[list(INPUT_COLUMNS)] = vals
+    else:  # a dict of column arrays (bare data rows, before their DataFrame is built)
+        rows.update({c: vals[:, j] for j, c in enumerate(INPUT_COLUMNS)})
     return rows
 
 

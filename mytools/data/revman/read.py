@@ -9,11 +9,11 @@ import pandas as pd
 from mytools.data.revman.checks import check_rows
 from mytools.data.revman.datapackage import read_overall, read_subgroups
 from mytools.data.revman.datarows import (
-    check_blocks, finish_rows, infer_data_types, number_subgroups, read_rows,
+    check_blocks, finish_rows, infer_data_types, number_subgroups, read_row_arrays, read_rows,
 )
 from mytools.data.revman.model import (
-    ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of, frame,
-    review_id, unescape,
+    ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of,
+    frame, review_id, unescape,
 )
 from mytools.data.revman.revman_csv import read_revman_csv
 from mytools.data.revman.rm5 import read_rm5
@@ -31,17 +31,17 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Settings-free analyses of bare data rows: keys, names and the inferred data type; for
     generic data ``log_scale`` is True when RevMan shows exp(GIV Mean), False when it shows GIV
     Mean itself (more rows decide), None otherwise."""
-    codes, keys = pd.factorize(rows["analysis"].to_numpy())
+    codes, keys = pd.factorize(np.asarray(rows["analysis"]))
     dtype, rule = infer_data_types(rows, codes, len(keys))
     first = np.unique(codes, return_index=True)[1]
-    names = rows["analysis_name"].to_numpy()[first]
+    names = np.asarray(rows["analysis_name"])[first]
     n = len(keys)
     log = np.full(n, None, dtype=object)
     log[dtype == "o_e"] = True
     gen = dtype[codes] == "generic"
     if gen.any():
-        est = rows["giv_estimate"].to_numpy(float)[gen]
-        shown = rows["revman_estimate"].to_numpy(float)[gen]
+        est = np.asarray(rows["giv_estimate"], dtype=float)[gen]
+        shown = np.asarray(rows["revman_estimate"], dtype=float)[gen]
         with np.errstate(over="ignore"):
             e = np.bincount(codes[gen], np.isclose(np.exp(est), shown, rtol=1e-4, atol=2e-6), n)
         li = np.bincount(codes[gen], np.isclose(est, shown, rtol=1e-4, atol=2e-6), n)
@@ -49,8 +49,8 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
         log[is_gen & (e > li)] = True
         log[is_gen & (li > e)] = False
     out = {
-        "analysis": np.asarray(keys, dtype=object), "group": rows["group"].to_numpy()[first],
-        "number": rows["number"].to_numpy()[first], "name": [unescape(x) for x in names],
+        "analysis": np.asarray(keys, dtype=object), "group": np.asarray(rows["group"])[first],
+        "number": np.asarray(rows["number"])[first], "name": [unescape(x) for x in names],
         "group_name": [""] * n, "data_type": dtype, "log_scale": log, "settings_source": "none",
         "name_raw": names, "data_type_rule": rule,
     }
@@ -59,13 +59,15 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
                 "label_intervention", "label_control", "swap_events", "overall",
                 "subgroup_estimates", "subgroup_test", "prediction_interval", "tau2_ci"):
         out[col] = none
-    return frame(pd.DataFrame(out), ANALYSIS_COLUMNS)
+    out["settings_source"] = np.full(n, "none", dtype=object)
+    out["group_name"] = np.full(n, "", dtype=object)
+    return frame(out, ANALYSIS_COLUMNS)
 
 
 def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
                    rid: str | None, warnings: list | None = None) -> ReviewData:
     """A bare ``…-data-rows.csv``: no settings file, data types inferred from the cells."""
-    rows, version = read_rows(name, text, notes)
+    rows, version = read_row_arrays(name, text, notes)  # columns as arrays until blanked
     check_blocks(rows)
     rows = number_subgroups(rows, None, notes)
     analyses = _analyses_from_rows(rows)
@@ -76,7 +78,7 @@ def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
     notes.append(f"{name}: no settings file; data types inferred from the filled cells, method, "
                  "measure and model unknown (settings_source 'none')")
     types = pd.Series(analyses["data_type"].to_numpy(), index=analyses["analysis"].to_numpy())
-    rows = blank_inapplicable(rows, types)
+    rows = frame(blank_inapplicable(rows, types), ROW_COLUMNS)
     check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
     subgroups = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
     dec = decimals_of(*(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate",

@@ -146,6 +146,7 @@ def _parse(data: bytes, src: _Src) -> Element:
     except DefusedXmlException as exc:
         raise fail(src, "XML without entity declarations (RevMan files declare none; entities "
                    "can expand without bound or read other files)",
+                   line=parser.parser.CurrentLineNumber,
                    found=f"refused unsafe XML ({type(exc).__name__})") from None
     except ParseError as exc:
         line, col = getattr(exc, "position", (None, None))

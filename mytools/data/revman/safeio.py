@@ -19,7 +19,6 @@ import os
 import re
 import stat
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +117,7 @@ def _open_zip(data: bytes | Path, label: str, limits: ZipLimits) -> zipfile.ZipF
         data = read_file(data, limits.max_file_bytes)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 (hostile bytes: BadZipFile, NotImplementedError, …)
         raise fail(label, "a readable zip archive", found=f"{type(exc).__name__}: {exc}") from None
     infos = zf.infolist()
     if len(infos) > limits.max_members:
@@ -162,8 +161,9 @@ def _reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limits: ZipL
                         raise fail(where, f"a compression ratio of at most {limits.max_ratio:g}",
                                    found="higher while inflating (zip bomb?)")
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
-                NotImplementedError) as exc:
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (BadZipFile, zlib.error, NotImplementedError, …)
             raise fail(where, "an intact zip member", found=f"{type(exc).__name__}: {exc}") from None
         return b"".join(chunks)
     return read

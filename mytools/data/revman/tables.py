@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 
 from mytools.data import DataError, Problem
 from mytools.data.revman.safeio import read_csv_records
@@ -43,7 +42,7 @@ class Table:
         self.headers = headers  # our column name -> header as in the file (for messages)
         self.problems: list[Problem] = []
         self.unread: list[str] = []  # headers of the file that were not mapped
-        self._text: dict[str, pd.Series] = {}
+        self._text: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -51,11 +50,13 @@ class Table:
     def has(self, col: str) -> bool:
         return col in self.data
 
-    def text(self, col: str) -> pd.Series:
-        """Cell text (stripped, cached); absent column → all blank."""
+    def text(self, col: str) -> np.ndarray:
+        """Cell text (stripped, cached; an object array); absent column → all blank."""
         if col not in self._text:
             vals = self.data[col] if col in self.data else [""] * len(self)
-            self._text[col] = pd.Series([v.strip() for v in vals], dtype=object)
+            out = np.empty(len(self), dtype=object)
+            out[:] = [v.strip() for v in vals]
+            self._text[col] = out
         return self._text[col]
 
     def problem(self, i: int, col: str | None, expected: str, found: str | None = None,
@@ -73,8 +74,10 @@ class Table:
         raw = self.data[col]
         if thousands:
             raw = np.array([v.replace(",", "") for v in raw], dtype=object)
+        missing = raw == ""  # object-array compare (np.isin would sort Python strings)
+        for marker in MISSING[1:]:
+            missing |= raw == marker
         cells = raw.copy()
-        missing = np.isin(cells, MISSING)
         cells[missing] = "nan"
         try:  # fast path: every cell a number or a plain missing marker ('nan' itself is text)
             vals = cells.astype(float)
@@ -103,7 +106,7 @@ class Table:
         ``blank_as`` or a problem; anything else (text, 1.5, -1, 1e18) → a problem. NaN marks
         the problem rows."""
         vals = self.numbers(col, context=context)
-        blank = (self.text(col) == "").to_numpy()
+        blank = self.text(col) == ""
         if blank_as is not None:
             vals = np.where(np.isnan(vals) & blank, blank_as, vals)
         with np.errstate(invalid="ignore"):
@@ -111,7 +114,7 @@ class Table:
         for i in np.flatnonzero(bad | (np.isnan(vals) & blank)):
             study, analysis = context(i) if context else (None, None)
             self.problem(i, col, f"a whole number from 0 to {MAX_NUMBER}" + (
-                " (required)" if blank[i] else ""), self.text(col).iloc[i], study, analysis)
+                " (required)" if blank[i] else ""), self.text(col)[i], study, analysis)
         return np.where(bad, np.nan, vals)
 
     def flags(self, col: str, *, context=None) -> list[bool | None]:
