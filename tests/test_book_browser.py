@@ -253,7 +253,7 @@ PHONE_PROBE = r"""
 })()
 """
 
-GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`")
+GLUE_ROLE = re.compile(r"\{eval\}`")  # the prose's computed values (README, "Numbers in the prose")
 
 
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
@@ -351,7 +351,7 @@ def test_page_renders_in_chromium(rendered, page):
                         + " | ".join(repr(g["context"]) for g in hidden[:5]))
     # Every glue role resolved (the -W build fails on a missing key); every glued value that the
     # built HTML holds must be visible in the browser, and a page with glue roles must show some.
-    in_html = len(re.findall(r'class="pasted-(?:text|inline)', (HTML / f"{page}.html").read_text(
+    in_html = len(re.findall(r'class="output text_plain"', (HTML / f"{page}.html").read_text(
         encoding="utf-8")))
     if len(shown) < in_html:
         problems.append(f"the built page holds {in_html} glued value(s) but only {len(shown)} "

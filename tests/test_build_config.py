@@ -24,7 +24,10 @@ def toc_files() -> list[str]:
 
 def test_execution_fails_on_notebook_errors():
     execute = config()["execute"]
-    assert execute["execute_notebooks"] == "cache"
+    # inline: the prose's {eval} roles are evaluated in the chapter's kernel (README, "Numbers in
+    # the prose"); only v["..."] may be evaluated
+    assert execute["execute_notebooks"] == "inline"
+    assert config()["sphinx"]["config"]["nb_eval_name_regex"].startswith("^v\\[")
     assert execute["raise_on_error"] is True
     assert execute["allow_errors"] is False
     assert execute["timeout"] > 0

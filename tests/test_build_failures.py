@@ -102,14 +102,22 @@ def test_warning_fails_the_build(tmp_path):
     assert "no-such-label" in output
 
 
-def test_missing_glue_key_fails_the_build(tmp_path):
-    body = ("```{code-cell} ipython3\nfrom myst_nb import glue\nglue('a', 1.0, display=False)\n```\n"
-            "\nA number that was never glued: {glue:text}`not_glued:.2f`.\n")
+def test_missing_value_fails_the_build(tmp_path):
+    """A number the prose shows but no cell set ({eval}`v["key"]`, README "Numbers in the prose")
+    fails the strict build, and so does an {eval} of anything but ``v["…"]``."""
+    body = ("```{code-cell} ipython3\n:tags: [remove-input, remove-output]\n\n"
+            "from mytools.present.values import Values\nv = Values(a=1.0)\n```\n"
+            '\nA number that was never set: {eval}`v["not_set:.2f"]`.\n')
     book = make_book(tmp_path, chapter(body))
     result = build(book)
     output = result.stdout + result.stderr
-    assert result.returncode != 0, "a missing glue key built without error:\n" + output[-4000:]
-    assert "not_glued" in output
+    assert result.returncode != 0, "a missing value built without error:\n" + output[-4000:]
+    assert "not_set" in output
+    (book / "chapter.md").write_text(chapter(body.replace('v["not_set:.2f"]', "1 + 1")))
+    result = build(book)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, "an {eval} of an arbitrary expression built:\n" + output[-4000:]
+    assert "not valid according to the configured pattern" in output
 
 
 def test_test_command_runs_the_doctests():

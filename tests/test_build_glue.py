@@ -1,11 +1,11 @@
-"""A re-run chapter shows its figures, and the book stays as it is (issue #13).
+"""A re-run chapter reads like the book, and the book stays as it is (issues #13, #22).
 
-The mechanism the chapters use: a figure or table is glued with ``display=True`` (so a student
-who runs the notebook in JupyterLab or Binder sees it as the cell's output) in a cell tagged
-``remove-output`` (so the book does not show it there), and ``{glue:figure}`` pastes it where the
-text needs it. This builds a throwaway book with the book's own _config.yml and strict flags
-(tests/test_build_failures.py) and checks that the glued figure is pasted exactly once and that
-the hidden cell leaves no output in the page; the executed notebook keeps the displayed output.
+The mechanism the chapters use (README, "Numbers in the prose"): myst-nb executes each chapter
+inline, the first cell makes ``v = Values()``, the prose shows ``{eval}`v["key"]``` (which
+jupyterlab-myst evaluates in JupyterLab too), and a figure is the output of its own code cell with
+``mystnb: figure:`` metadata (caption, name), so that a student who runs the notebook sees the
+figure under the cell and the book shows it numbered, captioned and referencable. This builds a
+throwaway book with the book's own _config.yml and strict flags (tests/test_build_failures.py).
 """
 from __future__ import annotations
 
@@ -17,34 +17,46 @@ from test_build_failures import build, chapter, make_book
 FIGURE_CELL = """```{code-cell} ipython3
 :tags: [remove-input, remove-output]
 
-from myst_nb import glue
-from IPython.display import HTML
-glue("shown_fig", HTML('<img src="data:image/png;base64,iVBORw0KGgo=" alt="GLUED-FIGURE-ALT">'))
-glue("a_number", 0.4567, display=False)
+from mytools.present.values import Values
+v = Values(a_number=0.4567, a_word="two", a_minus="\u22120.34")
 ```
 
-The number is {glue:text}`a_number:.2f`.
+The number is {eval}`v["a_number:.2f"]`, the word is {eval}`v["a_word"]`, the minus
+{eval}`v["a_minus"]`; see {numref}`fig-shown`.
 
-```{glue:figure} shown_fig
-:name: fig-shown
-
-A caption.
+```{code-cell} ipython3
+---
+tags: [remove-input, full-width]
+mystnb:
+  figure:
+    name: fig-shown
+    caption: |
+      A caption with {eval}`v["a_number:.1f"]`.
+---
+from IPython.display import HTML
+HTML('<img src="data:image/png;base64,iVBORw0KGgo=" alt="GLUED-FIGURE-ALT">')
 ```
 """
 
 
-def test_glue_with_display_and_remove_output(tmp_path):
+def test_eval_and_figure_cell(tmp_path):
     book = make_book(tmp_path, chapter(FIGURE_CELL))
     result = build(book)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     html = (book / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
-    assert html.count("GLUED-FIGURE-ALT") == 1, "the figure must be pasted once, not shown twice"
-    assert "0.46" in html
-    assert 'class="cell_output' not in html, "the tagged cell's own output is in the page"
-    # the notebook a reader downloads (or re-runs) keeps the figure as a displayed output
+    text = re.sub(r"<[^>]+>", "", html)
+    # values formatted as the key asks, strings without quotes
+    assert "The number is 0.46, the word is two, the minus \u22120.34" in " ".join(text.split())
+    assert "'two'" not in text
+    # the figure: shown once, numbered, captioned (with its value), referencable, full width
+    assert html.count("GLUED-FIGURE-ALT") == 1, "the figure must be shown once"
+    fig = re.search(r'<figure[^>]*id="fig-shown".*?</figure>', html, re.S)
+    assert fig and "Fig. 1" in fig.group(0) and "A caption with" in fig.group(0)
+    assert "0.5" in re.sub(r"<[^>]+>", "", fig.group(0))
+    assert 'href="#fig-shown"' in html
+    assert re.search(r'class="cell tag_remove-input tag_full-width', html)
+    # the notebook a reader downloads (or re-runs) keeps the figure as the cell's output
     nb = json.loads((book / "_build" / "html" / "_sources" / "chapter.ipynb").read_text())
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
-    shown = [o for o in outputs if "text/html" in o.get("data", {})]
-    assert shown and re.search("GLUED-FIGURE-ALT", shown[0]["data"]["text/html"]
-                               if isinstance(shown[0]["data"]["text/html"], str)
-                               else "".join(shown[0]["data"]["text/html"]))
+    shown = ["".join(o["data"]["text/html"]) for o in outputs if "text/html" in o.get("data", {})]
+    assert any("GLUED-FIGURE-ALT" in h for h in shown)

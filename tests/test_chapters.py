@@ -1,7 +1,7 @@
 """Static checks on the evidence chapters (background, IVIg, azathioprine, methotrexate).
 
-The main one: no number typed by hand in prose. Every number a reader sees must come from glue
-(``{glue:text}`key```), so that a change in data/ cannot leave a stale number in the text. The
+The main one: no number typed by hand in prose. Every number a reader sees must be computed
+(``{eval}`v["key"]```), so that a change in data/ cannot leave a stale number in the text. The
 check strips code cells, directive options, roles and a short whitelist of numbers that are names
 or fixed facts (years, scale ranges, "95% CI", "per 1000", measure names such as MMT-8 or
 TIS >= 20, the review's result numbers), then fails on any digit that is left.
@@ -66,7 +66,7 @@ WHITELIST = [
 ]
 
 MATH = re.compile(r"\$[^$]+\$")                 # inline math: formulas, not reported numbers
-ROLE = re.compile(r"\{(glue:text|glue:md|glue|cite:p|cite:t|ref|doc|numref|eq)\}`[^`]*`")
+ROLE = re.compile(r"\{(eval|cite:p|cite:t|ref|doc|numref|eq)\}`[^`]*`")
 INLINE_CODE = re.compile(r"`[^`]*`")
 LABEL = re.compile(r"^\([\w-]+\)=\s*$")
 
@@ -76,7 +76,7 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
     lines = text.splitlines()
     out: list[tuple[int, str]] = []
     in_front = lines[:1] == ["---"]
-    in_code = False
+    in_code = in_caption = in_literal = False
     in_math = False
     for no, line in enumerate(lines, 1):
         if in_front:
@@ -90,11 +90,22 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
             in_math = not closes if (opens and not in_math) else (in_math and not stripped.endswith("$$"))
             continue
         if stripped.startswith("```{code-cell}"):
-            in_code = True
+            in_code, in_caption = True, False
             continue
         if in_code:
             if stripped == "```":
                 in_code = False
+            # a figure's caption (mystnb: figure: caption: |) is prose the reader sees
+            elif in_caption and line.startswith("      "):
+                out.append((no, line))
+            else:
+                in_caption = stripped == "caption: |"
+            continue
+        if in_literal:
+            in_literal = stripped != "```"
+            continue  # a literal code block (```bash, ```python): commands, not prose
+        if re.match(r"^```[a-z]", stripped):
+            in_literal = True
             continue
         if stripped.startswith("```") or stripped.startswith(":::"):
             continue  # directive fences (their body is prose and is checked)
@@ -118,12 +129,18 @@ def test_checker_flags_hand_typed_numbers():
     """The check is not trivially passing: typed results are caught, glued ones are not."""
     assert hand_typed_numbers("The risk ratio was 1.80 (1.26 to 2.56).") == ["1.80", "1.26", "2.56"]
     assert hand_typed_numbers("Three trials with 136 participants.") == ["136"]
-    assert hand_typed_numbers("A risk ratio of {glue:text}`ivig_tis20_est:.2f` in 2022.") == []
+    assert hand_typed_numbers('A risk ratio of {eval}`v["ivig_tis20_est:.2f"]` in 2022.') == []
     assert hand_typed_numbers("CDASI (0 to 100) and the 95% CI {cite:p}`cochrane2025`.") == []
     assert hand_typed_numbers("about 438 in 1000 responded") == ["438"]
     # formulas are not results, but a number typed next to one still is
     assert hand_typed_numbers("At $\\tau^2 = 0.1$ it covers 93.4% of the time.") == ["93.4"]
     assert [line for _, line in prose_lines("$$\nQ = 2.5\n$$\nQ was 2.5.")] == ["Q was 2.5."]
+    # a figure caption in a code cell's metadata is prose too
+    cell = "```{code-cell} ipython3\n---\nmystnb:\n  figure:\n    caption: |\n      RR 0.5.\n---\nx\n```"
+    assert [line.strip() for _, line in prose_lines(cell)] == ["RR 0.5."]
+    # a literal code block is not prose; a directive's body is
+    assert [ln for _, ln in prose_lines("```bash\npython3 -m venv v\n```\nSaid 2.\n```{note}\nRR 3.\n```")] \
+        == ["Said 2.", "RR 3."]
 
 
 #: Every page of the book (the evidence chapters and all the others).
@@ -146,11 +163,13 @@ def test_page_conventions(page):
     assert text.startswith("---\njupytext:"), "jupytext MyST header first"
     assert "format_name: myst" in text
     assert f"({page})=" in text, "page label before the title"
-    # every glued figure is produced by a glue() call in a code cell of the same page
-    for key in re.findall(r"```\{glue:figure\} (\S+)", text):
-        assert f'glue("{key}"' in text, f"figure {key} is not glued on {page}"
+    # numbers in the prose are {eval}`v["key"]` (README, "Numbers in the prose"); myst-nb's glue
+    # roles and directives do not render in JupyterLab, so none is left
+    assert not re.search(r"\{glue[:\w]*\}|from myst_nb import glue", text), \
+        f"{page}: glue is gone from chapters; use {{eval}}`v[...]` and figure cells (NOTES/README)"
     # code cells stay short: no statistics in chapters
     for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.S):
+        cell = re.sub(r"\A---\n.*?\n---\n", "", cell, flags=re.S)  # the cell's YAML metadata
         body = [ln for ln in cell.splitlines() if ln.strip() and not ln.startswith(":tags:")]
         assert len(body) <= 12, f"a code cell on {page} has {len(body)} lines; move logic to mytools"
         assert not re.search(r"\b(np\.|scipy|math\.|sqrt|log\()", cell), "statistics in a chapter"
@@ -195,7 +214,7 @@ def test_each_of_the_14_results_appears_in_its_chapter():
     for page, aids in ids.items():
         text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
         for aid in aids:
-            assert f"`{aid}_pub_est" in text, f"{aid}: published estimate not glued on {page}"
+            assert f'v["{aid}_pub_est' in text, f"{aid}: published estimate not shown on {page}"
 
 
 def test_each_of_the_14_results_gets_a_forest_plot():
@@ -208,8 +227,10 @@ def test_each_of_the_14_results_gets_a_forest_plot():
                                         "mtx_sae", "mtx_withdrawals"]}.items():
         text = (ROOT / "chapters" / f"{page}.md").read_text(encoding="utf-8")
         for aid in aids:
-            assert f'forest_figure(ars["{aid}"])' in text, f"{aid}: no forest plot on {page}"
-            assert f"```{{glue:figure}} {aid}_forest" in text
+            cell = re.search(r"```\{code-cell\}[^\n]*\n---\n(?:(?!```).)*?\n---\n"
+                             + re.escape(f'plots.forest_figure(ars["{aid}"])'), text, re.S)
+            assert cell, f"{aid}: no forest plot on {page}"
+            assert "mystnb:\n  figure:" in cell.group(0), f"{aid}: the plot is not a numbered figure"
 
 
 def test_claims_no_stronger_than_the_evidence():

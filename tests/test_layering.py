@@ -6,7 +6,7 @@ The layers, lowest first (see README, "Layout"):
     data            readers and validation: book CSVs, data packages, .rm5, RevMan CSV
     analyses        registry + data + engine -> typed results with status codes (no prose)
     reproduce       re-execution of any review's data (readers + engine -> comparison)
-    present         forest plots, tables, SoF, GRADE wording, glue (no loading, no pooling)
+    present         forest plots, tables, SoF, GRADE wording, the prose's values (no loading, no pooling)
     reviews         the three reviews compared
     teaching        worked examples, simulation lab, reconstruction and its predictions
     cli             ``python -m mytools``

@@ -12,7 +12,7 @@ import pytest
 
 from mytools.analyses import analysis
 from mytools.data import load_data
-from mytools.present import data_analyses as da, forest, forest_adapt, glue, sof
+from mytools.present import analysis_values, data_analyses as da, forest, forest_adapt, sof
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +66,10 @@ def test_revman_per_study_numbers_beside_the_books(data):
 
 def test_smd_in_natural_units_uses_proderms_sds_from_the_rows(data):
     """HAQ-DI: ProDERM's change SDs 0.51 and 0.34 (n 47, 48) -> pooled SD 0.43; x SMD 0.86."""
-    v = glue.natural_units_values(analysis("ivig_disability", data), "ProDERM", "haq")
+    v = analysis_values.natural_units_values(analysis("ivig_disability", data), "ProDERM", "haq")
     assert v["haq_sd"] == pytest.approx(0.4325, abs=1e-3)
     assert round(v["haq_est"], 2) == 0.37
-    text = glue.natural_units_text(analysis("ivig_strength", data), "ProDERM", "MMT-8", 1)
+    text = analysis_values.natural_units_text(analysis("ivig_strength", data), "ProDERM", "MMT-8", 1)
     assert text.startswith("SMD 0.78, about 9.9 MMT-8 points better")
 
 

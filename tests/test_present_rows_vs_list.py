@@ -1,12 +1,12 @@
 """The background page's comparison of the review's data rows with the book's list of included
-studies (``present.glue.rows_vs_list``), on the real data: the expected labels are read from the
+studies (``present.trial_counts.rows_vs_list``), on the real data: the expected labels are read from the
 review's data rows with the csv module, independently of mytools."""
 from __future__ import annotations
 
 import csv
 
 from mytools.data import DATA_DIR, load_data
-from mytools.present.glue import rows_vs_list
+from mytools.present.trial_counts import rows_vs_list
 
 
 def test_rows_vs_list_on_the_review_data():

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mytools.present import evidence_map, glue, sof, tables
+from mytools.present import analysis_values, evidence_map, sof, tables
 
 
 def test_fmt_ci_cochrane_style_and_unknown():
@@ -47,7 +47,7 @@ def _ar(status="reproduced", result=True):
 
 
 def test_glue_values_keys_follow_the_plan_scheme():
-    vals = glue.glue_values(_ar())
+    vals = analysis_values.analysis_values(_ar())
     for field in ("est", "lo", "hi", "pub_est", "pub_lo", "pub_hi", "k", "n", "status",
                   "timepoint", "acr", "cr", "cr_lo", "cr_hi"):
         assert f"ivig_tis20_{field}" in vals
@@ -58,7 +58,7 @@ def test_glue_values_keys_follow_the_plan_scheme():
 
 
 def test_not_reproducible_result_glues_no_recomputed_numbers():
-    vals = glue.glue_values(_ar(status="not_reproducible", result=False))
+    vals = analysis_values.analysis_values(_ar(status="not_reproducible", result=False))
     assert "ivig_tis20_est" not in vals and "ivig_tis20_pub_est" in vals
     assert vals["ivig_tis20_status"] == "not reproducible"
 
@@ -94,7 +94,7 @@ def test_sensitivity_glue_keys():
                           "estimate": [1.91, float("nan")], "ci_low": [0.5, float("nan")],
                           "ci_high": [7.3, float("nan")], "tau2": [0.0, float("nan")],
                           "i2": [0.0, float("nan")], "k": [2, 0], "note": ["", "not estimable"]})
-    vals = glue.sensitivity_glue_values("ivig_sae", frame)
+    vals = analysis_values.sensitivity_values("ivig_sae", frame)
     assert set(vals) == {"ivig_sae_sens_revman_est", "ivig_sae_sens_revman_lo", "ivig_sae_sens_revman_hi"}
     table = tables.sensitivity_table(frame)
     assert list(table["Estimate (95% CI)"]) == ["1.91 (0.50 to 7.30)", "not estimable"]

@@ -9,6 +9,7 @@ raised at once as a :class:`DataError` naming file, line, study, column and what
 from __future__ import annotations
 
 import json
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,21 @@ from .validate import check_book_tables, check_review_data
 
 __all__ = ["DATA_DIR", "TABLES", "Dataset", "load_data", "read_schema"]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+def _book_data_dir() -> Path:
+    """The book's data: the package data ``mytools.bookdata`` (pyproject.toml maps the
+    repository's data/ folder to it, so an installed package or wheel brings it), read with
+    importlib.resources; in a clone (editable install or none) it is the repository's data/."""
+    packaged = resources.files("mytools") / "bookdata"
+    if isinstance(packaged, Path) and (packaged / "datapackage.json").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+DATA_DIR = _book_data_dir()
 TABLES = ("studies", "analyses", "review_study_map", "outcome_data", "study_estimates", "published_results",
-          "reviews", "review_studies", "sr2015_studies", "trial_facts")
+          "reviews", "review_studies", "sr2015_studies", "trial_facts", "bayes_priors", "bayes_prior_choice")
 
 
 @dataclass
@@ -41,6 +54,8 @@ class Dataset:
     review_studies: pd.DataFrame
     sr2015_studies: pd.DataFrame
     trial_facts: pd.DataFrame
+    bayes_priors: pd.DataFrame
+    bayes_prior_choice: pd.DataFrame
     directory: Path
     schemas: dict[str, dict] = field(repr=False, default_factory=dict)
     review_data: dict[str, Any] = field(repr=False, default_factory=dict)

@@ -10,12 +10,17 @@ Layout (each module says its formulas and their sources):
 * :mod:`.many` — NaN-padded matrices of analyses; :mod:`.batch` — long-format batches (reproduce)
 * :mod:`.settings` — named modes ``REVMAN5``, ``REVMAN_WEB``, ``MODERN``;
   :mod:`.variants` — the one registry of named analysis variants
+* :mod:`.bayes` — the Bayesian normal–normal hierarchical model (``pool_bayes``), its priors
+  (:mod:`.priors`), quadrature (:mod:`.bayes_quad`) and result (:mod:`.bayes_result`)
 * :mod:`.results`, :mod:`.errors`, :mod:`.distributions`
 """
 from .batch import BatchResult, pool_batch
+from .bayes import pool_bayes
+from .bayes_result import BayesResult
 from .errors import ConvergenceError, InputError, NotEstimableError
 from .many import pool_many
 from .pooling import pool_binary, pool_continuous, pool_generic, pool_oe
+from .priors import HalfCauchy, HalfNormal, InvGammaTau, LogNormalTau2, LogTTau2, Normal, UniformTau
 from .results import ManyResult, MetaResult, SubgroupResult
 from .settings import MODERN, MODES, REVMAN5, REVMAN_WEB, Settings, resolve
 from .subgroups import pool_by_subgroup, pool_subgroups
@@ -24,6 +29,8 @@ from .variants import VARIANTS, variant_options
 
 __all__ = [
     "ConvergenceError", "InputError", "NotEstimableError",
+    "pool_bayes", "BayesResult", "HalfCauchy", "HalfNormal", "InvGammaTau", "LogNormalTau2", "LogTTau2",
+    "Normal", "UniformTau",
     "BatchResult", "ManyResult", "MetaResult", "SubgroupResult",
     "MODERN", "MODES", "REVMAN5", "REVMAN_WEB", "Settings", "resolve",
     "i2_from_tau2", "pool_batch", "pool_binary", "pool_by_subgroup", "pool_continuous", "pool_generic",

@@ -3,7 +3,7 @@ measures, what is known about a result; and the HTML they are shown as.
 
 Every function returns a :class:`pandas.DataFrame` (text cells already formatted the way the
 book prints them) or HTML. Nothing here computes statistics or loads data: results and the
-``Dataset`` are passed in. Summary-of-findings tables are in :mod:`.sof`, glue in :mod:`.glue`.
+``Dataset`` are passed in. Summary-of-findings tables are in :mod:`.sof`, the prose's values in :mod:`.analysis_values`.
 """
 from __future__ import annotations
 

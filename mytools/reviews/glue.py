@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..analyses import analysis
 from ..data import Dataset
-from ..present.glue import signed
+from ..present.phrases import signed
 from ..present.grade import plain_language
 from .cumulative import CUMULATIVE_EXAMPLE, cumulative_candidates, cumulative_meta
 from .interventions import ivig_accumulation

@@ -3,7 +3,7 @@
 * :mod:`.hand` — each formula with plain NumPy arithmetic (not the engine's code path);
 * :mod:`.steps` — step tables putting the hand value beside the engine's and the published one;
 * :mod:`.sensitivity` — every pooled result with ≥ 2 studies under the engine's named variants;
-* :mod:`.page` — the numbers the methods chapter quotes (glue values).
+* :mod:`.page` — the numbers the methods chapter quotes (values for its prose).
 
 Functions that read the review take the chapter's :class:`~mytools.data.Dataset` as ``data``.
 """

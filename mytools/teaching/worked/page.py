@@ -1,4 +1,4 @@
-"""The numbers the methods chapter quotes from its worked examples, under ``methods_…`` glue keys
+"""The numbers the methods chapter quotes from its worked examples (``methods_…`` keys of its ``v``)
 (the counting and slicing that used to sit in the chapter's cells)."""
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def hedges_display(hedges: pd.DataFrame) -> pd.DataFrame:
 
 def findings_markdown(long: pd.DataFrame) -> Any:
     """:func:`~mytools.teaching.worked.sensitivity.sensitivity_findings` as an IPython Markdown
-    object to glue (pasted with ``{glue:md}``)."""
+    object, displayed from the chapter's own cell."""
     from IPython.display import Markdown  # notebook display only
 
     return Markdown(sensitivity_findings(long))

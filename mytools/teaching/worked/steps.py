@@ -187,7 +187,7 @@ def analysis_smd_table(data: Dataset, analysis_id: str = "ivig_disability") -> p
 
 
 def step_value(table: pd.DataFrame, quantity: str, study: str = "pooled", column: str = "by_hand") -> float:
-    """One number from a step table (for glue), e.g. ``step_value(t, "Q")``."""
+    """One number from a step table (for the prose), e.g. ``step_value(t, "Q")``."""
     sel = table[(table["quantity"] == quantity) & (table["study"] == study)]
     if len(sel) != 1:
         raise KeyError(f"step table has {len(sel)} rows for quantity={quantity!r}, study={study!r}")
