@@ -236,8 +236,9 @@ def test_chapter_opens_as_notebook_runs_and_shows_its_forest_plot(lab, chapter):
         t1 = time.monotonic()
         _run_all_cells(driver)
         n = state["codeCells"]
-        state = _wait(driver, lambda s: s["executed"] == n and not s["running"] and s["kernelIdle"]
-                      or s["errors"], RUN_TIMEOUT, f"all {n} code cells to run")
+        # (the notebook may attach more cells after opening: count them again each time)
+        state = _wait(driver, lambda s: s["executed"] == s["codeCells"] >= n and not s["running"]
+                      and s["kernelIdle"] or s["errors"], RUN_TIMEOUT, f"all {n} code cells to run")
         timings["run"] = time.monotonic() - t1
         # images in outputs finish loading
         time.sleep(2)
@@ -249,11 +250,11 @@ def test_chapter_opens_as_notebook_runs_and_shows_its_forest_plot(lab, chapter):
         time.sleep(1)
         driver.save_screenshot(str(SHOTS / f"binder-{stem}-after-run.png"))
         # and the prose a student reads: the first paragraph with numbers, then the exercises
-        for name, text in (("prose", "I²"), ("exercises", "Exercise 1")):
+        for name, text in (("prose", "The review’s two primary outcomes"), ("exercises", "Exercise 1")):
             driver.execute_script(
                 "const t = arguments[0]; const m = Array.from(document.querySelectorAll("
-                "'.jp-MarkdownCell')).find(c => c.textContent.includes(t)); "
-                "if (m) m.scrollIntoView();", text)
+                "'.jp-MarkdownCell .myst *')).reverse().find(e => e.textContent.trim()"
+                ".startsWith(t)); if (m) m.scrollIntoView();", text)
             time.sleep(1)
             driver.save_screenshot(str(SHOTS / f"binder-{stem}-{name}.png"))
     finally:

@@ -168,6 +168,7 @@ def test_sidebar_title_is_short_and_the_full_title_stays_on_the_landing_page():
     cfg = config()
     short = cfg["sphinx"]["config"]["html_title"]
     assert len(short) <= 40 and len(cfg["title"]) > len(short)
+    assert cfg["html"]["home_page_in_navbar"] is False  # the long title is not listed in the sidebar
     intro = (ROOT / "intro.md").read_text(encoding="utf-8")
     assert f"# {cfg['title']}" in intro
 

@@ -19,13 +19,10 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
+from ..present.phrases import month_year
 
 #: Reviews in publication order (columns of every table and figure on the page).
 REVIEW_ORDER: tuple[str, ...] = ("cochrane2012", "sr2015", "cochrane2025")
-
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
 
 def is_blank(x: Any) -> bool:
     """True for None, NaN, pandas NA and blank strings.
@@ -73,10 +70,7 @@ def format_search_date(s: str) -> str:
     ('August 2011', '3 February 2023')
     """
     search_year(s)  # validates
-    parts = str(s).strip().split("-")
-    if len(parts) == 2:
-        return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return month_year(s)
 
 
 def membership(data: Dataset) -> pd.DataFrame:
