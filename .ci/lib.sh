@@ -27,7 +27,7 @@ apt_install() {
 }
 
 # Headless Chromium and its WebDriver (Debian's chromium and chromium-driver, same version) for
-# the browser tests (tests/test_book_browser.py, tests/test_binder_jupyterlab.py).
+# the browser tests (tests/book/test_book_browser.py, tests/book/test_binder_jupyterlab.py).
 ensure_browser() {
     local missing=()
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)

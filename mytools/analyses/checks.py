@@ -8,12 +8,12 @@ import pandas as pd
 
 from ..data import Dataset
 from .result import STATUSES
-from .run import analyses, analysis, dataset
+from .run import analysis
 
 __all__ = ["study_check", "status_counts", "cross_checks"]
 
 
-def study_check(data: Dataset | None = None, review_id: str = "cochrane2025") -> pd.DataFrame:
+def study_check(data: Dataset, review_id: str = "cochrane2025") -> pd.DataFrame:
     """One row per study row of a review's data: RevMan's ``Mean``/``CI start``/``CI end``/``Weight``
     beside the engine's, for every registered analysis of the review's rows.
 
@@ -21,7 +21,6 @@ def study_check(data: Dataset | None = None, review_id: str = "cochrane2025") ->
     unit the review used (the whole analysis, or each subgroup when it shows subgroup totals only).
     ``decimals`` is the number of digits RevMan's stored numbers carry (from the reader).
     """
-    data = dataset(data)
     reg = data.analyses[(data.analyses["input_table"] == "review_rows") & (data.analyses["review_id"] == review_id)]
     frames = []
     for aid in reg["analysis_id"]:
@@ -50,10 +49,10 @@ def study_check(data: Dataset | None = None, review_id: str = "cochrane2025") ->
     return out.sort_values("line").reset_index(drop=True)
 
 
-def status_counts(report: pd.DataFrame | None = None) -> dict[str, int]:
+def status_counts(report: pd.DataFrame) -> dict[str, int]:
     """Counts over the results of the 2025 abstract: per status, reproduced split by the inputs'
     provenance, and the same for the earlier (sources) route that checks them."""
-    rep = analyses() if report is None else report
+    rep = report
     main = rep[rep["in_abstract"].astype(bool)]
     done = main[main["status"] == "reproduced"]
     out = {s: int((main["status"] == s).sum()) for s in STATUSES}
@@ -74,10 +73,10 @@ def status_counts(report: pd.DataFrame | None = None) -> dict[str, int]:
     return out
 
 
-def cross_checks(report: pd.DataFrame | None = None) -> pd.DataFrame:
+def cross_checks(report: pd.DataFrame) -> pd.DataFrame:
     """One row per abstract result: the review's data beside the earlier route (primary sources,
     reconstruction, approximation) that checks it independently."""
-    rep = analyses() if report is None else report
+    rep = report
     main = rep[rep["in_abstract"].astype(bool)].set_index("analysis_id")
     src = rep[rep["checks"].notna() & (rep["checks"] != "")].set_index("checks")
     rows = []

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import BINARY, Dataset
+from ..data import Dataset
+from ..engine.effects import BINARY_MEASURES
 
 __all__ = ["spec_of", "inputs_of", "inputs_provenance", "clean"]
 
@@ -89,7 +90,7 @@ def _arm_inputs(spec: dict, data: Dataset) -> pd.DataFrame:
             "note": " | ".join(dict.fromkeys(x for x in (t["note"], c["note"]) if isinstance(x, str))),
         })
     out = pd.DataFrame(recs)
-    drop = ["mean_intervention", "sd_intervention", "mean_control", "sd_control"] if spec["measure"] in BINARY else ["events_intervention", "events_control"]
+    drop = ["mean_intervention", "sd_intervention", "mean_control", "sd_control"] if spec["measure"] in BINARY_MEASURES else ["events_intervention", "events_control"]
     return out.drop(columns=drop)
 
 

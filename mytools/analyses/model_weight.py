@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from ..data import Dataset
-from .run import analysis, dataset
+from .run import analysis
 from .variants import reanalyse
 
 __all__ = ["MODEL_ROWS", "RATIO_MEASURES", "model_weight", "bayes_rows", "null_of"]
@@ -69,14 +69,13 @@ def bayes_rows(analysis_id: str, summary: pd.DataFrame, k: int, measure: str) ->
     return out
 
 
-def model_weight(analysis_id: str, data: Dataset | None = None,
+def model_weight(analysis_id: str, data: Dataset,
                  bayes: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model (``MODEL_ROWS`` that apply) for one analysis: ``row``, ``estimate``,
     ``ci_low``, ``ci_high`` (natural scale), ``k``, ``measure``, ``excludes_null``.
 
     ``bayes``: the analysis' ``pool_bayes`` summary frame (see :func:`bayes_rows`), or None.
     """
-    data = dataset(data)
     ar = analysis(analysis_id, data)
     if ar.result is None:
         raise ValueError(f"{analysis_id}: not computable (inputs of {', '.join(ar.missing)} not available)")

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..data import BINARY, Dataset, load_data
+from ..data import Dataset
+from ..engine.effects import BINARY_MEASURES
 from ..engine import MetaResult, NotEstimableError, pool_binary, pool_continuous, pool_generic, pool_subgroups
 from .inputs import clean, inputs_of, inputs_provenance, spec_of
 from .result import AnalysisResult
@@ -21,17 +22,12 @@ from .result import AnalysisResult
 __all__ = ["pool_inputs", "analysis", "analyses", "result_value", "dataset"]
 
 
-def dataset(data: Dataset | None) -> Dataset:
-    """The Dataset passed in; ``None`` loads the package's own ``data/`` (the public entry points only)."""
-    return data if data is not None else load_data()
-
-
 def _data_type(spec: dict) -> str:
     if spec.get("data_type"):
         return str(spec["data_type"])
     if spec["input_table"] == "study_estimates":
         return "generic"
-    return "dichotomous" if spec["measure"] in BINARY else "continuous"
+    return "dichotomous" if spec["measure"] in BINARY_MEASURES else "continuous"
 
 
 def _reject(options: dict, names: tuple[str, ...], what: str) -> None:
@@ -118,9 +114,8 @@ def _status(spec: dict, inputs: pd.DataFrame, result: MetaResult | None,
     return "approximate", "differs_from_published", diff
 
 
-def analysis(analysis_id: str, data: Dataset | None = None) -> AnalysisResult:
+def analysis(analysis_id: str, data: Dataset) -> AnalysisResult:
     """Pool the registered inputs of ``analysis_id`` with the registered settings and compare."""
-    data = dataset(data)
     spec = spec_of(analysis_id, data)
     inputs = inputs_of(spec, data)
     prov = inputs_provenance(inputs)
@@ -158,10 +153,9 @@ def _report_row(a: AnalysisResult) -> dict:
     return row
 
 
-def analyses(data: Dataset | None = None) -> pd.DataFrame:
+def analyses(data: Dataset) -> pd.DataFrame:
     """The reproducibility report: one row per registered analysis, in registry order (the review's
     own analyses first, then the sources route and the other analyses the book keeps)."""
-    data = dataset(data)
     out = pd.DataFrame([_report_row(analysis(aid, data)) for aid in data.analyses["analysis_id"]])
     for c in ("abstract_no", "pub_k", "pub_participants", "k", "subgroup_number", "comparison_no"):
         out[c] = pd.array(out[c], dtype="Int64")

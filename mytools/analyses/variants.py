@@ -10,7 +10,7 @@ from ..data import Dataset
 from ..engine import MetaResult
 from ..engine.variants import VARIANTS, variant_options
 from .inputs import inputs_of, inputs_provenance, spec_of
-from .run import analysis, dataset, pool_inputs
+from .run import analysis, pool_inputs
 
 __all__ = ["reanalyse", "sensitivity", "OPTIONS", "DATA_VARIANTS", "SENSITIVITY_VARIANTS"]
 
@@ -35,7 +35,7 @@ def _mixed_excluded(spec: dict, data: Dataset, exclude: tuple[str, ...]) -> set[
     return set(rows["study_id"])
 
 
-def reanalyse(analysis_id: str, data: Dataset | None = None, variant: str | None = None,
+def reanalyse(analysis_id: str, data: Dataset, variant: str | None = None,
               **options: Any) -> MetaResult:
     """Re-pool the registered inputs with other engine options.
 
@@ -51,7 +51,6 @@ def reanalyse(analysis_id: str, data: Dataset | None = None, variant: str | None
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {', '.join(OPTIONS)}")
-    data = dataset(data)
     spec = spec_of(analysis_id, data)
     inputs = inputs_of(spec, data)
     if spec["input_table"] == "none" or inputs_provenance(inputs) == "not_available":
@@ -86,12 +85,11 @@ def _variants(base: Any) -> list[tuple[str, str, dict, str]]:
     return out
 
 
-def sensitivity(analysis_id: str, data: Dataset | None = None) -> pd.DataFrame:
+def sensitivity(analysis_id: str, data: Dataset) -> pd.DataFrame:
     """One row per variant, keyed by the engine's variant names (``variant``; ``label`` from
     ``VARIANTS[key].label``): ``revman`` (as registered), ``random_dl``, ``reml_hksj``,
     ``mh_no_correction`` if there are zero cells, ``reconstructed_excluded`` if some inputs are
     reconstructed."""
-    data = dataset(data)
     base = analysis(analysis_id, data)
     if base.result is None:
         raise ValueError(f"{analysis_id} cannot be re-analysed: the inputs of {', '.join(base.missing)} "

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from .errors import DataError, Problem
 from .book import DATA_DIR, TABLES, Dataset, load_data, read_schema
-from .validate import BINARY, CONTINUOUS, RATIO_MEASURES, Z975_WIDTH
+from .validate import REGISTRY_BINARY, REGISTRY_CONTINUOUS, REGISTRY_LOG_SCALE, Z975_WIDTH
 from .tables_info import (PROVENANCE_CLASSES, basis_counts, missing_inputs, provenance_counts, review_data_counts,
                           review_data_overview,
                           schema_table, table_overview)
 
 __all__ = ["DATA_DIR", "DataError", "Problem", "Dataset", "load_data", "read_schema", "TABLES", "provenance_counts",
            "schema_table", "table_overview", "missing_inputs", "review_data_overview", "PROVENANCE_CLASSES", "basis_counts", "review_data_counts",
-           "BINARY", "CONTINUOUS", "RATIO_MEASURES", "Z975_WIDTH"]
+           "REGISTRY_BINARY", "REGISTRY_CONTINUOUS", "REGISTRY_LOG_SCALE", "Z975_WIDTH"]

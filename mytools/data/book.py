@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import DataError, Problem
+from .revman import read_review
 from .schema import Row, check_foreign_keys, frame, read_table
 from .validate import check_book_tables, check_review_data
 
@@ -77,14 +78,6 @@ def read_schema(name: str, directory: Path | str = DATA_DIR) -> dict:
     raise KeyError(f"datapackage.json lists no resource {name!r}")
 
 
-def _read_review(path: Path) -> Any:
-    """The review's data rows read by ``mytools.data.revman.read_review`` (imported here: the reader
-    itself imports this package for its error type)."""
-    from .revman import read_review
-
-    return read_review(path)
-
-
 def _read_resources(directory: Path, pkg: dict, problems: list[Problem]):
     schemas: dict[str, dict] = {}
     tables: dict[str, list[Row]] = {}
@@ -109,7 +102,7 @@ def _read_resources(directory: Path, pkg: dict, problems: list[Problem]):
         tables[name] = read_table(path, schemas[name], problems)
         if res.get("role") == "review_data" and len(problems) == n_before:
             try:
-                review_data[res.get("review_id") or name] = _read_review(path)
+                review_data[res.get("review_id") or name] = read_review(path)
             except DataError as exc:
                 problems.extend(exc.problems)
     return schemas, tables, files, review_data, declared

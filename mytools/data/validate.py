@@ -11,13 +11,19 @@ from typing import Any, Mapping
 from .errors import Problem
 from .schema import Row
 
-__all__ = ["RATIO_MEASURES", "BINARY", "CONTINUOUS", "Z975_WIDTH", "check_book_tables", "check_review_data"]
+__all__ = ["REGISTRY_BINARY", "REGISTRY_CONTINUOUS", "REGISTRY_LOG_SCALE", "Z975_WIDTH", "check_book_tables",
+           "check_review_data"]
 
-RATIO_MEASURES = ("RR", "OR")
-BINARY = ("RR", "OR", "RD")
-CONTINUOUS = ("MD", "SMD")
+# The measures the book's registry (analyses.csv, its schema's enum) allows, by the kind of study
+# numbers they are computed from; a subset of the engine's vocabulary (mytools.engine.vocabulary,
+# checked by tests/data/test_data.py), which the data layer does not import.
+REGISTRY_BINARY = ("RR", "OR", "RD")
+REGISTRY_CONTINUOUS = ("MD", "SMD")
+# Registry measures whose study contrasts (study_estimates.csv) are entered on the log scale.
+REGISTRY_LOG_SCALE = ("RR", "OR")
 Z975_WIDTH = 3.92  # CI width / SE used to restate a published 95% CI as a standard error
-_DATA_TYPE = {"dichotomous": BINARY, "continuous": CONTINUOUS, "generic": BINARY + CONTINUOUS}
+_DATA_TYPE = {"dichotomous": REGISTRY_BINARY, "continuous": REGISTRY_CONTINUOUS,
+              "generic": REGISTRY_BINARY + REGISTRY_CONTINUOUS}
 
 
 def _p(file: str, r: Row, column: str | None, expected: str, found: Any = None) -> Problem:
@@ -32,7 +38,7 @@ def _rules_analysis_row(f: str, r: Row, problems: list[Problem]) -> None:
     if v.get("in_abstract") is not None and v["in_abstract"] != (v.get("abstract_no") is not None):
         problems.append(_p(f, r, "abstract_no", "abstract_no filled exactly when in_abstract is true",
                            v.get("abstract_no")))
-    if v.get("method") == "MH" and v.get("measure") in CONTINUOUS:
+    if v.get("method") == "MH" and v.get("measure") in REGISTRY_CONTINUOUS:
         problems.append(_p(f, r, "method", "IV for a continuous measure", v["method"]))
     dt, m = v.get("data_type"), v.get("measure")
     if dt in _DATA_TYPE and m is not None and m not in _DATA_TYPE[dt]:
@@ -102,8 +108,8 @@ def _rules_outcome_data(rows: list[Row], spec: Mapping[str, dict], problems: lis
 
 def _rules_outcome_numbers(f: str, r: Row, measure: str | None, problems: list[Problem]) -> None:
     v = r.values
-    needed = ("n", "events") if measure in BINARY else ("n", "mean", "sd")
-    unused = ("mean", "sd") if measure in BINARY else ("events",)
+    needed = ("n", "events") if measure in REGISTRY_BINARY else ("n", "mean", "sd")
+    unused = ("mean", "sd") if measure in REGISTRY_BINARY else ("events",)
     prov = v.get("provenance")
     if prov == "not_available":
         for c in ("n", "events", "mean", "sd"):
@@ -130,8 +136,8 @@ def _rules_study_estimates(rows: list[Row], spec: Mapping[str, dict], problems: 
         if a is not None and a.get("input_table") != "study_estimates":
             problems.append(_p(f, r, "analysis_id", f"an analysis whose input_table is study_estimates "
                                f"(the registry says {a.get('input_table')})", v.get("analysis_id")))
-        if a is not None and v.get("log_scale") is not None and v["log_scale"] != (a.get("measure") in RATIO_MEASURES):
-            problems.append(_p(f, r, "log_scale", f"{str(a.get('measure') in RATIO_MEASURES).lower()} for measure "
+        if a is not None and v.get("log_scale") is not None and v["log_scale"] != (a.get("measure") in REGISTRY_LOG_SCALE):
+            problems.append(_p(f, r, "log_scale", f"{str(a.get('measure') in REGISTRY_LOG_SCALE).lower()} for measure "
                                f"{a.get('measure')}", v["log_scale"]))
         if v.get("provenance") == "not_available":
             for c in nums:

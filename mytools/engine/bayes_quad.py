@@ -17,7 +17,7 @@ Every function works on many rows at once (one row = one analysis × one prior).
   and the shortest interval [a, b] solves F(b) − F(a) = level, f(a) = f(b) by 2-D Newton
   (a unimodal density is assumed; the central interval is the start).
 
-The error is shown, not asserted: ``tests/test_bayes_engine.py`` doubles ``nodes`` and checks
+The error is shown, not asserted: ``tests/engine/test_bayes_engine.py`` doubles ``nodes`` and checks
 that no summary moves by more than 1e-7.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ Statements follow the template of GRADE guidance 26 (Santesso N, Glenton C, Dahm
 guidelines 26: informative statements to communicate the findings of systematic reviews of
 interventions. J Clin Epidemiol 2020;119:126-135), as reproduced verbatim in the ACIP GRADE
 Handbook (CDC), chapter 11, Table 16 "Suggested narrative statements for phrasing conclusions"
-(see ``tests/test_grade.py`` for what was read where). Rows are the certainty, columns "the size
+(see ``tests/present/test_grade.py`` for what was read where). Rows are the certainty, columns "the size
 of the effect estimate" (large / moderate / small important / trivial, small unimportant or no
 effect): high certainty states the effect ("X reduces outcome"), moderate hedges with "probably"
 (the template's alternative to "likely"), low with "may", and very low certainty does not state

@@ -1,4 +1,4 @@
-# Reference values from R metafor for tests/test_pooling_metafor.py.
+# Reference values from R metafor for tests/engine/test_engine_metafor.py.
 #
 # Run from the project root:  Rscript tests/reference/metafor_reference.R
 # Writes tests/reference/metafor_reference.json (committed; the tests read the JSON, so CI does not

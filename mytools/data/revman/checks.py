@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mytools.data import DataError, Problem
+from mytools.data.errors import DataError, Problem
 from mytools.data.revman.tables import MAX_PROBLEMS
 
 __all__ = ["check_rows", "NOT_ESTIMABLE"]

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from mytools.data import DataError, Problem
+from mytools.data.errors import DataError, Problem
 from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescape
 from mytools.data.revman.safeio import fail
 from mytools.data.revman.tables import Table, load_table

@@ -1,6 +1,7 @@
 """The review-data model: one :class:`ReviewData` for every RevMan / Cochrane format.
 
-Column lists are the contract of ``/work/plan/CONTRACT.md`` ("one model, three formats"). Arms are
+Every reader (data package v1/v2.x, bare data rows, .rm5, RevMan 5 CSV) returns these columns: one
+model, several formats (listed in the README, "reproduce"). Arms are
 ``intervention`` (RevMan's "experimental", group 1) and ``control`` (group 2).
 """
 from __future__ import annotations

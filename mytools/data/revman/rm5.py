@@ -23,7 +23,7 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from mytools.data import DataError, Problem
+from mytools.data.errors import DataError, Problem
 from mytools.data.revman.checks import check_rows
 from mytools.data.revman.model import (
     ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable,

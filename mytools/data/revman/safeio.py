@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mytools.data import DataError, Problem
+from mytools.data.errors import DataError, Problem
 
 __all__ = ["ZipLimits", "Member", "list_members", "decode", "read_csv_records", "fail",
            "read_file", "regular_file"]

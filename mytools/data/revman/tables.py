@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from mytools.data import DataError, Problem
+from mytools.data.errors import DataError, Problem
 from mytools.data.revman.safeio import read_csv_records
 
 __all__ = ["norm", "Table", "load_table", "MISSING", "MAX_PROBLEMS", "MAX_NUMBER"]

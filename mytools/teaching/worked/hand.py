@@ -2,8 +2,9 @@
 
 Every quantity here is computed "by hand" with plain NumPy arithmetic written to be read next to the
 formula, *not* through the engine's code path; the step tables then put the engine's answer
-(``mytools.pooling``) beside it, so a reader sees that the two agree and where each number comes
-from.  Formulas (RevMan 5 defaults, see ``ARCHITECTURE.md``):
+(``mytools.engine``) beside it, so a reader sees that the two agree and where each number comes
+from.  Formulas (RevMan 5 defaults; Deeks, Higgins & Altman, Cochrane Handbook ch. 10, and RevMan's
+statistical algorithms):
 
 * risk ratio of a study: RR_i = (a_i/n_1i)/(c_i/n_2i); SE(ln RR_i) = sqrt(1/a_i - 1/n_1i + 1/c_i - 1/n_2i);
 * Mantel-Haenszel RR = sum(R_i)/sum(S_i), R_i = a_i n_2i/N_i, S_i = c_i n_1i/N_i, with the
