@@ -4,7 +4,7 @@ The table (study, arm data, weight, estimate [95% CI]) and the graph (squares si
 diamonds for (sub)totals) share one row grid; subgroups print their subtotal, heterogeneity and
 overall-effect lines, the whole analysis its total and the test for subgroup differences, and the
 review's footnotes are printed under the plot. Text is 11 pt in a figure drawn at the width it is
-shown at (:class:`~mytools.present.figures.SvgFigure`), so it reads at body-text size.
+shown at (:func:`~mytools.present.forest_compact.forest_figure` wraps it with its phone layout).
 """
 from __future__ import annotations
 
@@ -21,11 +21,10 @@ from matplotlib.textpath import TextToPath
 from matplotlib.patches import Polygon
 
 from . import revman_text as rt
-from .figures import SvgFigure
 from .forest_data import ARM_COLUMNS, ForestData, ForestRow, ForestTotal
 from .style import CHAR_W, FAMILY, FONT, OKABE_ITO, ROW
 
-__all__ = ["forest_plot", "forest_figure", "forest_alt"]
+__all__ = ["forest_plot", "forest_alt"]
 
 _PAD = 0.08  # inches between columns
 _GRAPH_W = 2.3
@@ -353,12 +352,3 @@ def forest_alt(fd: ForestData) -> str:
             else " The confidence interval crosses the line of no effect.")
     return (head + f" Pooled {mname} {tot.estimate:.2f} (95% CI {tot.ci_low:.2f} to "
             f"{tot.ci_high:.2f})." + tail)
-
-
-def forest_figure(fd: ForestData, **kwargs: Any) -> SvgFigure:
-    """:func:`forest_plot` wrapped as a readable SVG with its generated alt text, ready to glue."""
-    from .forest_compact import compact_alt, forest_compact
-
-    fig = forest_plot(fd, **kwargs)
-    alt = fig.forest_meta["alt"]  # type: ignore[attr-defined]
-    return SvgFigure(fig, alt, compact=forest_compact(fd, **kwargs), compact_alt=compact_alt(fd, alt))

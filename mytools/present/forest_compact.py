@@ -18,11 +18,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 
 from . import revman_text as rt
-from .forest import _Scale, _est_text, _w, _whisker, _wrap, _xlim
+from .figures import SvgFigure
+from .forest import _Scale, _est_text, _w, _whisker, _wrap, _xlim, forest_plot
 from .forest_data import ForestData, ForestRow, ForestTotal
 from .style import FAMILY
 
-__all__ = ["forest_compact", "compact_alt", "WIDTH", "FONT_C"]
+__all__ = ["forest_compact", "compact_alt", "forest_figure", "WIDTH", "FONT_C"]
 
 #: Width of the compact figure (inches): 3.6 in = 346 CSS px, the text column of a 390-px phone.
 WIDTH = 3.6
@@ -216,3 +217,11 @@ def compact_alt(fd: ForestData, alt: str) -> str:
     k = len(fd.rows)
     return (alt + f" Compact layout for a narrow screen: {k} {'study' if k == 1 else 'studies'}, "
             "each with its estimate, 95% CI and weight; the arm data are in the full plot.")
+
+
+def forest_figure(fd: ForestData, **kwargs: Any) -> SvgFigure:
+    """RevMan's full layout (:func:`~mytools.present.forest.forest_plot`) with its generated alt
+    text, and the compact layout for a phone, as one SVG figure ready to show."""
+    fig = forest_plot(fd, **kwargs)
+    alt = fig.forest_meta["alt"]  # type: ignore[attr-defined]
+    return SvgFigure(fig, alt, compact=forest_compact(fd, **kwargs), compact_alt=compact_alt(fd, alt))

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 from matplotlib.figure import Figure
 
 from . import forest as _forest
+from . import forest_compact
 from .evidence_map import evidence_map, evidence_map_alt, evidence_map_compact, evidence_map_frame
 from .figures import FigureWithAlt, PngFigure, SvgFigure
 from .forest_adapt import forest_data, from_registry_result, get, provenance_flags
@@ -73,7 +74,7 @@ def forest_plot(obj: Any, *, xlim: tuple[float, float] | None = None, **kwargs: 
 def forest_figure(obj: Any, **kwargs: Any) -> SvgFigure:
     """:func:`forest_plot` as a readable SVG with its generated alt text, ready to glue."""
     xlim = kwargs.pop("xlim", None)
-    return _forest.forest_figure(to_forest_data(obj, **kwargs), xlim=xlim)
+    return forest_compact.forest_figure(to_forest_data(obj, **kwargs), xlim=xlim)
 
 
 def evidence_map_figure(frame: Any) -> SvgFigure:

@@ -18,7 +18,7 @@ from mytools.present import plots
 from mytools.present.forest_compact import WIDTH, forest_compact
 from mytools.present.forest_data import ForestData
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 #: analysis id -> (analysis group, analysis number) in the review's data rows
 CASES = {"ivig_disability": ("1", "2"), "ivig_tis20": ("1", "5")}
 
