@@ -163,30 +163,62 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
         from tqdm import tqdm
 
         items = tqdm(items, unit="review", leave=False)
-    reviews, skipped, refused, errors = [], [], [], []
-    for p in items:
-        try:
-            reviews.append(read(p))
-        except ValueError as exc:
-            if isinstance(p, _Found) and _not_review_data(exc):
-                skipped.append(str(p))
-                continue
-            if strict:
-                raise
-            refused.append({"file": str(p), "reason": str(exc)})
-            errors.append(exc)
-        except (OSError, RecursionError, MemoryError) as exc:  # a safety net: the readers refuse
-            if strict:
-                raise
-            refused.append({"file": str(p), "reason": f"{type(exc).__name__}: {exc}"})
-            errors.append(DataError([Problem(str(p), None, None, None, "a readable input",
-                                             f"{type(exc).__name__}: {exc}")]))
+    reviews, skipped, refused, errors = _read_all(items, read, strict)
     if not reviews:
         if errors:
             raise DataError([q for e in errors for q in getattr(e, "problems", [])])
         raise DataError([Problem(", ".join(map(str, paths)), None, None, None,
                                  "review data (a package, -data-rows.csv, .rm5 or RevMan 5 CSV)",
                                  "no review data in the path(s)")])
-    frames = [f for f in reproduce_reviews(reviews) if len(f)]
+    frames = [f for f in _reproduce_all(reviews, strict, refused) if len(f)]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
     return attach(out, reviews, refused=refused, skipped=skipped, scan_notes=scan_notes)
+
+
+_INTERNAL = "an input the program can handle; this is a bug in mytools, please report the file"
+
+
+def _read_all(items, read, strict: bool) -> tuple[list, list, list, list]:
+    """Reviews read, files skipped (not review data), refused inputs (file, reason) and their
+    errors. Not strict: a DataError refuses the file; any other exception too (a safety net,
+    named as a bug); strict: the first error is raised."""
+    reviews, skipped, refused, errors = [], [], [], []
+    for p in items:
+        try:
+            reviews.append(read(p))
+            continue
+        except ValueError as exc:
+            if isinstance(p, _Found) and _not_review_data(exc):
+                skipped.append(str(p))
+                continue
+            if strict:
+                raise
+            err = exc if getattr(exc, "problems", None) else DataError(
+                [Problem(str(p), None, None, None, "a readable input", str(exc))])
+        except Exception as exc:  # noqa: BLE001 (report and go on; the fuzz test flags these)
+            if strict:
+                raise
+            err = DataError([Problem(str(p), None, None, None, _INTERNAL,
+                                     f"{type(exc).__name__}: {exc}")])
+        refused.append({"file": str(p), "reason": "\n".join(map(str, err.problems))})
+        errors.append(err)
+    return reviews, skipped, refused, errors
+
+
+def _reproduce_all(reviews: list, strict: bool, refused: list) -> list[pd.DataFrame]:
+    """:func:`reproduce_reviews`; not strict, a failure there is retried review by review and a
+    review that still fails is listed as refused (named as a bug)."""
+    try:
+        return reproduce_reviews(reviews)
+    except Exception:  # noqa: BLE001
+        if strict:
+            raise
+    out = []
+    for r in list(reviews):
+        try:
+            out.append(reproduce_review(r).assign(review=r.review_id or r.source))
+        except Exception as exc:  # noqa: BLE001
+            refused.append({"file": str(r.source), "reason": str(Problem(
+                str(r.source), None, None, None, _INTERNAL, f"{type(exc).__name__}: {exc}"))})
+            reviews.remove(r)
+    return out

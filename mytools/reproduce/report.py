@@ -69,11 +69,14 @@ def summary(report: pd.DataFrame) -> str:
 
 
 def _warning_text(w: dict) -> str:
+    """``file, line 185, column 'Experimental cases' = '84' (analysis 2.5, study ReTrain 2018):
+    expected …``."""
+    col = f"column {w['column']} = {w['found']!r}" if w["column"] else f"found {w['found']!r}"
     where = ", ".join(x for x in (w["file"], f"line {w['line']}" if w["line"] is not None else "",
-                                  f"column {w['column']}" if w["column"] else "") if x)
+                                  col) if x)
     who = ", ".join(x for x in (f"analysis {w['analysis']}" if w["analysis"] else "",
                                 f"study {w['study']}" if w["study"] else "") if x)
-    return f"{where} ({who}): expected {w['expected']}, found {w['found']!r}"
+    return f"{where} ({who or 'whole file'}): expected {w['expected']}"
 
 
 def format_sections(report: pd.DataFrame) -> str:
@@ -134,7 +137,12 @@ def to_html(report: pd.DataFrame) -> str:
     """The ``--html`` page: summary line, refused inputs, data warnings (count per review and a
     table), the readers' notes, then the report's lines."""
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             "<title>reproduce report</title></head><body>", "<h1>reproduce report</h1>",
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             "<title>reproduce report</title>",
+             "<style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:100%}"
+             "table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;"
+             "padding:.2rem .4rem;text-align:left;vertical-align:top}</style></head><body>",
+             "<h1>reproduce report</h1>",
              f'<p class="summary">{html.escape(summary(report))}</p>']
     refused = report.attrs.get("refused", [])
     if refused:

@@ -66,7 +66,7 @@ def test_toc_parts_and_pages():
         "intro", "chapters/bottom-line", "chapters/background", "chapters/ivig",
         "chapters/azathioprine", "chapters/methotrexate", "chapters/few-trials", "chapters/reviews-compared",
         "chapters/methods", "chapters/data-and-analyses", "chapters/data",
-        "chapters/reproducibility", "chapters/glossary", "chapters/references"]
+        "chapters/reproducibility", "chapters/teaching-guide", "chapters/glossary", "chapters/references"]
 
 
 def test_every_toc_page_exists_and_starts_with_its_label():

@@ -1,6 +1,6 @@
 """The fuzz contract in the unit suite: seeded mutants of the shared fixtures (tests/data/fuzz.py) give
 a result or a clean DataError, never another exception or a hang. ~20 s here; a longer run is
-``python -m tests.fuzz --seconds 600`` or ``FUZZ_SECONDS=600`` for this test."""
+``python -m tests.data.fuzz --seconds 600`` or ``FUZZ_SECONDS=600`` for this test."""
 from __future__ import annotations
 
 import importlib.util

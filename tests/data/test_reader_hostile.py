@@ -282,3 +282,22 @@ def test_zip_of_an_unsupported_version_is_refused(tmp_path: Path):
     data[cd + 6:cd + 8] = (151).to_bytes(2, "little")
     p.write_bytes(bytes(data))
     _refused(p, "a readable zip archive", "NotImplementedError")
+
+
+def test_an_unexpected_reader_exception_refuses_that_file_only(mixed: Path):
+    """The safety net of report-and-go-on: any other exception of a reader refuses its file
+    (named as a bug, which the fuzz test counts as a failure) and the rest is reproduced."""
+    good = sorted(mixed.glob("CD0*-data-rows.csv"))[0]
+
+    def reader(p):
+        if p.name.startswith("CD001920"):
+            raise KeyError("boom")
+        return read_review(p, strict=False)
+
+    report = reproduce(mixed, reader=reader)
+    assert good.name[:8] in set(report["review"])
+    reasons = {r["file"]: r["reason"] for r in report.attrs["refused"]}
+    bad = next(f for f in reasons if "CD001920" in f)
+    assert "a bug in mytools" in reasons[bad] and "KeyError" in reasons[bad]
+    with pytest.raises(KeyError):
+        reproduce(next(mixed.glob("CD001920*")), reader=reader, strict=True)

@@ -19,7 +19,7 @@ from mytools.data.revman.tables import MAX_PROBLEMS
 
 __all__ = ["check_rows", "NOT_ESTIMABLE"]
 
-NOT_ESTIMABLE = "; the row is not estimable (left out of the pooling, weight blank, as RevMan)"
+NOT_ESTIMABLE = "; not estimable: left out of the pooling, weight blank (as in RevMan)"
 _HEADERS = {
     "events_intervention": "Experimental cases", "n_intervention": "Experimental N",
     "events_control": "Control cases", "n_control": "Control N",
@@ -34,11 +34,10 @@ def _problems(rows: pd.DataFrame, head: dict, mask: np.ndarray, col: str, expect
     idx = np.flatnonzero(mask)[:limit]
     if not idx.size:
         return []
-    sub = rows.iloc[idx]
-    found = sub[col].to_numpy()
+    sub = {c: np.asarray(rows[c])[idx] for c in ("file", "line", "study", "analysis", col)}
     return [Problem(str(f), None if pd.isna(ln) else int(ln), str(st), repr(head.get(col, col)),
                     expected, f"{v:g}" if isinstance(v, float) else str(v), str(a))
-            for f, ln, st, v, a in zip(sub["file"], sub["line"], sub["study"], found,
+            for f, ln, st, v, a in zip(sub["file"], sub["line"], sub["study"], sub[col],
                                        sub["analysis"])]
 
 
@@ -54,8 +53,9 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
     """
     head = {**_HEADERS, **(headers or {})}
     problems: list[Problem] = []
+    keys = np.asarray(rows["analysis"])
     if analyses is not None:
-        problems += _problems(rows, head, ~rows["analysis"].isin(analyses["analysis"]).to_numpy(),
+        problems += _problems(rows, head, ~np.isin(keys, analyses["analysis"].to_numpy()),
                               "analysis", "an analysis listed in the settings file (overall "
                               "estimates)", MAX_PROBLEMS)
     if problems or only == "analysis":
@@ -70,34 +70,39 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
     def add(mask: np.ndarray, col: str, expected: str) -> None:
         found.extend(_problems(rows, head, mask, col, expected + suffix, limit))
 
-    dt = rows["analysis"].map(data_types).to_numpy(dtype=object) if data_types is not None else None
+    dt = None
+    if data_types is not None:  # each row's data type, looked up once per analysis
+        codes, uniq = pd.factorize(keys)
+        dt = data_types.reindex(uniq).to_numpy(dtype=object)[codes] if len(keys) else \
+            np.array([], dtype=object)
     with np.errstate(invalid="ignore"):
         for col in ("events_intervention", "n_intervention", "events_control", "n_control"):
-            v = rows[col].to_numpy(dtype=float)
+            v = np.asarray(rows[col], dtype=float)
             add(v < 0, col, "a count >= 0")
             add((v != np.round(v)) & ~np.isnan(v), col, "a whole number")
         for ev, n in (("events_intervention", "n_intervention"), ("events_control", "n_control")):
-            e, t = rows[ev].to_numpy(dtype=float), rows[n].to_numpy(dtype=float)
+            e, t = np.asarray(rows[ev], dtype=float), np.asarray(rows[n], dtype=float)
             over = e > t
             if dt is not None:
                 display = dt == "o_e"
                 for i in np.flatnonzero(over & display):
-                    r = rows.iloc[i]
                     if notes is not None:
-                        notes.append(f"{r['file']}, line {r['line']} (analysis {r['analysis']}, "
-                                     f"study {r['study']}): {head[ev]} {e[i]:g} > {head[n]} "
-                                     f"{t[i]:g} in O-E data (display-only counts; not used)")
+                        notes.append(f"{np.asarray(rows['file'])[i]}, line "
+                                     f"{np.asarray(rows['line'])[i]} (analysis {keys[i]}, study "
+                                     f"{np.asarray(rows['study'])[i]}): {head[ev]} {e[i]:g} > "
+                                     f"{head[n]} {t[i]:g} in O-E data (display-only counts; "
+                                     "not used)")
                 over &= ~display
             add(over, ev, f"at most {head[n]} (events <= N)")
         for col in ("sd_intervention", "sd_control", "giv_se", "variance"):
-            add(rows[col].to_numpy(dtype=float) < 0, col, "a value >= 0")
+            add(np.asarray(rows[col], dtype=float) < 0, col, "a value >= 0")
         if lenient and dt is not None:  # accepted values that still leave the row not estimable
             for col, types in (("n_intervention", ("dichotomous", "continuous")),
                                ("n_control", ("dichotomous", "continuous")),
                                ("sd_intervention", ("continuous",)),
                                ("sd_control", ("continuous",)), ("giv_se", ("generic",)),
                                ("variance", ("o_e",))):
-                add((rows[col].to_numpy(dtype=float) == 0) & np.isin(dt, types), col,
+                add((np.asarray(rows[col], dtype=float) == 0) & np.isin(dt, types), col,
                     "a value > 0")
     if not found:
         return

@@ -27,6 +27,9 @@ SUFFIXES = {
     "subgroups": "-subgroup-estimates.csv",
     "parameters": "-parameters.csv",
 }
+_NO_SUBGROUPS = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
+
+
 def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Settings-free analyses of bare data rows: keys, names and the inferred data type; for
     generic data ``log_scale`` is True when RevMan shows exp(GIV Mean), False when it shows GIV
@@ -78,9 +81,10 @@ def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
     notes.append(f"{name}: no settings file; data types inferred from the filled cells, method, "
                  "measure and model unknown (settings_source 'none')")
     types = pd.Series(analyses["data_type"].to_numpy(), index=analyses["analysis"].to_numpy())
-    rows = frame(blank_inapplicable(rows, types), ROW_COLUMNS)
+    rows = blank_inapplicable(rows, types)
     check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
-    subgroups = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
+    rows = frame(rows, ROW_COLUMNS)
+    subgroups = _NO_SUBGROUPS.copy()
     dec = decimals_of(*(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate",
                                                      "revman_ci_low", "revman_ci_high")))
     return ReviewData(source, f"data-rows-{version}", rid, analyses, finish_rows(rows), subgroups,
@@ -117,8 +121,7 @@ def read_package(path: Path, limits: ZipLimits, notes: list[str],
                                      decode(overall_m.read(), overall_m.name, notes), notes)
     sub_m = _find(members, "subgroups", label)
     subgroups = (read_subgroups(sub_m.name, decode(sub_m.read(), sub_m.name, notes), notes)
-                 if sub_m is not None else frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)),
-                                                 SUBGROUP_COLUMNS))
+                 if sub_m is not None else _NO_SUBGROUPS.copy())
     _blank_totals(analyses, subgroups)
     rows, rows_version = read_rows(rows_m.name, decode(rows_m.read(), rows_m.name, notes), notes)
     if rows_version != version[0]:

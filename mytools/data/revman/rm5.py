@@ -198,6 +198,7 @@ def _outcome(out_el: Element, kind: str, c_no: int, c_name: str, src: _Src) -> d
         "graph_label_left": _text(out_el.find("GRAPH_LABEL_1")),
         "graph_label_right": _text(out_el.find("GRAPH_LABEL_2")),
         "unit": out_el.get("UNITS") or "", "settings_source": "file", "revman_id": ref,
+        "_line": src.line(out_el),
     }
     if rec["method"] == "Peto" and measure == "OR":
         rec["measure"] = "PETO_OR"
@@ -319,11 +320,13 @@ def read_rm5(path: str | Path, warnings: list | None = None) -> ReviewData:
     notes: list[str] = []
     analyses, subgroups, rows, skipped = _walk(root, src, notes)
     _unread_data(root, {r.pop("_el") for r in rows}, skipped, src, warnings)
+    lines = [a.pop("_line") for a in analyses]
     a = frame(pd.DataFrame(analyses), ANALYSIS_COLUMNS)
     if a["analysis"].duplicated().any():
         dup = a.loc[a["analysis"].duplicated(), "analysis"].tolist()
-        raise fail(src, "each outcome number once per comparison", column="attribute NO",
-                   found=", ".join(dup), analysis=dup[0])
+        first = int(np.flatnonzero(a["analysis"].duplicated().to_numpy())[0])
+        raise fail(src, "each outcome number once per comparison", line=lines[first],
+                   column="attribute NO", found=", ".join(dup), analysis=dup[0])
     r = frame(pd.DataFrame(rows), ROW_COLUMNS) if rows else frame(pd.DataFrame(
         columns=list(ROW_COLUMNS)), ROW_COLUMNS)
     types = a.set_index("analysis")["data_type"]
