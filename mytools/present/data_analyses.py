@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from . import forest
+from . import forest_compact
 from .forest_adapt import combine_subgroups, from_registry_result, get
 from .tables import _missing, fmt_ci, study_numbers_table, to_html
 
@@ -78,7 +78,7 @@ def _summary(number: str, ars: Sequence[Any]) -> str:
 
 def analysis_html(number: str, ars: Sequence[Any], open_: bool = False) -> str:
     """One analysis as a ``<details>`` block: summary line, forest plot, numbers table."""
-    fig = forest.forest_figure(_plot(ars, number))
+    fig = forest_compact.forest_figure(_plot(ars, number))
     fig_html = fig._repr_html_()
     table = to_html(_numbers(ars), "Per-study numbers: RevMan's (from the review's data rows) "
                                    "and this book's recomputation")

@@ -14,9 +14,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .style import CERTAINTY_COLOURS
+from .style import CERTAINTY_COLOURS, FAMILY
 
-__all__ = ["evidence_map", "evidence_map_alt", "evidence_map_frame", "evidence_frame_from_registry"]
+__all__ = ["evidence_map", "evidence_map_compact", "evidence_map_alt", "evidence_map_frame",
+           "evidence_frame_from_registry"]
 
 _SCALE = 7.0  # points² per participant
 
@@ -66,22 +67,26 @@ def _offsets(frame: pd.DataFrame) -> dict[Any, float]:
     return out
 
 
-def _markers(ax: Any, frame: pd.DataFrame, comps: list[str], outs: list[str]) -> None:
+def _markers(ax: Any, frame: pd.DataFrame, comps: list[str], outs: list[str],
+             transpose: bool = False, scale: float = _SCALE, font: float = 12) -> None:
+    """One marker per result at (outcome, comparison), or (comparison, outcome) transposed."""
     offsets = _offsets(frame)
     for idx, row in frame.iterrows():
         xx = outs.index(row["outcome_group"]) + offsets[idx]
         yy = comps.index(row["comparison"])
+        if transpose:
+            xx, yy = comps.index(row["comparison"]) + offsets[idx], outs.index(row["outcome_group"])
         cert = str(row["certainty"]).strip().lower()
         colour = CERTAINTY_COLOURS.get(cert, "#999999")
         n = float(row["participants"]) if not pd.isna(row["participants"]) else 10.0
-        ax.scatter([xx], [yy], s=n * _SCALE, facecolor=colour if _as_bool(row["recomputable"])
-                   else "white", edgecolor=colour, linewidth=2.2, zorder=3)
+        ax.scatter([xx], [yy], s=n * scale, facecolor=colour if _as_bool(row["recomputable"])
+                   else "white", edgecolor=colour, linewidth=2.2 * font / 12, zorder=3)
         if not pd.isna(row.get("abstract_no")):
             filled = {"high": 4, "moderate": 3, "low": 2, "very low": 1}.get(cert, 0)
             symbols = "\u2295" * filled + "\u25cb" * (4 - filled)
             ax.annotate(f"#{int(row['abstract_no'])}\n{symbols}", xy=(xx, yy),
-                        xytext=(0, -(math.sqrt(n * _SCALE) / 2 + 3)), linespacing=1.1,
-                        textcoords="offset points", ha="center", va="top", fontsize=12,
+                        xytext=(0, -(math.sqrt(n * scale) / 2 + 3)), linespacing=1.1,
+                        textcoords="offset points", ha="center", va="top", fontsize=font,
                         color="black", zorder=4)
 
 
@@ -113,19 +118,59 @@ def evidence_map(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def _legends(fig: Figure) -> None:
+def _handles(scale: float = _SCALE) -> tuple[list[Line2D], list[Line2D]]:
+    """Legend entries: certainty colours and fill; marker sizes."""
     handles = [Line2D([], [], marker="o", ls="", ms=10, color=c, label=f"{k} certainty")
                for k, c in CERTAINTY_COLOURS.items()]
     handles += [Line2D([], [], marker="o", ls="", ms=10, mfc="#555555", mec="#555555",
                        label="recomputed from study data"),
                 Line2D([], [], marker="o", ls="", ms=10, mfc="white", mec="#555555", mew=2,
                        label="not recomputed here")]
+    sizes = [Line2D([], [], marker="o", ls="", ms=math.sqrt(n * scale), mfc="none",
+                    mec="#555555", label=f"{n} participants") for n in (25, 100)]
+    return handles, sizes
+
+
+def _legends(fig: Figure) -> None:
+    handles, sizes = _handles()
     fig.legend(handles=handles, loc="lower left", ncol=2, fontsize=12.5, frameon=False,
                bbox_to_anchor=(0.0, 0.0), handletextpad=0.3, columnspacing=1.2)
-    sizes = [Line2D([], [], marker="o", ls="", ms=math.sqrt(n * _SCALE), mfc="none",
-                    mec="#555555", label=f"{n} participants") for n in (25, 100)]
     fig.legend(handles=sizes, loc="lower right", ncol=1, fontsize=12.5, frameon=False,
                labelspacing=1.6, bbox_to_anchor=(0.99, 0.0), handletextpad=1.6, borderpad=1.0)
+
+
+def evidence_map_compact(frame: pd.DataFrame) -> Figure:
+    """:func:`evidence_map` for a phone (3.6 in = 346 CSS px wide): transposed (outcomes as
+    rows, the comparisons as three columns), 9.5-pt text, marker areas halved, legend in one
+    column under the grid."""
+    comps = list(frame.attrs.get("comparisons") or dict.fromkeys(frame["comparison"]))
+    outs = list(frame.attrs.get("outcomes") or dict.fromkeys(frame["outcome_group"]))
+    w, grid_h, legend_h, head_h = 3.6, 0.78 * len(outs), 1.95, 0.55
+    h = head_h + grid_h + 0.3 + legend_h
+    fig = Figure(figsize=(w, h), facecolor="white")
+    left = 1.05 / w
+    ax = fig.add_axes((left, (legend_h + 0.3) / h, 1 - left - 0.05 / w, grid_h / h))
+    _markers(ax, frame, comps, outs, transpose=True, scale=_SCALE / 2, font=9)
+    ax.set_yticks(range(len(outs)))
+    ax.set_yticklabels(["\n".join(textwrap.wrap(o, 14)) for o in outs], fontsize=9.5,
+                       linespacing=1.05, family=FAMILY)
+    ax.set_xticks(range(len(comps)))
+    ax.set_xticklabels([c.replace(" vs ", "\nvs ") for c in comps], fontsize=9.5, family=FAMILY)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    ax.set_xlim(-0.45, len(comps) - 0.3)
+    ax.set_ylim(len(outs) - 0.35, -0.5)
+    ax.grid(True, color="#dddddd", lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    handles, sizes = _handles(_SCALE / 2)
+    prop = {"size": 9.5, "family": FAMILY}
+    fig.legend(handles=handles, loc="upper left", ncol=1, prop=prop, frameon=False,
+               bbox_to_anchor=(0.0, legend_h / h), handletextpad=0.3, labelspacing=0.45)
+    fig.legend(handles=sizes, loc="lower left", ncol=2, prop=prop, frameon=False,
+               bbox_to_anchor=(0.0, 0.0), handletextpad=0.8, columnspacing=1.5)
+    return fig
 
 
 def evidence_map_alt(frame: pd.DataFrame) -> str:

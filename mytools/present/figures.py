@@ -5,7 +5,8 @@ its text is about the size of the body text at a 1280-px window; from 768 px up 
 to its column, so nothing is cut off. Below 768 px (a phone) it keeps a minimum width (so text stays
 about 14 px) inside a horizontally scrollable block with a visible "scroll sideways, or tap to
 enlarge" line under it, and a click (or tap) opens it full-size over the page; a second click closes
-it (pure CSS, no script).
+it (pure CSS, no script). A figure with a compact drawing (a forest plot: :mod:`.forest_compact`)
+shows that one below 768 px instead, at its own size, and the tap opens the full one.
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ import html
 import io
 import itertools
 import re
+from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-__all__ = ["PngFigure", "FigureWithAlt", "SvgFigure", "ZOOM_CSS"]
+__all__ = ["PngFigure", "FigureWithAlt", "SvgFigure", "ZOOM_CSS", "svg_bytes"]
 
 _ids = itertools.count(1)
 
@@ -29,11 +31,19 @@ ZOOM_CSS = (
     ".mytools-zoom>input{display:none}"
     ".mytools-zoom .mytools-frame{display:block;overflow-x:auto}"
     ".mytools-zoom img{display:block;height:auto;background:#fff;width:100%;max-width:none}"
+    ".mytools-zoom img.mytools-compact{display:none}"
     # below 768 px the figure keeps its minimum width (readable text) and scrolls sideways; a
     # visible line under it says so. Wider screens fit it to the column: nothing is cut off.
+    # A figure with a compact drawing shows that one instead, at its own size (never wider).
     ".mytools-hint{display:none;font-size:.85em;font-style:italic;margin:.2rem 0 0}"
-    "@media (max-width:767.98px){.mytools-zoom .mytools-frame img{min-width:var(--mytools-min)}"
-    ".mytools-hint{display:block}}"
+    "@media (max-width:767.98px){.mytools-zoom .mytools-frame img.mytools-full{"
+    "min-width:var(--mytools-min)}.mytools-hint{display:block}"
+    ".mytools-has-compact .mytools-frame img.mytools-full{display:none}"
+    ".mytools-has-compact .mytools-frame img.mytools-compact{display:block;width:auto;"
+    "max-width:100%}}"
+    # tapped: the full figure over the page (also on a phone, where the compact one was shown)
+    ".mytools-zoom>input:checked+.mytools-frame img.mytools-full{display:block!important}"
+    ".mytools-zoom>input:checked+.mytools-frame img.mytools-compact{display:none!important}"
     ".mytools-zoom>input:checked+.mytools-frame{position:fixed;inset:0;z-index:3000;"
     "background:rgba(0,0,0,.8);overflow:auto;padding:1rem;cursor:zoom-out}"
     ".mytools-zoom>input:checked+.mytools-frame img{width:auto!important;"
@@ -81,42 +91,65 @@ class FigureWithAlt(PngFigure):
                 ' style="max-width:100%;background:white" />')
 
 
+def svg_bytes(fig: Figure, **savefig: Any) -> bytes:
+    """``fig`` as SVG bytes. Text stays text (selectable, searchable, about a quarter of the size
+    and half the time of glyph paths); the font falls back from the one drawn with (Liberation
+    Sans, metric-compatible with Arial) to Arial and Helvetica."""
+    buf = io.BytesIO()
+    with rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None}, **savefig)
+    text = re.sub(r"font-family: '([^']+)'",
+                  r"font-family: '\1', Arial, Helvetica, sans-serif", buf.getvalue().decode())
+    return text.encode("utf-8")
+
+
+def _img(svg: bytes, alt: str, cls: str, style: str = "") -> str:
+    data = base64.b64encode(svg).decode("ascii")
+    return (f'<img class="{cls}" src="data:image/svg+xml;base64,{data}" '
+            f'alt="{html.escape(alt, quote=True)}"' + (f' style="{style}"' if style else "") + " />")
+
+
 class SvgFigure(FigureWithAlt):
     """A figure shown as an SVG image at the page width, readable on a phone, enlarged on click.
 
     ``min_px`` is the narrowest width (CSS pixels) at which the figure is shown; narrower screens
     scroll it sideways. By default it keeps 11-pt text at about 14 px: width_in × 72 × 14 / 11.
+
+    ``compact`` is a second drawing of the same content for narrow screens (a phone, below
+    768 px), shown there at its own size (its SVG's width) with its own alt text
+    ``compact_alt``; a tap opens the full figure over the page (:data:`ZOOM_CSS`).
     """
 
-    def __init__(self, fig: Figure, alt: str, min_px: int | None = None) -> None:
+    #: extra ``savefig`` arguments for both drawings (``{"bbox_inches": "tight"}`` crops them)
+    savefig_kw: dict[str, Any] = {}
+
+    def __init__(self, fig: Figure, alt: str, min_px: int | None = None, *,
+                 compact: Figure | None = None, compact_alt: str | None = None) -> None:
         super().__init__(fig, alt)
         self.min_px = min_px or int(fig.get_figwidth() * 72 * 14 / 11)
+        self.compact, self.compact_alt = compact, compact_alt or alt
         self._svg_cache: bytes | None = None
 
     def svg(self) -> bytes:
-        """The SVG bytes. Text stays text (selectable, searchable, about a quarter of the size
-        and half the time of glyph paths); the font falls back from the one drawn with
-        (Liberation Sans, metric-compatible with Arial) to Arial and Helvetica."""
+        """The full figure's SVG bytes (see :func:`svg_bytes`)."""
         if self._svg_cache is None:
-            buf = io.BytesIO()
-            with rc_context({"svg.fonttype": "none"}):
-                self.fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
-            text = re.sub(r"font-family: '([^']+)'",
-                          r"font-family: '\1', Arial, Helvetica, sans-serif", buf.getvalue().decode())
-            self._svg_cache = text.encode("utf-8")
+            self._svg_cache = svg_bytes(self.fig, **self.savefig_kw)
         return self._svg_cache
 
     def _repr_png_(self) -> None:  # one representation only: the HTML below carries the SVG
         return None
 
     def _repr_html_(self) -> str:
-        data = base64.b64encode(self.svg()).decode("ascii")
-        alt = html.escape(self.alt, quote=True)
         uid = f"mytools-zoom-{next(_ids)}"
-        return (f'{ZOOM_CSS}<label class="mytools-zoom" for="{uid}" '
+        imgs = _img(self.svg(), self.alt, "mytools-full", f"--mytools-min:{self.min_px}px")
+        hint = "\u2194 Scroll the figure sideways, or tap it to enlarge it."
+        cls = "mytools-zoom"
+        if self.compact is not None:
+            imgs += _img(svg_bytes(self.compact, **self.savefig_kw), self.compact_alt,
+                         "mytools-compact")
+            hint = "Compact layout for a narrow screen: tap it for the full figure."
+            cls += " mytools-has-compact"
+        return (f'{ZOOM_CSS}<label class="{cls}" for="{uid}" '
                 f'title="Click to enlarge; click again to close">'
-                f'<input type="checkbox" id="{uid}"><span class="mytools-frame">'
-                f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" '
-                f'style="--mytools-min:{self.min_px}px" /></span>'
-                '<span class="mytools-hint">\u2194 Scroll the figure sideways, or tap it to '
-                'enlarge it.</span></label>')
+                f'<input type="checkbox" id="{uid}"><span class="mytools-frame">{imgs}</span>'
+                f'<span class="mytools-hint">{hint}</span></label>')

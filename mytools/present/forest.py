@@ -4,7 +4,7 @@ The table (study, arm data, weight, estimate [95% CI]) and the graph (squares si
 diamonds for (sub)totals) share one row grid; subgroups print their subtotal, heterogeneity and
 overall-effect lines, the whole analysis its total and the test for subgroup differences, and the
 review's footnotes are printed under the plot. Text is 11 pt in a figure drawn at the width it is
-shown at (:class:`~mytools.present.figures.SvgFigure`), so it reads at body-text size.
+shown at (:func:`~mytools.present.forest_compact.forest_figure` wraps it with its phone layout).
 """
 from __future__ import annotations
 
@@ -21,11 +21,10 @@ from matplotlib.textpath import TextToPath
 from matplotlib.patches import Polygon
 
 from . import revman_text as rt
-from .figures import SvgFigure
 from .forest_data import ARM_COLUMNS, ForestData, ForestRow, ForestTotal
 from .style import CHAR_W, FAMILY, FONT, OKABE_ITO, ROW
 
-__all__ = ["forest_plot", "forest_figure", "forest_alt"]
+__all__ = ["forest_plot", "forest_alt"]
 
 _PAD = 0.08  # inches between columns
 _GRAPH_W = 2.3
@@ -48,9 +47,9 @@ class _Layout:
 
 
 @lru_cache(maxsize=4096)
-def _w(text: str, bold: bool = False) -> float:
-    """Width of ``text`` in inches at FONT (measured with the font, not guessed)."""
-    prop = FontProperties(family=FAMILY, size=FONT, weight="bold" if bold else "normal")
+def _w(text: str, bold: bool = False, size: float = FONT) -> float:
+    """Width of ``text`` in inches at ``size`` points (measured with the font, not guessed)."""
+    prop = FontProperties(family=FAMILY, size=size, weight="bold" if bold else "normal")
     width, _, _ = _TTP.get_text_width_height_descent(text.replace("$", ""), prop, ismath=False)
     return width / 72.0
 
@@ -224,13 +223,14 @@ class _Scale:
     hi: float
     x0: float
     log: bool
+    width: float = _GRAPH_W
 
     def t(self, v: float) -> float:
         return math.log(v) if self.log else v
 
     def x(self, v: float) -> float:
         v = min(max(v, self.lo), self.hi)
-        return self.x0 + (self.t(v) - self.t(self.lo)) / (self.t(self.hi) - self.t(self.lo)) * _GRAPH_W
+        return self.x0 + (self.t(v) - self.t(self.lo)) / (self.t(self.hi) - self.t(self.lo)) * self.width
 
 
 def _graph(tab: Any, fd: ForestData, lay: _Layout, xlim: tuple[float, float] | None) -> _Scale:
@@ -276,11 +276,11 @@ def _axis(ax: Any, fd: ForestData, sc: _Scale, ticks: list[float] | None, y: flo
                 va="top", fontsize=FONT, linespacing=1.15, family=FAMILY)
 
 
-def _wrap(text: str, width_in: float) -> list[str]:
-    """Greedy word wrap by measured width."""
+def _wrap(text: str, width_in: float, bold: bool = False, size: float = FONT) -> list[str]:
+    """Greedy word wrap by measured width (at ordinary spaces: a no-break space holds)."""
     lines: list[str] = []
-    for word in text.split():
-        if lines and _w(lines[-1] + " " + word) <= width_in:
+    for word in (w for w in text.split(" ") if w):
+        if lines and _w(lines[-1] + " " + word, bold, size) <= width_in:
             lines[-1] += " " + word
         else:
             lines.append(word)
@@ -352,9 +352,3 @@ def forest_alt(fd: ForestData) -> str:
             else " The confidence interval crosses the line of no effect.")
     return (head + f" Pooled {mname} {tot.estimate:.2f} (95% CI {tot.ci_low:.2f} to "
             f"{tot.ci_high:.2f})." + tail)
-
-
-def forest_figure(fd: ForestData, **kwargs: Any) -> SvgFigure:
-    """:func:`forest_plot` wrapped as a readable SVG with its generated alt text, ready to glue."""
-    fig = forest_plot(fd, **kwargs)
-    return SvgFigure(fig, fig.forest_meta["alt"])  # type: ignore[attr-defined]

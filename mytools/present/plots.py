@@ -11,7 +11,8 @@ from typing import Any, Mapping, Sequence
 from matplotlib.figure import Figure
 
 from . import forest as _forest
-from .evidence_map import evidence_map, evidence_map_alt, evidence_map_frame
+from . import forest_compact
+from .evidence_map import evidence_map, evidence_map_alt, evidence_map_compact, evidence_map_frame
 from .figures import FigureWithAlt, PngFigure, SvgFigure
 from .forest_adapt import forest_data, from_registry_result, get, provenance_flags
 from .forest_data import ForestData, data_type_of_measure
@@ -22,7 +23,8 @@ from .style import CERTAINTY_COLOURS, OKABE_ITO, PROVENANCE_MARKS
 __all__ = [
     "OKABE_ITO", "CERTAINTY_COLOURS", "PROVENANCE_MARKS", "format_p", "heterogeneity_text",
     "overall_effect_text", "subgroup_test_text", "favours_sides", "forest_plot", "forest_figure",
-    "evidence_map", "evidence_map_alt", "evidence_map_frame", "FigureWithAlt", "PngFigure",
+    "evidence_map", "evidence_map_alt", "evidence_map_frame", "evidence_map_figure",
+    "FigureWithAlt", "PngFigure",
     "SvgFigure", "to_forest_data", "provenance_flags",
 ]
 
@@ -71,5 +73,14 @@ def forest_plot(obj: Any, *, xlim: tuple[float, float] | None = None, **kwargs: 
 
 def forest_figure(obj: Any, **kwargs: Any) -> SvgFigure:
     """:func:`forest_plot` as a readable SVG with its generated alt text, ready to glue."""
-    fig = forest_plot(obj, **kwargs)
-    return SvgFigure(fig, fig.forest_meta["alt"])  # type: ignore[attr-defined]
+    xlim = kwargs.pop("xlim", None)
+    return forest_compact.forest_figure(to_forest_data(obj, **kwargs), xlim=xlim)
+
+
+def evidence_map_figure(frame: Any) -> SvgFigure:
+    """The evidence map ready to glue: the full grid, and its transposed compact drawing for a
+    phone (:func:`~mytools.present.evidence_map.evidence_map_compact`), each with alt text."""
+    alt = evidence_map_alt(frame)
+    return SvgFigure(evidence_map(frame), alt, min_px=620, compact=evidence_map_compact(frame),
+                     compact_alt=alt + " Compact layout for a narrow screen: outcomes as rows, "
+                     "the comparisons as columns.")

@@ -188,19 +188,37 @@ def _table(df: pd.DataFrame, attrs: str, caption: str | None = None,
     return f"<table {attrs}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+#: On a phone, wide tables of up to this many rows become stacks of cards; longer ones scroll in
+#: a box with a sticky header and first column (58 cards of the data page's registry were over
+#: 12,000 px long).
+STACK_ROWS = 12
+
+
+def _prose(df: pd.DataFrame) -> bool:
+    """True for a table of sentences (a quarter of its cells over 45 characters): on a phone it
+    reads better as cards than in a sideways-scrolling box."""
+    lengths = sorted(len(str(v)) for v in df.to_numpy().ravel() if not _missing(v))
+    return bool(lengths) and lengths[(3 * len(lengths)) // 4] > 45
+
+
 def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
     """HTML table (no index, cell text escaped) for a glued or displayed table; footnote for
     capped risks.
 
     Tables of four or more columns use the page's full width (the theme's ``full-width``: into
-    the right margin from 992 px), wrap their text instead of scrolling, and on a screen under
-    600 px show each row as a stack of "column: value" lines (``_static/mytools-layout.css``).
+    the right margin from 992 px) and wrap their text instead of scrolling. On a screen under
+    600 px (``_static/mytools-layout.css``) a short one (up to :data:`STACK_ROWS` rows) or one of
+    sentences shows each row as a stack of "column: value" lines; a longer one scrolls inside its
+    own box, at most 75% of the screen high, with its header row and first column in view (sticky).
     The wrapper scrolls sideways only if a table still cannot fit."""
     wide = len(df.columns) >= 4
+    sticky = wide and len(df) > STACK_ROWS and not _prose(df)
+    phone = " mytools-sticky" if sticky else " mytools-stack" if wide else ""
+    two = " mytools-sticky2" if sticky and str(df.columns[0]).strip() in ("#", "") else ""
     # class "dataframe": the theme's dark mode styles such tables as tables, not as raw HTML output
-    cls = "dataframe table mytools-table" + (" mytools-stack" if wide else "")
+    cls = "dataframe table mytools-table" + phone + two
     table = _table(df, f'class="{cls}" style="font-size:0.85em"', caption)
-    wrap = "mytools-table-wrap" + (" full-width" if wide else "")
+    wrap = "mytools-table-wrap" + (" full-width" if wide else "") + (" mytools-sticky" if sticky else "")
     html = f'<div class="{wrap}" style="overflow-x:auto">{table}</div>'
     notes = df.attrs.get("footnotes") or []
     if notes:
@@ -214,12 +232,14 @@ def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
 
 def report_html(df: pd.DataFrame, table_id: str, nowrap: Sequence[str] = ()) -> str:
     """A wide report table (no index) with an ``id`` for tests, numbers in ``nowrap`` columns kept
-    on one line, inside a horizontally scrollable block; on a narrow screen a visible line under
-    it says that it scrolls sideways."""
-    table = _table(df, f'id="{table_id}" class="dataframe table mytools-table" '
+    on one line, inside a horizontally scrollable block whose first column stays in view (sticky,
+    under 600 px); on a narrow screen a visible line under it says that it scrolls sideways."""
+    two = " mytools-sticky2" if str(df.columns[0]).strip() in ("#", "") else ""
+    table = _table(df, f'id="{table_id}" class="dataframe table mytools-table mytools-sticky{two}" '
                    'style="font-size:0.85em"', nowrap=nowrap)
-    return (f'<div class="mytools-table-wrap full-width" style="overflow-x:auto">{table}</div>'
-            '<p class="mytools-scroll-hint">\u2194 Scroll the table sideways to see all columns.</p>')
+    return (f'<div class="mytools-table-wrap full-width mytools-sticky" style="overflow-x:auto">'
+            f'{table}</div><p class="mytools-scroll-hint">\u2194 Scroll the table sideways to see '
+            'all columns; its first column stays in view.</p>')
 
 def show(df: pd.DataFrame, caption: str | None = None) -> Any:
     """The table as an IPython HTML object (what a chapter cell returns to display it)."""

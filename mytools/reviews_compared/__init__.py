@@ -18,7 +18,7 @@ from .cumulative import CUMULATIVE_EXAMPLE, cumulative_candidates, cumulative_me
 from .figure_cumulative import cumulative_figure
 from .figure_ivig import ivig_figure
 from .figure_jadad import jadad_figure
-from .figure_overlap import overlap_alt, overlap_figure
+from .figure_overlap import overlap_alt, overlap_compact, overlap_compact_alt, overlap_figure, overlap_svg
 from .figure_style import CELL_STYLE, png, svg
 from .glue import COMPUTED_QUOTED, PUBLISHED_QUOTED, glue_all, glue_values
 from .interventions import (INTERVENTION_CLASSES, classify_interventions, ivig_accumulation,
@@ -33,6 +33,6 @@ __all__ = [
     "reconcile_table", "candidates_table", "classify_interventions", "study_interventions",
     "participants_by_intervention", "participants_table", "jadad_table", "ivig_accumulation",
     "cumulative_candidates", "cumulative_meta", "CUMULATIVE_EXAMPLE", "cumulative_title",
-    "overlap_figure", "overlap_alt", "png", "svg", "jadad_figure", "ivig_figure", "cumulative_figure",
+    "overlap_figure", "overlap_alt", "overlap_compact", "overlap_compact_alt", "overlap_svg", "png", "svg", "jadad_figure", "ivig_figure", "cumulative_figure",
     "glue_values", "glue_all", "PUBLISHED_QUOTED", "COMPUTED_QUOTED",
 ]

@@ -10,7 +10,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from ..data import Dataset
-from .figure_style import CELL_STYLE, PALETTE, white
+from ..present.style import FAMILY
+from ..present.figures import SvgFigure
+from .figure_style import CELL_STYLE, PALETTE, svg, white
 from .membership import (REVIEW_ORDER, format_search_date, is_blank, membership, overlap_matrix,
                          review_labels, search_year)
 
@@ -111,3 +113,104 @@ def overlap_alt(data: Dataset) -> str:
     return (f"A grid of {len(mat)} trials (rows, in order of publication) by the three reviews (columns), "
             "each cell coloured by whether the review included, excluded or did not list the trial, with a "
             "dashed line at each review's search date. " + "; ".join(parts) + ".")
+
+
+# --- the same matrix for a phone: 3.6 in (346 CSS px) wide, read at its own size ---------------
+C_W, C_FONT = 3.6, 8.0  # inches; points (10.7 CSS px at the figure's own size)
+_C_LAB, _C_COL = 1.38, 0.72  # label column and review column widths (inches)
+
+
+def _compact_cell(m: pd.DataFrame, rid: str, sid: str, cell: str, reasons: dict[str, str]) -> str:
+    """Short cell text: participants, 'size unknown', 'excl. (a)' (reason lettered below)."""
+    if cell == "excluded":
+        reason = str(m.loc[(rid, sid)]["reason"])
+        letter = reasons.setdefault(reason, "abcdefghijklmnopqrstuvwxyz"[len(reasons)])
+        return f"excl. ({letter})"
+    txt = _cell_text(m, rid, sid, cell)
+    return txt.replace("size unknown", "size\nunknown").replace("possible (", "possible\n(")
+
+
+def _compact_legend(ax, y: float, reasons: dict[str, str]) -> float:
+    for c, (face, hatch, _, text) in CELL_STYLE.items():
+        ax.add_patch(Rectangle((0.05, y - 0.3), 0.3, 0.6, facecolor=face, hatch=hatch,
+                               edgecolor="#888888", linewidth=0.6))
+        _ct(ax, 0.45, y, text)
+        y += 1
+    ax.plot([0.05, 0.35], [y, y], color=PALETTE["black"], linestyle=(0, (3, 1.5)), linewidth=2.0)
+    _ct(ax, 0.45, y, "the review's search date")
+    y += 1.3
+    for reason, letter in reasons.items():
+        for j, part in enumerate(textwrap.wrap(f"({letter}) excluded: {reason}", 58)):
+            _ct(ax, 0.05 if j == 0 else 0.3, y, part)
+            y += 0.95
+    return y
+
+
+def overlap_compact(data: Dataset) -> Figure:
+    """:func:`overlap_figure` drawn for a phone: the same cells and colours, trial labels
+    wrapped, exclusion reasons lettered under the grid, no year column (the labels carry the
+    year; unidentified trials have none), one-column legend. Coordinates: x in inches, y in text
+    lines of :data:`C_FONT`."""
+    mat = overlap_matrix(data)
+    m = membership(data).set_index(["review_id", "study_id"])
+    labels, rv = review_labels(data), data.reviews.set_index("review_id")
+    fig = Figure(figsize=(C_W, 1.0))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.axis("off")
+    heads = [textwrap.wrap(labels[r], 9) + [f"{int(rv.at[r, 'n_studies'])} studies",
+             f"{int(rv.at[r, 'n_participants'])}", "participants", "search:"]
+             + textwrap.wrap(format_search_date(rv.at[r, "search_date"]), 11) for r in REVIEW_ORDER]
+    top = max(len(h) for h in heads) + 0.6
+    for j, head in enumerate(heads):
+        for i, part in enumerate(head):
+            _ct(ax, _C_LAB + (j + 0.5) * _C_COL, top - len(head) + i, part, ha="center",
+                size=C_FONT * 0.95)
+    reasons: dict[str, str] = {}
+    edges = [top + 0.4]  # row boundaries
+    for sid in mat.index:
+        lab = textwrap.wrap(str(mat.at[sid, "label"]), 21)
+        y, row_h = edges[-1], max(2.2, 0.95 * len(lab) + 0.5)
+        for i, part in enumerate(lab):
+            _ct(ax, _C_LAB - 0.06, y + row_h / 2 + (i - (len(lab) - 1) / 2) * 0.95, part, ha="right")
+        for j, rid in enumerate(REVIEW_ORDER):
+            _compact_box(ax, _C_LAB + j * _C_COL, y, row_h, mat.at[sid, rid],
+                         _compact_cell(m, rid, sid, mat.at[sid, rid], reasons))
+        edges.append(y + row_h)
+    for j, rid in enumerate(REVIEW_ORDER):
+        yy = edges[_search_row(mat, rv.at[rid, "search_date"])]
+        ax.plot([_C_LAB + j * _C_COL + 0.01, _C_LAB + (j + 1) * _C_COL - 0.01], [yy, yy],
+                color=PALETTE["black"], linestyle=(0, (3, 1.5)), linewidth=2.0)
+    height = _compact_legend(ax, edges[-1] + 1.2, reasons) + 0.3
+    fig.set_size_inches(C_W, height * C_FONT / 72 * 1.4)
+    ax.set_xlim(0, C_W)
+    ax.set_ylim(height, 0)
+    return white(fig)
+
+
+def _ct(ax, x: float, y: float, s: str, ha: str = "left", size: float = C_FONT, **kw) -> None:
+    ax.text(x, y, s, ha=ha, va="center", fontsize=size, family=FAMILY, **kw)
+
+
+def _compact_box(ax, x0: float, y: float, row_h: float, cell: str, txt: str) -> None:
+    face, hatch, tcol, _ = CELL_STYLE[cell]
+    edge = "#333333" if hatch else ("#888888" if cell in ("not_listed", "unclear") else face)
+    ax.add_patch(Rectangle((x0 + 0.03, y + 0.1), _C_COL - 0.06, row_h - 0.2, facecolor=face,
+                           hatch=hatch, edgecolor=edge, linewidth=0.6))
+    if txt:
+        _ct(ax, x0 + _C_COL / 2, y + row_h / 2, txt, ha="center",
+            size=C_FONT * (0.88 if "\n" in txt else 1.0), linespacing=1.0,
+            color=tcol if cell != "included_unidentified" else "black",
+            bbox=dict(facecolor="white", edgecolor="none", pad=0.4, alpha=0.85)
+            if cell == "included_unidentified" else None)
+
+
+def overlap_compact_alt(data: Dataset) -> str:
+    """Alt text of :func:`overlap_compact`: the full figure's, and what the compact one changes."""
+    return (overlap_alt(data) + " Compact layout for a narrow screen: exclusion reasons are "
+            "lettered under the grid and the year column is left out.")
+
+
+def overlap_svg(data: Dataset) -> SvgFigure:
+    """The overlap figure ready to glue: the full matrix, and its compact drawing for a phone."""
+    return svg(overlap_figure(data), overlap_alt(data), compact=overlap_compact(data),
+               compact_alt=overlap_compact_alt(data))

@@ -2,8 +2,6 @@
 :mod:`mytools.present`), a white background, and the PNG wrapper used to glue them."""
 from __future__ import annotations
 
-import io
-
 from matplotlib.figure import Figure
 
 from ..present.figures import PngFigure, SvgFigure
@@ -41,7 +39,10 @@ class TightSvgFigure(SvgFigure):
     """:class:`~mytools.present.figures.SvgFigure` cropped to what is drawn (``bbox_inches="tight"``),
     so that long row labels left of the axes are not cut off."""
 
-    def svg(self) -> bytes:
+    savefig_kw = {"bbox_inches": "tight"}
+
+
+def svg(self) -> bytes:
         if self._svg_cache is None:
             buf = io.BytesIO()
             self.fig.savefig(buf, format="svg", facecolor="white", bbox_inches="tight", metadata={"Date": None})
@@ -49,7 +50,9 @@ class TightSvgFigure(SvgFigure):
         return self._svg_cache
 
 
-def svg(figure: Figure, alt: str) -> SvgFigure:
-    """Wrap a Figure as an SVG with its alt text: page width, readable on a phone (it scrolls
-    sideways there), enlarged on click (see :class:`mytools.present.figures.SvgFigure`)."""
-    return TightSvgFigure(figure, alt)
+def svg(figure: Figure, alt: str, compact: Figure | None = None,
+        compact_alt: str | None = None) -> SvgFigure:
+    """Wrap a Figure as an SVG with its alt text: page width, enlarged on click; on a phone its
+    ``compact`` drawing (with ``compact_alt``) if given, else it scrolls sideways there (see
+    :class:`mytools.present.figures.SvgFigure`)."""
+    return TightSvgFigure(figure, alt, compact=compact, compact_alt=compact_alt)

@@ -249,16 +249,21 @@ def _panel(ax, xpos: np.ndarray, rows: list[tuple[pd.DataFrame, str, tuple, str]
     ax.grid(axis="y", color="0.9")
 
 
-def plot_lab(result: LabResult, *, title: str | None = None) -> Figure:
+def plot_lab(result: LabResult, *, title: str | None = None, compact: bool = False) -> Figure:
     """One row of panels per k: coverage per method (left), P(detect heterogeneity) (right).
 
     Drawn tall and narrow with 11-pt text, so that it reads at the page width. Okabe–Ito colours
     plus distinct markers and line styles; white background; the nominal 95% and the Monte-Carlo
-    band ±2 MCSE are drawn in the coverage panels.
+    band ±2 MCSE are drawn in the coverage panels. ``compact``: for a phone, 3.6 in wide, the
+    two panels of each k one under the other.
     """
     ks = sorted(result.coverage.k.unique())
-    fig = Figure(figsize=(7.6, 2.3 * len(ks) + 1.6), facecolor="white")
-    axes = fig.subplots(len(ks), 2, sharex=True, squeeze=False)
+    if compact:
+        fig = Figure(figsize=(3.6, 3.7 * len(ks) + 2.2), facecolor="white")
+        axes = fig.subplots(2 * len(ks), 1, sharex=True).reshape(len(ks), 2)
+    else:
+        fig = Figure(figsize=(7.6, 2.3 * len(ks) + 1.6), facecolor="white")
+        axes = fig.subplots(len(ks), 2, sharex=True, squeeze=False)
     tau2_vals = np.sort(result.coverage.tau2.unique())
     xpos = np.arange(tau2_vals.size)
     band = 2 * float(_mcse(NOMINAL, result.n_rep))
@@ -272,21 +277,26 @@ def plot_lab(result: LabResult, *, title: str | None = None) -> Figure:
                             if ((cov.k == k) & (cov.method == m.key)).any()], (0.4, 1.005))
         _panel(right, xpos, [(det[(det.k == k) & (det.rule == key)].sort_values("tau2"), "probability",
                               _RULE_STYLE[key], lab) for key, lab in DETECTION.items()], (0.0, 1.0))
-        left.set_ylabel(f"k = {k} studies", fontsize=11, fontweight="bold")
-    axes[0, 0].set_title("Coverage of nominal 95% CI", fontsize=11)
-    axes[0, 1].set_title("P(heterogeneity detected)", fontsize=11)
-    for ax in axes[-1]:
+        for ax in (left, right) if compact else (left,):
+            ax.set_ylabel(f"k = {k} studies", fontsize=10 if compact else 11, fontweight="bold")
+    for ax in axes.flat if compact else axes[0]:
+        ax.set_title("Coverage of nominal 95% CI" if ax in axes[:, 0] else
+                     "P(heterogeneity detected)", fontsize=10 if compact else 11)
+    for ax in axes.flat[-1:] if compact else axes[-1]:
         ax.set_xticks(xpos)
         ax.set_xticklabels([f"{t:g}" for t in tau2_vals], rotation=45)
         ax.set_xlabel("τ² (SD units²)", fontsize=11)
     for ax in axes.flat:
         ax.tick_params(labelsize=10)
-    for col, loc in ((0, (0.27, 1.0)), (1, (0.77, 1.0))):
+    h = fig.get_figheight()
+    for col, loc in ((0, (0.5, 1.0)), (1, (0.5, 1 - 0.95 / h))) if compact else \
+            ((0, (0.27, 1.0)), (1, (0.77, 1.0))):
         handles, labels = axes[0, col].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=loc, fontsize=9.5, frameon=False, ncol=1)
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=loc, frameon=False, ncol=1,
+                   fontsize=8 if compact else 9.5)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 0.97, 1 - 0.85 / fig.get_figheight()))
+    fig.tight_layout(rect=(0, 0, 0.97, 1 - (2.0 if compact else 0.85) / h))
     return fig
 
 

@@ -10,6 +10,14 @@ no table cut off, no glue placeholder, no error trace -- and keeps full-page scr
 person to look at: ``_build/screenshots/<page>.png`` at 1280 px (desktop) and
 ``_build/screenshots/<page>@390.png`` at 390 px (a phone).
 
+On the phone (390 px, a mobile viewport) it also checks that the page does not scroll sideways
+(``document.documentElement.scrollWidth`` ≤ 390 and the layout viewport still 390 px wide: a
+mobile browser widens it when content overflows) and that every figure in the article (every
+visible ``<img>``, with collapsed blocks opened) lies within the screen and is shown at no less
+than :data:`MIN_PHONE_SCALE` of its drawn size. The drawn size is the image's intrinsic width in
+CSS px (``naturalWidth``): for the book's SVG figures the width they were drawn at (inches × 96),
+where their text has its designed size; for a compact phone drawing, that drawing's own width.
+
 Runs after the clean build (``pytest -m book``). Without Chromium the test is skipped, except when
 ``BOOK_REQUIRE_BROWSER=1`` or ``CI=true`` (the test command sets the first): then it fails.
 """
@@ -36,6 +44,7 @@ PAGE_TIMEOUT = 60.0  # seconds for one page to load
 TOTAL_BUDGET = 420.0  # seconds for all pages together; later pages fail instead of hanging CI
 MAX_SHOT_HEIGHT = 12000  # px; longer pages are cut (the DOM checks still cover the whole page)
 WIDTHS = {"desktop": 1280, "phone": 390}  # screenshot widths (CSS px)
+MIN_PHONE_SCALE = 0.7  # a figure on a phone: shown width / drawn (intrinsic) width, at least
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -214,6 +223,36 @@ DOM_PROBE = r"""
 })()
 """
 
+# On a phone: does the page scroll sideways, and is every figure on screen at a legible size?
+PHONE_PROBE = r"""
+(async () => {
+  document.querySelectorAll('button.toggle-button[aria-expanded="false"]').forEach(b => b.click());
+  document.querySelectorAll('details:not([open])').forEach(d => { d.open = true; });
+  await new Promise(r => setTimeout(r, 300));
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const article = document.querySelector('article') || document.body;
+  const caption = (i) => {
+    const f = i.closest('figure');
+    const c = f && f.querySelector('figcaption');
+    return ((c && c.innerText) || i.getAttribute('alt') || i.getAttribute('src') || '')
+        .trim().slice(0, 70);
+  };
+  return {
+    innerWidth: window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth,
+    figures: Array.from(article.querySelectorAll('img')).filter(shown).map(i => {
+      const r = i.getBoundingClientRect();
+      return {what: caption(i), left: r.left, right: r.right, width: r.width,
+              drawn: i.naturalWidth, compact: i.classList.contains('mytools-compact')};
+    }),
+  };
+})()
+"""
+
 GLUE_ROLE = re.compile(r"\{eval\}`")  # the prose's computed values (README, "Numbers in the prose")
 
 
@@ -285,6 +324,7 @@ def rendered(browser, server):
             browser.get(url)
             browser.execute_script("return " + (SETTLE % {"settle_ms": 20000}).strip())
             screenshot(browser, SCREENSHOTS / f"{name}@390.png", WIDTHS["phone"])
+            results[page]["phone"] = browser.execute_script("return " + PHONE_PROBE.strip())
         except WebDriverException as exc:
             results[page] = {"error": f"{url}: {exc.msg or exc}"}
     return results
@@ -335,3 +375,45 @@ def test_page_renders_in_chromium(rendered, page):
         if not shot.exists() or shot.stat().st_size < 1000:
             problems.append(f"no screenshot written at {shot}")
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+def phone_problems(probe: dict, width: int = WIDTHS["phone"]) -> list[str]:
+    """What does not fit a phone ``width`` px wide, from :data:`PHONE_PROBE`'s result."""
+    problems = []
+    if probe["innerWidth"] > width or probe["scrollWidth"] > width:
+        problems.append(f"the page scrolls sideways on a {width}-px phone: it is "
+                        f"{max(probe['innerWidth'], probe['scrollWidth'])} px wide")
+    for f in probe["figures"]:
+        if f["left"] < -1 or f["right"] > width + 1:
+            problems.append(f"figure '{f['what']}' runs off the screen ({f['left']:.0f} to "
+                            f"{f['right']:.0f} px on a {width}-px screen)")
+        if f["drawn"] and f["width"] < MIN_PHONE_SCALE * f["drawn"]:
+            problems.append(f"figure '{f['what']}' is shrunk to {f['width'] / f['drawn']:.2f} of its "
+                            f"drawn size ({f['width']:.0f} of {f['drawn']} px; at least "
+                            f"{MIN_PHONE_SCALE} needed)")
+    return problems
+
+
+def test_phone_checks_can_fail():
+    """The phone checks flag a page that scrolls sideways, a figure off screen and a figure
+    shrunk below MIN_PHONE_SCALE; a page that fits passes."""
+    fits = {"innerWidth": 390, "scrollWidth": 390,
+            "figures": [{"what": "compact", "left": 24, "right": 366, "width": 342, "drawn": 346}]}
+    assert phone_problems(fits) == []
+    wide = {"innerWidth": 442, "scrollWidth": 442, "figures": []}
+    assert "scrolls sideways" in phone_problems(wide)[0]
+    off = {"innerWidth": 390, "scrollWidth": 390,
+           "figures": [{"what": "forest", "left": 24, "right": 923, "width": 899, "drawn": 942}]}
+    assert "runs off the screen" in phone_problems(off)[0]
+    shrunk = {"innerWidth": 390, "scrollWidth": 390,
+              "figures": [{"what": "forest", "left": 24, "right": 366, "width": 342, "drawn": 942}]}
+    assert "shrunk to 0.36" in phone_problems(shrunk)[0]
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_fits_a_phone(rendered, page):
+    """At 390 px: no sideways scrolling, every figure on screen at >= 0.7 of its drawn size."""
+    result = rendered[page]
+    assert "error" not in result, result.get("error")
+    problems = phone_problems(result["phone"])
+    assert not problems, f"{page} at {WIDTHS['phone']} px:\n  " + "\n  ".join(problems)
