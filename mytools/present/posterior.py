@@ -108,19 +108,26 @@ def _panel(ax: Any, p: Panel) -> None:
     ax.tick_params(labelsize=8)
 
 
-def posterior_figure(panels: Sequence[Panel], ncols: int = 2, alt: str = "") -> SvgFigure:
-    """Small multiples: for each result the posterior density of μ, no effect (solid line), the
-    threshold of an important benefit (dashed), and the intervals as coloured bars underneath."""
+def _grid(panels: Sequence[Panel], ncols: int, width: float) -> Figure:
     n = len(panels)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(4.2 * ncols, 2.6 * nrows), layout="constrained")
+    fig = Figure(figsize=(width * ncols, 2.6 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, p in zip(axes.flat, panels):
         _panel(ax, p)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    return SvgFigure(fig, alt or "Posterior densities of the average effect, one panel per result.")
+    return fig
+
+
+def posterior_figure(panels: Sequence[Panel], ncols: int = 2, alt: str = "") -> SvgFigure:
+    """Small multiples: for each result the posterior density of μ, no effect (solid line), the
+    threshold of an important benefit (dashed), and the intervals as coloured bars underneath.
+    On a phone the same panels are drawn in one narrow column (``SvgFigure``'s compact drawing)."""
+    alt = alt or "Posterior densities of the average effect, one panel per result."
+    return SvgFigure(_grid(panels, ncols, 4.2), alt, compact=_grid(panels, 1, 3.6),
+                     compact_alt=alt + " (one panel per row)")
 
 
 def threshold_text(measure: str, cut: float, higher_is_better: bool) -> str:
