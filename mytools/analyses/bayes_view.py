@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .model_weight import RATIO_MEASURES
+from ..engine.vocabulary import RATIO_MEASURES
 
 __all__ = ["benefit_side", "important_cut", "benefit_probabilities", "bayes_row", "frame", "summary_rows",
            "density_curve", "plot_span", "curves"]

@@ -29,17 +29,17 @@ import pandas as pd
 from ..data import Dataset
 from .run import analysis
 from .variants import reanalyse
+from ..engine.vocabulary import is_ratio
 
-__all__ = ["MODEL_ROWS", "RATIO_MEASURES", "model_weight", "bayes_rows", "null_of"]
+__all__ = ["MODEL_ROWS", "model_weight", "bayes_rows", "null_of"]
 
 MODEL_ROWS = ("review", "reml_hksj", "reml_hksj_floor", "prediction", "bayes_mu", "bayes_new")
-RATIO_MEASURES = frozenset({"RR", "OR", "PETO_OR", "HR"})
 _COLUMNS = ("analysis_id", "row", "estimate", "ci_low", "ci_high", "k", "measure", "excludes_null")
 
 
 def null_of(measure: str) -> float:
     """No effect on the natural scale: 1 for ratios, 0 for differences."""
-    return 1.0 if str(measure).upper() in RATIO_MEASURES else 0.0
+    return 1.0 if is_ratio(measure) else 0.0
 
 
 def _row(aid: str, key: str, est: Any, lo: Any, hi: Any, k: int, measure: str) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def bayes_rows(analysis_id: str, summary: pd.DataFrame, k: int, measure: str) ->
     >>> [round(r["ci_high"], 3) for r in bayes_rows("x", s, 2, "RR")]
     [2.718, 7.389]
     """
-    back = math.exp if str(measure).upper() in RATIO_MEASURES else (lambda v: v)
+    back = math.exp if is_ratio(measure) else (lambda v: v)
     out = []
     for key, name in (("bayes_mu", "mu"), ("bayes_new", "theta_new")):
         r = summary.loc[name]

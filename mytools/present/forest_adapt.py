@@ -14,6 +14,7 @@ import pandas as pd
 from .forest_data import (ForestBlock, ForestData, ForestRow, data_type_of_measure, footnote_marks,
                           provenance_lines, total_of)
 from .style import PROVENANCE_MARKS
+from ..engine.vocabulary import is_ratio
 
 __all__ = ["forest_data", "study_frame", "provenance_flags", "get"]
 
@@ -109,7 +110,7 @@ def forest_data(result: Any, *, data_type: str, measure: str, method: str, model
         used += [p for p in provs if p not in used]
         if sym:
             marks[lab] = (marks.get(lab, "") + ("," if lab in marks else "") + sym)
-    ratio = measure.upper() in {"RR", "OR", "PETO_OR", "HR"}
+    ratio = is_ratio(measure)
     gheads = (f"log[{measure}]" if ratio else measure, "SE") if data_type == "generic" else ()
     if subgroups:
         blocks = []

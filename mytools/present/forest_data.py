@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import revman_text as rt
 from .style import PROVENANCE_MARKS
+from ..engine.vocabulary import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, is_ratio
 
 __all__ = ["ForestRow", "ForestTotal", "ForestBlock", "ForestData", "ARM_COLUMNS", "total_of",
            "footnote_marks", "data_type_of_measure"]
@@ -95,7 +96,7 @@ class ForestData:
 
     @property
     def ratio(self) -> bool:
-        return self.measure.upper() in rt.RATIO_MEASURES
+        return is_ratio(self.measure)
 
     @property
     def rows(self) -> list[ForestRow]:
@@ -107,9 +108,9 @@ def data_type_of_measure(measure: str, generic: bool = False) -> str:
     if generic:
         return "generic"
     m = measure.upper()
-    if m in {"RR", "OR", "RD", "PETO_OR"}:
+    if m in DICHOTOMOUS_MEASURES:
         return "dichotomous"
-    if m in {"MD", "SMD"}:
+    if m in CONTINUOUS_MEASURES:
         return "continuous"
     return "generic"
 

@@ -35,6 +35,7 @@ a large or a small effect, which are not established either: :func:`plain_langua
 moderate-effect wording unless the caller passes ``size`` or ``large``.
 """
 from __future__ import annotations
+from ..engine.vocabulary import is_ratio
 
 import math
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ def corresponding_risk(acr: float, rr: float, rr_low: float, rr_high: float) -> 
 def thresholds_for(measure: str, mid: float | None = None) -> tuple[float, float]:
     """Thresholds of an important effect on the measure's scale (see the module docstring)."""
     m = measure.upper()
-    if m in {"RR", "OR", "PETO_OR", "HR"}:
+    if is_ratio(m):
         return RATIO_THRESHOLDS
     if mid is not None and math.isfinite(mid):
         return (-abs(mid), abs(mid))

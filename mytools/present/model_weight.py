@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ..analyses.model_weight import RATIO_MEASURES
+from ..engine.vocabulary import is_ratio
 from .tables import fmt_ci, _num
 
 __all__ = ["ROW_LABELS", "MEAN_ROWS", "intervals_table", "disagreement", "disagreement_sentence", "sentences", "model_weight_html", "bayes_width_sentence",
@@ -48,7 +48,7 @@ def interval_text(r: Any) -> str:
 
 def _width(r: Any) -> float:
     """Width of an interval on the analysis scale (log for ratios)."""
-    if str(r.measure).upper() in RATIO_MEASURES:
+    if is_ratio(r.measure):
         return math.log(r.ci_high) - math.log(r.ci_low)
     return r.ci_high - r.ci_low
 

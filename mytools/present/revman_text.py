@@ -5,6 +5,7 @@ user guide): P values, the heterogeneity line, the test for overall effect, the 
 differences, and the symmetric axis scales RevMan picks.
 """
 from __future__ import annotations
+from ..engine.vocabulary import MEASURE_NAMES, RATIO_MEASURES
 
 import math
 from typing import Any, Iterable
@@ -17,16 +18,6 @@ __all__ = [
     "ratio_scale", "linear_scale",
 ]
 
-RATIO_MEASURES = {"RR", "OR", "PETO_OR", "HR"}
-MEASURE_NAMES = {
-    "RR": "Risk Ratio",
-    "OR": "Odds Ratio",
-    "PETO_OR": "Peto Odds Ratio",
-    "HR": "Hazard Ratio",
-    "RD": "Risk Difference",
-    "MD": "Mean Difference",
-    "SMD": "Std. Mean Difference",
-}
 METHOD_NAMES = {"MH": "M-H", "IV": "IV", "PETO": "Peto", "Peto": "Peto"}
 
 

@@ -15,11 +15,11 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from . import grade
+from ..engine.vocabulary import is_ratio
 
-__all__ = ["SofInput", "sof_row", "sof_table", "RATIO", "control_counts", "from_registry",
+__all__ = ["SofInput", "sof_row", "sof_table", "control_counts", "from_registry",
            "from_result", "pooled_sd", "reexpress_smd", "compact_table"]
 
-RATIO = {"RR", "OR", "PETO_OR", "HR"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def _signed(v: float, units: str) -> str:
 
 def sof_row(s: SofInput) -> dict[str, Any]:
     """One row: absolute effects, relative effect, participants, certainty, statement."""
-    ratio = s.measure.upper() in RATIO
+    ratio = is_ratio(s.measure)
     null = 1.0 if ratio else 0.0
     row: dict[str, Any] = {"analysis_id": s.analysis_id, "outcome": s.outcome, "capped": False,
                            "cap_note": "", "assumed": None, "corresponding": None, "difference": None,

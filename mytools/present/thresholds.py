@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import grade, sof
 from .tables import _num
+from ..engine.vocabulary import is_ratio
 
 __all__ = ["THRESHOLD_SOURCES", "thresholds_table", "harm_thresholds_table", "REASONS",
            "wording_reasons", "wording_table", "HEDGE_OF"]
@@ -87,7 +88,7 @@ def harm_thresholds_table(ars: Iterable[Any]) -> pd.DataFrame:
 def _book(ar: Any) -> tuple[str, str, str]:
     """(statement, direction code, hedge code) of the book's words for a registry result."""
     s = sof.from_result(ar)
-    null = 1.0 if s.measure.upper() in sof.RATIO else 0.0
+    null = 1.0 if is_ratio(s.measure) else 0.0
     thr = grade.thresholds_for(s.measure, s.mid)
     cls = grade.effect_class(s.estimate, s.ci_low, s.ci_high, thr, null)
     cert = s.certainty.strip().lower()
@@ -99,7 +100,7 @@ def wording_reasons(ar: Any, review_direction: str, review_hedge: str) -> list[s
     """Reason codes (``REASONS``) why the book's words differ from the review's, ``["same"]`` if not."""
     s = sof.from_result(ar)
     _, direction, hedge = _book(ar)
-    null = 1.0 if s.measure.upper() in sof.RATIO else 0.0
+    null = 1.0 if is_ratio(s.measure) else 0.0
     thr = grade.thresholds_for(s.measure, s.mid)
     cls = grade.effect_class(s.estimate, s.ci_low, s.ci_high, thr, null)
     out = []

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..engine.batch import pool_batch, study_effects
 from .tolerance import close
+from ..engine.vocabulary import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES
 
 __all__ = ["infer_settings", "SETTING_COLUMNS"]
 
@@ -24,7 +25,7 @@ BY_STUDY = "inferred from RevMan's per-study numbers"
 BY_WEIGHT = "inferred from weights"
 IMPLIED = "implied by the data type (RevMan pools continuous and generic data by inverse variance)"
 LEVELS = (0.95, 0.99, 0.90)
-MEASURES_BY_TYPE = {"dichotomous": ("RR", "OR", "RD", "PETO_OR"), "continuous": ("MD", "SMD"),
+MEASURES_BY_TYPE = {"dichotomous": DICHOTOMOUS_MEASURES, "continuous": CONTINUOUS_MEASURES,
                     "generic": ("generic",), "o_e": ("PETO_OR",)}
 ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
               "mean_intervention", "sd_intervention", "mean_control", "sd_control", "giv_estimate",

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .figure_style import PALETTE, white
+from ..engine.vocabulary import is_ratio
 
 
 def cumulative_figure(cumulative: pd.DataFrame, title: str = "", compact: bool = False) -> Figure:
@@ -18,7 +19,7 @@ def cumulative_figure(cumulative: pd.DataFrame, title: str = "", compact: bool =
     cm = cumulative.reset_index(drop=True)
     if not len(cm):
         raise ValueError("cumulative_figure: empty cumulative frame")
-    ratio = str(cm["measure"].iloc[0]) in ("RR", "OR")
+    ratio = is_ratio(cm["measure"].iloc[0])
     height = (1.0 if compact else 0.8) * len(cm) + (2.2 if compact else 1.8)
     fig = Figure(figsize=(3.6 if compact else 7.6, height))
     ax = fig.add_axes((0.5, 1.1 / height, 0.46, 1 - 1.9 / height) if compact else
