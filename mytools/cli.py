@@ -1,5 +1,8 @@
 """Command line: ``python -m mytools reproduce PATH… [--csv FILE] [--html FILE] [--quiet] [--strict]``.
 
+``python -m mytools student-pack OUT.zip [--config _config.yml]`` writes the students' download
+(the data files and a starter notebook; :mod:`mytools.teaching.student_pack`).
+
 Exit codes: 0 when every computable analysis matches RevMan's stored numbers, 1 when something
 differs, 2 when any input was refused (the message names file, line and column; the other inputs
 are still reproduced). Rows RevMan keeps but cannot estimate are data warnings, not errors.
@@ -87,6 +90,18 @@ def _reproduce(args: argparse.Namespace) -> int:
     return exit_code(report)
 
 
+def _student_pack(args: argparse.Namespace) -> int:
+    from mytools.teaching.student_pack import write_pack  # jupytext only for this command
+
+    try:
+        out = write_pack(args.out, config=args.config)
+    except (ValueError, OSError) as exc:
+        print(f"error: cannot write the students' pack: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mytools", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -100,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true", help="stop at the first unreadable input or "
                    "impossible value (default: report it and reproduce the rest; exit 2)")
     r.set_defaults(func=_reproduce)
+    s = sub.add_parser("student-pack", help="write the students' zip: the data files and a starter notebook")
+    s.add_argument("out", metavar="OUT.zip", help="the zip to write")
+    s.add_argument("--config", metavar="FILE", help="the book's _config.yml (its repository.url is the "
+                   "install line; default: the one beside the book's data)")
+    s.set_defaults(func=_student_pack)
     return p
 
 
