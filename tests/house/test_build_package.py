@@ -9,7 +9,8 @@
    installed, with jupytext, nbconvert and ipykernel, into a clean virtual environment
    (`python -m venv`, packages from the index configured on this machine); every module of the
    package is imported there, load_data() finds the book's data inside the installed package, and
-   one chapter copied alone into an empty folder runs there (`jupytext --execute`). Skipped only
+   one chapter copied alone into an empty folder runs there (`jupytext --execute`), and so does the
+   students' pack's starter notebook, unzipped alone (`jupyter nbconvert --execute`). Skipped only
    when BOOK_SKIP_VENV_TEST=1.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -151,6 +153,17 @@ def test_wheel_installs_into_a_clean_venv_and_a_chapter_runs_outside_the_reposit
     nb = (alone / "ivig.ipynb").read_text(encoding="utf-8")
     assert "data:image/svg+xml;base64" in nb, "the forest plots are not among the outputs"
     assert '"output_type": "error"' not in nb
+    # the students' pack (issue #21): unzipped alone, its starter notebook runs on the installed package
+    from mytools.teaching.student_pack import ROOT_FOLDER, write_pack
+
+    with zipfile.ZipFile(write_pack(tmp_path / "pack.zip", config=ROOT / "_config.yml")) as zf:
+        zf.extractall(tmp_path / "student")
+    folder = tmp_path / "student" / ROOT_FOLDER
+    run = subprocess.run(
+        [str(venv / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output", "run.ipynb",
+         "starter.ipynb"], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert '"output_type": "error"' not in (folder / "run.ipynb").read_text(encoding="utf-8")
 
 
 def test_pyproject_lists_every_package_and_ships_the_data():
