@@ -343,7 +343,7 @@ def test_a_new_review_needs_only_a_row_in_reviews_csv(copy):
 
 
 def test_registry_measure_sets_are_the_schema_enum():
-    """data/validate.py's measure sets are the registry's (analyses.json enum), named as such."""
+    """mytools/data/validate.py's measure sets are the registry's (analyses.json enum), named as such."""
     from mytools.data import REGISTRY_BINARY, REGISTRY_CONTINUOUS, REGISTRY_LOG_SCALE
 
     fields = json.loads((DATA_DIR / "schemas" / "analyses.json").read_text())["fields"]
