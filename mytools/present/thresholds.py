@@ -159,7 +159,7 @@ def comparison_words(estimate: float, ci_low: float, ci_high: float, measure: st
     ``up``/``down`` name the side a high/low value favours.
 
     >>> comparison_words(1.03, 0.79, 1.34, "RR", "favouring A", "favouring B")["interval"]
-    'the interval does not rule out an important difference favouring A (RR above 1.25)'
+    'the interval does not rule out an important difference favouring A, an RR above 1.25'
     >>> comparison_words(1.0, 0.9, 1.1, "RR", "a", "b")["word"]
     'similar'
     """
@@ -170,13 +170,13 @@ def comparison_words(estimate: float, ci_low: float, ci_high: float, measure: st
     m = measure.upper()
     above, below = ci_high > hi_t, ci_low < lo_t
     if above and below:
-        interval = (f"the interval includes important differences either way ({m} below "
-                    f"{_num(lo_t)} and above {_num(hi_t)})")
+        interval = (f"the interval includes important differences either way, {m}s below "
+                    f"{_num(lo_t)} and above {_num(hi_t)}")
     elif above:
-        interval = f"the interval does not rule out an important difference {up} ({m} above {_num(hi_t)})"
+        interval = f"the interval does not rule out an important difference {up}, an {m} above {_num(hi_t)}"
     elif below:
-        interval = f"the interval does not rule out an important difference {down} ({m} below {_num(lo_t)})"
+        interval = f"the interval does not rule out an important difference {down}, an {m} below {_num(lo_t)}"
     else:
-        interval = (f"the interval rules out an important difference either way ({m} below "
-                    f"{_num(lo_t)} or above {_num(hi_t)})")
+        interval = (f"the interval rules out an important difference either way, an {m} below "
+                    f"{_num(lo_t)} or above {_num(hi_t)}")
     return {"word": word, "interval": interval}
