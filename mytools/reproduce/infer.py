@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import pool_batch, study_effects
+from .split import applicability, split_weights
 from .tolerance import close
 from ..engine.vocabulary import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES
 
@@ -30,7 +31,7 @@ MEASURES_BY_TYPE = {"dichotomous": DICHOTOMOUS_MEASURES, "continuous": CONTINUOU
 ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
               "mean_intervention", "sd_intervention", "mean_control", "sd_control", "giv_estimate",
               "giv_se", "o_e", "variance"]
-SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "ci_level_study",
+SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "study_ci_level",
                    "ci_level_how", "swap_events", "log_scale", "method", "method_how", "model",
                    "model_how", "tau2_method", "ci_method", "ci_level", "pooled", "pooled_how",
                    "settings_source"]
@@ -54,7 +55,7 @@ def rows_with_type(review) -> pd.DataFrame:
 def _stated(an: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"analysis": an["analysis"], "name": an["name"], "data_type": an["data_type"],
                         "measure": an["measure"], "measure_how": STATED,
-                        "ci_level_study": an["ci_level_study"].astype(float), "ci_level_how": STATED,
+                        "study_ci_level": an["study_ci_level"].astype(float), "ci_level_how": STATED,
                         "swap_events": an["swap_events"].astype(bool),
                         "log_scale": an["log_scale"].astype(bool), "method": an["method"],
                         "method_how": STATED, "model": an["model"], "model_how": STATED,
@@ -168,7 +169,7 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
             how = f"{BY_STUDY} (best fit: {int(best[i])} of {int(n_inf[i])} rows)"
         else:
             how = BY_STUDY
-        out[a] = {"measure": m, "ci_level_study": lvl, "swap_events": sw, "log_scale": lg,
+        out[a] = {"measure": m, "study_ci_level": lvl, "swap_events": sw, "log_scale": lg,
                   "measure_how": how, "ci_level_how": how}
     return out
 
@@ -194,14 +195,19 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     no_sub = np.bincount(acode, weights=sub > 0, minlength=len(anames)) == 0
     dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
     sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
+    in_sub, in_total = applicability(rows)
+    split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=len(anames)) > 0)[acode]
     idx, seg, segs, cand = [], [], [], []
     for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
         if not (isinstance(dt, str) and isinstance(m, str)):
             continue
         sel = np.flatnonzero((dts == dt) & (meas == m))
         for method, model in _pool_candidates(dt, m):
-            for scope, code in (("overall", acode), ("subgroups", scode)):
-                part = sel if scope == "overall" else sel[~no_sub[acode[sel]]]
+            # a split analysis (mytools.reproduce.split): total and subgroups by Applicability,
+            # plus its subgroup rows pooled together for the weights RevMan shows
+            for scope, code, part in (("overall", acode, sel[in_total[sel]]),
+                                      ("subgroups", scode, sel[~no_sub[acode[sel]] & in_sub[sel]]),
+                                      ("split", acode, sel[split[sel] & in_sub[sel]])):
                 if not part.size:
                     continue
                 _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
@@ -219,7 +225,17 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     table.update(tau2_method=np.full(r.size, "DL", dtype=object), swap_events=sw[r], log_scale=lg[r],
                  ci_method=np.full(r.size, "wald", dtype=object))
     st = pool_batch(batch, table, invalid="mark").studies
-    w = np.where(st["estimable"].to_numpy(bool), st["weight_percent"].to_numpy(float), np.nan)
+    est = st["estimable"].to_numpy(bool)
+    w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
+    scope = np.array([c[2] for c in cand], dtype=object)[batch["segment"]]
+    if (scope == "split").any():
+        group = pd.factorize(np.array([f"{c[0]} {c[1]}" for c in cand], dtype=object))[0]
+        kind = np.where(scope == "subgroups", "subgroup", scope)
+        shown = split_weights(rows, idx, group[batch["segment"]], kind, st["weight"].to_numpy(float),
+                              st["v"].to_numpy(float), est)
+        w = np.where(scope == "split", np.where(shown == 0, np.nan, shown), w)
+        w[(scope == "overall") & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
+        cand = [(me, mo, "overall" if sc == "split" else sc) for me, mo, sc in cand]
     good = close(w, rw[idx], decimals)
     keys_c = list(dict.fromkeys(cand))
     kc = np.array([keys_c.index(c) for c in cand])[batch["segment"]]
@@ -323,7 +339,7 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
                 "settings_source": "none"}
         if key not in meas:
             why = "undetermined: the analysis has no study rows"
-            out.append({**base, "measure": None, "measure_how": why, "ci_level_study": np.nan,
+            out.append({**base, "measure": None, "measure_how": why, "study_ci_level": np.nan,
                         "ci_level_how": why, "swap_events": False, "log_scale": False, "method": None,
                         "method_how": why, "model": None, "model_how": why, "pooled": "none",
                         "pooled_how": why})
@@ -334,6 +350,6 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
                                one_study=one)
         if pool["model"] == "random":
             base["tau2_method"] = "DL"
-        base["ci_level"] = m["ci_level_study"]
+        base["ci_level"] = m["study_ci_level"]
         out.append({**base, **m, **pool})
     return pd.DataFrame(out)
