@@ -122,26 +122,50 @@ def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:
     reviews sharing the engine mode and the stored precision are inferred, pooled and compared
     in one pass (the per-review overhead of pandas and of the engine call is paid once). A group
     the engine refuses as a whole falls back to review by review."""
-    out: list[pd.DataFrame | None] = [None] * len(reviews)
+    lines, which = _reproduce_together(reviews)
+    cuts = np.searchsorted(which, np.arange(len(reviews) + 1))
+    return [lines.iloc[cuts[i]:cuts[i + 1]].reset_index(drop=True) for i in range(len(reviews))]
+
+
+def _reproduce_together(reviews: Sequence) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every review's report lines (column ``review`` set) in one frame, review by review in
+    the order given, and each line's review position (sorted)."""
+    parts: list[pd.DataFrame] = []
+    whiches: list[np.ndarray] = []
     groups: dict = {}
     for i, r in enumerate(reviews):
         groups.setdefault((settings_mode(r), r.decimals), []).append(i)
+
+    def alone(i: int) -> None:
+        lines = reproduce_review(reviews[i])
+        parts.append(lines)
+        whiches.append(np.full(len(lines), i))
+
     for members in groups.values():
         if len(members) == 1:
-            out[members[0]] = reproduce_review(reviews[members[0]])
+            alone(members[0])
             continue
         lines = reproduce_review(_combined([reviews[i] for i in members]))
         if lines.attrs.get("engine_error"):  # the engine refused the batch: review by review
             for i in members:
-                out[i] = reproduce_review(reviews[i])
+                alone(i)
             continue
         pos = lines["analysis"].str.split(_SEP, n=1, regex=False)
-        which = pos.str[0].astype(int).to_numpy()
         lines["analysis"] = pos.str[1]
-        for j, i in enumerate(members):
-            r = reviews[i]
-            out[i] = lines[which == j].assign(review=r.review_id or r.source).reset_index(drop=True)
-    return out
+        parts.append(lines)
+        whiches.append(np.asarray(members)[pos.str[0].astype(int).to_numpy()])
+    names = np.array([r.review_id or r.source for r in reviews], dtype=object)
+    which = np.concatenate(whiches) if whiches else np.zeros(0, dtype=int)
+    order = np.argsort(which, kind="stable")
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=LINE_COLUMNS), which[order]
+    lines = pd.concat(parts, ignore_index=True)
+    if not (order == np.arange(len(order))).all():
+        lines = lines.take(order).reset_index(drop=True)
+    which = which[order]
+    lines["review"] = names[which]
+    return lines, which
 
 
 def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = False,
@@ -175,8 +199,7 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
         raise DataError([Problem(", ".join(map(str, paths)), None, None, None,
                                  "review data (a package, -data-rows.csv, .rm5 or RevMan 5 CSV)",
                                  "no review data in the path(s)")])
-    frames = [f for f in _reproduce_all(reviews, strict, refused) if len(f)]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
+    out = _reproduce_all(reviews, strict, refused)
     return attach(out, reviews, refused=refused, skipped=skipped, scan_notes=scan_notes)
 
 
@@ -210,11 +233,12 @@ def _read_all(items, read, strict: bool) -> tuple[list, list, list, list]:
     return reviews, skipped, refused, errors
 
 
-def _reproduce_all(reviews: list, strict: bool, refused: list) -> list[pd.DataFrame]:
-    """:func:`reproduce_reviews`; not strict, a failure there is retried review by review and a
-    review that still fails is listed as refused (named as a bug)."""
+def _reproduce_all(reviews: list, strict: bool, refused: list) -> pd.DataFrame:
+    """Every review's lines in one frame (:func:`reproduce_reviews`); not strict, a failure there
+    is retried review by review and a review that still fails is listed as refused (named as a
+    bug)."""
     try:
-        return reproduce_reviews(reviews)
+        return _reproduce_together(reviews)[0]
     except Exception:  # noqa: BLE001
         if strict:
             raise
@@ -226,4 +250,5 @@ def _reproduce_all(reviews: list, strict: bool, refused: list) -> list[pd.DataFr
             refused.append({"file": str(r.source), "reason": str(Problem(
                 str(r.source), None, None, None, _INTERNAL, f"{type(exc).__name__}: {exc}"))})
             reviews.remove(r)
-    return out
+    out = [f for f in out if len(f)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=LINE_COLUMNS)
