@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ..data import DataError, Problem
+from ..data.revman.model import (
+    ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ColumnReview, ReviewData, frame,
+)
 from ..data.revman.safeio import regular_file
 from .check import LINE_COLUMNS, check_review
 from .infer import infer_settings
@@ -90,22 +93,31 @@ def _not_review_data(exc: Exception) -> bool:
 
 
 def _default_reader(strict: bool):
-    from ..data.revman import read_review  # the reader layer (mytools.data.revman)
+    from ..data.revman.read import read_review_columns  # the reader layer (mytools.data.revman)
 
-    return lambda p: read_review(p, strict=strict)
+    return lambda p: read_review_columns(p, strict=strict)
+
+
+def _as_review(review):
+    """A :class:`ReviewData` (a ColumnReview's frames built)."""
+    return review.review() if isinstance(review, ColumnReview) else review
 
 
 def reproduce_review(review) -> pd.DataFrame:
     """Report lines for one already-read review (a ReviewData)."""
+    review = _as_review(review)
     return check_review(review, infer_settings(review))
 
 
 _SEP = "\x1f"  # between a review's position and its analysis key in a combined review
 
 
-def _combined(reviews: list) -> "ReviewData":  # noqa: F821
+def _combined(reviews: list) -> ReviewData:
     """Reviews of one engine mode and precision as one review (analysis keys prefixed with the
     review's position), so that inference and pooling run once for all of them."""
+    if all(isinstance(r, ColumnReview) for r in reviews):
+        return _combined_columns(reviews)
+    reviews = [_as_review(r) for r in reviews]
     frames = {}
     for name in ("analyses", "rows", "subgroups"):
         parts = [getattr(r, name) for r in reviews]
@@ -115,6 +127,26 @@ def _combined(reviews: list) -> "ReviewData":  # noqa: F821
             df["analysis"] = (pos + _SEP + df["analysis"].astype(str).reset_index(drop=True)).to_numpy(object)
         frames[name] = df
     return replace(reviews[0], review_id=None, source="(several reviews)", **frames)
+
+
+def _combined_columns(reviews: list) -> ReviewData:
+    """:func:`_combined` of reviews read as column arrays: each column concatenated once and one
+    frame built for all of them (no frame per review, no concat of frames)."""
+    frames = {}
+    for name, columns in (("analyses", ANALYSIS_COLUMNS), ("rows", ROW_COLUMNS)):
+        parts = [getattr(r, name) for r in reviews]
+        sizes = [len(p["analysis"]) for p in parts]
+        cols = {c: np.concatenate([p[c] if c in p else np.full(k, np.nan)
+                                   for p, k in zip(parts, sizes)])
+                for c in dict.fromkeys(c for p in parts for c in p)}
+        pos = np.repeat(np.arange(len(parts)), sizes)
+        cols["analysis"] = np.array([f"{i}{_SEP}{a}" for i, a in zip(pos.tolist(), cols["analysis"])],
+                                    dtype=object)
+        frames[name] = frame(cols, columns)
+    first = reviews[0]
+    return ReviewData(source="(several reviews)", format=first.format, review_id=None,
+                      subgroups=frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS),
+                      decimals=first.decimals, notes=first.notes, warnings=first.warnings, **frames)
 
 
 def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:

@@ -17,6 +17,7 @@ import pandas as pd
 __all__ = [
     "ReviewData", "ANALYSIS_COLUMNS", "ROW_COLUMNS", "SUBGROUP_COLUMNS", "RESULT_COLUMNS",
     "INPUT_COLUMNS", "APPLICABLE", "canonical_measure", "unescape", "review_id", "decimals_of",
+    "ColumnReview",
 ]
 
 RESULT_COLUMNS = (
@@ -127,6 +128,35 @@ class ReviewData:
         if subgroup_number is not None:
             r = r[r["subgroup_number"] == subgroup_number]
         return r.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ColumnReview:
+    """A review read as column arrays (``analyses``, ``rows``: dicts in :func:`frame`'s column
+    order), its DataFrames not built yet: ``reproduce`` concatenates the columns of many reviews
+    and builds one frame for all of them, instead of one per review and a concat. :meth:`review`
+    gives the :class:`ReviewData` (the same frames as reading the file with ``read_review``).
+    The bare data-rows reader returns it; the other attributes are those of ``ReviewData``."""
+
+    source: str
+    format: str
+    review_id: str | None
+    analyses: dict
+    rows: dict
+    decimals: int | None
+    notes: tuple[str, ...] = ()
+    warnings: tuple = ()
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.analyses["analysis"])
+
+    def review(self) -> ReviewData:
+        rows = frame(self.rows, ROW_COLUMNS)
+        subgroups = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
+        return ReviewData(self.source, self.format, self.review_id,
+                          frame(self.analyses, ANALYSIS_COLUMNS), frame(rows, ROW_COLUMNS),
+                          subgroups, self.decimals, self.notes, None, self.warnings)
 
 
 def frame(records: list[dict] | dict | pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
