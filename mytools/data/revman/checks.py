@@ -102,7 +102,8 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
                                ("sd_intervention", ("continuous",)),
                                ("sd_control", ("continuous",)), ("giv_se", ("generic",)),
                                ("variance", ("o_e",))):
-                add((np.asarray(rows[col], dtype=float) == 0) & np.isin(dt, types), col,
+                of_type = np.logical_or.reduce([dt == t for t in types])  # no np.isin: it sorts
+                add((np.asarray(rows[col], dtype=float) == 0) & of_type, col,
                     "a value > 0")
     if not found:
         return

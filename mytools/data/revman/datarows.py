@@ -84,8 +84,7 @@ def read_row_arrays(name: str, text: str, notes: list[str]) -> tuple[dict, str]:
     out: dict[str, object] = {}
     out["group"] = _whole(t, "group", ctx)
     out["number"] = _whole(t, "number", ctx)
-    for col in ROW_NUMERIC:
-        out[col] = t.numbers(col, context=ctx)
+    out.update(t.numbers_many(ROW_NUMERIC, context=ctx))
     if t.has("subgroup_number"):
         out["subgroup_number"] = _whole(t, "subgroup_number", ctx, blank_as=0.0)
     for i in np.flatnonzero(t.text("study") == ""):
@@ -161,7 +160,8 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
     def filled(*cols: str) -> np.ndarray:
         hit = np.zeros(len(codes), dtype=bool)
         for c in cols:
-            hit |= np.nan_to_num(np.asarray(rows[c], dtype=float)) != 0
+            x = np.asarray(rows[c], dtype=float)
+            hit |= (x != 0) & ~np.isnan(x)
         return np.bincount(codes, hit, n) > 0
 
     conds = [filled("sd_intervention", "sd_control"), filled("o_e"), filled("giv_estimate"),
