@@ -110,31 +110,43 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
     e = eff.estimable
     sel = np.flatnonzero(e)
     k = np.bincount(s[sel], minlength=m)
-    out = {name: np.full(m, np.nan) for name in _OUT}
+    out = {}
     status = np.zeros(m, dtype=int)
     hksj_one = np.zeros(m, dtype=bool)
     w_row = np.zeros(s.size)
     size_class = np.ceil(np.log2(np.maximum(k, 4))).astype(int)
-    for c in np.unique(size_class):
-        segs = np.flatnonzero(size_class == c)
-        _pool_class(segs, 2**c, sel, s, m, eff, sa, st, out, status, hksj_one, w_row)
+    classes = np.flatnonzero(np.bincount(size_class))
+    for c in classes:
+        segs = np.arange(m) if classes.size == 1 else np.flatnonzero(size_class == c)
+        _pool_class(segs, sel, s, m, eff, sa, st, out, status, hksj_one, w_row)
+    for name in _OUT:
+        out.setdefault(name, np.full(m, np.nan))
     nrows = np.bincount(s, minlength=m)
     pooled = _frame(out, k, nrows, status, hksj_one, sa.expand(sa.table["log_scale"]))
     return BatchResult(studies=_studies(rows, s, eff, e, w_row, m, sa), pooled=pooled)
 
 
-def _pool_class(segs, width, sel, s, m, eff, sa, st, out, status, hksj_one, w_row) -> None:
-    """Pool the segments ``segs`` (one size class: ``width`` columns) through the core, in place."""
-    pos = np.full(m, -1)
-    pos[segs] = np.arange(segs.size)
-    rsel = sel[pos[s[sel]] >= 0]
-    rp, cp, Y, V = pad_segments(pos[s[rsel]], segs.size, eff.y[rsel], eff.v[rsel], width=width)
+def _pool_class(segs, sel, s, m, eff, sa, st, out, status, hksj_one, w_row) -> None:
+    """Pool the segments ``segs`` (one size class) through the core; results into ``out``,
+    ``status``, ``hksj_one`` and ``w_row`` (``out``'s arrays are the core's when ``segs`` is all)."""
+    whole = segs.size == m
+    if whole:
+        rsel, seg_of = sel, s[sel]
+    else:
+        pos = np.full(m, -1)
+        pos[segs] = np.arange(segs.size)
+        rsel = sel[pos[s[sel]] >= 0]
+        seg_of = pos[s[rsel]]
+    rp, cp, Y, V = pad_segments(seg_of, segs.size, eff.y[rsel], eff.v[rsel])
     fixed = _mh_fixed(segs, rsel, rp, cp, Y.shape, eff, sa, st)
     r = pool_rows(Y, V, model=sa.per("model", segs), tau2_method=sa.per("tau2_method", segs),
                   ci_method=sa.per("ci_method", segs), ci_level=sa.per("ci_level", segs),
                   tau2_ci=sa.per("tau2_ci", segs), settings=st, fixed=fixed)
     for name in _OUT:
-        out[name][segs] = getattr(r, name)
+        if whole:
+            out[name] = getattr(r, name)
+        else:
+            out.setdefault(name, np.full(m, np.nan))[segs] = getattr(r, name)
     status[segs], hksj_one[segs] = r.status, r.hksj_one
     w_row[rsel] = r.weights[rp, cp]
 
