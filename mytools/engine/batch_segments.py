@@ -63,16 +63,18 @@ class SegmentSettings:
     def expand(self, per_tuple: np.ndarray, idx: np.ndarray | None = None):
         """Values computed per tuple, for the segments ``idx`` (all when None); one value when every
         tuple has it."""
-        if self.code is None or bool((per_tuple == per_tuple[0]).all()):
+        if self.code is None or per_tuple.size and bool((per_tuple == per_tuple[0]).all()):
             return per_tuple[0]
         return per_tuple[self.code if idx is None else self.code[idx]]
 
     def per(self, name: str, idx: np.ndarray):
         """Column ``name`` for the segments ``idx``: one value when they all share it, else an array."""
         t = self.table[name]
-        if self.code is None or bool((t == t[0]).all()):
+        if self.code is None or t.size and bool((t == t[0]).all()):
             return t[0]
         c = self.code[idx]
+        if not c.size:
+            return t[c]
         return t[c[0]] if bool((c == c[0]).all()) else t[c]
 
 
