@@ -144,8 +144,8 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
     θ, SE, interval, τ², Q and I² from Q (``pool_many``'s fields; the rest NaN, weights None).
     Inputs are not checked here: callers validate (v > 0, same NaN cells)."""
     n = Y.shape[0]
-    miss = np.isnan(Y)
-    if miss.any():
+    if np.isnan(Y.sum()):  # a NaN cell makes the sum NaN: one fast reduction when there is none
+        miss = np.isnan(Y)
         k = Y.shape[1] - miss.sum(axis=1)  # integers: exact in any order
         Yz, Vz = np.asfortranarray(np.where(miss, 0.0, Y)), np.asfortranarray(np.where(miss, np.inf, V))
     else:
@@ -191,7 +191,8 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
     ok = status == OK
     nan = np.full(k.shape, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        Ws = 1.0 / (Vz + tau2[:, None])
+        Ws = np.add(Vz, tau2[:, None])
+        np.divide(1.0, Ws, out=Ws)  # w* = 1/(v + τ²), one allocation
         swr = _rs(Ws)
         theta_r = _rs(Ws * Yz) / swr
         se_r = 1.0 / np.sqrt(swr)
@@ -225,7 +226,8 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
     def val(x):
         return x if all_ok else np.where(ok, x, np.nan)
     return Pooled(theta=val(theta), se=val(se), ci_low=val(theta - crit * se),
-                  ci_high=val(theta + crit * se), t_df=val(np.where(hk, df, np.nan)), q=val(q),
+                  ci_high=val(theta + crit * se), t_df=val(np.where(hk, df, np.nan)) if hk.any() else nan,
+                  q=val(q),
                   df=df, i2=val(i2), i2_q=val(i2q), tau2=val(tau2 if rnd is True else np.where(rnd, tau2, 0.0)), k=k,
                   hksj=hk & ok, hksj_one=hksj_one, status=status, iterations=iters,
                   **{name: (x if name == "weights" or x is nan else val(x)) for name, x in out.items()})
