@@ -138,7 +138,9 @@ def _pool_class(segs, sel, s, m, eff, sa, st, out, status, hksj_one, w_row) -> N
         pos[segs] = np.arange(segs.size)
         rsel = sel[pos[s[sel]] >= 0]
         seg_of = pos[s[rsel]]
-    rp, cp, Y, V = pad_segments(seg_of, segs.size, eff.y[rsel], eff.v[rsel])
+    every = rsel.size == s.size  # every row of the batch is in this call: no gathering
+    rp, cp, Y, V = pad_segments(seg_of, segs.size, eff.y if every else eff.y[rsel],
+                                eff.v if every else eff.v[rsel])
     fixed = _mh_fixed(segs, rsel, rp, cp, Y.shape, eff, sa, st)
     r = pool_rows(Y, V, model=sa.per("model", segs), tau2_method=sa.per("tau2_method", segs),
                   ci_method=sa.per("ci_method", segs), ci_level=sa.per("ci_level", segs),
