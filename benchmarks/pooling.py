@@ -192,23 +192,30 @@ def main() -> None:
                   f"({r.iterations} vectorised iterations)")
 
 
+STAGES = (("segment_settings", "settings: factorise and check the segments' settings"),
+          ("row_effects", "per-study effects of the rows"),
+          ("pad_segments", "lay the rows out as padded matrices"),
+          ("pool_rows", "the core, all columns (pool_many's part and the rest)"),
+          ("_report", "  of which P, P of Q (chi-square), prediction interval, I² from τ²"),
+          ("_frame", "the pooled table (one row per analysis)"),
+          ("_studies", "the studies table (one row per study)"))
+
+
 def profile_batch(fn, repeat: int = 3) -> None:
-    """cProfile of ``fn``: the share of the time spent in each engine function (own time)."""
+    """cProfile of ``fn`` (pool_batch): the share of its time in each stage (cumulative)."""
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(repeat):
         fn()
     prof.disable()
-    st = pstats.Stats(prof)
-    total = sum(v[2] for v in st.stats.values())
-    own = {}
-    for (file, _, name), v in st.stats.items():
-        key = f"{Path(file).name}:{name}" if "mytools" in file else "pandas (tables)" if "pandas" in file \
-            else "numpy/scipy/other"
-        own[key] = own.get(key, 0.0) + v[2]
-    print(f"\npool_batch under cProfile ({repeat} calls): share of time by function (own time)")
-    for key, v in sorted(own.items(), key=lambda kv: -kv[1])[:14]:
-        print(f"  {100 * v / total:5.1f}%  {key}")
+    cum = {}
+    for (file, _, name), v in pstats.Stats(prof).stats.items():
+        if "mytools" in file:
+            cum[name] = cum.get(name, 0.0) + v[3]
+    total = cum["pool_batch"]
+    print(f"\npool_batch under cProfile ({repeat} calls): share of its time by stage (cumulative)")
+    for name, what in STAGES:
+        print(f"  {100 * cum.get(name, 0.0) / total:5.1f}%  {what} ({name})")
 
 
 if __name__ == "__main__":
