@@ -4,7 +4,12 @@ Cells a, b, c, d (events and non-events, intervention then control), n1 = a + b,
 N = n1 + n2 (Deeks & Higgins, *Statistical algorithms in Review Manager 5*, 2010):
 
 * RR: R = Σ(a n2/N)/Σ(c n1/N); var ln R = Σ[(n1 n2 (a+c) − a c N)/N²] / [Σ(a n2/N) Σ(c n1/N)]
-  (Greenland & Robins 1985); weights c n1/N.
+  (Greenland & Robins 1985); weights c n1/N. RevMan pools Σ w RR_i / Σ w (the estimator's
+  weighted-average form), the same sum except for a study in which every participant had the
+  event in both arms: its RR_i is 1 exactly (as RevMan shows it), so its term a n2/N is its
+  weight c n1/N (0.5-corrected cells). Read off RevMan's random-effects weights (τ² from Q about
+  this estimate) in 9 analyses of Pairwise70 reviews CD002042, CD006913 and CD011535
+  (``tests/reproduce/test_reproduce_conformance.py``); no documentation spells it out.
 * OR: R = Σ(ad/N)/Σ(bc/N); Robins, Breslow & Greenland (1986) variance with P = (a+d)/N,
   Q = (b+c)/N, R = ad/N, S = bc/N: ΣPR/(2(ΣR)²) + Σ(PS+QR)/(2ΣRΣS) + ΣQS/(2(ΣS)²); weights bc/N.
 * RD: Σ[(a n2 − c n1)/N]/Σ(n1 n2/N); var = Σ[(a b n2³ + c d n1³)/(n1 n2 N²)]/(Σ n1 n2/N)²
@@ -39,7 +44,10 @@ def mh_terms(a, b, c, d, measure: str, add=0.0) -> dict[str, np.ndarray]:
     N = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "RR":
-            return {"R": ac * n2 / N, "S": cc * n1 / N, "P": (n1 * n2 * (ac + cc) - ac * cc * N) / N**2}
+            S = cc * n1 / N
+            every = (np.asarray(b, dtype=float) == 0) & (np.asarray(d, dtype=float) == 0) & (ac + cc > 0)
+            R = np.where(every, S, ac * n2 / N)  # all events in both arms: RR_i = 1, so R_i = S_i
+            return {"R": R, "S": S, "P": (n1 * n2 * (ac + cc) - ac * cc * N) / N**2}
         if measure == "OR":
             R, S = ac * dc / N, bc * cc / N
             P, Q = (ac + dc) / N, (bc + cc) / N

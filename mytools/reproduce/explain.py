@@ -1,14 +1,10 @@
 """The RevMan behaviours we know of and do not reproduce, named on the lines that meet them.
 
-Found on reviews nobody tuned for (Pairwise70's hard reviews, ``../shared/fixtures/pairwise70-hard``):
+Found on reviews nobody tuned for (Pairwise70's hard reviews, ``../shared/fixtures/pairwise70-hard``).
+(The former ``all_events`` case — random-effects RR analyses with a study in which every
+participant had the event in both arms — is reproduced: RevMan's MH RR counts that study with
+RR 1, :mod:`mytools.engine.mantel_haenszel`.)
 
-* ``all_events`` — a random-effects RR analysis with a study in which every participant had the
-  event in both arms (CD011535 1.2, CD002042 1.1, CD006913 2.11). RevMan keeps that study
-  (RR 1, variance of the 0.5-corrected cells: :func:`mytools.engine.effects.binary_effects`) and
-  its weights are random-effects weights 1/(v + τ²) with exactly our per-study variances, but
-  with a τ² about 1% away from the DerSimonian–Laird τ² (Q about the MH estimate, Deeks & Higgins
-  2010) that we compute. No variant we tried (the study left out of Q, of the MH estimate or of
-  both; its corrected log RR in Q; an IV estimate in Q) gives RevMan's τ² in every analysis.
 * ``smd_rounded`` — an SMD analysis whose weights RevMan computed from each study's g and SE
   rounded to 6 decimals, as if they had been entered as generic inverse-variance data
   (CD014964: 7 analyses; weights differ from ours in the 6th significant digit). The SMD analyses
@@ -27,9 +23,6 @@ from .tolerance import excess
 __all__ = ["OPEN_CASES", "open_cases"]
 
 OPEN_CASES = {
-    "all_events": "the analysis has a study in which every participant had the event in both "
-                  "arms; RevMan's random-effects weights then use a τ² about 1% from the "
-                  "DerSimonian–Laird τ² we compute (not reproduced)",
     "smd_rounded": "RevMan's weights here are those of each study's SMD and SE rounded to 6 "
                    "decimals (as if entered as generic inverse-variance data); reproduced that "
                    "way, not applied: other reviews' SMD weights use the unrounded values",
@@ -44,13 +37,7 @@ def _per_analysis(acode: np.ndarray, n: int, flag) -> np.ndarray:
 def open_cases(R, acode: np.ndarray, n: int, differs: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """(flag per analysis, reason) for each named behaviour; ``R`` is check's per-review state,
     ``acode`` each row's analysis position, ``differs`` the analyses whose line differs."""
-    rows = R.rows
-    a, c = (rows[k].to_numpy(float) for k in ("events_intervention", "events_control"))
-    n1, n2 = (rows[k].to_numpy(float) for k in ("n_intervention", "n_control"))
-    with np.errstate(invalid="ignore"):
-        every = (rows["data_type"].to_numpy(object) == "dichotomous") & (a == n1) & (c == n2) & (a + c > 0)
-    return [(_per_analysis(acode, n, every) > 0, OPEN_CASES["all_events"]),
-            (_smd_rounded(R, acode, n, differs), OPEN_CASES["smd_rounded"])]
+    return [(_smd_rounded(R, acode, n, differs), OPEN_CASES["smd_rounded"])]
 
 
 def _smd_rounded(R, acode: np.ndarray, n: int, differs: np.ndarray) -> np.ndarray:
