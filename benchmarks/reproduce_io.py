@@ -61,7 +61,7 @@ if what == "pandas":
 else:
     rep = reproduce(folder)
     st = rep["status"].value_counts()
-    info = {"analyses": len(rep), "reviews": int(rep["review"].nunique()),
+    info = {"analyses": len(rep), "refused": len(rep.attrs.get("refused", [])),
             "match": int(st.get("match", 0))}
 seconds = time.perf_counter() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -129,7 +129,7 @@ def bench(folder: Path, repeat: int, label: str) -> dict:
     ratio = [r / f for r, f in zip(work_r, work_f)]
     ratio_p = [r / f for r, f in zip(rep_p, floor_p)]
     print(f"{label}: {f0['files']} CSV files, {f0['rows']:,} rows; "
-          f"{r0['analyses']:,} analyses in {r0['reviews']} reviews ({r0['match']:,} match); "
+          f"{r0['analyses']:,} analyses ({r0['match']:,} match, {r0['refused']} files refused); "
           f"{repeat} fresh processes per side, median (min–max)")
     print(f"  work (imports excluded)    pandas.read_csv {_spread(work_f, '.3f')} s   "
           f"reproduce {_spread(work_r, '.3f')} s   ratio {_spread(ratio, '.1f')}x")

@@ -23,6 +23,17 @@ class Problem:
     analysis_id: str | None = None
 
     def __str__(self) -> str:
+        """File, line, analysis, study, column; a problem of a whole file or zip member (a zip
+        archive's or member's, an empty file's: no line applies) says so instead.
+
+        >>> str(Problem("pkg.zip!a/b-data-rows.csv", None, None, None, "a regular file in the zip",
+        ...             "a symbolic link member"))
+        "pkg.zip!a/b-data-rows.csv (the zip member as a whole; no line applies): expected a regular file in the zip, found 'a symbolic link member'"
+        """
+        found = "" if self.found is None else f", found {self.found!r}"
+        if self.line is None and not (self.column or self.study_id or self.analysis_id):
+            what = "zip member" if "!" in self.file else "file"
+            return f"{self.file} (the {what} as a whole; no line applies): expected {self.expected}{found}"
         where = [self.file]
         if self.line is not None:
             where.append(f"line {self.line}")
@@ -31,7 +42,6 @@ class Problem:
             who.append(f"analysis {self.analysis_id}")
         who.append(f"study {self.study_id or '-'}")
         col = f"column {self.column}" if self.column else "row"
-        found = "" if self.found is None else f", found {self.found!r}"
         return f"{', '.join(where)} ({', '.join(who)}), {col}: expected {self.expected}{found}"
 
 

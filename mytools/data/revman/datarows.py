@@ -14,7 +14,7 @@ import pandas as pd
 from mytools.data.errors import DataError, Problem
 from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescape
 from mytools.data.revman.safeio import fail
-from mytools.data.revman.tables import Table, load_table
+from mytools.data.revman.tables import MAX_NUMBER, Table, load_table
 
 __all__ = ["ROW_MAP", "read_rows", "read_row_arrays", "infer_data_types", "rows_version", "check_blocks"]
 
@@ -93,8 +93,9 @@ def read_row_arrays(name: str, text: str, notes: list[str]) -> tuple[dict, str]:
     n = len(t)
     group, number = out["group"].astype(int), out["number"].astype(int)
     out["group"], out["number"] = group, number
-    pairs, inv = np.unique(np.stack([group, number]), axis=1, return_inverse=True)
-    out["analysis"] = np.array([f"{g}.{k}" for g, k in pairs.T], dtype=object)[inv.ravel()]
+    codes, pairs = pd.factorize(group * (MAX_NUMBER + 1) + number)  # both in 0..MAX_NUMBER
+    out["analysis"] = np.array([f"{p // (MAX_NUMBER + 1)}.{p % (MAX_NUMBER + 1)}" for p in pairs],
+                               dtype=object)[codes]
     out["subgroup"] = _per_unique(t.text("subgroup"), unescape)
     if "subgroup_number" in out:
         out["subgroup_number"] = out["subgroup_number"].astype(int)

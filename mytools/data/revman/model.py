@@ -174,6 +174,11 @@ def frame(records: list[dict] | dict | pd.DataFrame, columns: tuple[str, ...]) -
     return df.reindex(columns=[*columns, *extra]).reset_index(drop=True)
 
 
+# applicability table: data type (row, APPLICABLE's order) x input column; unknown types keep all
+_APPLICABLE_TABLE = np.array([[c in APPLICABLE[t] for c in INPUT_COLUMNS] for t in APPLICABLE]
+                             + [[True] * len(INPUT_COLUMNS)])
+
+
 def lookup(values: pd.Series, keys) -> np.ndarray:
     """``values.reindex(keys)`` as an object array (missing keys → NaN), by a dict when the index
     is unique (a reindex costs a fraction of a millisecond per call, many times per file)."""
@@ -194,9 +199,7 @@ def blank_inapplicable(rows: pd.DataFrame | dict, data_types: pd.Series) -> pd.D
     kind = np.array([types.index(t) if t in APPLICABLE else len(types)
                      for t in lookup(data_types, keys)], dtype=int)[codes] \
         if len(keys) else np.zeros(0, dtype=int)
-    # applicability table: data type (row) x input column; unknown types keep everything
-    table = np.array([[c in APPLICABLE[t] for c in INPUT_COLUMNS] for t in types]
-                     + [[True] * len(INPUT_COLUMNS)])
+    table = _APPLICABLE_TABLE
     vals = np.column_stack([np.asarray(rows[c], dtype=float) for c in INPUT_COLUMNS])
     vals[~table[kind]] = np.nan
     opt = np.isin(kind, [types.index("generic"), types.index("o_e")])
