@@ -1,17 +1,23 @@
 """Benchmark: pool_many against statsmodels and the scalar engine; pool_batch against pool_many.
 
 Run from the project root:  python benchmarks/pooling.py  [--n 100000] [--sample 2000] [--seed 1]
+                            [--rounds 7] [--release-0.2 REF] [--profile]
 Needs statsmodels (pinned in benchmarks/requirements.txt; not a book dependency).
 
 What it does
 * draws N random 3-study analyses (y ~ N(0, 0.4²), v ~ U(0.01, 0.4));
-* times pool_many on all of them (random effects, DerSimonian–Laird, Wald), best of 5;
-* times statsmodels' combine_effects(method_re="dl") looped over a sample (best of 3), and our scalar
-  pool_generic over the same sample; prints per-analysis times and the speed ratio;
-* times pool_batch (long format, as ``reproduce`` calls it: one row per study, one segment per
-  analysis, data type "generic") on the same N analyses, best of 3, and prints its ratio to
-  pool_many — both are the same core (mytools.engine.core), so the ratio is the cost of the
-  long-format layout, the per-segment settings and the two result tables;
+* times, interleaved in the same rounds (best of ``--rounds`` each, so every contender sees the
+  same machine load): pool_many on all N (random effects, DerSimonian–Laird, Wald); pool_batch on
+  the same N in long format, as ``reproduce`` calls it (one row per study, one segment per
+  analysis, data type "generic"); statsmodels' combine_effects(method_re="dl") looped over a
+  sample; and release 0.2's pool_many (its ``mytools/engine`` read from git at ``--release-0.2``,
+  default the last commit of 2026-11-29, version 0.2.0) on the same N — so a change in the
+  statsmodels ratio can be told apart: our side slower, or statsmodels faster on this machine;
+* prints per-analysis times and both ratios side by side: statsmodels / pool_many and
+  pool_batch / pool_many (the same core, mytools.engine.core: the second ratio is the cost of
+  the long-format layout, the per-segment settings, the extra columns — P values, P of Q,
+  prediction interval, I² from τ², weights — and the two result tables);
+* times our scalar pool_generic over the sample; ``--profile``: where pool_batch's time goes;
 * prints the largest difference between pool_many and pool_generic (scalar reference), and
   between pool_many and statsmodels, separately where statsmodels' τ² is ≥ 0 and where it is < 0.
 
@@ -24,13 +30,25 @@ Timing is wall-clock on whatever machine runs it; it is a benchmark, not a test.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import importlib.util
+import io
 import platform
+import pstats
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from mytools import pool_batch, pool_generic, pool_many
+
+
+RELEASE_02 = "15fdcfd57a29a76b6c6284d2adf5183f08f57d53"  # main at the end of 2026-11-29: 0.2.0
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -42,11 +60,48 @@ def best_of(fn, repeat: int = 5) -> float:
     return best
 
 
+def interleaved(fns: dict, rounds: int) -> dict[str, float]:
+    """Best wall-clock time of each function over ``rounds`` rounds that run every function once."""
+    best = {name: float("inf") for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
+def release_engine(ref: str):
+    """Release 0.2's ``mytools/engine`` (self-contained) imported from git as ``engine_r02``, or
+    None with the reason when git or the commit is not available."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        tar = subprocess.run(["git", "-C", str(root), "archive", ref, "mytools/engine"],
+                             capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"release 0.2 ({ref[:7]}) not available from git: {exc}")
+        return None
+    tmp = Path(tempfile.mkdtemp(prefix="engine_r02_"))
+    with tarfile.open(fileobj=io.BytesIO(tar)) as tf:
+        tf.extractall(tmp, filter="data")
+    pkg = tmp / "mytools" / "engine"
+    spec = importlib.util.spec_from_file_location("engine_r02", pkg / "__init__.py",
+                                                  submodule_search_locations=[str(pkg)])
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["engine_r02"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000, help="number of 3-study analyses")
     ap.add_argument("--sample", type=int, default=2_000, help="analyses looped in statsmodels/scalar")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds (best of)")
+    ap.add_argument("--release-0.2", dest="release", default=RELEASE_02,
+                    help="git commit of release 0.2 ('' to skip)")
+    ap.add_argument("--profile", action="store_true", help="where pool_batch's time goes")
     args = ap.parse_args()
 
     import scipy
@@ -59,25 +114,13 @@ def main() -> None:
 
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
           f"statsmodels {statsmodels.__version__}; {platform.processor() or platform.machine()}")
-    print(f"{args.n:,} random 3-study analyses, random effects DL, Wald CI\n")
-
-    res = pool_many(Y, V, tau2_method="DL", ci_method="wald")
-    t_many = best_of(lambda: pool_many(Y, V, tau2_method="DL", ci_method="wald"))
-    print(f"pool_many (vectorised)      total {t_many:8.4f} s   per analysis {t_many / args.n * 1e6:10.3f} µs")
+    print(f"{args.n:,} random 3-study analyses, random effects DL, Wald CI; best of {args.rounds} "
+          "interleaved rounds\n")
 
     rows = {"segment": np.repeat(np.arange(args.n), 3), "giv_estimate": Y.ravel(),
             "giv_se": np.sqrt(V).ravel()}
     segs = {"data_type": np.full(args.n, "generic", dtype=object),
             "model": np.full(args.n, "random", dtype=object)}
-    bat = pool_batch(rows, segs).pooled
-    t_batch = best_of(lambda: pool_batch(rows, segs), repeat=3)
-    print(f"pool_batch (long format)    total {t_batch:8.4f} s   per analysis "
-          f"{t_batch / args.n * 1e6:10.3f} µs")
-    d_b = np.max(np.abs(bat[["theta", "se", "tau2", "q"]].to_numpy()
-                        - np.c_[res.estimate, res.se, res.tau2, res.q]))
-    print(f"ratio pool_batch / pool_many on the same {args.n:,} analyses: {t_batch / t_many:.1f}x "
-          f"(largest difference {d_b:.3g})")
-
     idx = rng.choice(args.n, size=min(args.sample, args.n), replace=False)
 
     def sm_loop():
@@ -89,10 +132,34 @@ def main() -> None:
                 out.append((r.mean_effect_re, r.sd_eff_w_re, r.tau2))
         return np.array(out)
 
-    sm = sm_loop()
-    t_sm = best_of(sm_loop, repeat=3)  # best of 3, like pool_many's best of 5: robust to machine load
-    per_sm = t_sm / idx.size
+    fns = {"pool_many": lambda: pool_many(Y, V, tau2_method="DL", ci_method="wald"),
+           "pool_batch": lambda: pool_batch(rows, segs), "statsmodels": sm_loop}
+    old = release_engine(args.release) if args.release else None
+    if old is not None:
+        fns["pool_many 0.2"] = lambda: old.pool_many(Y, V, tau2_method="DL", ci="wald")
+    res, bat, sm = fns["pool_many"](), fns["pool_batch"]().pooled, sm_loop()  # warm up
+    t = interleaved(fns, args.rounds)
+    t_many, t_batch, per_sm = t["pool_many"], t["pool_batch"], t["statsmodels"] / idx.size
+    per_many = t_many / args.n
+    print(f"pool_many (vectorised)      total {t_many:8.4f} s   per analysis {per_many * 1e6:10.3f} µs")
+    print(f"pool_batch (long format)    total {t_batch:8.4f} s   per analysis "
+          f"{t_batch / args.n * 1e6:10.3f} µs")
     print(f"statsmodels combine_effects loop ({idx.size:,})   per analysis {per_sm * 1e6:10.1f} µs")
+    if old is not None:
+        t_old = t["pool_many 0.2"]
+        print(f"release 0.2 pool_many       total {t_old:8.4f} s   per analysis "
+              f"{t_old / args.n * 1e6:10.3f} µs   (git {args.release[:7]})")
+    d_b = np.max(np.abs(bat[["theta", "se", "tau2", "q"]].to_numpy()
+                        - np.c_[res.estimate, res.se, res.tau2, res.q]))
+    print(f"\nratio statsmodels / pool_many per analysis:        {per_sm / per_many:8,.0f}x"
+          "   (goal ≥ 1,000x)")
+    print(f"ratio pool_batch / pool_many, same {args.n:,} analyses: {t_batch / t_many:8.1f}x"
+          f"   (goal ≤ 3x; largest difference {d_b:.3g})")
+    if old is not None:
+        print(f"ratio statsmodels / release 0.2's pool_many:         {per_sm / (t_old / args.n):8,.0f}x"
+              f"   (0.2's pool_many / today's: {t_old / t_many:.2f})")
+    if args.profile:
+        profile_batch(lambda: pool_batch(rows, segs))
 
     t0 = time.perf_counter()
     sc = np.array([(g.theta, g.se, g.tau2, g.q) for g in
@@ -100,8 +167,6 @@ def main() -> None:
     per_sc = (time.perf_counter() - t0) / idx.size
     print(f"pool_generic scalar loop ({idx.size:,})          per analysis {per_sc * 1e6:10.1f} µs")
 
-    per_many = t_many / args.n
-    print(f"\nratio statsmodels / pool_many per analysis: {per_sm / per_many:,.0f}x")
     print(f"ratio pool_generic / pool_many per analysis: {per_sc / per_many:,.0f}x")
     print(f"100,000 analyses in < 0.2 s: {'yes' if t_many * 100_000 / args.n < 0.2 else 'NO'}")
 
@@ -125,6 +190,32 @@ def main() -> None:
             r = pool_many(Y, V, tau2_method=tm, ci_method=ci)
             print(f"pool_many {tm:4s} {ci:4s}: total {t:7.3f} s for {args.n:,} "
                   f"({r.iterations} vectorised iterations)")
+
+
+STAGES = (("segment_settings", "settings: factorise and check the segments' settings"),
+          ("row_effects", "per-study effects of the rows"),
+          ("pad_segments", "lay the rows out as padded matrices"),
+          ("pool_rows", "the core, all columns (pool_many's part and the rest)"),
+          ("_report", "  of which P, P of Q (chi-square), prediction interval, I² from τ²"),
+          ("_frame", "the pooled table (one row per analysis)"),
+          ("_studies", "the studies table (one row per study)"))
+
+
+def profile_batch(fn, repeat: int = 3) -> None:
+    """cProfile of ``fn`` (pool_batch): the share of its time in each stage (cumulative)."""
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(repeat):
+        fn()
+    prof.disable()
+    cum = {}
+    for (file, _, name), v in pstats.Stats(prof).stats.items():
+        if "mytools" in file:
+            cum[name] = cum.get(name, 0.0) + v[3]
+    total = cum["pool_batch"]
+    print(f"\npool_batch under cProfile ({repeat} calls): share of its time by stage (cumulative)")
+    for name, what in STAGES:
+        print(f"  {100 * cum.get(name, 0.0) / total:5.1f}%  {what} ({name})")
 
 
 if __name__ == "__main__":

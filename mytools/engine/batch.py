@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from .batch_effects import row_effects
-from .batch_segments import segment_table
+from .batch_segments import SegmentSettings, segment_settings
 from .core import HKSJ_ONE_NOTE, STATUS_MESSAGES, pad_segments, pool_rows
 from .errors import InputError
 from .mantel_haenszel import mh_rows
@@ -74,8 +74,8 @@ def _prepare(rows, segments, settings, invalid):
     for name in rows.keys() if hasattr(rows, "keys") else ():
         if np.size(rows[name]) != s.size:
             raise InputError(f"rows: column {name!r} has {np.size(rows[name])} entries, 'segment' {s.size}")
-    sa = segment_table(segments, st)
-    m = sa["data_type"].size
+    sa = segment_settings(segments, st)
+    m = sa.m
     if s.size and (s.min() < 0 or s.max() >= m):
         raise InputError(f"rows: segment ids must be in 0..{m - 1}")
     return st, s, sa, m, row_effects(rows, s, sa, st, invalid)
@@ -111,40 +111,56 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
     e = eff.estimable
     sel = np.flatnonzero(e)
     k = np.bincount(s[sel], minlength=m)
-    out = {name: np.full(m, np.nan) for name in _OUT}
+    out = {}
     status = np.zeros(m, dtype=int)
     hksj_one = np.zeros(m, dtype=bool)
     w_row = np.zeros(s.size)
     size_class = np.ceil(np.log2(np.maximum(k, 4))).astype(int)
-    for c in np.unique(size_class):
-        segs = np.flatnonzero(size_class == c)
-        _pool_class(segs, 2**c, sel, s, m, eff, sa, st, out, status, hksj_one, w_row)
+    classes = np.flatnonzero(np.bincount(size_class))
+    for c in classes:
+        segs = np.arange(m) if classes.size == 1 else np.flatnonzero(size_class == c)
+        _pool_class(segs, sel, s, m, eff, sa, st, out, status, hksj_one, w_row)
+    for name in _OUT:
+        out.setdefault(name, np.full(m, np.nan))
     nrows = np.bincount(s, minlength=m)
-    pooled = _frame(out, k, nrows, status, hksj_one, sa["log_scale"])
+    pooled = _frame(out, k, nrows, status, hksj_one, sa.expand(sa.table["log_scale"]))
     return BatchResult(studies=_studies(rows, s, eff, e, w_row, m, sa), pooled=pooled)
 
 
-def _pool_class(segs, width, sel, s, m, eff, sa, st, out, status, hksj_one, w_row) -> None:
-    """Pool the segments ``segs`` (one size class: ``width`` columns) through the core, in place."""
-    pos = np.full(m, -1)
-    pos[segs] = np.arange(segs.size)
-    rsel = sel[pos[s[sel]] >= 0]
-    rp, cp, Y, V = pad_segments(pos[s[rsel]], segs.size, eff.y[rsel], eff.v[rsel], width=width)
+def _pool_class(segs, sel, s, m, eff, sa, st, out, status, hksj_one, w_row) -> None:
+    """Pool the segments ``segs`` (one size class) through the core; results into ``out``,
+    ``status``, ``hksj_one`` and ``w_row`` (``out``'s arrays are the core's when ``segs`` is all)."""
+    whole = segs.size == m
+    if whole:
+        rsel, seg_of = sel, s[sel]
+    else:
+        pos = np.full(m, -1)
+        pos[segs] = np.arange(segs.size)
+        rsel = sel[pos[s[sel]] >= 0]
+        seg_of = pos[s[rsel]]
+    every = rsel.size == s.size  # every row of the batch is in this call: no gathering
+    rp, cp, Y, V = pad_segments(seg_of, segs.size, eff.y if every else eff.y[rsel],
+                                eff.v if every else eff.v[rsel])
     fixed = _mh_fixed(segs, rsel, rp, cp, Y.shape, eff, sa, st)
-    r = pool_rows(Y, V, model=sa["model"][segs], tau2_method=sa["tau2_method"][segs],
-                  ci_method=sa["ci_method"][segs], ci_level=sa["ci_level"][segs],
-                  tau2_ci=sa["tau2_ci"][segs], settings=st, fixed=fixed)
+    r = pool_rows(Y, V, model=sa.per("model", segs), tau2_method=sa.per("tau2_method", segs),
+                  ci_method=sa.per("ci_method", segs), ci_level=sa.per("ci_level", segs),
+                  tau2_ci=sa.per("tau2_ci", segs), settings=st, fixed=fixed)
     for name in _OUT:
-        out[name][segs] = getattr(r, name)
+        if whole:
+            out[name] = getattr(r, name)
+        else:
+            out.setdefault(name, np.full(m, np.nan))[segs] = getattr(r, name)
     status[segs], hksj_one[segs] = r.status, r.hksj_one
     w_row[rsel] = r.weights[rp, cp]
 
 
 def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):
     """(use, θ, SE, weights) of the MH segments among ``segs`` (cells laid out like ``Y``)."""
-    use = (sa["method"][segs] == "MH") & (sa["data_type"][segs] == "dichotomous")
-    if not use.any():
+    t = sa.table
+    use = sa.expand((t["method"] == "MH") & (t["data_type"] == "dichotomous"), segs)
+    if not np.any(use):
         return None
+    use = np.broadcast_to(use, segs.shape)
     cells = []
     for key in "abcd":
         M = np.full(shape, np.nan)
@@ -163,32 +179,47 @@ def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):
     return use, theta, se, np.where(np.isnan(w), 0.0, w)
 
 
-def _frame(out, k, nrows, status, hksj_one, log) -> pd.DataFrame:
-    """The ``pooled`` table: natural-scale estimates and intervals, the core's reason per segment."""
-    def back(x):
+def _back(x: np.ndarray, log) -> np.ndarray:
+    """Back to the natural scale where ``log`` (one value or one per entry)."""
+    if np.ndim(log) == 0:
+        if not log:
+            return x
         with np.errstate(over="ignore"):
-            return np.where(log, np.exp(x), x)
-    messages = np.array([""] + [STATUS_MESSAGES[c] for c in sorted(STATUS_MESSAGES)], dtype=object)
-    reason = messages[status]
-    reason[nrows == 0] = "no rows"
-    pooling = np.where(status == 0, "ok", np.where(nrows == 0, "empty", "not_estimable"))
+            return np.exp(x)
+    with np.errstate(over="ignore"):
+        return np.where(log, np.exp(x), x)
+
+
+_POOLING = pd.array(["ok", "empty", "not_estimable"], dtype="str")
+_REASON = pd.array([""] + [STATUS_MESSAGES[c] for c in sorted(STATUS_MESSAGES)] + ["no rows"],
+                   dtype="str")
+_NOTE = pd.array(["", HKSJ_ONE_NOTE], dtype="str")
+
+
+def _frame(out, k, nrows, status, hksj_one, log) -> pd.DataFrame:
+    """The ``pooled`` table: natural-scale estimates and intervals, the core's reason per segment
+    (text columns taken from the few distinct strings by code, not converted row by row)."""
+    empty = nrows == 0
+    reason = np.where(empty, _REASON.size - 1, status)
+    pooling = np.where(status == 0, 0, np.where(empty, 1, 2))
     return pd.DataFrame({
-        "k": k, "estimate": back(out["theta"]), "ci_low": back(out["ci_low"]),
-        "ci_high": back(out["ci_high"]), "theta": out["theta"], "se": out["se"], "z": out["z"],
+        "k": k, "estimate": _back(out["theta"], log), "ci_low": _back(out["ci_low"], log),
+        "ci_high": _back(out["ci_high"], log), "theta": out["theta"], "se": out["se"], "z": out["z"],
         "p": out["p"], "t_df": out["t_df"], "q": out["q"], "df": k - 1, "p_q": out["p_q"],
         "i2": out["i2"], "i2_q": out["i2_q"], "i2_tau2": out["i2_tau2"], "tau2": out["tau2"],
         "tau2_ci_low": out["tau2_ci_low"], "tau2_ci_high": out["tau2_ci_high"],
-        "pi_low": back(out["pi_low"]), "pi_high": back(out["pi_high"]), "pooling": pooling,
-        "reason": reason, "note": np.where(hksj_one, HKSJ_ONE_NOTE, "")})
+        "pi_low": _back(out["pi_low"], log), "pi_high": _back(out["pi_high"], log),
+        "pooling": _POOLING.take(pooling), "reason": _REASON.take(reason),
+        "note": _NOTE.take(hksj_one.astype(np.intp))})
 
 
-def _studies(rows, s, eff, e, w_row, m, sa) -> pd.DataFrame:
-    zs = -special.ndtri((1.0 - sa["study_ci_level"][s]) / 2.0)
+def _studies(rows, s, eff, e, w_row, m, sa: SegmentSettings) -> pd.DataFrame:
+    code = None if sa.code is None else sa.code[s]
+    zs = -special.ndtri((1.0 - sa.table["study_ci_level"]) / 2.0)  # once per settings tuple
+    zs = zs[0] if code is None else zs[code]
     sd = np.sqrt(eff.v)
-    log = sa["log_scale"][s]
-    def back(x):
-        with np.errstate(over="ignore"):
-            return np.where(log, np.exp(x), x)
+    log = sa.table["log_scale"][0] if code is None else sa.table["log_scale"][code]
+    back = lambda x: _back(x, log)  # noqa: E731
     index = rows.index if isinstance(rows, pd.DataFrame) else None
     out = {"segment": s, "y": eff.y, "v": eff.v, "estimate": back(eff.y),
            "ci_low": back(eff.y - zs * sd), "ci_high": back(eff.y + zs * sd)}

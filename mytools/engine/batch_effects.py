@@ -102,40 +102,49 @@ def _continuous(rows, n, sel, measure_r, st, out: RowEffects, invalid: str = "ra
             out.y[idx], out.v[idx], out.estimable[idx] = es.y, es.v, True
 
 
-def row_effects(rows, seg: np.ndarray, seg_attr: dict[str, np.ndarray], st,
-                invalid: str = "raise") -> RowEffects:
+def row_effects(rows, seg: np.ndarray, seg_attr, st, invalid: str = "raise") -> RowEffects:
     """Effects of every row from its segment's ``data_type``, ``measure``, ``method``,
-    ``swap_events`` (arrays indexed by segment) and the settings ``st``; ``invalid`` "raise" or
-    "mark" (impossible numbers not estimable)."""
+    ``swap_events`` (a :class:`~.batch_segments.SegmentSettings`) and the settings ``st``;
+    ``invalid`` "raise" or "mark" (impossible numbers not estimable)."""
     n = seg.size
-    out = RowEffects(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool),
-                     {k: np.full(n, np.nan) for k in "abcd"})
-    # data type codes per segment (cheap), then per row by indexing with the segment id
-    dt_seg = seg_attr["data_type"]
-    code = np.full(dt_seg.size, -1)
+    # data type codes per settings tuple (a few), then per row through the segment's tuple
+    dt_tab = seg_attr.table["data_type"]
+    code = np.full(dt_tab.size, -1)
     for j, name in enumerate(DATA_TYPES):
-        code[dt_seg == name] = j
-    dt = code[seg]
+        code[dt_tab == name] = j
+    dt = np.full(n, code[0]) if seg_attr.code is None else code[seg_attr.code[seg]]
     if (dt < 0).any():
         i = int(np.flatnonzero(dt < 0)[0])
-        raise InputError(f"row {i}: data_type {dt_seg[seg[i]]!r}; expected one of {', '.join(DATA_TYPES)}")
-    sel = dt == 0
-    if sel.any():
+        raise InputError(f"row {i}: data_type {seg_attr['data_type'][seg[i]]!r}; expected one of "
+                         f"{', '.join(DATA_TYPES)}")
+    binary = dt == 0
+    cells = ({k: np.full(n, np.nan) for k in "abcd"} if binary.any()
+             else {k: np.broadcast_to(np.nan, (n,)) for k in "abcd"})  # read-only: no 2×2 rows
+    out = RowEffects(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool),
+                     cells)
+    if binary.any():
         measure_r = seg_attr["measure"][seg]
         peto_seg = (seg_attr["method"] == "Peto") | (seg_attr["measure"] == "PETO_OR")
-        _binary(rows, n, sel, measure_r, seg_attr["swap_events"][seg], st, out, sel & peto_seg[seg],
-                invalid)
+        _binary(rows, n, binary, measure_r, seg_attr["swap_events"][seg], st, out,
+                binary & peto_seg[seg], invalid)
     sel = dt == 1
     if sel.any():
         _continuous(rows, n, sel, seg_attr["measure"][seg], st, out, invalid)
     sel = dt == 2
     if sel.any():
         est, se = _col(rows, "giv_estimate", n), _col(rows, "giv_se", n)
-        ok = sel & np.isfinite(est) & np.isfinite(se) & (se > 0)
-        out.y[ok], out.v[ok], out.estimable[ok] = est[ok], se[ok] ** 2, True
+        _put(out, sel & np.isfinite(est) & np.isfinite(se) & (se > 0), est, se, lambda s_: s_ ** 2)
     sel = dt == 3
     if sel.any():
         oe, V = _col(rows, "o_e", n), _col(rows, "variance", n)
-        ok = sel & np.isfinite(oe) & np.isfinite(V) & (V > 0)
-        out.y[ok], out.v[ok], out.estimable[ok] = oe[ok] / V[ok], 1.0 / V[ok], True
+        with np.errstate(divide="ignore", invalid="ignore"):
+            _put(out, sel & np.isfinite(oe) & np.isfinite(V) & (V > 0), oe / V, V, lambda v_: 1.0 / v_)
     return out
+
+
+def _put(out: RowEffects, ok: np.ndarray, y: np.ndarray, x: np.ndarray, var) -> None:
+    """Rows ``ok`` get y and variance ``var(x)`` and are estimable (no gather when all are ok)."""
+    if ok.all():
+        out.y[:], out.v[:], out.estimable[:] = y, var(x), True
+    else:
+        out.y[ok], out.v[ok], out.estimable[ok] = y[ok], var(x[ok]), True

@@ -99,6 +99,14 @@ def _is(x, value, n: int):
     return np.asarray(x) == value
 
 
+def _wsq(W: np.ndarray, Y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """The cells w·(y − μ)² of each row, in one array (no temporaries)."""
+    R = np.subtract(Y, mu[:, None])
+    np.multiply(R, R, out=R)
+    np.multiply(W, R, out=R)
+    return R
+
+
 def _pick(mask, a, b):
     """``np.where(mask, a, b)``, without the copy when ``mask`` is one bool for all rows."""
     if mask is True or mask is False:
@@ -106,16 +114,29 @@ def _pick(mask, a, b):
     return np.where(mask, a, b)
 
 
-def _crit(df: np.ndarray, level: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _crit(df: np.ndarray, level, rows: np.ndarray) -> np.ndarray:
     """Two-sided t critical values on ``df`` at ``level`` for ``rows`` (NaN elsewhere), computed
-    once per distinct (df, level): the key df + level is unique because 0 < level < 1."""
+    once per distinct (df, level): the key df + level is unique because 0 < level < 1 (one level
+    for all rows: the distinct df found by counting, not sorting; same key, same numbers)."""
     out = np.full(df.shape, np.nan)
-    if rows.any():
-        key = df[rows] + np.broadcast_to(level, df.shape)[rows]
-        u, inv = np.unique(key, return_inverse=True)
-        d = np.floor(u)
-        out[rows] = special.stdtrit(d, 1.0 - (1.0 - (u - d)) / 2.0)[inv]
+    if not rows.any():
+        return out
+    if np.ndim(level) == 0:
+        d = df[rows].astype(np.intp)  # whole numbers of degrees of freedom
+        present = np.flatnonzero(np.bincount(d))
+        table = np.empty(present[-1] + 1)
+        table[present] = _t_at(present + level)
+        out[rows] = table[d]
+        return out
+    u, inv = np.unique(df[rows] + level[rows], return_inverse=True)
+    out[rows] = _t_at(u)[inv]
     return out
+
+
+def _t_at(key: np.ndarray) -> np.ndarray:
+    """t quantiles for keys df + level (the df is the whole part)."""
+    d = np.floor(key)
+    return special.stdtrit(d, 1.0 - (1.0 - (key - d)) / 2.0)
 
 
 def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
@@ -131,8 +152,8 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
     θ, SE, interval, τ², Q and I² from Q (``pool_many``'s fields; the rest NaN, weights None).
     Inputs are not checked here: callers validate (v > 0, same NaN cells)."""
     n = Y.shape[0]
-    miss = np.isnan(Y)
-    if miss.any():
+    if np.isnan(Y.sum()):  # a NaN cell makes the sum NaN: one fast reduction when there is none
+        miss = np.isnan(Y)
         k = Y.shape[1] - miss.sum(axis=1)  # integers: exact in any order
         Yz, Vz = np.asfortranarray(np.where(miss, 0.0, Y)), np.asfortranarray(np.where(miss, np.inf, V))
     else:
@@ -147,7 +168,7 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
             use, th, se_, w_ = fixed
             theta_f, se_f = np.where(use, th, theta_f), np.where(use, se_, se_f)
             w_f = np.where(use[:, None], w_, W)
-        q = _rs(W * (Yz - theta_f[:, None]) ** 2)
+        q = _rs(_wsq(W, Yz, theta_f))
         q[k <= 1] = 0.0
     status = np.where(k == 0, NO_STUDY, OK)
     with np.errstate(invalid="ignore"):
@@ -178,7 +199,8 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
     ok = status == OK
     nan = np.full(k.shape, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        Ws = 1.0 / (Vz + tau2[:, None])
+        Ws = np.add(Vz, tau2[:, None])
+        np.divide(1.0, Ws, out=Ws)  # w* = 1/(v + τ²), one allocation
         swr = _rs(Ws)
         theta_r = _rs(Ws * Yz) / swr
         se_r = 1.0 / np.sqrt(swr)
@@ -189,7 +211,7 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
         df = k - 1
         crit = -special.ndtri((1.0 - level) / 2.0)
         if hk.any():  # Hartung–Knapp: SE² = q/Σw*, q = Σw*(y − μ)²/(k − 1), t on k − 1 df
-            qh = _rs(Ws * (Yz - theta_r[:, None]) ** 2) / df
+            qh = _rs(_wsq(Ws, Yz, theta_r)) / df
             if st.hksj_floor:
                 qh = np.maximum(qh, 1.0)
             status = np.where(ok & hk & (qh <= 1e-20), HKSJ_ZERO, status)
@@ -202,7 +224,8 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
         if report:
             out.update(_report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level,
                                tau2_ci, st))
-            out["weights"] = np.where((ok & rnd)[:, None], Ws, np.where(ok[:, None], w_f, 0.0))
+            out["weights"] = (Ws if rnd is True and ok.all() else
+                              np.where((ok & rnd)[:, None], Ws, np.where(ok[:, None], w_f, 0.0)))
             i2 = np.where(rnd & (k >= 2) & (st.i2 == "tau2"), out["i2_tau2"], i2q)
         else:
             i2 = i2q
@@ -211,8 +234,9 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
     def val(x):
         return x if all_ok else np.where(ok, x, np.nan)
     return Pooled(theta=val(theta), se=val(se), ci_low=val(theta - crit * se),
-                  ci_high=val(theta + crit * se), t_df=val(np.where(hk, df, np.nan)), q=val(q),
-                  df=df, i2=val(i2), i2_q=val(i2q), tau2=val(_pick(rnd, tau2, np.zeros_like(tau2))), k=k,
+                  ci_high=val(theta + crit * se), t_df=val(np.where(hk, df, np.nan)) if hk.any() else nan,
+                  q=val(q),
+                  df=df, i2=val(i2), i2_q=val(i2q), tau2=val(tau2 if rnd is True else np.where(rnd, tau2, 0.0)), k=k,
                   hksj=hk & ok, hksj_one=hksj_one, status=status, iterations=iters,
                   **{name: (x if name == "weights" or x is nan else val(x)) for name, x in out.items()})
 
@@ -222,10 +246,14 @@ def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, ta
     df = k - 1
     z = theta / se
     p = 2.0 * special.ndtr(-np.abs(z))
-    if st.hksj_p == "wald":  # RevMan Web: the Wald P beside the HKSJ statistic and interval
-        p = np.where(hk, 2.0 * special.ndtr(-np.abs(theta / se_r)), p)
-    else:
-        p = np.where(hk, 2.0 * special.stdtr(np.maximum(df, 1), -np.abs(z)), p)
+    h = np.flatnonzero(hk)
+    if h.size and st.hksj_p == "wald":  # RevMan Web: the Wald P beside the HKSJ statistic and interval
+        p[h] = 2.0 * special.ndtr(-np.abs(theta[h] / se_r[h]))
+    elif h.size:
+        p[h] = 2.0 * special.stdtr(np.maximum(df[h], 1), -np.abs(z[h]))
+    p_q = np.full(k.shape, np.nan)
+    pos = np.flatnonzero(df > 0)
+    p_q[pos] = special.chdtrc(df[pos], q[pos])
     pidf = (k - (2 if st.prediction_df == "k-2" else 1)).astype(float)
     has_pi = rnd & (pidf >= 1) & ok
     half = _crit(pidf, level, has_pi) * np.sqrt(tau2 + se**2)
@@ -234,7 +262,7 @@ def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, ta
     if want.size:
         lo_t[want], hi_t[want] = q_profile(Yz[want], Vz[want], k[want],
                                            np.broadcast_to(level, k.shape)[want], tau2[want])
-    return dict(z=z, p=p, p_q=np.where(df > 0, special.chdtrc(np.maximum(df, 1), q), np.nan),
+    return dict(z=z, p=p, p_q=p_q,
                 i2_tau2=np.where(k >= 2, i2_tau2(tau2, k, sw, sw2), np.nan),
                 pi_low=np.where(has_pi, theta - half, np.nan),
                 pi_high=np.where(has_pi, theta + half, np.nan), tau2_ci_low=lo_t, tau2_ci_high=hi_t)
@@ -243,17 +271,24 @@ def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, ta
 def pad_segments(seg: np.ndarray, n_seg: int, *columns: np.ndarray, width: int | None = None):
     """Lay long-format rows (segment id per row) out as NaN-padded (segments × ``width``) matrices,
     studies left-aligned in input order (``width`` at least the largest segment; by default that).
-    A fixed width per size class makes each analysis' numbers independent of the batch it is in.
+    The width changes no number: row sums add the padding's exact zeros last (:func:`.tau2.rowsum`).
+    Rows already grouped by segment are not sorted again; equal-sized segments are a reshape.
     Returns (row position, column position, matrices...)."""
-    order = np.argsort(seg, kind="stable")
-    s = seg[order]
     counts = np.bincount(seg, minlength=n_seg)
+    width = max(width or 1, int(counts.max()) if counts.size and seg.size else 1)
+    grouped = seg.size < 2 or bool((seg[1:] >= seg[:-1]).all())
+    if grouped and counts.size and bool((counts == width).all()):
+        return seg, np.arange(seg.size) - seg * width, *(np.array(c, dtype=float).reshape(n_seg, width) for c in columns)
+    order = None if grouped else np.argsort(seg, kind="stable")
+    s = seg if grouped else seg[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     col = np.arange(s.size) - starts[s]
-    width = max(width or 1, int(counts.max()) if counts.size and s.size else 1)
-    row_pos = np.empty(seg.size, dtype=np.int64)
-    col_pos = np.empty(seg.size, dtype=np.int64)
-    row_pos[order], col_pos[order] = s, col
+    if grouped:
+        row_pos, col_pos = s, col
+    else:
+        row_pos = np.empty(seg.size, dtype=np.int64)
+        col_pos = np.empty(seg.size, dtype=np.int64)
+        row_pos[order], col_pos[order] = s, col
     mats = []
     for c in columns:
         M = np.full((n_seg, width), np.nan)

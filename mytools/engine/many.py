@@ -24,14 +24,16 @@ from .vocabulary import CI_METHODS, MODELS, TAU2_METHODS
 __all__ = ["pool_many"]
 
 
-def _check_many(Y: np.ndarray, V: np.ndarray) -> None:
-    """Validate NaN-padded rows for :func:`pool_many`; errors name the first bad row."""
+def _check_many(Y: np.ndarray, V: np.ndarray) -> bool:
+    """Validate NaN-padded rows for :func:`pool_many`; errors name the first bad row. True when
+    every cell is a finite y with a finite v > 0 (three reductions, no temporaries: a finite sum
+    has no NaN or infinity, a minimum > 0 no NaN or zero)."""
     if Y.ndim != 2 or Y.shape != V.shape:
         raise InputError(f"y and v must be 2-D arrays of the same shape, got {Y.shape} and {V.shape}")
     if Y.shape[1] == 0:
         raise InputError("y and v have no columns (no studies)")
-    if np.isfinite(Y).all() and np.isfinite(V).all() and (V > 0).all():
-        return
+    if np.isfinite(Y.sum()) and V.min() > 0 and np.isfinite(V.max()):
+        return True
     miss, vmiss = np.isnan(Y), np.isnan(V)
     if np.any(miss != vmiss):
         r = int(np.flatnonzero(np.any(miss != vmiss, axis=1))[0])
@@ -42,6 +44,7 @@ def _check_many(Y: np.ndarray, V: np.ndarray) -> None:
     neg = ~miss & ~(np.where(miss, 1.0, V) >= 0)
     if np.any(neg):
         raise InputError(f"row {int(np.flatnonzero(neg.any(axis=1))[0])}: field 'v' must be ≥ 0")
+    return False
 
 
 def pool_many(
@@ -72,8 +75,7 @@ def pool_many(
     st = resolve(None, tau2_method=tau2_method, ci_method=ci_method, hksj_floor=hksj_floor,
                  ci_level=ci_level)
     Y, V = np.asarray(y, dtype=float), np.asarray(v, dtype=float)
-    _check_many(Y, V)
-    if not (V > 0).all():  # v = 0: zero variance, not estimable (as NaN; ``k`` counts the rest)
+    if not _check_many(Y, V) and not (V > 0).all():  # v = 0: zero variance, not estimable (as NaN; ``k`` counts the rest)
         zero = V == 0
         if zero.any():
             Y, V = np.where(zero, np.nan, Y), np.where(zero, np.nan, V)

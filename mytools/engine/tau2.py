@@ -186,5 +186,10 @@ def i2_q(q, df):
     """RevMan's I² = max(0, (Q − df)/Q)·100, and 0 when Q = 0 (Higgins & Thompson 2002)."""
     q, df = np.asarray(q, dtype=float), np.asarray(df)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where((q > df) & (q > 0), (q - df) / np.where(q > 0, q, 1.0) * 100.0, 0.0)
-    return float(out) if out.ndim == 0 else out
+        if q.ndim == 0 and df.ndim == 0:
+            return float((q - df) / q * 100.0) if q > df and q > 0 else 0.0
+        out = q - df  # in place from here: one allocation
+        out /= q
+        out *= 100.0
+        out[~((q > df) & (q > 0))] = 0.0
+    return out
