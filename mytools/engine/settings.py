@@ -48,8 +48,9 @@ class Settings:
     ``i2``: ``"q"`` = max(0, (Q − df)/Q) (RevMan 5) or ``"tau2"`` = τ²/(τ² + s²) (Higgins &
     Thompson 2002). ``zero_cell``: ``"revman"`` adds 0.5 to every cell of a zero-cell study, also
     in the MH sums; ``"none"`` uses raw counts in the MH sums. ``all_events``: a study in which
-    every participant in both arms had the event: ``"revman"`` keeps it for RR (RR = 1, variance
-    from 0.5-corrected cells) as RevMan does, ``"exclude"`` leaves it out like a double-zero study.
+    every participant in both arms had the event: ``"revman"`` keeps it for RR (RR = 1, also in the
+    MH sum; variance from 0.5-corrected cells) as RevMan does, ``"exclude"`` leaves it out like a
+    double-zero study.
     ``smd``: ``"revman"`` or ``"exact"`` Hedges' g. ``ci_level``/``study_ci_level``: pooled and
     per-study confidence levels (also of the prediction interval). ``tau2_ci``: compute the
     Q-profile CI of τ² (Viechtbauer 2007). ``hksj_p``: the P value reported with an HKSJ
