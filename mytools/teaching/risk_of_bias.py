@@ -122,7 +122,9 @@ def attrition_values(rows: pd.DataFrame, analysis: str, full_analysis: str, stud
     ``_m`` (missing), ``_m_pct`` (% of those randomised), ``_ctl_nonresp`` (observed
     non-responders in the control arm), ``_rr_<key>``, ``_lo_<key>``, ``_hi_<key>`` for
     ``asis``, ``nonresp``, ``worst``, ``best``; ``_missing_vs_nonresp`` ("more than", "as many
-    as" or "fewer than": the control arm's missing against its observed non-responders)."""
+    as" or "fewer than": the control arm's missing against its observed non-responders),
+    ``_judgement`` (the book's teaching rule, below) and ``_direction`` (whether the worst and best
+    cases put the risk ratio on both sides of 1)."""
     r = rows.loc[(rows["analysis"] == analysis) & (rows["study"].astype(str).str.strip() == study)]
     if len(r) != 1:
         raise KeyError(f"expected one row for study {study!r} in analysis {analysis}, found {len(r)}")
@@ -145,6 +147,9 @@ def attrition_values(rows: pd.DataFrame, analysis: str, full_analysis: str, stud
     # least as many as its observed non-responders could have its result reversed by them -> high
     big = m2 >= nr or (r1 - n1) >= (n1 - a)
     out[f"{p}_judgement"] = "high" if big else "unclear"
+    lo, hi = out[f"{p}_rr_worst"], out[f"{p}_rr_best"]
+    out[f"{p}_direction"] = ("favours either arm, depending on how they are counted" if lo < 1 < hi
+                             else "keeps its direction however they are counted")
     return out
 
 
