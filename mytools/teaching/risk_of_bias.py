@@ -14,9 +14,10 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..engine import pool_binary
+from ..present.tables import fmt_ci
 
 __all__ = ["ROB1_DOMAINS", "domains_table", "design_table", "arm_sizes", "attrition_scenarios",
-           "attrition_values", "trials_matching"]
+           "attrition_values", "trials_matching", "scenarios_table"]
 
 #: RoB 1's domains (Higgins 2011, Table 2): (domain, bias it addresses, what the judgement asks).
 ROB1_DOMAINS = (
@@ -158,3 +159,13 @@ def trials_matching(table: pd.DataFrame, pattern: str, column: str = "Blinding, 
     expression, case-insensitive), in words: "A, B and C" ("none" when no trial matches)."""
     hit = table.loc[table[column].str.contains(pattern, case=False, regex=True), "Trial"].tolist()
     return "none" if not hit else hit[0] if len(hit) == 1 else ", ".join(hit[:-1]) + " and " + hit[-1]
+
+
+def scenarios_table(sc: pd.DataFrame, arms: tuple[str, str] = ("intervention", "control")) -> pd.DataFrame:
+    """:func:`attrition_scenarios` as text cells: ``Missing participants counted``, events/N of
+    each arm (column names from ``arms``) and ``Risk ratio (95% CI)`` to two decimals."""
+    return pd.DataFrame({
+        "Missing participants counted": sc["scenario"],
+        f"Improved, {arms[0]}": [f"{int(e)}/{int(n)}" for e, n in zip(sc["events_intervention"], sc["n_intervention"])],
+        f"Improved, {arms[1]}": [f"{int(e)}/{int(n)}" for e, n in zip(sc["events_control"], sc["n_control"])],
+        "Risk ratio (95% CI)": [fmt_ci(r, lo, hi) for r, lo, hi in zip(sc["rr"], sc["ci_low"], sc["ci_high"])]})

@@ -21,7 +21,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = ["FUNNEL_MIN_STUDIES", "studies_per_analysis", "k_distribution", "small_study_values",
-           "funnel_figure", "registry_labels"]
+           "funnel_figure", "registry_labels", "words", "REGISTRY_ID"]
+
+#: A trial-registry id as a study label (the registries' own id formats).
+REGISTRY_ID = r"(NCT\d{8}|ISRCTN\d{8}|JPRN-[A-Z]+\d+|ACTRN\d{14}|EUCTR[\d-]+\w*|ChiCTR[-\w]+|DRKS\d{8})"
 
 #: The usual minimum number of studies for a funnel plot or a test of its asymmetry (Sterne 2011).
 FUNNEL_MIN_STUDIES = 10
@@ -56,7 +59,8 @@ def studies_per_analysis(rows: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()[["analysis", "name", "k", "studies"]]
 
 
-def _words(items: list[str]) -> str:
+def words(items: list[str]) -> str:
+    """``['1.3', '1.7', '1.8']`` → ``'1.3, 1.7 and 1.8'``; ``[]`` → ``'none'``."""
     return "none" if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -83,7 +87,7 @@ def small_study_values(rows: pd.DataFrame, prefix: str = "bias",
     top = per.loc[k == kmax, "analysis"].tolist()
     enough = int((k >= minimum).sum())
     return {f"{prefix}_analyses": len(per), f"{prefix}_k_max": kmax, f"{prefix}_k_max_n": len(top),
-            f"{prefix}_k_max_which": _words(top), f"{prefix}_k1": int((k == 1).sum()),
+            f"{prefix}_k_max_which": words(top), f"{prefix}_k1": int((k == 1).sum()),
             f"{prefix}_k_le3": int((k <= 3).sum()), f"{prefix}_min": minimum,
             f"{prefix}_enough": enough, f"{prefix}_enough_words": "none" if enough == 0 else str(enough),
             f"{prefix}_short": max(minimum - kmax, 0)}
@@ -124,10 +128,12 @@ def funnel_figure(studies: pd.DataFrame, xlabel: str, compact: bool = False) -> 
 
 def registry_labels(smap: pd.DataFrame, studies: pd.DataFrame,
                     review_id: str = "cochrane2025") -> pd.DataFrame:
-    """The studies a review's rows name by a trial-registry id (``review_study_map.basis ==
-    "registry_id"``), as text cells: ``Label in the rows``, ``Trial`` (the book's label),
-    ``Identity`` (confirmed, inferred or unidentified)."""
-    m = smap[(smap["review_id"] == review_id) & (smap["basis"] == "registry_id")]
+    """The studies a review's rows name by a trial-registry id (a label matching
+    :data:`REGISTRY_ID`: ClinicalTrials.gov, ISRCTN, Japan's UMIN/JPRN, ANZCTR, EU, ChiCTR, DRKS),
+    as text cells: ``Label in the rows``, ``Trial`` (the book's label), ``Identity`` (confirmed,
+    inferred or unidentified: ``review_study_map.identity``)."""
+    m = smap[(smap["review_id"] == review_id)
+             & smap["review_label"].astype(str).str.strip().str.fullmatch(REGISTRY_ID)]
     st = studies.set_index("study_id")["label"]
     return pd.DataFrame({"Label in the rows": m["review_label"].astype(str).tolist(),
                          "Trial": [str(st.get(s, s)) for s in m["study_id"]],

@@ -127,9 +127,10 @@ def test_design_table_covers_every_trial_with_the_2015_scores(data, rows):
 def test_registry_labels_and_the_unidentified_trial(data):
     t = ss.registry_labels(data.review_study_map, data.studies)
     expect = {r["review_label"]: r["identity"] for r in _csv("review_study_map.csv")
-              if r["review_id"] == "cochrane2025" and r["basis"] == "registry_id"}
+              if r["review_id"] == "cochrane2025" and r["review_label"].startswith(("NCT", "ISRCTN", "JPRN-"))}
     assert dict(zip(t["Label in the rows"], t["Identity"])) == expect
-    assert expect["ISRCTN87782942"] == "unidentified"
+    assert expect["ISRCTN87782942"] == "unidentified" and "JPRN-UMIN000015469" in expect
+    assert "Dalakas 1993" not in set(t["Label in the rows"])
 
 
 def test_funnel_figure_draws_one_point_per_trial():
