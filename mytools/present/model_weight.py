@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..engine.vocabulary import is_ratio
 from .tables import fmt_ci, _num
+from .phrases import counted
 
 __all__ = ["ROW_LABELS", "MEAN_ROWS", "intervals_table", "disagreement", "disagreement_sentence", "sentences", "model_weight_html", "bayes_width_sentence",
            "prediction_sentence", "hksj_narrower_sentence", "interval_text"]
@@ -116,7 +117,7 @@ def disagreement_sentence(frame: pd.DataFrame, outcome: str, model: str = "fixed
     verb = lambda keys: "excludes" if len(keys) == 1 else "exclude"  # noqa: E731
     inc = "includes" if len(incl) == 1 else "include"
     return (f"For {outcome} the models disagree about no effect: {_list([named(x) for x in excl])} "
-            f"{verb(excl)} it, {_list([named(x) for x in incl])} {inc} it. With {k} trials, "
+            f"{verb(excl)} it, {_list([named(x) for x in incl])} {inc} it. With {counted(k, 'trial')}, "
             f"whether there is an effect at all depends on the model; the book's words (GRADE's "
             f"template) follow the review's model.")
 
@@ -164,6 +165,19 @@ def sentences(frames: Mapping[str, pd.DataFrame], specs: Mapping[str, Mapping[st
             if text:
                 out.append(text)
     return out
+
+
+def caveat_sentence(frames: Mapping[str, pd.DataFrame], specs: Mapping[str, Mapping[str, Any]]) -> str:
+    """The model caveat for a summary sentence that uses the review's words: which of the results
+    have an interval from another model (Hartung–Knapp, Bayesian) that includes no effect while
+    the review's excludes it (:func:`disagreement`), counted over ``frames``."""
+    named = [str(specs[a].get("sof_statement_outcome") or a) for a, f in frames.items()
+             if "review" in disagreement(f)[0] and disagreement(f)[1]]
+    if not named:
+        return ("For each of these results every model's interval agrees with the review's about "
+                "whether there is an effect.")
+    return (f"These words follow the review's model: for {_list(named)} ({len(named)} of "
+            f"{len(frames)}), another model's interval includes no effect.")
 
 
 def model_weight_html(frames: Mapping[str, pd.DataFrame], specs: Mapping[str, Mapping[str, Any]],

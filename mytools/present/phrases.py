@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["more_fewer", "signed", "width_word", "month_year", "count_word", "direction_words"]
+__all__ = ["more_fewer", "signed", "width_word", "month_year", "count_word", "counted", "direction_words"]
 
 
 def more_fewer(v: float, digits: int = 0) -> str:
@@ -63,6 +63,16 @@ def count_word(n: int) -> str:
     """
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
     return words[n] if 0 <= n < len(words) else str(n)
+
+
+def counted(n: int, noun: str) -> str:
+    """A count with its noun in the right number, as prose writes it.
+
+    >>> counted(1, "trial"), counted(3, "trial"), counted(12, "study")
+    ('one trial', 'three trials', '12 studies')
+    """
+    plural = noun if n == 1 else (noun[:-1] + "ies" if noun.endswith("y") else noun + "s")
+    return f"{count_word(n)} {plural}"
 
 
 def direction_words(key: str, estimate: float, low: float, high: float, null: float = 0.0,

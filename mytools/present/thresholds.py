@@ -19,7 +19,7 @@ from .tables import _num
 from ..engine.vocabulary import is_ratio
 
 __all__ = ["THRESHOLD_SOURCES", "thresholds_table", "harm_thresholds_table", "REASONS",
-           "wording_reasons", "wording_table", "HEDGE_OF"]
+           "wording_reasons", "wording_table", "HEDGE_OF", "comparison_words"]
 
 #: Measure family -> (threshold in words, source, why the book uses it).
 THRESHOLD_SOURCES: dict[str, tuple[str, str, str]] = {
@@ -146,3 +146,37 @@ def wording_counts(table: pd.DataFrame) -> Mapping[str, int]:
     """How many results the book words like the review, and how many differently."""
     same = int((table["Why they differ"] == REASONS["same"]).sum())
     return {"same": same, "different": len(table) - same}
+
+
+def comparison_words(estimate: float, ci_low: float, ci_high: float, measure: str,
+                     up: str, down: str, mid: float | None = None) -> dict[str, str]:
+    """Words for a head-to-head result that has no GRADE rating, from the thresholds of an
+    important effect (:func:`grade.thresholds_for`; GRADE guidelines 6 for ratios).
+
+    ``word``: "similar" when the point estimate lies between the thresholds, "higher" or "lower"
+    beyond them, "uncertain" when the 95% CI includes important differences both ways
+    (:func:`grade.effect_class`). ``interval``: which important differences the CI rules out;
+    ``up``/``down`` name the side a high/low value favours.
+
+    >>> comparison_words(1.03, 0.79, 1.34, "RR", "favouring A", "favouring B")["interval"]
+    'the interval does not rule out an important difference favouring A, an RR above 1.25'
+    >>> comparison_words(1.0, 0.9, 1.1, "RR", "a", "b")["word"]
+    'similar'
+    """
+    lo_t, hi_t = grade.thresholds_for(measure, mid)
+    null = 1.0 if is_ratio(measure) else 0.0
+    cls = grade.effect_class(estimate, ci_low, ci_high, (lo_t, hi_t), null)
+    word = {"none": "similar", "up": "higher", "down": "lower", "both": "uncertain"}[cls]
+    m = measure.upper()
+    above, below = ci_high > hi_t, ci_low < lo_t
+    if above and below:
+        interval = (f"the interval includes important differences either way, {m}s below "
+                    f"{_num(lo_t)} and above {_num(hi_t)}")
+    elif above:
+        interval = f"the interval does not rule out an important difference {up}, an {m} above {_num(hi_t)}"
+    elif below:
+        interval = f"the interval does not rule out an important difference {down}, an {m} below {_num(lo_t)}"
+    else:
+        interval = (f"the interval rules out an important difference either way, an {m} below "
+                    f"{_num(lo_t)} or above {_num(hi_t)}")
+    return {"word": word, "interval": interval}

@@ -30,7 +30,7 @@ MEASURES_BY_TYPE = {"dichotomous": DICHOTOMOUS_MEASURES, "continuous": CONTINUOU
 ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
               "mean_intervention", "sd_intervention", "mean_control", "sd_control", "giv_estimate",
               "giv_se", "o_e", "variance"]
-SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "ci_level_study",
+SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "study_ci_level",
                    "ci_level_how", "swap_events", "log_scale", "method", "method_how", "model",
                    "model_how", "tau2_method", "ci_method", "ci_level", "pooled", "pooled_how",
                    "settings_source"]
@@ -54,7 +54,7 @@ def rows_with_type(review) -> pd.DataFrame:
 def _stated(an: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"analysis": an["analysis"], "name": an["name"], "data_type": an["data_type"],
                         "measure": an["measure"], "measure_how": STATED,
-                        "ci_level_study": an["ci_level_study"].astype(float), "ci_level_how": STATED,
+                        "study_ci_level": an["study_ci_level"].astype(float), "ci_level_how": STATED,
                         "swap_events": an["swap_events"].astype(bool),
                         "log_scale": an["log_scale"].astype(bool), "method": an["method"],
                         "method_how": STATED, "model": an["model"], "model_how": STATED,
@@ -168,7 +168,7 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
             how = f"{BY_STUDY} (best fit: {int(best[i])} of {int(n_inf[i])} rows)"
         else:
             how = BY_STUDY
-        out[a] = {"measure": m, "ci_level_study": lvl, "swap_events": sw, "log_scale": lg,
+        out[a] = {"measure": m, "study_ci_level": lvl, "swap_events": sw, "log_scale": lg,
                   "measure_how": how, "ci_level_how": how}
     return out
 
@@ -323,7 +323,7 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
                 "settings_source": "none"}
         if key not in meas:
             why = "undetermined: the analysis has no study rows"
-            out.append({**base, "measure": None, "measure_how": why, "ci_level_study": np.nan,
+            out.append({**base, "measure": None, "measure_how": why, "study_ci_level": np.nan,
                         "ci_level_how": why, "swap_events": False, "log_scale": False, "method": None,
                         "method_how": why, "model": None, "model_how": why, "pooled": "none",
                         "pooled_how": why})
@@ -334,6 +334,6 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
                                one_study=one)
         if pool["model"] == "random":
             base["tau2_method"] = "DL"
-        base["ci_level"] = m["ci_level_study"]
+        base["ci_level"] = m["study_ci_level"]
         out.append({**base, **m, **pool})
     return pd.DataFrame(out)

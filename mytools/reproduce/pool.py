@@ -22,7 +22,7 @@ from .infer import ROW_INPUTS, infer_settings, records
 __all__ = ["PooledAnalysis", "pool_analysis", "settings_mode"]
 
 _SEGMENT = ("data_type", "measure", "method", "model", "tau2_method", "ci_method", "log_scale",
-            "swap_events", "ci_level")
+            "swap_events", "ci_level", "study_ci_level")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,6 @@ def pool_analysis(review, analysis: str, subgroup: int | None = None) -> PooledA
                                  "study rows to pool", "none", analysis)])
     s = next(r for r in records(infer_settings(review)) if r["analysis"] == analysis)
     seg = {k: [s[k]] for k in _SEGMENT}
-    seg["study_ci_level"] = [s["ci_level_study"]]
     seg["tau2_method"] = [s["tau2_method"] if isinstance(s["tau2_method"], str) else None]
     mode = settings_mode(review)
     batch = pool_batch({"segment": np.zeros(len(rows), dtype=int),

@@ -17,7 +17,7 @@ from .infer import ROW_INPUTS, records, rows_with_type
 __all__ = ["build_segments", "ROW_INPUTS"]
 
 _SEG_SETTINGS = ["data_type", "measure", "method", "model", "tau2_method", "ci_method",
-                 "log_scale", "swap_events", "ci_level", "ci_level_study"]
+                 "log_scale", "swap_events", "ci_level", "study_ci_level"]
 
 
 _KINDS = np.array(["overall", "subgroup", "group", "display"], dtype=object)
@@ -62,7 +62,7 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     for k in _SEG_SETTINGS[1:]:
         seg[k] = np.array([per_an[i].get(k) for i in an], dtype=object)
     seg["data_type"] = dtypes[an]
-    seg["study_ci_level"] = seg.pop("ci_level_study").astype(float)
+    seg["study_ci_level"] = seg["study_ci_level"].astype(float)
     seg["tau2_method"] = seg["tau2_method"].where(seg["tau2_method"].map(lambda x: isinstance(x, str)), None)
     for c in ("log_scale", "swap_events"):
         seg[c] = seg[c].astype(bool)

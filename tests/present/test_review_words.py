@@ -91,3 +91,29 @@ def test_harm_thresholds_in_people_per_1000(data):
     t = th.harm_thresholds_table([ar])
     expected = grade.per_1000(acr * 1.25) - grade.per_1000(acr)
     assert t.iloc[0]["RR 1.25 means"] == f"{expected} more per 1000"
+
+
+def _row(analysis_no: str, subgroup: str):
+    """RevMan's own estimate and CI for one row of the review's data rows (read with csv)."""
+    import csv
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "data" / "CD015855-data-rows.csv"
+    with path.open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if f"{r['Analysis group']}.{r['Analysis number']}" == analysis_no and r["Subgroup number"] == subgroup:
+                return float(r["Mean"]), float(r["CI start"]), float(r["CI end"])
+    raise LookupError(analysis_no)
+
+
+def test_printo_ciclosporin_words_come_from_the_thresholds():
+    """PRINTO's response, methotrexate vs ciclosporin (analysis 8.4, subgroup 1), at RevMan's own
+    numbers: the point estimate is within GRADE's 0.75–1.25, the upper limit beyond 1.25."""
+    est, lo, hi = _row("8.4", "1")
+    lo_t, hi_t = grade.RATIO_THRESHOLDS
+    assert lo_t < est < hi_t and lo > lo_t and hi > hi_t
+    w = th.comparison_words(est, lo, hi, "RR", "favouring methotrexate", "favouring ciclosporin")
+    assert w["word"] == "similar"
+    assert "does not rule out an important difference favouring methotrexate" in w["interval"]
+    assert th.comparison_words(est, 0.8, 1.2, "RR", "a", "b")["interval"].startswith("the interval rules out")
+    assert th.comparison_words(1.5, 0.5, 4.0, "RR", "a", "b")["word"] == "uncertain"
+    assert th.comparison_words(1.5, 1.3, 1.7, "RR", "a", "b")["word"] == "higher"

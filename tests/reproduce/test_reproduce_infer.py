@@ -69,7 +69,7 @@ def _review(metafor: pd.DataFrame) -> ReviewData:
 
 def test_measure_level_swap_method_model_inferred(metafor: pd.DataFrame):
     s = infer_settings(_review(metafor)).set_index("analysis")
-    assert s.loc["1.1", ["measure", "ci_level_study", "swap_events", "method", "model"]].tolist() == \
+    assert s.loc["1.1", ["measure", "study_ci_level", "swap_events", "method", "model"]].tolist() == \
         ["RR", 0.99, False, "MH", "fixed"]
     assert s.loc["1.2", ["measure", "swap_events", "method", "model"]].tolist() == ["RR", True, "MH", "fixed"]
     assert s.loc["1.3", ["measure", "method", "model", "tau2_method"]].tolist() == ["OR", "IV", "random", "DL"]

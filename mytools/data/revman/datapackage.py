@@ -39,7 +39,7 @@ OVERALL_MAP = {
     "Analysis model": "model", "Heterogeneity estimator": "tau2_method", "Tau² CI": "tau2_ci",
     "Subgroup estimates": "subgroup_estimates", "Overall estimates": "overall",
     "Test for subgroup differences": "subgroup_test", "Prediction interval": "prediction_interval",
-    "Swap event and non-event": "swap_events", "Study CI": "ci_level_study",
+    "Swap event and non-event": "swap_events", "Study CI": "study_ci_level",
     "Estimate CI": "ci_level", "CI method": "ci_method", "CI/PI level": "ci_level_both",
     "Graph label (left)": "graph_label_left", "Graph label (right)": "graph_label_right",
     "Sort studies by": "sort_by", **_RESULTS, "Subgroup Chi²": "revman_subgroup_q",
@@ -122,12 +122,12 @@ def _settings(t: Table, cells: dict[str, list[str]], i: int, key: str, version: 
                         if version != "1" else None) or "wald"
     try:
         both = _level(txt.get("ci_level_both", ""))
-        rec["ci_level_study"] = _level(txt.get("ci_level_study", "")) if version == "1" else both
+        rec["study_ci_level"] = _level(txt.get("study_ci_level", "")) if version == "1" else both
         rec["ci_level"] = _level(txt.get("ci_level", "")) if version == "1" else both
     except ValueError:
         t.problem(i, "ci_level_both" if version != "1" else "ci_level", "a level such as 95%",
                   None, None, key)
-    for col in ("ci_level_study", "ci_level"):
+    for col in ("study_ci_level", "ci_level"):
         if math.isnan(rec.get(col, math.nan)):
             rec[col] = 0.95  # not stated: RevMan's default
     for col in ("name_raw", "group_name", "data_source", "label_intervention", "label_control",

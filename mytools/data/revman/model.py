@@ -28,7 +28,7 @@ RESULT_COLUMNS = (
 )
 ANALYSIS_COLUMNS = (
     "analysis", "group", "number", "name", "group_name", "data_type", "method", "measure",
-    "measure_label", "log_scale", "model", "tau2_method", "ci_method", "ci_level_study",
+    "measure_label", "log_scale", "model", "tau2_method", "ci_method", "study_ci_level",
     "ci_level", "swap_events", "overall", "subgroup_estimates", "subgroup_test",
     "prediction_interval", "tau2_ci", "label_intervention", "label_control", "settings_source",
     *RESULT_COLUMNS,

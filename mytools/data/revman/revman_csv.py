@@ -72,7 +72,7 @@ def _outcome(rec: dict, key: str, c_no: int, o_no: int, comparison: str, t, i: i
         "group_name": comparison, "data_type": dtype, "method": method, "measure": measure,
         "measure_label": label, "log_scale": measure in ("RR", "OR", "PETO_OR", "HR")
         or dtype == "o_e", "model": model, "tau2_method": "DL" if model == "random" else None,
-        "ci_method": "wald", "ci_level_study": 0.95, "ci_level": 0.95, "swap_events": False,
+        "ci_method": "wald", "study_ci_level": 0.95, "ci_level": 0.95, "swap_events": False,
         "overall": True, "subgroup_estimates": False, "subgroup_test": False,
         "prediction_interval": False, "tau2_ci": False, "settings_source": "file",
         **{c: rec.get(c, "") for c in ("label_intervention", "label_control", "graph_label_left",

@@ -204,7 +204,7 @@ def _outcome(out_el: Element, kind: str, c_no: int, c_name: str, src: _Src) -> d
         rec["measure"] = "PETO_OR"
     rec["name_raw"] = rec["name"]
     rec["tau2_method"] = "DL" if rec["model"] == "random" else None
-    for attr, col in (("CI_STUDY", "ci_level_study"), ("CI_TOTAL", "ci_level")):
+    for attr, col in (("CI_STUDY", "study_ci_level"), ("CI_TOTAL", "ci_level")):
         level = _number(out_el, attr, src, key, None)
         rec[col] = 0.95 if math.isnan(level) else level / 100
     for attr, col in {**RESULTS, **SUBGROUP_TEST}.items():
