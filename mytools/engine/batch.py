@@ -104,6 +104,7 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
     ci_level, study_ci_level`` (missing ones from ``settings``). ``pooled`` has one row per segment
     (``k, estimate, ci_low, ci_high, theta, se, z, p, t_df, q, df, p_q, i2, i2_q, i2_tau2, tau2,
     tau2_ci_low, tau2_ci_high, pi_low, pi_high, pooling, reason, note``); ``studies`` one per row.
+    ``studies`` carries ``weight_percent`` and the unnormalised ``weight`` of each row.
     ``invalid="mark"``: rows with missing or impossible counts are not estimable (with "raise",
     the default, they raise :class:`InputError` naming the row)."""
     st, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
@@ -195,5 +196,6 @@ def _studies(rows, s, eff, e, w_row, m, sa) -> pd.DataFrame:
         wsum = np.bincount(s, weights=np.where(e, w_row, 0.0), minlength=m)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["weight_percent"] = np.where(e, 100.0 * w_row / wsum[s], 0.0)
+        out["weight"] = np.where(e, w_row, 0.0)  # unnormalised (1/(v + τ²), or the MH weight)
     out.update(estimable=e, zero_cell_corrected=eff.corrected)
     return pd.DataFrame(out, index=index)

@@ -2,7 +2,8 @@
 
 Thin wrappers over ``scipy.special`` (the routines behind ``scipy.stats``, without its overhead).
 A confidence level is a fraction in (0, 1): 0.95 gives z = Φ⁻¹(0.975) = 1.959963984540054
-(RevMan uses this value, not 1.96: REVMAN-FORMATS.md A.9).
+(RevMan uses this value, not 1.96: its stored intervals are matched to a relative 1e-6 with it in
+tests/engine/test_pooling_revman.py).
 
 >>> round(z_crit(0.95), 6), round(z_crit(0.99), 6), round(z_crit(0.90), 6)
 (1.959964, 2.575829, 1.644854)

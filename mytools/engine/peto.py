@@ -6,7 +6,7 @@ ln OR = Σ(O − E)/ΣV with SE 1/√ΣV, which is inverse-variance pooling of t
 (weights V), so Q = Σ(O − E)²/V − (Σ(O − E))²/ΣV. No continuity correction is needed: a study is
 estimable when V > 0. RevMan's "O − E and variance" outcomes enter O − E and V directly (log-rank
 statistics for time-to-event data); the study estimate is exp((O − E)/V), CI exp((O − E)/V ± z/√V)
-(verified on the CD008469 rows, REVMAN-FORMATS.md A.4).
+(checked against RevMan's CD008469 rows in tests/engine/test_engine_peto.py).
 
 >>> import numpy as np
 >>> oe, V = peto_oe_v(np.array([10.]), np.array([40.]), np.array([5.]), np.array([45.]))

@@ -79,13 +79,13 @@ class TauPrior:
 
 
 @dataclass(frozen=True)
-class HalfNormal(TauPrior):
-    """τ ~ half-normal with this scale (the sd of the parent normal)."""
+class _OneScale(TauPrior):
+    """A prior on τ with one parameter, its ``scale`` (checked > 0); subclasses give the density."""
 
     scale_: float
 
     def __init__(self, scale: float):
-        _positive("HalfNormal", scale=scale)
+        _positive(type(self).__name__, scale=scale)
         object.__setattr__(self, "scale_", float(scale))
 
     @property
@@ -94,6 +94,13 @@ class HalfNormal(TauPrior):
 
     def params(self) -> tuple[float, ...]:
         return (self.scale_,)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.scale_:g})"
+
+
+class HalfNormal(_OneScale):
+    """τ ~ half-normal with this scale (the sd of the parent normal)."""
 
     @staticmethod
     def density_u(u, scale):
@@ -102,26 +109,9 @@ class HalfNormal(TauPrior):
     def ppf(self, q):
         return self.scale_ * special.ndtri(0.5 + 0.5 * np.asarray(q, float))
 
-    def __repr__(self) -> str:
-        return f"HalfNormal({self.scale_:g})"
 
-
-@dataclass(frozen=True)
-class HalfCauchy(TauPrior):
+class HalfCauchy(_OneScale):
     """τ ~ half-Cauchy with this scale."""
-
-    scale_: float
-
-    def __init__(self, scale: float):
-        _positive("HalfCauchy", scale=scale)
-        object.__setattr__(self, "scale_", float(scale))
-
-    @property
-    def scale(self) -> float:
-        return self.scale_
-
-    def params(self) -> tuple[float, ...]:
-        return (self.scale_,)
 
     @staticmethod
     def density_u(u, scale):
@@ -130,9 +120,6 @@ class HalfCauchy(TauPrior):
 
     def ppf(self, q):
         return self.scale_ * np.tan(0.5 * math.pi * np.asarray(q, float))
-
-    def __repr__(self) -> str:
-        return f"HalfCauchy({self.scale_:g})"
 
 
 @dataclass(frozen=True)

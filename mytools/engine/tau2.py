@@ -5,7 +5,7 @@ Layout: one analysis per row of NaN-padded matrices ``Y``, ``V`` (analysis scale
 engine a missing cell carries y = 0, v = ∞ (weight 0). DL is closed form; REML and PM are roots of
 their estimating functions found by a vectorised safeguarded Newton/bisection iteration over the
 rows not yet converged; the Q-profile bounds by vectorised bisection. Scalar Brent solvers in
-``tests/reference_tau2.py`` check these independently.
+``tests/engine/reference_tau2.py`` check these independently.
 
 >>> import numpy as np
 >>> y, v = np.array([[0.1, 0.5, 0.9]]), np.array([[0.01, 0.01, 0.01]])

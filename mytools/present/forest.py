@@ -89,6 +89,21 @@ def _columns(fd: ForestData) -> _Layout:
     return _Layout(study_w, arm_x, gen_x, weight_x, est_x, graph_x0, graph_x0 + _GRAPH_W + 0.12)
 
 
+def _total_rows(rows: list, y: float, total: Any, wrap_width: float | None) -> float:
+    """Append a total's rows (the total, its events, its test lines wrapped at ``wrap_width``
+    inches unless None) below ``y``; return the last row's y."""
+    y += 1
+    rows.append((y, "total", total))
+    if total.events_intervention is not None:
+        y += 1
+        rows.append((y, "events", total))
+    for line in total.lines:
+        for part in _wrap(line, wrap_width) if wrap_width is not None else [line]:
+            y += 1
+            rows.append((y, "line", part))
+    return y
+
+
 def _grid(fd: ForestData, lay: _Layout, arm_lines: int) -> None:
     """Row positions: ('head'|'title'|'row'|'total'|'events'|'line'|'axis'|'foot', payload)."""
     y = float(arm_lines) + 1.0  # header rows above
@@ -102,25 +117,10 @@ def _grid(fd: ForestData, lay: _Layout, arm_lines: int) -> None:
             y += 1
             rows.append((y, "row", r))
         if block.total is not None:
-            y += 1
-            rows.append((y, "total", block.total))
-            if block.total.events_intervention is not None:
-                y += 1
-                rows.append((y, "events", block.total))
-            for line in block.total.lines:
-                for part in _wrap(line, lay.est_x - 0.2):
-                    y += 1
-                    rows.append((y, "line", part))
+            y = _total_rows(rows, y, block.total, lay.est_x - 0.2)
         y += 0.5 if fd.total is not None or block is not fd.blocks[-1] else 0.0
     if fd.total is not None:
-        y += 1
-        rows.append((y, "total", fd.total))
-        if fd.total.events_intervention is not None:
-            y += 1
-            rows.append((y, "events", fd.total))
-        for line in fd.total.lines:
-            y += 1
-            rows.append((y, "line", line))
+        y = _total_rows(rows, y, fd.total, None)
     if fd.subgroup_line:
         y += 1
         rows.append((y, "line", fd.subgroup_line))

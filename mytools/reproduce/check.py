@@ -20,10 +20,12 @@ from ..engine.errors import InputError
 from .infer import rows_with_type
 from .pool import settings_mode
 from .segments import ROW_INPUTS, build_segments
+from .explain import OPEN_CASES, open_cases
 from .items import RESULT_FIELDS, Items, row_items, segment_items, subgroup_tests
+from .split import split_weights
 from .tolerance import excess
 
-__all__ = ["check_review", "RESULT_FIELDS", "LINE_COLUMNS"]
+__all__ = ["check_review", "RESULT_FIELDS", "LINE_COLUMNS", "OPEN_CASES"]
 
 LINE_COLUMNS = ["review", "analysis", "name", "measure", "method", "model", "settings", "revman",
                 "ours", "largest_difference", "status", "reason", "studies", "studies_match",
@@ -87,6 +89,11 @@ class _Review:
         take = (np.isin(self.seg_kind, ("overall", "group"))
                 | ((self.seg_kind == "subgroup") & sub_only))[seg]
         self.weights[row[take]] = w[take]
+        self.seg_of_row, self.row_of_seg, self.take = seg, row, take
+        shown = split_weights(self.rows, row, np.zeros(row.size, dtype=int), self.seg_kind[seg],
+                              st["weight"].to_numpy(float), st["v"].to_numpy(float), est)
+        sp = self.seg_kind[seg] == "split"
+        self.weights[row[sp]] = np.where(shown[sp] == 0, np.nan, shown[sp])  # RevMan's 0 is blank
         self.seg_weight = self._subgroup_weights()
 
     def _subgroup_weights(self) -> np.ndarray:
@@ -110,29 +117,6 @@ class _Review:
              for j, f in enumerate(("estimate", "ci_low", "ci_high"))]
             + [excess(self.weights, self.revman_weight, decimals, "weight")])
 
-
-
-OPEN_CASES = {
-    "split": "the analysis splits a study across subgroups (Applicability SUBGROUP_ONLY / "
-             "OVERALL_ONLY rows); RevMan's weights for such analyses are not reproduced yet",
-    "all_events": "the analysis has a study in which every participant had the event in both "
-                  "arms; RevMan's random-effects weights with such a study are not reproduced yet",
-}
-
-
-def _open_cases(R: _Review, acode: np.ndarray, n: int) -> list[tuple[np.ndarray, str]]:
-    """Per analysis, the two kinds of RevMan behaviour we know we do not reproduce (found on
-    reviews nobody tuned for: CD011535 1.8, CD014964 2.3; CD011535 1.2, CD002042 1.1), so that a
-    line that differs says which one it meets."""
-    rows = R.rows
-    app = rows["applicability"].astype(str).to_numpy() if "applicability" in rows else None
-    split = np.zeros(len(rows), dtype=bool) if app is None else (app != "SUBGROUP_AND_OVERALL")
-    a, c = (rows[k].to_numpy(float) for k in ("events_intervention", "events_control"))
-    n1, n2 = (rows[k].to_numpy(float) for k in ("n_intervention", "n_control"))
-    with np.errstate(invalid="ignore"):
-        every = (rows["data_type"].to_numpy(object) == "dichotomous") & (a == n1) & (c == n2) & (a + c > 0)
-    return [(_per_analysis(R, acode, n, split) > 0, OPEN_CASES["split"]),
-            (_per_analysis(R, acode, n, every) > 0, OPEN_CASES["all_events"])]
 
 
 def _worst(an: np.ndarray, ex: np.ndarray, n: int) -> np.ndarray:
@@ -201,7 +185,7 @@ def _lines(review, R: _Review, settings: pd.DataFrame) -> tuple[pd.DataFrame, tu
     for i, texts in note.items():
         if status[i] == "match" and not differ[i]:
             reason[i] = "; ".join(dict.fromkeys(texts))
-    for flag, text in _open_cases(R, acode, n):
+    for flag, text in open_cases(R, acode, n, status == "differs"):
         for i in np.flatnonzero(flag & (status == "differs")):
             reason[i] += f" ({text})"
     est = np.full((n, 3), np.nan)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import pool_batch, study_effects
+from .split import applicability, split_weights
 from .tolerance import close
 from ..engine.vocabulary import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES
 
@@ -194,14 +195,19 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     no_sub = np.bincount(acode, weights=sub > 0, minlength=len(anames)) == 0
     dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
     sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
+    in_sub, in_total = applicability(rows)
+    split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=len(anames)) > 0)[acode]
     idx, seg, segs, cand = [], [], [], []
     for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
         if not (isinstance(dt, str) and isinstance(m, str)):
             continue
         sel = np.flatnonzero((dts == dt) & (meas == m))
         for method, model in _pool_candidates(dt, m):
-            for scope, code in (("overall", acode), ("subgroups", scode)):
-                part = sel if scope == "overall" else sel[~no_sub[acode[sel]]]
+            # a split analysis (mytools.reproduce.split): total and subgroups by Applicability,
+            # plus its subgroup rows pooled together for the weights RevMan shows
+            for scope, code, part in (("overall", acode, sel[in_total[sel]]),
+                                      ("subgroups", scode, sel[~no_sub[acode[sel]] & in_sub[sel]]),
+                                      ("split", acode, sel[split[sel] & in_sub[sel]])):
                 if not part.size:
                     continue
                 _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
@@ -219,7 +225,17 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     table.update(tau2_method=np.full(r.size, "DL", dtype=object), swap_events=sw[r], log_scale=lg[r],
                  ci_method=np.full(r.size, "wald", dtype=object))
     st = pool_batch(batch, table, invalid="mark").studies
-    w = np.where(st["estimable"].to_numpy(bool), st["weight_percent"].to_numpy(float), np.nan)
+    est = st["estimable"].to_numpy(bool)
+    w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
+    scope = np.array([c[2] for c in cand], dtype=object)[batch["segment"]]
+    if (scope == "split").any():
+        group = pd.factorize(np.array([f"{c[0]} {c[1]}" for c in cand], dtype=object))[0]
+        kind = np.where(scope == "subgroups", "subgroup", scope)
+        shown = split_weights(rows, idx, group[batch["segment"]], kind, st["weight"].to_numpy(float),
+                              st["v"].to_numpy(float), est)
+        w = np.where(scope == "split", np.where(shown == 0, np.nan, shown), w)
+        w[(scope == "overall") & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
+        cand = [(me, mo, "overall" if sc == "split" else sc) for me, mo, sc in cand]
     good = close(w, rw[idx], decimals)
     keys_c = list(dict.fromkeys(cand))
     kc = np.array([keys_c.index(c) for c in cand])[batch["segment"]]

@@ -18,6 +18,7 @@ from ..engine.batch import pool_batch
 from ..engine.batch_segments import segment_table
 from ..engine.settings import get_mode
 from .infer import ROW_INPUTS, infer_settings, records
+from .split import applicability
 
 __all__ = ["PooledAnalysis", "pool_analysis", "settings_mode"]
 
@@ -43,9 +44,13 @@ def settings_mode(review) -> str:
 
 
 def pool_analysis(review, analysis: str, subgroup: int | None = None) -> PooledAnalysis:
-    """Pool the study rows of ``analysis`` (all of them, as RevMan's total; or one ``subgroup``)
-    with the analysis's settings. Raises :class:`~mytools.data.DataError` when there are none."""
+    """Pool the study rows of ``analysis`` (those counted in RevMan's total; or one ``subgroup``)
+    with the analysis's settings. Raises :class:`~mytools.data.DataError` when there are none.
+    ``Applicability``: ``SUBGROUP_ONLY`` rows count only in their subgroup, ``OVERALL_ONLY`` rows
+    only in the total."""
     rows = review.study_rows(analysis, subgroup)
+    in_sub, in_total = applicability(rows)
+    rows = rows[in_total if subgroup is None else in_sub].reset_index(drop=True)
     if rows.empty:
         raise DataError([Problem(review.source, None, None, None,
                                  "study rows to pool", "none", analysis)])

@@ -2,9 +2,14 @@
 
 A segment is one pooled unit: an analysis overall (when RevMan pools it), each of its subgroups,
 or — when only subtotals are pooled and the analysis has no subgroups — its rows as one group.
-A study row that counts in a subgroup and in the overall total appears in both segments. With
-``display=True`` an analysis that RevMan does not pool gets one ``display`` segment of all its rows,
-so that every row's estimate and CI come from the engine too.
+A study row that counts in a subgroup and in the overall total appears in both segments. A row's
+``Applicability`` says where it counts (RevMan's data model): ``SUBGROUP_ONLY`` rows only in their
+subgroup, ``OVERALL_ONLY`` rows only in the total (a multi-arm study split across subgroups and
+entered once, combined, in the total). An analysis pooled overall that has such rows gets one
+more segment, ``split``: its subgroup rows pooled together, which RevMan's displayed weights use
+(:mod:`mytools.reproduce.split`). With ``display=True`` an analysis that RevMan does not pool gets
+one ``display`` segment of all its rows, so that every row's estimate and CI come from the engine
+too.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import pandas as pd
 
 from ..engine.vocabulary import DATA_TYPES
 from .infer import ROW_INPUTS, records, rows_with_type
+from .split import applicability
 
 __all__ = ["build_segments", "ROW_INPUTS"]
 
@@ -20,14 +26,13 @@ _SEG_SETTINGS = ["data_type", "measure", "method", "model", "tau2_method", "ci_m
                  "log_scale", "swap_events", "ci_level", "study_ci_level"]
 
 
-_KINDS = np.array(["overall", "subgroup", "group", "display"], dtype=object)
-
+_KINDS = np.array(["overall", "subgroup", "group", "display", "split"], dtype=object)
 
 def build_segments(review, settings: pd.DataFrame, *, display: bool = False
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows, segments) for ``pool_batch``: ``rows`` carries ``segment`` and ``row`` (the position
     in ``review.rows``); ``segments`` one row per segment with ``analysis``, ``kind``
-    ("overall" | "subgroup" | "group" | "display") and ``subgroup_number``, plus the settings.
+    ("overall" | "subgroup" | "group" | "display" | "split") and ``subgroup_number``, plus the settings.
     Segments are ordered by analysis (as in the file), kind as listed, subgroup number."""
     rows = rows_with_type(review)
     sset = {s["analysis"]: s for s in records(settings)}
@@ -40,24 +45,29 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     valid &= np.isin(dtypes, DATA_TYPES)
     pooled = np.array([s.get("pooled") for s in per_an], dtype=object)
     ok = valid[code] if len(rows) else np.zeros(0, dtype=bool)
-    units = [(ok & (pooled[code] == "overall"), 0), (ok & (sub > 0), 1),
+    in_sub, in_total = applicability(rows)
+    split = (np.bincount(code, weights=~(in_sub & in_total), minlength=len(names)) > 0)[code] \
+        if len(rows) else np.zeros(0, dtype=bool)
+    units = [(ok & (pooled[code] == "overall") & in_total, 0), (ok & (sub > 0) & in_sub, 1),
              (ok & (pooled[code] == "subgroups") & (sub == 0), 2)]
     if display:
         covered = np.bincount(code, weights=np.any([u for u, _ in units], axis=0), minlength=len(names))
         units.append((ok & (covered == 0)[code], 3))
+    units.append((ok & (pooled[code] == "overall") & split & in_sub, 4))
     row = np.concatenate([np.flatnonzero(u) for u, _ in units])
     kind = np.concatenate([np.full(int(u.sum()), k) for u, k in units])
     if not row.size:
         return pd.DataFrame(columns=["row", "segment", *ROW_INPUTS]), pd.DataFrame(columns=_SEG_SETTINGS)
     num = np.where(kind == 1, sub[row], 0)
     width = int(sub.max(initial=0)) + 1
-    keys, seg_id = np.unique((code[row] * 4 + kind) * width + num, return_inverse=True)
+    nk = len(_KINDS)
+    keys, seg_id = np.unique((code[row] * nk + kind) * width + num, return_inverse=True)
     order = np.lexsort((row, seg_id))
     out = rows.iloc[row[order]][ROW_INPUTS].reset_index(drop=True)
     out.insert(0, "segment", seg_id[order])
     out.insert(0, "row", row[order])
-    an = keys // (4 * width)
-    seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % 4],
+    an = keys // (nk * width)
+    seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % nk],
                         "subgroup_number": keys % width})
     for k in _SEG_SETTINGS[1:]:
         seg[k] = np.array([per_an[i].get(k) for i in an], dtype=object)

@@ -212,7 +212,7 @@ DOM_PROBE = r"""
     math: {source: article.querySelectorAll('.math').length,
            typeset: article.querySelectorAll('mjx-container').length},
     // tables wider than the block that holds them are cut off for the reader, unless they sit in
-    // an explicit horizontal scroll wrapper (mytools.tables.report_html)
+    // an explicit horizontal scroll wrapper (mytools.present.tables.report_html)
     wideTables: Array.from(article.querySelectorAll('table')).filter(t =>
         t.scrollWidth > t.parentElement.clientWidth + 2 &&
         !t.closest('div[style*="overflow-x:auto"]')).map(t => ({

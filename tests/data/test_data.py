@@ -26,16 +26,24 @@ def line_of(path: Path, prefix: str) -> int:
     return hits[0]
 
 
-def set_cell(path: Path, prefix: str, column: str, value: str) -> int:
-    """Set ``column`` of the row whose line starts with ``prefix``; returns that line number."""
-    line = line_of(path, prefix)
+def rewrite(path: Path, edit) -> None:
+    """Read the CSV's rows (header first), let ``edit(rows)`` change them in place, write them back."""
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
-    header = rows[0]
-    rows[line - 1][header.index(column)] = value
+    edit(rows)
     with path.open("w", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def set_line(path: Path, line: int, column: str, value: str) -> int:
+    """Set ``column`` on ``line`` (as counted in the file, header = 1); returns the line."""
+    rewrite(path, lambda rows: rows[line - 1].__setitem__(rows[0].index(column), value))
     return line
+
+
+def set_cell(path: Path, prefix: str, column: str, value: str) -> int:
+    """Set ``column`` of the row whose line starts with ``prefix``; returns that line number."""
+    return set_line(path, line_of(path, prefix), column, value)
 
 
 def delete_line(path: Path, prefix: str) -> int:
@@ -79,47 +87,65 @@ def test_error_is_a_value_error():
     assert issubclass(DataError, ValueError)
 
 
-def test_duplicate_study_id(copy):
-    path = copy / "studies.csv"
-    line = set_cell(path, "Dalakas1993,", "study_id", "Aggarwal2022")
-    assert_named(errors(copy), "studies.csv", line, "Aggarwal2022", "study_id")
+# One broken cell, one named problem: (file, the line's start, column set, bad value, study and
+# column the message must name, words it must contain). Ids are the rules' names.
+ONE_CELL = [
+    pytest.param("studies.csv", "Dalakas1993,", "study_id", "Aggarwal2022", "Aggarwal2022",
+                 "study_id", None, id="duplicate_study_id"),
+    pytest.param("outcome_data.csv", "ivig_tis20_sources,Aggarwal2022,control,", "study_id",
+                 "Nobody1999", "Nobody1999", "study_id", "exists in studies.csv",
+                 id="unknown_study_referenced"),
+    pytest.param("outcome_data.csv", "mtx_printo_sources,Ruperto2016,control,", "analysis_id",
+                 "mtx_nothing", "Ruperto2016", "analysis_id", None, id="unknown_analysis_referenced"),
+    pytest.param("outcome_data.csv", "ivig_tis20_sources,Aggarwal2022,intervention,", "events",
+                 "48", "Aggarwal2022", "events", "events <= n (47)", id="events_greater_than_n"),
+    pytest.param("outcome_data.csv", "aza_strength_sources,Bunch1980,control,", "n", "0",
+                 "Bunch1980", "n", None, id="n_must_be_positive"),
+    *[pytest.param("outcome_data.csv", "ivig_cdasi_sources,Aggarwal2022,control,", "sd", bad,
+                   "Aggarwal2022", "sd", "a value > 0", id=f"sd_must_be_positive-{bad}")
+      for bad in ("0", "-7.42")],
+    pytest.param("outcome_data.csv", "ivig_sae_sources,Miyasaka2012,intervention,", "provenance",
+                 "", "Miyasaka2012", "provenance", None, id="provenance_required"),
+    pytest.param("outcome_data.csv", "ivig_sae_sources,Miyasaka2012,intervention,", "provenance",
+                 "derived", "Miyasaka2012", "provenance", "reconstructed",
+                 id="provenance_must_be_a_known_class"),
+    pytest.param("study_estimates.csv", "aza_steroid_dose_sources,Bunch1980,", "source", "",
+                 "Bunch1980", "source", None, id="source_required"),
+    pytest.param("outcome_data.csv", "ivig_tis20_sources,Aggarwal2022,control,", "source",
+                 "NEJM paper", "Aggarwal2022", "source", None, id="source_must_be_url_or_doi"),
+    *[pytest.param("outcome_data.csv", "ivig_tis20_sources,Aggarwal2022,control,", column, bad,
+                   "Aggarwal2022", column, "an integer", id=f"numbers_must_parse-{column}-{bad}")
+      for column, bad in (("events", "2l"), ("n", "47.5"), ("events", " 21"))],
+    pytest.param("outcome_data.csv", "ivig_cdasi_sources,Aggarwal2022,intervention,", "mean",
+                 "-9,36", "Aggarwal2022", "mean", "a number", id="mean_must_parse"),
+    pytest.param("outcome_data.csv", "mtx_printo_sources,Ruperto2016,intervention,", "events", "",
+                 "Ruperto2016", "events", "not_available", id="reported_row_needs_its_numbers"),
+    pytest.param("outcome_data.csv", "ivig_disability_sources,Aggarwal2022,intervention,", "mean",
+                 "0.5", "Aggarwal2022", "mean", None, id="not_available_row_has_no_numbers"),
+    pytest.param("study_estimates.csv", "mtx_function_sources,", "se", "1.0",
+                 "Prometheus2014OrIbrahim2015", "se", None, id="se_must_match_ci"),
+    pytest.param("published_results.csv", "cochrane2025,ivig_tis20,", "ci_low", "1.90", None,
+                 "estimate", None, id="published_ci_must_bracket_estimate"),
+    pytest.param("analyses.csv", "mtx_withdrawals,", "abstract_no", "13", None, "abstract_no",
+                 "result 14 of the 2025 abstract", id="registry_needs_all_14_results"),
+    pytest.param("analyses.csv", "ivig_cdasi_sources,", "tolerance_reason", "", None,
+                 "tolerance_reason", None, id="tolerance_needs_a_reason"),
+    pytest.param("outcome_data.csv", "csa_printo,Ruperto2016,control,", "arm", "placebo",
+                 "Ruperto2016", "arm", None, id="wrong_arm_value"),
+    pytest.param("studies.csv", "Miller2002,", "n_randomised", "", "Miller2002", "provenance", None,
+                 id="study_numbers_and_provenance_agree"),
+    pytest.param("studies.csv", "Bunch1980,", "n_control", "9", "Bunch1980", "n_randomised", None,
+                 id="two_arm_sizes_add_up"),
+]
 
 
-def test_unknown_study_referenced(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,control,", "study_id", "Nobody1999")
+@pytest.mark.parametrize("file,prefix,column,bad,study,named,words", ONE_CELL)
+def test_one_broken_cell_is_named(copy, file, prefix, column, bad, study, named, words):
+    line = set_cell(copy / file, prefix, column, bad)
     err = errors(copy)
-    assert_named(err, "outcome_data.csv", line, "Nobody1999", "study_id")
-    assert "exists in studies.csv" in str(err)
-
-
-def test_unknown_analysis_referenced(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "mtx_printo_sources,Ruperto2016,control,", "analysis_id", "mtx_nothing")
-    assert_named(errors(copy), "outcome_data.csv", line, "Ruperto2016", "analysis_id")
-
-
-def test_events_greater_than_n(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,intervention,", "events", "48")
-    err = errors(copy)
-    assert_named(err, "outcome_data.csv", line, "Aggarwal2022", "events")
-    assert "events <= n (47)" in str(err)
-
-
-def test_n_must_be_positive(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "aza_strength_sources,Bunch1980,control,", "n", "0")
-    assert_named(errors(copy), "outcome_data.csv", line, "Bunch1980", "n")
-
-
-@pytest.mark.parametrize("bad", ["0", "-7.42"])
-def test_sd_must_be_positive(copy, bad):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_cdasi_sources,Aggarwal2022,control,", "sd", bad)
-    err = errors(copy)
-    assert_named(err, "outcome_data.csv", line, "Aggarwal2022", "sd")
-    assert "a value > 0" in str(err)
+    assert_named(err, file, line, study, named)
+    if words is not None:
+        assert words in str(err)
 
 
 def test_arms_complete(copy):
@@ -131,103 +157,8 @@ def test_arms_complete(copy):
     assert "control arm" in str(err)
 
 
-def test_provenance_required(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_sae_sources,Miyasaka2012,intervention,", "provenance", "")
-    assert_named(errors(copy), "outcome_data.csv", line, "Miyasaka2012", "provenance")
-
-
-def test_provenance_must_be_a_known_class(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_sae_sources,Miyasaka2012,intervention,", "provenance", "derived")
-    err = errors(copy)
-    assert_named(err, "outcome_data.csv", line, "Miyasaka2012", "provenance")
-    assert "reconstructed" in str(err)
-
-
-def test_source_required(copy):
-    path = copy / "study_estimates.csv"
-    line = set_cell(path, "aza_steroid_dose_sources,Bunch1980,", "source", "")
-    assert_named(errors(copy), "study_estimates.csv", line, "Bunch1980", "source")
-
-
-def test_source_must_be_url_or_doi(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,control,", "source", "NEJM paper")
-    assert_named(errors(copy), "outcome_data.csv", line, "Aggarwal2022", "source")
-
-
-@pytest.mark.parametrize("column,bad", [("events", "2l"), ("n", "47.5"), ("events", " 21")])
-def test_numbers_must_parse(copy, column, bad):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_tis20_sources,Aggarwal2022,control,", column, bad)
-    err = errors(copy)
-    assert_named(err, "outcome_data.csv", line, "Aggarwal2022", column)
-    assert "an integer" in str(err)
-
-
-def test_mean_must_parse(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_cdasi_sources,Aggarwal2022,intervention,", "mean", "-9,36")
-    err = errors(copy)
-    assert_named(err, "outcome_data.csv", line, "Aggarwal2022", "mean")
-    assert "a number" in str(err)
-
-
-def test_reported_row_needs_its_numbers(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "mtx_printo_sources,Ruperto2016,intervention,", "events", "")
-    err = errors(copy)
-    assert_named(err, "outcome_data.csv", line, "Ruperto2016", "events")
-    assert "not_available" in str(err)
-
-
-def test_not_available_row_has_no_numbers(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "ivig_disability_sources,Aggarwal2022,intervention,", "mean", "0.5")
-    assert_named(errors(copy), "outcome_data.csv", line, "Aggarwal2022", "mean")
-
-
-def test_se_must_match_ci(copy):
-    path = copy / "study_estimates.csv"
-    line = set_cell(path, "mtx_function_sources,", "se", "1.0")
-    assert_named(errors(copy), "study_estimates.csv", line, "Prometheus2014OrIbrahim2015", "se")
-
-
-def test_published_ci_must_bracket_estimate(copy):
-    path = copy / "published_results.csv"
-    line = set_cell(path, "cochrane2025,ivig_tis20,", "ci_low", "1.90")
-    assert_named(errors(copy), "published_results.csv", line, None, "estimate")
-
-
-def test_registry_needs_all_14_results(copy):
-    path = copy / "analyses.csv"
-    line = set_cell(path, "mtx_withdrawals,", "abstract_no", "13")
-    err = errors(copy)
-    assert_named(err, "analyses.csv", line, None, "abstract_no")
-    assert "result 14 of the 2025 abstract" in str(err)
-
-
-def test_tolerance_needs_a_reason(copy):
-    path = copy / "analyses.csv"
-    line = set_cell(path, "ivig_cdasi_sources,", "tolerance_reason", "")
-    assert_named(errors(copy), "analyses.csv", line, None, "tolerance_reason")
-
-
-def test_wrong_arm_value(copy):
-    path = copy / "outcome_data.csv"
-    line = set_cell(path, "csa_printo,Ruperto2016,control,", "arm", "placebo")
-    assert_named(errors(copy), "outcome_data.csv", line, "Ruperto2016", "arm")
-
-
 def test_review_tables_are_checked_too(copy):
-    path = copy / "review_studies.csv"
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
-    header = rows[0]
-    rows[1][header.index("study_id")] = "Nobody1999"
-    with path.open("w", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
+    set_line(copy / "review_studies.csv", 2, "study_id", "Nobody1999")
     assert_named(errors(copy), "review_studies.csv", 2, "Nobody1999", "study_id")
 
 
@@ -282,18 +213,6 @@ def test_datapackage_lists_every_table_with_its_schema():
             assert f.get("description"), (r["name"], f["name"])
 
 
-def test_study_numbers_and_provenance_agree(copy):
-    path = copy / "studies.csv"
-    line = set_cell(path, "Miller2002,", "n_randomised", "")
-    assert_named(errors(copy), "studies.csv", line, "Miller2002", "provenance")
-
-
-def test_two_arm_sizes_add_up(copy):
-    path = copy / "studies.csv"
-    line = set_cell(path, "Bunch1980,", "n_control", "9")
-    assert_named(errors(copy), "studies.csv", line, "Bunch1980", "n_randomised")
-
-
 def test_bibtex_keys_exist_in_references_bib():
     import re
 
@@ -313,13 +232,7 @@ def test_data_appendix_documents_every_table():
 @pytest.mark.parametrize("table", ["analyses", "published_results", "review_study_map", "review_studies"])
 def test_review_id_must_exist_in_reviews_csv(copy, table):
     """Review ids are a foreign key into reviews.csv (no list of reviews in code or schemas)."""
-    path = copy / f"{table}.csv"
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
-    header = rows[0]
-    rows[1][header.index("review_id")] = "cochrane2099"
-    with path.open("w", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
+    set_line(copy / f"{table}.csv", 2, "review_id", "cochrane2099")
     err = errors(copy)
     hits = [p for p in err.problems if p.file == f"{table}.csv" and p.line == 2 and p.column == "review_id"]
     assert hits and "exists in reviews.csv" in str(hits[0]) and "cochrane2099" in str(hits[0]), str(err)
@@ -327,15 +240,13 @@ def test_review_id_must_exist_in_reviews_csv(copy, table):
 
 def test_a_new_review_needs_only_a_row_in_reviews_csv(copy):
     """A fourth review id is accepted once reviews.csv has its row: no enum to extend."""
-    path = copy / "reviews.csv"
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
-    new = list(rows[1])
-    new[rows[0].index("review_id")] = "cochrane2099"
-    new[rows[0].index("short_label")] = "Cochrane 2099"
-    rows.append(new)
-    with path.open("w", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
+    def add_review(rows: list[list[str]]) -> None:
+        new = list(rows[1])
+        new[rows[0].index("review_id")] = "cochrane2099"
+        new[rows[0].index("short_label")] = "Cochrane 2099"
+        rows.append(new)
+
+    rewrite(copy / "reviews.csv", add_review)
     assert "cochrane2099" in set(load_data(copy).reviews["review_id"])
     for name in ("reviews", "analyses", "published_results", "review_study_map", "review_studies"):
         fields = json.loads((copy / "schemas" / f"{name}.json").read_text())["fields"]
@@ -343,7 +254,7 @@ def test_a_new_review_needs_only_a_row_in_reviews_csv(copy):
 
 
 def test_registry_measure_sets_are_the_schema_enum():
-    """data/validate.py's measure sets are the registry's (analyses.json enum), named as such."""
+    """mytools/data/validate.py's measure sets are the registry's (analyses.json enum), named as such."""
     from mytools.data import REGISTRY_BINARY, REGISTRY_CONTINUOUS, REGISTRY_LOG_SCALE
 
     fields = json.loads((DATA_DIR / "schemas" / "analyses.json").read_text())["fields"]

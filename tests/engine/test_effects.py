@@ -1,4 +1,5 @@
-"""Per-study effect sizes (mytools.effects) against hand-worked textbook formulas, and input checks.
+"""Per-study effect sizes (mytools.engine.effects) against hand-worked textbook formulas, and input
+checks.
 
 Hand-worked numbers are typed with their arithmetic, from the formulas in Deeks & Higgins,
 *Statistical algorithms in Review Manager 5* (2010) and the Cochrane Handbook 5.1 ch. 9; metafor

@@ -1,6 +1,7 @@
-"""infer_settings on small frames in the contract's columns, with RevMan-style per-study numbers
-computed by R metafor (escalc, rma.mh, rma) — 99% study CIs, swapped events, IV random weights,
-which the real files in ../shared do not exercise. Skips when Rscript/metafor is not installed."""
+"""infer_settings on small frames in the readers' columns (``mytools.data.revman.model``), with
+RevMan-style per-study numbers computed by R metafor (escalc, rma.mh, rma) — 99% study CIs,
+swapped events, IV random weights, which the real files in ../shared do not exercise. Skips when
+Rscript/metafor is not installed."""
 from __future__ import annotations
 
 import io

@@ -34,6 +34,37 @@ def _seed(shared: Path, prefix: str) -> str:
     return re.sub(r"\s+", " ", files[0].read_text(encoding="utf-8"))
 
 
+# review: (seed, the sentence that gives the totals, (studies, participants) as printed there)
+TOTALS = {
+    "cochrane2012": ("001", r"The (\w+) included studies.*?included a total of (\d+) participants",
+                     (10, 258)),
+    "sr2015": ("003", r"(\w+) studies evaluating a total of (\d+) patients were included", (11, 464)),
+    "cochrane2025": ("000", r"We identified (\d+) studies \((\d+) participants\)", (16, 789)),
+}
+
+
+def _totals(shared: Path, review: str) -> tuple[int, int]:
+    """(studies, participants) parsed from the review's seed; checked against the printed pair."""
+    seed, pattern, printed = TOTALS[review]
+    m = re.search(pattern, _seed(shared, seed))
+    assert m, f"could not find the {review} totals in seed {seed}"
+    k, n = _num(m.group(1)), int(m.group(2))
+    assert (k, n) == printed
+    return k, n
+
+
+def _isrctn_n(data) -> int:
+    """ISRCTN87782942's participants in the 2025 review's data rows (analysis 1.7)."""
+    rows = data.review("cochrane2025").rows
+    isrctn = rows[(rows["study"] == "ISRCTN87782942") & (rows["analysis"] == "1.7")].iloc[0]
+    return int(isrctn["n_intervention"] + isrctn["n_control"])
+
+
+def _table1(text: str, end: str) -> str:
+    """Table 1 of the 2015 review (seed 003), up to ``end``."""
+    return text[text.index("Table 1. A summary"):text.index(end)]
+
+
 @pytest.fixture(scope="module")
 def data():
     return load_data()
@@ -46,14 +77,17 @@ def counts(data) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ published counts (seeds)
 
+@pytest.mark.parametrize("review", list(TOTALS))
+def test_published_totals_against_seed(shared, counts, review):
+    k, n = _totals(shared, review)
+    row = counts.loc[review]
+    assert (row["published_studies"], row["published_participants"]) == (k, n)
+
+
 def test_2012_counts_against_seed(shared, data, counts):
     text = _seed(shared, "001")
-    m = re.search(r"The (\w+) included studies.*?included a total of (\d+) participants", text)
-    assert m, "could not find the 2012 totals in seed 001"
-    k, n = _num(m.group(1)), int(m.group(2))
-    assert (k, n) == (10, 258)
+    k, n = _totals(shared, "cochrane2012")
     row = counts.loc["cochrane2012"]
-    assert row["published_studies"] == k and row["published_participants"] == n
     # identified + unidentified = published (the two unnamed trials are placeholders)
     assert row["accounted_studies"] == k
     assert row["identified_participants"] + row["unidentified_participants"] == n
@@ -75,12 +109,8 @@ def test_2012_unidentified_trials_are_the_ones_the_abstract_names(shared, data):
 
 def test_2015_counts_against_seed(shared, data, counts):
     text = _seed(shared, "003")
-    m = re.search(r"(\w+) studies evaluating a total of (\d+) patients were included", text)
-    assert m, "could not find the 2015 totals in seed 003"
-    k, n = _num(m.group(1)), int(m.group(2))
-    assert (k, n) == (11, 464)
+    k, n = _totals(shared, "sr2015")
     row = counts.loc["sr2015"]
-    assert (row["published_studies"], row["published_participants"]) == (k, n)
     assert (row["identified_studies"], row["identified_participants"]) == (k, n)
     assert row["unidentified_studies"] == 0
     ex = re.search(r"(\w+) studies were excluded after full assessment", text)
@@ -93,7 +123,7 @@ def test_2015_counts_against_seed(shared, data, counts):
 
 def test_2015_oddis_200_in_table1_152_in_table2(shared, data):
     text = _seed(shared, "003")
-    t1 = text[text.index("Table 1. A summary"):text.index("Table 2. Baseline")]
+    t1 = _table1(text, "Table 2. Baseline")
     t2 = text[text.index("Table 2. Baseline"):text.index("Table 3. Summary")]
     assert re.search(r"Oddis et al 2013 .{0,60}?\b200\b", t1)
     assert re.search(r"Oddis et al\. 2013 .{0,10}?\b152\b", t2)
@@ -105,13 +135,8 @@ def test_2015_oddis_200_in_table1_152_in_table2(shared, data):
 
 
 def test_2025_counts_against_seed(shared, data, counts):
-    text = _seed(shared, "000")
-    m = re.search(r"We identified (\d+) studies \((\d+) participants\)", text)
-    assert m, "could not find the 2025 totals in seed 000"
-    k, n = int(m.group(1)), int(m.group(2))
-    assert (k, n) == (16, 789)
+    k, n = _totals(shared, "cochrane2025")
     row = counts.loc["cochrane2025"]
-    assert (row["published_studies"], row["published_participants"]) == (k, n)
     assert row["accounted_studies"] == k
     assert row["identified_participants"] + row["possible_participants"] + row["unidentified_participants"] == n
     assert row["unidentified_studies"] >= 1 and row["unidentified_participants"] > 0
@@ -136,7 +161,7 @@ def test_ivig_participants_2025_against_seed(shared, data):
 def _table1_jadad(text: str, sr: pd.DataFrame) -> dict[str, int]:
     """Jadad score per study parsed from Table 1 of seed 003: each row runs from the study's
     label + year to the next row; the score is the last stand-alone digit 0-5 in the row."""
-    t1 = text[text.index("Table 1. A summary"):text.index("a. Excluded")]
+    t1 = _table1(text, "a. Excluded")
     starts = []
     for _, r in sr.iterrows():
         name = re.sub(r"^The ", "", str(r["sr_label"])).split(" et al")[0].rstrip(".")
@@ -165,7 +190,7 @@ def test_jadad_scores_against_table1(shared, data):
 
 def test_excluded_2015_are_the_footnoted_ones(shared, data):
     text = _seed(shared, "003")
-    t1 = text[text.index("Table 1. A summary"):text.index("a. Excluded")]
+    t1 = _table1(text, "a. Excluded")
     footnoted = set()
     for m in re.finditer(r"([A-Z][a-z]+) et al\. ?a (\d{4})", t1):
         footnoted.add((m.group(1), int(m.group(2))))
@@ -278,9 +303,7 @@ def test_glue_keys_are_prefixed_and_match_the_published_table(data):
     assert values["reviews_pub_ivig_disability_est"] == pytest.approx(float(pub.at["ivig_disability", "estimate"]))
     # abstract: 789; evidence notes: 575 known and Fujisawa 2021 (58); the review's data rows:
     # ISRCTN87782942 with 22 + 22 analysed (analysis 1.7)
-    rows = data.review("cochrane2025").rows
-    isrctn = rows[(rows["study"] == "ISRCTN87782942") & (rows["analysis"] == "1.7")].iloc[0]
-    n_isrctn = int(isrctn["n_intervention"] + isrctn["n_control"])
+    n_isrctn = _isrctn_n(data)
     assert n_isrctn == 44
     assert values["reviews_c2025_unidentified_n"] == 789 - 575 - 58 - n_isrctn
     assert values["reviews_ivig_sr2015_n"] == 15 + 26  # SR 2015 Table 2: Dalakas 15, Miyasaka 26
@@ -295,7 +318,7 @@ def test_2012_largest_trial_against_seed(shared, data):
     assert int(pd.to_numeric(inc["n_analysed"]).max()) == int(m.group(1))
 
 
-def test_2025_identified_against_evidence_notes(shared, counts):
+def test_2025_identified_against_evidence_notes(shared, data, counts):
     """The evidence notes (written by the data gatherer) give 575 identified, Fujisawa 2021 possible
     (58) and ~156 left; the data rows add ISRCTN87782942 (44)."""
     path = shared / "evidence" / "README.md"
@@ -309,9 +332,7 @@ def test_2025_identified_against_evidence_notes(shared, counts):
     # Since the notes were written, the review's data rows showed two more included trials: the
     # trial registered as JPRN-UMIN000015469 (probably Fujisawa 2021, the notes' "possible" 58) and
     # ISRCTN87782942 (22 + 22 analysed in analysis 1.7 of the rows).
-    rows = load_data().review("cochrane2025").rows
-    isrctn = rows[(rows["study"] == "ISRCTN87782942") & (rows["analysis"] == "1.7")].iloc[0]
-    n_isrctn = int(isrctn["n_intervention"] + isrctn["n_control"])
+    n_isrctn = _isrctn_n(data)
     row = counts.loc["cochrane2025"]
     assert row["identified_participants"] == int(known.group(1)) + int(possible.group(1)) + n_isrctn
     assert row["possible_participants"] == 0

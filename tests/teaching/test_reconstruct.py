@@ -1,4 +1,4 @@
-"""mytools.reconstruct: 2×2 tables that reproduce a published RR and 95% CI.
+"""mytools.teaching.reconstruct: 2×2 tables that reproduce a published RR and 95% CI.
 
 References: the published targets are the 2025 Cochrane abstract (seed 000) as listed in
 ../shared/evidence/README.md (#3, #5, #7, #11, #12, #13); the tables that must be found are the

@@ -58,7 +58,7 @@ def _whole(table: Table, col: str, ctx, *, blank_as: float | None = None) -> np.
 
 
 def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
-    """Study rows (contract columns, inputs as in the file) and the rows' version ``"1"``/``"2"``."""
+    """Study rows (``ROW_COLUMNS``, inputs as in the file) and the rows' version ``"1"``/``"2"``."""
     out, version = read_row_arrays(name, text, notes)
     return pd.DataFrame(out), version
 
@@ -194,5 +194,5 @@ def check_blocks(rows: pd.DataFrame) -> None:
 
 
 def finish_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Contract column order (extras after)."""
+    """``ROW_COLUMNS`` order (extras after)."""
     return frame(rows, ROW_COLUMNS)

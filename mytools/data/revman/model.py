@@ -32,7 +32,7 @@ ANALYSIS_COLUMNS = (
     "ci_level", "swap_events", "overall", "subgroup_estimates", "subgroup_test",
     "prediction_interval", "tau2_ci", "label_intervention", "label_control", "settings_source",
     *RESULT_COLUMNS,
-    # beyond the contract: raw name (HTML entities kept), plot labels, units, data source
+    # display and provenance: raw name (HTML entities kept), plot labels, units, data source
     "name_raw", "graph_label_left", "graph_label_right", "unit", "data_source",
 )
 INPUT_COLUMNS = (
@@ -109,7 +109,7 @@ class ReviewData:
     subgroups: pd.DataFrame
     decimals: int | None
     notes: tuple[str, ...] = ()
-    title: str | None = None  # beyond the contract: the review's title where the file has it
+    title: str | None = None  # the review's title where the file has it
     # rows RevMan keeps but cannot estimate (lenient reading): mytools.data.Problem, by line
     warnings: tuple = ()
 
