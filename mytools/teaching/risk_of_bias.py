@@ -116,7 +116,7 @@ def attrition_scenarios(a: int, n1: int, r1: int, c: int, n2: int, r2: int) -> p
 
 
 def attrition_values(rows: pd.DataFrame, analysis: str, full_analysis: str, study: str,
-                     prefix: str) -> dict[str, Any]:
+                     prefix: str, withdrawals: str | None = None) -> dict[str, Any]:
     """The numbers of a worked attrition judgement: ``analysis`` counts completers and
     ``full_analysis`` (another analysis of the same rows) counts everyone randomised.
     Keys ``<prefix>_{a,n1,c,n2}`` (as analysed), ``_r1``, ``_r2`` (randomised), ``_m1``, ``_m2``,
@@ -125,7 +125,9 @@ def attrition_values(rows: pd.DataFrame, analysis: str, full_analysis: str, stud
     ``asis``, ``nonresp``, ``worst``, ``best``; ``_missing_vs_nonresp`` ("more than", "as many
     as" or "fewer than": the control arm's missing against its observed non-responders),
     ``_judgement`` (the book's teaching rule, below) and ``_direction`` (whether the worst and best
-    cases put the risk ratio on both sides of 1)."""
+    cases put the risk ratio on both sides of 1). With ``withdrawals`` (an analysis of the same
+    rows counting withdrawals as events): ``_w1``, ``_w2`` (withdrawals per arm) and ``_w_match``
+    ("the same numbers as" or "other numbers than" the missing per arm)."""
     r = rows.loc[(rows["analysis"] == analysis) & (rows["study"].astype(str).str.strip() == study)]
     if len(r) != 1:
         raise KeyError(f"expected one row for study {study!r} in analysis {analysis}, found {len(r)}")
@@ -148,6 +150,13 @@ def attrition_values(rows: pd.DataFrame, analysis: str, full_analysis: str, stud
     # least as many as its observed non-responders could have its result reversed by them -> high
     big = m2 >= nr or (r1 - n1) >= (n1 - a)
     out[f"{p}_judgement"] = "high" if big else "unclear"
+    if withdrawals is not None:
+        w = rows.loc[(rows["analysis"] == withdrawals) & (rows["study"].astype(str).str.strip() == study)]
+        if len(w) != 1:
+            raise KeyError(f"expected one row for study {study!r} in analysis {withdrawals}, found {len(w)}")
+        w1, w2 = int(w["events_intervention"].iloc[0]), int(w["events_control"].iloc[0])
+        out.update({f"{p}_w1": w1, f"{p}_w2": w2, f"{p}_w_match": "the same numbers as"
+                    if (w1, w2) == (r1 - n1, r2 - n2) else "other numbers than"})
     lo, hi = out[f"{p}_rr_worst"], out[f"{p}_rr_best"]
     out[f"{p}_direction"] = ("favours either arm, depending on how they are counted" if lo < 1 < hi
                              else "keeps its direction however they are counted")

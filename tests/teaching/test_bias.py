@@ -81,7 +81,7 @@ def test_prometheus_attrition_from_the_rows(rows):
            if r["Study"] == "PROMETHEUS"}
     imacs, sae = raw[("3", "4")], raw[("3", "5")]
     study = {r["study_id"]: r for r in _csv("studies.csv")}["Prometheus2014"]
-    v = rob.attrition_values(rows, "3.4", "3.5", "PROMETHEUS", "p")
+    v = rob.attrition_values(rows, "3.4", "3.5", "PROMETHEUS", "p", withdrawals="3.6")
     a, n1 = int(imacs["Experimental cases"]), int(imacs["Experimental N"])
     c, n2 = int(imacs["Control cases"]), int(imacs["Control N"])
     r1, r2 = int(sae["Experimental N"]), int(sae["Control N"])
@@ -97,6 +97,9 @@ def test_prometheus_attrition_from_the_rows(rows):
     assert v["p_missing_vs_nonresp"] == ("more than" if m2 > n2 - c else "as many as" if m2 == n2 - c
                                          else "fewer than")
     assert v["p_judgement"] == "high"
+    wd = raw[("3", "6")]  # withdrawals for lack of benefit or adverse events: the missing, arm by arm
+    assert (v["p_w1"], v["p_w2"]) == (int(wd["Experimental cases"]), int(wd["Control cases"])) == (m1, m2)
+    assert v["p_w_match"] == "the same numbers as"
     assert v["p_direction"].startswith("favours either arm") == (v["p_rr_worst"] < 1 < v["p_rr_best"])
 
 
