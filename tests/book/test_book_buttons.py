@@ -167,5 +167,6 @@ def test_glossary_page_defines_the_terms(built):
                  "Fixed-effect-model", "Random-effects-model", "Forest-plot", "Heterogeneity",
                  "I2", "Inconsistency", "Indirectness", "Imprecision", "Publication-bias",
                  "Risk-of-bias", "HAQ-DI", "MMT-8", "IMACS-definition-of-improvement", "PRINTO", "ALS-FRS",
-                 "Number-needed-to-treat", "Continuity-correction", "Unit-of-analysis-error", "Wald-interval"):
+                 "Number-needed-to-treat", "Continuity-correction", "Unit-of-analysis-error", "Wald-interval",
+                 "RoB-1", "Jadad-score", "Funnel-plot", "Small-study-effects", "Egger-s-test"):
         assert term in ids, f"the glossary does not define {term}"

@@ -65,7 +65,7 @@ def test_toc_parts_and_pages():
     assert toc_files() == [
         "intro", "chapters/bottom-line", "chapters/background", "chapters/ivig",
         "chapters/azathioprine", "chapters/methotrexate", "chapters/few-trials", "chapters/reviews-compared",
-        "chapters/methods", "chapters/data-and-analyses", "chapters/data",
+        "chapters/methods", "chapters/bias", "chapters/data-and-analyses", "chapters/data",
         "chapters/reproducibility", "chapters/teaching-guide", "chapters/glossary", "chapters/references"]
 
 
