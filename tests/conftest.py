@@ -1,4 +1,11 @@
-"""Shared fixtures: paths to the project, its data and the read-only ../shared folder."""
+"""Shared fixtures: paths to the project, its data and the read-only ../shared folder.
+
+../shared (the RevMan files, Pairwise70 sample, seeds and evidence notes) sits beside the project
+in CI and is absent in a user's clone. There, each module's tests that need it (through the
+``shared`` fixture, directly or via another fixture) are replaced by one skipped item named
+``needs_shared`` that says how many tests and which folder: one skip per module, not one per test.
+The engine is still tested against RevMan's numbers without it (tests/fixtures/pairwise70).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +14,38 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+
+class NeedsShared(pytest.Item):
+    """One module's tests that need ../shared, when it is missing: a single skip."""
+
+    def __init__(self, *, count: int, **kw) -> None:
+        super().__init__(**kw)
+        self.count = count
+
+    def runtest(self) -> None:
+        pytest.skip(f"{self.count} test(s) need ../shared ({SHARED}), the read-only reference "
+                    "folder beside the project; it is not there (a user's clone)")
+
+    def reportinfo(self):
+        return self.path, None, f"{self.name}: {self.count} test(s)"
+
+
+@pytest.hookimpl(trylast=True)  # after -m / -k have chosen the items
+def pytest_collection_modifyitems(config, items) -> None:
+    if SHARED.is_dir():
+        return
+    out, stand_in = [], {}
+    for item in items:
+        module = item.getparent(pytest.Module)
+        if module is None or "shared" not in getattr(item, "fixturenames", ()):
+            out.append(item)
+        elif module in stand_in:
+            stand_in[module].count += 1
+        else:
+            stand_in[module] = NeedsShared.from_parent(module, name="needs_shared", count=1)
+            out.append(stand_in[module])
+    items[:] = out
 
 
 @pytest.fixture(scope="session")
