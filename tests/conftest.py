@@ -17,18 +17,23 @@ SHARED = ROOT.parent / "shared"
 
 
 class NeedsShared(pytest.Item):
-    """One module's tests that need ../shared, when it is missing: a single skip."""
+    """One module's tests that need ../shared, when it is missing: a single skip, reported at the
+    module (a skip mark, so pytest names the item's file, line 1)."""
 
     def __init__(self, *, count: int, **kw) -> None:
         super().__init__(**kw)
         self.count = count
 
-    def runtest(self) -> None:
-        pytest.skip(f"{self.count} test(s) need ../shared ({SHARED}), the read-only reference "
-                    "folder beside the project; it is not there (a user's clone)")
+    def skip_now(self) -> None:
+        self.add_marker(pytest.mark.skip(reason=(
+            f"{self.count} test(s) need ../shared ({SHARED}), the read-only reference folder "
+            "beside the project; it is not there (a user's clone)")))
+
+    def runtest(self) -> None:  # never reached: the skip mark stops it at setup
+        raise AssertionError("needs_shared ran")
 
     def reportinfo(self):
-        return self.path, None, f"{self.name}: {self.count} test(s)"
+        return self.path, 0, self.name
 
 
 @pytest.hookimpl(trylast=True)  # after -m / -k have chosen the items
@@ -45,6 +50,8 @@ def pytest_collection_modifyitems(config, items) -> None:
         else:
             stand_in[module] = NeedsShared.from_parent(module, name="needs_shared", count=1)
             out.append(stand_in[module])
+    for item in stand_in.values():
+        item.skip_now()
     items[:] = out
 
 
