@@ -2,8 +2,9 @@
 
 ../shared (the RevMan files, Pairwise70 sample, seeds and evidence notes) sits beside the project
 in CI and is absent in a user's clone. There, each module's tests that need it (through the
-``shared`` fixture, directly or via another fixture) are replaced by one skipped item named
-``needs_shared`` that says how many tests and which folder: one skip per module, not one per test.
+``shared`` fixture, directly or via another fixture, or marked ``needs_shared`` where they reach it
+through ``request.getfixturevalue``) are replaced by one skipped item named ``needs_shared`` that
+says how many tests and which folder: one skip per module, not one per test.
 The engine is still tested against RevMan's numbers without it (tests/fixtures/pairwise70).
 """
 from __future__ import annotations
@@ -38,12 +39,15 @@ class NeedsShared(pytest.Item):
 
 @pytest.hookimpl(trylast=True)  # after -m / -k have chosen the items
 def pytest_collection_modifyitems(config, items) -> None:
+    """Without ../shared: each module's tests that need it give way to one NeedsShared item."""
     if SHARED.is_dir():
         return
     out, stand_in = [], {}
     for item in items:
         module = item.getparent(pytest.Module)
-        if module is None or "shared" not in getattr(item, "fixturenames", ()):
+        needs = ("shared" in getattr(item, "fixturenames", ())
+                 or item.get_closest_marker("needs_shared") is not None)
+        if module is None or not needs:
             out.append(item)
         elif module in stand_in:
             stand_in[module].count += 1
