@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .errors import InputError
 
@@ -146,6 +146,8 @@ class LogNormalTau2(TauPrior):
         return -0.5 * z * z - np.log(sd) - 0.5 * math.log(2 * math.pi) + _LOG2
 
     def ppf(self, q):
+        from scipy import stats  # lazily: scipy.stats is slow to import, rarely needed here
+
         return np.exp(0.5 * stats.norm.ppf(q, self.mean, self.sd))
 
     def __repr__(self) -> str:
@@ -181,6 +183,8 @@ class LogTTau2(TauPrior):
         return const - (nu + 1) / 2 * np.log1p(z * z / nu) + _LOG2
 
     def ppf(self, q):
+        from scipy import stats  # lazily: scipy.stats is slow to import, rarely needed here
+
         return np.exp(0.5 * stats.t.ppf(q, self.df, self.location, self.scale_t))
 
     def __repr__(self) -> str:
@@ -211,6 +215,8 @@ class InvGammaTau(TauPrior):
         return a * np.log(b) - special.gammaln(a) - a * u - b * np.exp(-u)
 
     def ppf(self, q):
+        from scipy import stats  # lazily: scipy.stats is slow to import, rarely needed here
+
         return stats.invgamma.ppf(q, self.shape, scale=self.scale_ig)
 
     def __repr__(self) -> str:

@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ..data import DataError, Problem
+from ..data.revman.model import (
+    ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ColumnReview, ReviewData, frame,
+)
 from ..data.revman.safeio import regular_file
 from .check import LINE_COLUMNS, check_review
 from .infer import infer_settings
@@ -90,22 +93,31 @@ def _not_review_data(exc: Exception) -> bool:
 
 
 def _default_reader(strict: bool):
-    from ..data.revman import read_review  # the reader layer (mytools.data.revman)
+    from ..data.revman.read import read_review_columns  # the reader layer (mytools.data.revman)
 
-    return lambda p: read_review(p, strict=strict)
+    return lambda p: read_review_columns(p, strict=strict)
+
+
+def _as_review(review):
+    """A :class:`ReviewData` (a ColumnReview's frames built)."""
+    return review.review() if isinstance(review, ColumnReview) else review
 
 
 def reproduce_review(review) -> pd.DataFrame:
     """Report lines for one already-read review (a ReviewData)."""
+    review = _as_review(review)
     return check_review(review, infer_settings(review))
 
 
 _SEP = "\x1f"  # between a review's position and its analysis key in a combined review
 
 
-def _combined(reviews: list) -> "ReviewData":  # noqa: F821
+def _combined(reviews: list) -> ReviewData:
     """Reviews of one engine mode and precision as one review (analysis keys prefixed with the
     review's position), so that inference and pooling run once for all of them."""
+    if all(isinstance(r, ColumnReview) for r in reviews):
+        return _combined_columns(reviews)
+    reviews = [_as_review(r) for r in reviews]
     frames = {}
     for name in ("analyses", "rows", "subgroups"):
         parts = [getattr(r, name) for r in reviews]
@@ -117,31 +129,75 @@ def _combined(reviews: list) -> "ReviewData":  # noqa: F821
     return replace(reviews[0], review_id=None, source="(several reviews)", **frames)
 
 
+def _combined_columns(reviews: list) -> ReviewData:
+    """:func:`_combined` of reviews read as column arrays: each column concatenated once and one
+    frame built for all of them (no frame per review, no concat of frames)."""
+    frames = {}
+    for name, columns in (("analyses", ANALYSIS_COLUMNS), ("rows", ROW_COLUMNS)):
+        parts = [getattr(r, name) for r in reviews]
+        sizes = [len(p["analysis"]) for p in parts]
+        cols = {c: np.concatenate([p[c] if c in p else np.full(k, np.nan)
+                                   for p, k in zip(parts, sizes)])
+                for c in dict.fromkeys(c for p in parts for c in p)}
+        pos = np.repeat(np.arange(len(parts)), sizes)
+        cols["analysis"] = np.array([f"{i}{_SEP}{a}" for i, a in zip(pos.tolist(), cols["analysis"])],
+                                    dtype=object)
+        frames[name] = frame(cols, columns)
+    first = reviews[0]
+    return ReviewData(source="(several reviews)", format=first.format, review_id=None,
+                      subgroups=frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS),
+                      decimals=first.decimals, notes=first.notes, warnings=first.warnings, **frames)
+
+
 def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:
     """Report lines per review, like :func:`reproduce_review` on each, but computed together:
     reviews sharing the engine mode and the stored precision are inferred, pooled and compared
     in one pass (the per-review overhead of pandas and of the engine call is paid once). A group
     the engine refuses as a whole falls back to review by review."""
-    out: list[pd.DataFrame | None] = [None] * len(reviews)
+    lines, which = _reproduce_together(reviews)
+    cuts = np.searchsorted(which, np.arange(len(reviews) + 1))
+    return [lines.iloc[cuts[i]:cuts[i + 1]].reset_index(drop=True) for i in range(len(reviews))]
+
+
+def _reproduce_together(reviews: Sequence) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every review's report lines (column ``review`` set) in one frame, review by review in
+    the order given, and each line's review position (sorted)."""
+    parts: list[pd.DataFrame] = []
+    whiches: list[np.ndarray] = []
     groups: dict = {}
     for i, r in enumerate(reviews):
         groups.setdefault((settings_mode(r), r.decimals), []).append(i)
+
+    def alone(i: int) -> None:
+        lines = reproduce_review(reviews[i])
+        parts.append(lines)
+        whiches.append(np.full(len(lines), i))
+
     for members in groups.values():
         if len(members) == 1:
-            out[members[0]] = reproduce_review(reviews[members[0]])
+            alone(members[0])
             continue
         lines = reproduce_review(_combined([reviews[i] for i in members]))
         if lines.attrs.get("engine_error"):  # the engine refused the batch: review by review
             for i in members:
-                out[i] = reproduce_review(reviews[i])
+                alone(i)
             continue
         pos = lines["analysis"].str.split(_SEP, n=1, regex=False)
-        which = pos.str[0].astype(int).to_numpy()
         lines["analysis"] = pos.str[1]
-        for j, i in enumerate(members):
-            r = reviews[i]
-            out[i] = lines[which == j].assign(review=r.review_id or r.source).reset_index(drop=True)
-    return out
+        parts.append(lines)
+        whiches.append(np.asarray(members)[pos.str[0].astype(int).to_numpy()])
+    names = np.array([r.review_id or r.source for r in reviews], dtype=object)
+    which = np.concatenate(whiches) if whiches else np.zeros(0, dtype=int)
+    order = np.argsort(which, kind="stable")
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=LINE_COLUMNS), which[order]
+    lines = pd.concat(parts, ignore_index=True)
+    if not (order == np.arange(len(order))).all():
+        lines = lines.take(order).reset_index(drop=True)
+    which = which[order]
+    lines["review"] = names[which]
+    return lines, which
 
 
 def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = False,
@@ -175,8 +231,7 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
         raise DataError([Problem(", ".join(map(str, paths)), None, None, None,
                                  "review data (a package, -data-rows.csv, .rm5 or RevMan 5 CSV)",
                                  "no review data in the path(s)")])
-    frames = [f for f in _reproduce_all(reviews, strict, refused) if len(f)]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
+    out = _reproduce_all(reviews, strict, refused)
     return attach(out, reviews, refused=refused, skipped=skipped, scan_notes=scan_notes)
 
 
@@ -210,11 +265,12 @@ def _read_all(items, read, strict: bool) -> tuple[list, list, list, list]:
     return reviews, skipped, refused, errors
 
 
-def _reproduce_all(reviews: list, strict: bool, refused: list) -> list[pd.DataFrame]:
-    """:func:`reproduce_reviews`; not strict, a failure there is retried review by review and a
-    review that still fails is listed as refused (named as a bug)."""
+def _reproduce_all(reviews: list, strict: bool, refused: list) -> pd.DataFrame:
+    """Every review's lines in one frame (:func:`reproduce_reviews`); not strict, a failure there
+    is retried review by review and a review that still fails is listed as refused (named as a
+    bug)."""
     try:
-        return reproduce_reviews(reviews)
+        return _reproduce_together(reviews)[0]
     except Exception:  # noqa: BLE001
         if strict:
             raise
@@ -226,4 +282,5 @@ def _reproduce_all(reviews: list, strict: bool, refused: list) -> list[pd.DataFr
             refused.append({"file": str(r.source), "reason": str(Problem(
                 str(r.source), None, None, None, _INTERNAL, f"{type(exc).__name__}: {exc}"))})
             reviews.remove(r)
-    return out
+    out = [f for f in out if len(f)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=LINE_COLUMNS)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mytools.data.errors import DataError, Problem
+from mytools.data.revman.model import lookup
 from mytools.data.revman.tables import MAX_PROBLEMS
 
 __all__ = ["check_rows", "NOT_ESTIMABLE"]
@@ -73,7 +74,7 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
     dt = None
     if data_types is not None:  # each row's data type, looked up once per analysis
         codes, uniq = pd.factorize(keys)
-        dt = data_types.reindex(uniq).to_numpy(dtype=object)[codes] if len(keys) else \
+        dt = lookup(data_types, uniq)[codes] if len(keys) else \
             np.array([], dtype=object)
     with np.errstate(invalid="ignore"):
         for col in ("events_intervention", "n_intervention", "events_control", "n_control"):
@@ -102,7 +103,8 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
                                ("sd_intervention", ("continuous",)),
                                ("sd_control", ("continuous",)), ("giv_se", ("generic",)),
                                ("variance", ("o_e",))):
-                add((np.asarray(rows[col], dtype=float) == 0) & np.isin(dt, types), col,
+                of_type = np.logical_or.reduce([dt == t for t in types])  # no np.isin: it sorts
+                add((np.asarray(rows[col], dtype=float) == 0) & of_type, col,
                     "a value > 0")
     if not found:
         return

@@ -84,8 +84,7 @@ def read_row_arrays(name: str, text: str, notes: list[str]) -> tuple[dict, str]:
     out: dict[str, object] = {}
     out["group"] = _whole(t, "group", ctx)
     out["number"] = _whole(t, "number", ctx)
-    for col in ROW_NUMERIC:
-        out[col] = t.numbers(col, context=ctx)
+    out.update(t.numbers_many(ROW_NUMERIC, context=ctx))
     if t.has("subgroup_number"):
         out["subgroup_number"] = _whole(t, "subgroup_number", ctx, blank_as=0.0)
     for i in np.flatnonzero(t.text("study") == ""):
@@ -124,7 +123,7 @@ def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
     todo = (names != "") & (numbers == 0)
     if todo.any():
         new_run = np.r_[True, (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])]
-        run = pd.Series(new_run & (names != "")).groupby(keys).cumsum().to_numpy()
+        run = _cumsum_by(new_run & (names != ""), keys)
         numbers[todo] = run[todo]
         if subgroups is not None and len(subgroups):
             known = set(zip(subgroups["analysis"], subgroups["subgroup_number"], subgroups["subgroup"]))
@@ -137,6 +136,17 @@ def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,
                          "have no number; numbered by their order within the analysis")
     rows["subgroup_number"] = numbers
     return rows
+
+
+def _cumsum_by(x: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Running count of ``x`` within each key (``Series(x).groupby(keys).cumsum()``); without a
+    groupby when each key's rows are together (as RevMan writes them)."""
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    if len(starts) != len(pd.unique(keys)):
+        return pd.Series(x).groupby(keys).cumsum().to_numpy()
+    c = np.cumsum(x)
+    before = (c - x)[starts]  # the count before each block starts
+    return c - np.repeat(before, np.diff(np.r_[starts, len(x)]))
 
 
 def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
@@ -161,7 +171,8 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
     def filled(*cols: str) -> np.ndarray:
         hit = np.zeros(len(codes), dtype=bool)
         for c in cols:
-            hit |= np.nan_to_num(np.asarray(rows[c], dtype=float)) != 0
+            x = np.asarray(rows[c], dtype=float)
+            hit |= (x != 0) & ~np.isnan(x)
         return np.bincount(codes, hit, n) > 0
 
     conds = [filled("sd_intervention", "sd_control"), filled("o_e"), filled("giv_estimate"),

@@ -12,14 +12,15 @@ from mytools.data.revman.datarows import (
     check_blocks, finish_rows, infer_data_types, number_subgroups, read_row_arrays, read_rows,
 )
 from mytools.data.revman.model import (
-    ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ReviewData, blank_inapplicable, decimals_of,
+    ANALYSIS_COLUMNS, SUBGROUP_COLUMNS, ColumnReview, ReviewData, blank_inapplicable, decimals_of,
     frame, review_id, unescape,
 )
 from mytools.data.revman.revman_csv import read_revman_csv
 from mytools.data.revman.rm5 import read_rm5
 from mytools.data.revman.safeio import Member, ZipLimits, decode, fail, list_members, read_file
 
-__all__ = ["read_review", "read_data_rows", "read_package"]
+__all__ = ["read_review", "read_review_columns", "read_data_rows", "data_rows_columns",
+           "read_package"]
 
 SUFFIXES = {
     "overall": "-overall-estimates-and-settings.csv",
@@ -30,10 +31,10 @@ SUFFIXES = {
 _NO_SUBGROUPS = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
 
 
-def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Settings-free analyses of bare data rows: keys, names and the inferred data type; for
-    generic data ``log_scale`` is True when RevMan shows exp(GIV Mean), False when it shows GIV
-    Mean itself (more rows decide), None otherwise."""
+def _analyses_from_rows(rows: pd.DataFrame | dict) -> dict:
+    """Settings-free analyses of bare data rows (column arrays in :func:`frame`'s order): keys,
+    names and the inferred data type; for generic data ``log_scale`` is True when RevMan shows
+    exp(GIV Mean), False when it shows GIV Mean itself (more rows decide), None otherwise."""
     codes, keys = pd.factorize(np.asarray(rows["analysis"]))
     dtype, rule = infer_data_types(rows, codes, len(keys))
     first = np.unique(codes, return_index=True)[1]
@@ -51,44 +52,49 @@ def _analyses_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
         is_gen = dtype == "generic"
         log[is_gen & (e > li)] = True
         log[is_gen & (li > e)] = False
-    out = {
-        "analysis": np.asarray(keys, dtype=object), "group": np.asarray(rows["group"])[first],
-        "number": np.asarray(rows["number"])[first], "name": [unescape(x) for x in names],
-        "group_name": [""] * n, "data_type": dtype, "log_scale": log, "settings_source": "none",
-        "name_raw": names, "data_type_rule": rule,
-    }
-    none = np.full(n, None, dtype=object)
+    none, nan = np.full(n, None, dtype=object), np.full(n, np.nan)
+    out = {c: nan for c in ANALYSIS_COLUMNS}
     for col in ("method", "measure", "measure_label", "model", "tau2_method", "ci_method",
                 "label_intervention", "label_control", "swap_events", "overall",
                 "subgroup_estimates", "subgroup_test", "prediction_interval", "tau2_ci"):
         out[col] = none
-    out["settings_source"] = np.full(n, "none", dtype=object)
-    out["group_name"] = np.full(n, "", dtype=object)
-    return frame(out, ANALYSIS_COLUMNS)
+    out.update({
+        "analysis": np.asarray(keys, dtype=object), "group": np.asarray(rows["group"])[first],
+        "number": np.asarray(rows["number"])[first],
+        "name": np.array([unescape(x) for x in names], dtype=object),
+        "group_name": np.full(n, "", dtype=object), "data_type": dtype, "log_scale": log,
+        "settings_source": np.full(n, "none", dtype=object), "name_raw": names,
+        "data_type_rule": rule,
+    })
+    return out
 
 
 def read_data_rows(name: str, text: str, notes: list[str], *, source: str,
                    rid: str | None, warnings: list | None = None) -> ReviewData:
     """A bare ``…-data-rows.csv``: no settings file, data types inferred from the cells."""
-    rows, version = read_row_arrays(name, text, notes)  # columns as arrays until blanked
+    return data_rows_columns(name, text, notes, source=source, rid=rid, warnings=warnings).review()
+
+
+def data_rows_columns(name: str, text: str, notes: list[str], *, source: str,
+                      rid: str | None, warnings: list | None = None) -> ColumnReview:
+    """:func:`read_data_rows` as column arrays (a :class:`ColumnReview`, no DataFrame built)."""
+    rows, version = read_row_arrays(name, text, notes)  # columns as arrays throughout
     check_blocks(rows)
     rows = number_subgroups(rows, None, notes)
     analyses = _analyses_from_rows(rows)
-    undecided = analyses.loc[analyses["data_type"].isna(), "analysis"].tolist()
+    undecided = [a for a, t in zip(analyses["analysis"], analyses["data_type"]) if t is None]
     if undecided:
         notes.append(f"{name}: data type of analysis {', '.join(undecided)} could not be inferred "
                      "(no filled input cell)")
     notes.append(f"{name}: no settings file; data types inferred from the filled cells, method, "
                  "measure and model unknown (settings_source 'none')")
-    types = pd.Series(analyses["data_type"].to_numpy(), index=analyses["analysis"].to_numpy())
+    types = pd.Series(analyses["data_type"], index=analyses["analysis"])
     rows = blank_inapplicable(rows, types)
     check_rows(rows, None, notes=notes, data_types=types, warnings=warnings)
-    rows = frame(rows, ROW_COLUMNS)
-    subgroups = _NO_SUBGROUPS.copy()
-    dec = decimals_of(*(rows[c].to_numpy() for c in ("revman_weight", "revman_estimate",
-                                                     "revman_ci_low", "revman_ci_high")))
-    return ReviewData(source, f"data-rows-{version}", rid, analyses, finish_rows(rows), subgroups,
-                      dec, tuple(notes), None, tuple(warnings or ()))
+    dec = decimals_of(*(rows[c] for c in ("revman_weight", "revman_estimate", "revman_ci_low",
+                                          "revman_ci_high")))
+    return ColumnReview(source, f"data-rows-{version}", rid, analyses, rows, dec, tuple(notes),
+                        tuple(warnings or ()))
 
 
 def _find(members: list[Member], kind: str, label: str) -> Member | None:
@@ -183,6 +189,14 @@ def read_review(path: str | Path, *, limits: ZipLimits | None = None,
     estimate (events > N, N or SD <= 0 …) are kept and listed in ``ReviewData.warnings``
     instead of raising (``checks.check_rows``).
     """
+    review = read_review_columns(path, limits=limits, strict=strict)
+    return review.review() if isinstance(review, ColumnReview) else review
+
+
+def read_review_columns(path: str | Path, *, limits: ZipLimits | None = None,
+                        strict: bool = True) -> ReviewData | ColumnReview:
+    """:func:`read_review`, but a bare data-rows file comes back as a :class:`ColumnReview`
+    (column arrays; ``.review()`` builds the ReviewData): for readers of many files at once."""
     p = Path(path)
     limits = limits or ZipLimits()
     notes: list[str] = []
@@ -190,12 +204,13 @@ def read_review(path: str | Path, *, limits: ZipLimits | None = None,
     if not p.exists():
         raise fail(str(p), "an existing file or folder", found="nothing at this path")
     review = _read(p, limits, notes, warnings)
-    if review.analyses.empty:
+    if review.analyses.empty if isinstance(review, ReviewData) else review.empty:
         raise fail(str(p), "at least one analysis", found="none (the file holds no analyses)")
     return review
 
 
-def _read(p: Path, limits: ZipLimits, notes: list[str], warnings: list | None) -> ReviewData:
+def _read(p: Path, limits: ZipLimits, notes: list[str], warnings: list | None
+          ) -> ReviewData | ColumnReview:
     if p.is_dir() or p.suffix.lower() == ".zip":
         return read_package(p, limits, notes, warnings)
     data = read_file(p, limits.max_file_bytes)
@@ -203,8 +218,8 @@ def _read(p: Path, limits: ZipLimits, notes: list[str], warnings: list | None) -
         return read_rm5(p, warnings)
     kind = _sniff_csv(data[:4096].lstrip(b"\xef\xbb\xbf"))
     if kind == "rows" or p.name.lower().endswith(SUFFIXES["rows"]):
-        return read_data_rows(str(p), decode(data, str(p), notes), notes, source=str(p),
-                              rid=review_id(str(p)), warnings=warnings)
+        return data_rows_columns(str(p), decode(data, str(p), notes), notes, source=str(p),
+                                 rid=review_id(str(p)), warnings=warnings)
     if kind == "revman5-csv":
         return read_revman_csv(p, warnings)
     if kind == "package-part":

@@ -244,6 +244,9 @@ def read_csv_records(text: str, name: str) -> tuple[list[str], list[list[str]], 
     Blank lines are skipped; a record with a different number of fields than the header, or an
     unterminated quote, raises a :class:`DataError` naming the line.
     """
+    fast = _records_one_per_line(text)
+    if fast is not None:
+        return fast
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
@@ -268,3 +271,27 @@ def read_csv_records(text: str, name: str) -> tuple[list[str], list[list[str]], 
     if header is None:
         raise fail(name, "a header line", line=1, found="an empty file")
     return header, records, lines
+
+
+def _records_one_per_line(text: str) -> tuple[list[str], list[list[str]], list[int]] | None:
+    """:func:`read_csv_records` when every record is one physical line (no line break inside
+    a quoted field) and every record has the header's number of fields: the records parsed in one
+    call, record ``i`` on line ``i + 1``. None otherwise (and on any CSV error): the caller then
+    walks the records one by one, to name the line of a problem."""
+    if text.count("\r") != text.count("\r\n"):  # a lone CR also ends a line for csv
+        return None
+    try:
+        recs = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error:
+        return None
+    physical = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    if len(recs) != physical:
+        return None
+    keep = [i for i, r in enumerate(recs) if r and not (len(r) == 1 and not r[0].strip())]
+    if not keep:
+        return None
+    header = [h.strip() for h in recs[keep[0]]]
+    records = [recs[i] for i in keep[1:]]
+    if any(len(r) != len(header) for r in records):
+        return None
+    return header, records, [i + 1 for i in keep[1:]]

@@ -7,6 +7,7 @@ column, study and analysis; all problems of a table are raised together.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -20,6 +21,7 @@ MAX_PROBLEMS = 50
 MAX_NUMBER = 1_000_000  # analysis, group and subgroup numbers: 0..MAX_NUMBER (no int64 overflow)
 
 
+@lru_cache(maxsize=4096)  # the same few dozen headers in every file
 def norm(header: str) -> str:
     """Comparable column name: ``'Heterogeneity Tau²'`` → ``'heterogeneity tau2'``.
 
@@ -100,6 +102,28 @@ class Table:
             study, analysis = context(i) if context else (None, None)
             self.problem(i, col, "a number (or blank)", cell, study, analysis)
         return vals
+
+    def numbers_many(self, cols: tuple[str, ...], *, context=None) -> dict[str, np.ndarray]:
+        """:meth:`numbers` of several columns, parsed together (one pass over a 2-D array of the
+        cells); when any cell is not a number, column by column, so that the problems are the
+        same and in the same order as :meth:`numbers` gives them."""
+        present = [c for c in cols if c in self.data]
+        out = {c: np.full(len(self), np.nan) for c in cols if c not in self.data}
+        if present and len(self):
+            raw = np.stack([self.data[c] for c in present], axis=1)
+            missing = raw == ""
+            for marker in MISSING[1:]:
+                missing |= raw == marker
+            try:
+                vals = np.where(missing, "nan", raw).astype(float)
+                ok = bool(np.isfinite(vals[~missing]).all())
+            except ValueError:
+                ok = False
+            if ok:
+                out.update({c: vals[:, j].copy() for j, c in enumerate(present)})
+                return {c: out[c] for c in cols}
+        out.update({c: self.numbers(c, context=context) for c in present})
+        return {c: out[c] for c in cols}
 
     def whole(self, col: str, *, context=None, blank_as: float | None = None) -> np.ndarray:
         """Column of whole numbers in 0..MAX_NUMBER (analysis, group, subgroup numbers); blank →
