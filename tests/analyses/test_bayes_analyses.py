@@ -20,7 +20,6 @@ from mytools.analyses.run import analysis
 from mytools.data import load_data
 from mytools.engine import HalfNormal, pool_bayes
 
-EVIDENCE = Path(__file__).resolve().parents[2].parent / "shared" / "evidence" / "bayes" / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +37,17 @@ def everything(data):
     return ab.bayes_all(data)
 
 
-def _published_cells() -> dict[str, tuple[float, float]]:
-    text = EVIDENCE.read_text(encoding="utf-8")
+def _published_cells(shared: Path) -> dict[str, tuple[float, float]]:
+    text = (shared / "evidence" / "bayes" / "README.md").read_text(encoding="utf-8")
     cells = {}
     for name, a, b in re.findall(r"^\| ([^|]+?) \| ([−-][\d.]+) \(([\d.]+)\) \|$", text, re.M):
         cells[name.strip()] = (float(a.replace("−", "-")), float(b))
     return cells
 
 
-@pytest.mark.skipif(not EVIDENCE.is_file(), reason="../shared/evidence not beside the repository")
-def test_prior_cells_match_the_published_tables(tables):
+def test_prior_cells_match_the_published_tables(tables, shared):
     priors, _ = tables
-    cells = _published_cells()
+    cells = _published_cells(shared)
     emp = priors[priors["family"].isin(["log_tau2_normal", "log_tau2_t"])]
     assert len(emp) == 26
     for _, r in emp.iterrows():

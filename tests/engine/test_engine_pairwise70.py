@@ -59,7 +59,7 @@ def slice_rows() -> pd.DataFrame:
     return read_rows(files)
 
 
-@pytest.fixture(scope="module", params=["slice", "sample"])
+@pytest.fixture(scope="module", params=["slice", pytest.param("sample", marks=pytest.mark.needs_shared)])
 def source(request) -> tuple[str, pd.DataFrame]:
     if request.param == "slice":
         return "slice", request.getfixturevalue("slice_rows")
