@@ -10,10 +10,10 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from ..analyses.row_consistency import arm_disagreements
-from .phrases import month_year
+from .phrases import and_list, month_year
 
 __all__ = ["fact_values", "page_values", "weight_share", "extraction_checks", "arm_counts_text",
-           "arm_direction", "arm_size_values", "disagreement_values", "trial_table"]
+           "arm_direction", "arm_sizes", "arm_size_values", "disagreement_values", "trial_table"]
 
 
 def fact_values(facts: pd.DataFrame, ids: Iterable[str], prefix: str) -> dict[str, str]:
@@ -37,8 +37,7 @@ def weight_share(rows: pd.DataFrame, analysis: str, study: str) -> float:
 
 def _numbers(nos: Iterable[int]) -> str:
     """``[3, 12]`` → ``"3 and 12"``; ``[1, 2, 6]`` → ``"1, 2 and 6"``; ``[]`` → ``"none"``."""
-    s = [str(int(n)) for n in sorted(nos)]
-    return "none" if not s else s[0] if len(s) == 1 else ", ".join(s[:-1]) + " and " + s[-1]
+    return and_list(int(n) for n in sorted(nos))
 
 
 def extraction_checks(cross: pd.DataFrame, prefix: str) -> dict[str, str]:
@@ -133,10 +132,16 @@ def disagreement_values(rows: pd.DataFrame, study: str, analyses: Sequence[str],
             f"{prefix}_b": r["analysis_b"], f"{prefix}_b_mean": r["value_b"]}
 
 
-def arm_size_values(rows: pd.DataFrame, analysis: str, study: str, prefix: str) -> dict[str, int]:
-    """``<prefix>_n_int``, ``_n_ctl`` and ``_n``: the arm sizes one study row counts."""
-    r = rows.loc[(rows["analysis"] == analysis) & (rows["study"] == study)]
+def arm_sizes(rows: pd.DataFrame, analysis: str, study: str) -> tuple[int, int]:
+    """(intervention, control) participants one analysis of the rows counts for ``study`` (its
+    first row: subgroups of one trial repeat the arms). ``KeyError`` when it has no row there."""
+    r = rows.loc[(rows["analysis"] == analysis) & (rows["study"].astype(str).str.strip() == study)]
     if r.empty:
         raise KeyError(f"no row for study {study!r} in analysis {analysis}")
-    a, b = int(r["n_intervention"].iloc[0]), int(r["n_control"].iloc[0])
+    return int(r["n_intervention"].iloc[0]), int(r["n_control"].iloc[0])
+
+
+def arm_size_values(rows: pd.DataFrame, analysis: str, study: str, prefix: str) -> dict[str, int]:
+    """``<prefix>_n_int``, ``_n_ctl`` and ``_n``: the arm sizes one study row counts."""
+    a, b = arm_sizes(rows, analysis, study)
     return {f"{prefix}_n_int": a, f"{prefix}_n_ctl": b, f"{prefix}_n": a + b}

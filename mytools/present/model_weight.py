@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..engine.vocabulary import is_ratio
 from .tables import fmt_ci, _num
-from .phrases import counted
+from .phrases import and_list, counted
 
 __all__ = ["ROW_LABELS", "MEAN_ROWS", "intervals_table", "disagreement", "disagreement_sentence", "sentences", "model_weight_html", "bayes_width_sentence",
            "prediction_sentence", "hksj_narrower_sentence", "interval_text"]
@@ -92,8 +92,7 @@ def disagreement(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return excl, incl
 
 
-def _list(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+_list = and_list
 
 
 def disagreement_sentence(frame: pd.DataFrame, outcome: str, model: str = "fixed-effect") -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Iterable
 
-__all__ = ["more_fewer", "signed", "width_word", "month_year", "count_word", "counted", "direction_words"]
+__all__ = ["more_fewer", "signed", "width_word", "month_year", "count_word", "counted", "and_list", "direction_words"]
 
 
 def more_fewer(v: float, digits: int = 0) -> str:
@@ -63,6 +63,16 @@ def count_word(n: int) -> str:
     """
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
     return words[n] if 0 <= n < len(words) else str(n)
+
+
+def and_list(items: Iterable[Any], empty: str = "none") -> str:
+    """Items in prose: ``["1.3", "1.7", "1.8"]`` -> ``"1.3, 1.7 and 1.8"``; none -> ``empty``.
+
+    >>> and_list(["a"]), and_list(["a", "b", "c"]), and_list([])
+    ('a', 'a, b and c', 'none')
+    """
+    s = [str(x) for x in items]
+    return empty if not s else s[0] if len(s) == 1 else ", ".join(s[:-1]) + " and " + s[-1]
 
 
 def counted(n: int, noun: str) -> str:

@@ -14,6 +14,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..engine import pool_binary
+from ..present.facts import arm_sizes
+from ..present.phrases import and_list
 from ..present.tables import fmt_ci
 
 __all__ = ["ROB1_DOMAINS", "domains_table", "design_table", "arm_sizes", "attrition_scenarios",
@@ -77,15 +79,6 @@ def design_table(rows: pd.DataFrame, smap: pd.DataFrame, studies: pd.DataFrame,
                     "Jadad (2015 review)": jadad,
                     "Analyses": str(per.loc[per["study"] == label, "analysis"].nunique())})
     return pd.DataFrame(out)
-
-
-def arm_sizes(rows: pd.DataFrame, analysis: str, study: str) -> tuple[int, int]:
-    """(intervention, control) participants one analysis of the rows counts for ``study`` (its
-    first row: subgroups of one trial repeat the arms). ``KeyError`` when it has no row there."""
-    r = rows.loc[(rows["analysis"] == analysis) & (rows["study"].astype(str).str.strip() == study)]
-    if r.empty:
-        raise KeyError(f"no row for study {study!r} in analysis {analysis}")
-    return int(r["n_intervention"].iloc[0]), int(r["n_control"].iloc[0])
 
 
 def attrition_scenarios(a: int, n1: int, r1: int, c: int, n2: int, r2: int) -> pd.DataFrame:
@@ -167,7 +160,7 @@ def trials_matching(table: pd.DataFrame, pattern: str, column: str = "Blinding, 
     """The ``Trial`` cells of :func:`design_table` whose ``column`` matches ``pattern`` (a regular
     expression, case-insensitive), in words: "A, B and C" ("none" when no trial matches)."""
     hit = table.loc[table[column].str.contains(pattern, case=False, regex=True), "Trial"].tolist()
-    return "none" if not hit else hit[0] if len(hit) == 1 else ", ".join(hit[:-1]) + " and " + hit[-1]
+    return and_list(hit)
 
 
 def scenarios_table(sc: pd.DataFrame, arms: tuple[str, str] = ("intervention", "control")) -> pd.DataFrame:

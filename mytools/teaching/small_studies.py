@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..present.phrases import and_list
+
 __all__ = ["FUNNEL_MIN_STUDIES", "studies_per_analysis", "k_distribution", "small_study_values",
            "funnel_figure", "registry_labels", "words", "REGISTRY_ID"]
 
@@ -61,7 +63,7 @@ def studies_per_analysis(rows: pd.DataFrame) -> pd.DataFrame:
 
 def words(items: list[str]) -> str:
     """``['1.3', '1.7', '1.8']`` → ``'1.3, 1.7 and 1.8'``; ``[]`` → ``'none'``."""
-    return "none" if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return and_list(items)
 
 
 def k_distribution(per: pd.DataFrame) -> pd.DataFrame:
