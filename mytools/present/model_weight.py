@@ -12,7 +12,7 @@ effect of a new trial would lie) and is worded separately.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import pandas as pd
 
