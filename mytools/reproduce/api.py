@@ -220,11 +220,12 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
     read = reader or _default_reader(strict)
     scan_notes: list[str] = []
     items = expand_paths(list(paths), notes=scan_notes)
+    plain = _read_plain(items, strict) if reader is None else [None] * len(items)
     if progress and len(items) > 1:
         from tqdm import tqdm
 
         items = tqdm(items, unit="review", leave=False)
-    reviews, skipped, refused, errors = _read_all(items, read, strict)
+    reviews, skipped, refused, errors = _read_all(items, read, strict, plain)
     if not reviews:
         if errors:
             raise DataError([q for e in errors for q in getattr(e, "problems", [])])
@@ -238,12 +239,27 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
 _INTERNAL = "an input the program can handle; this is a bug in mytools, please report the file"
 
 
-def _read_all(items, read, strict: bool) -> tuple[list, list, list, list]:
+def _read_plain(items: list, strict: bool) -> list:
+    """The plain bare data-rows files among ``items``, read together (the same reviews as reading
+    each alone: :mod:`mytools.data.revman.manyrows`); None for every other item."""
+    from ..data.revman.manyrows import read_data_rows_many  # the reader layer
+
+    try:
+        return read_data_rows_many(items, strict=strict)
+    except Exception:  # noqa: BLE001 (a safety net: then every file is read alone)
+        return [None] * len(items)
+
+
+def _read_all(items, read, strict: bool, plain: list) -> tuple[list, list, list, list]:
     """Reviews read, files skipped (not review data), refused inputs (file, reason) and their
-    errors. Not strict: a DataError refuses the file; any other exception too (a safety net,
-    named as a bug); strict: the first error is raised."""
+    errors; ``plain[i]``: item ``i`` already read (or None). Not strict: a DataError refuses the
+    file; any other exception too (a safety net, named as a bug); strict: the first error is
+    raised."""
     reviews, skipped, refused, errors = [], [], [], []
-    for p in items:
+    for p, done in zip(items, plain):
+        if done is not None:
+            reviews.append(done)
+            continue
         try:
             reviews.append(read(p))
             continue

@@ -285,6 +285,25 @@ def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows:
             "pooled": scope, "pooled_how": pooled_how}
 
 
+def _score_patterns(scores: dict):
+    """What :func:`_choose_pooling` reads of an analysis's scores, as a hashable key: which
+    candidates tie for the best score, whether the best is 0, and the best-fit count (only when
+    below the analysis's rows). ``pattern(i, n_rows)`` for analysis ``i``."""
+    if not scores:
+        return lambda i, n_rows: ()
+    S = np.array(list(scores.values()))
+    valid = S >= 0
+    best = np.where(valid, S, -np.inf).max(axis=0)
+    tied = np.packbits(valid & (S == best), axis=0).T
+    ties, bests = [t.tobytes() for t in tied], best.tolist()
+
+    def pattern(i: int, n_rows: int) -> tuple:
+        b = bests[i]
+        return ties[i], b == 0, ((b, n_rows) if b < n_rows else None)
+
+    return pattern
+
+
 def infer_settings(review) -> pd.DataFrame:
     """Per analysis, each setting and how it was established (see module docstring).
 
@@ -332,6 +351,8 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
     keys.insert(0, "data_type", rows["data_type"].to_numpy(object))
     scores = _weights_scores(rows, keys, decimals) if len(rows) else {}
     facts = _group_facts(rows) if len(rows) else {}
+    pattern = _score_patterns(scores)
+    chosen: dict[tuple, dict] = {}  # _choose_pooling per distinct pattern (many analyses share one)
     out = []
     for a in records(an[["analysis", "name", "data_type"]]):
         key = a["analysis"]
@@ -346,8 +367,11 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
             continue
         m = meas[key]
         i, n_rows, has_w, has_sub, one = facts[key]
-        pool = _choose_pooling(key, a["data_type"], m["measure"], scores, i, n_rows, has_w, has_sub,
-                               one_study=one)
+        memo = (a["data_type"], m["measure"], has_w, has_sub, one, *pattern(i, n_rows))
+        pool = chosen.get(memo)
+        if pool is None:
+            pool = chosen[memo] = _choose_pooling(key, a["data_type"], m["measure"], scores, i,
+                                                  n_rows, has_w, has_sub, one_study=one)
         if pool["model"] == "random":
             base["tau2_method"] = "DL"
         base["ci_level"] = m["study_ci_level"]
