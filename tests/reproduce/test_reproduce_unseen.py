@@ -1,0 +1,57 @@
+"""RevMan behaviours found on Pairwise70 reviews outside the 46 we held (#23), each tested on a
+slice of that review's rows in ``tests/fixtures/pairwise70-unseen/`` (whole analyses, MIT; the
+README there gives the source and what each slice exercises). The expected numbers are RevMan's
+own, read here from the CSV with pandas, independently of the readers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mytools.data.revman import read_review
+from mytools.engine import pool_generic
+from mytools.reproduce import reproduce
+from mytools.reproduce.infer import infer_settings
+
+SLICES = Path(__file__).resolve().parents[1] / "fixtures" / "pairwise70-unseen"
+
+
+def _rows(review: str, analysis: str) -> pd.DataFrame:
+    d = pd.read_csv(next(SLICES.glob(f"{review}*-data-rows.csv")))
+    g, n = (int(x) for x in analysis.split("."))
+    return d[(d["Analysis group"] == g) & (d["Analysis number"] == n)]
+
+
+@pytest.fixture(scope="module")
+def cd014965() -> pd.DataFrame:
+    return reproduce(next(SLICES.glob("CD014965*")))
+
+
+def test_revman_2025_reml_weights_are_reproduced_by_reml_not_dl():
+    """CD014965_pub2 1.25 (8 MD rows): RevMan's weights are those of a REML τ² (RevMan 2025's
+    default), within the file's rounding, and not those of DerSimonian–Laird's."""
+    d = _rows("CD014965", "1.25")
+    y = (d["Experimental mean"] - d["Control mean"]).to_numpy(float)
+    se = np.sqrt(d["Experimental SD"] ** 2 / d["Experimental N"] + d["Control SD"] ** 2 / d["Control N"])
+    rw = d["Weight"].to_numpy(float)
+    for tau2_method, fits in (("REML", True), ("DL", False)):
+        r = pool_generic(y, se.to_numpy(float), model="random", tau2_method=tau2_method)
+        w = 100 * (1 / (se ** 2 + r.tau2)) / (1 / (se ** 2 + r.tau2)).sum()
+        assert bool(np.abs(w.to_numpy() - rw).max() <= 5e-7 + 1e-9 * 100) == fits, tau2_method
+
+
+def test_reproduce_infers_reml_where_no_revman_5_model_fits(cd014965: pd.DataFrame):
+    r = cd014965.set_index("analysis")
+    for a in ("1.25", "1.26"):
+        assert r.loc[a, "status"] == "match", r.loc[a, "reason"]
+        assert r.loc[a, "weights_match"] == r.loc[a, "weights_compared"] == 8
+    st = infer_settings(read_review(next(SLICES.glob("CD014965*")))).set_index("analysis")
+    assert st.loc["1.25", ["model", "tau2_method"]].tolist() == ["random", "REML"]
+    assert st.loc["1.25", "model_how"] == "inferred from weights"
+    # where DerSimonian–Laird or fixed effect reproduces the weights, they are kept (RevMan 5 first)
+    assert st.loc["1.27", ["model", "tau2_method"]].tolist() == ["random", "DL"]
+    assert st.loc["1.24", "model"] == "fixed"
+    assert (cd014965["status"] == "match").all()
