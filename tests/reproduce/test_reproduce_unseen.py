@@ -55,3 +55,28 @@ def test_reproduce_infers_reml_where_no_revman_5_model_fits(cd014965: pd.DataFra
     assert st.loc["1.27", ["model", "tau2_method"]].tolist() == ["random", "DL"]
     assert st.loc["1.24", "model"] == "fixed"
     assert (cd014965["status"] == "match").all()
+
+
+def test_effect_estimate_analysis_mixing_means_and_estimates_is_generic():
+    """CD016001 1.14, 1.15, 1.17: some rows carry means and SDs, others only GIV Mean/SE, and
+    every row its GIV SE. RevMan pooled every row from GIV Mean/SE: its weights are reproduced
+    by inverse variance on those columns alone (fixed effect for 1.15, random DL for 1.14)."""
+    for a, model in (("1.15", "fixed"), ("1.14", "random")):
+        d = _rows("CD016001", a)
+        assert (d["Experimental SD"].fillna(0) == 0).any() and (d["Experimental SD"].fillna(0) > 0).any()
+        y, se = d["GIV Mean"].to_numpy(float), d["GIV SE"].to_numpy(float)
+        tau2 = pool_generic(y, se, model=model).tau2 if model == "random" else 0.0
+        w = 100 / (se ** 2 + tau2) / (1 / (se ** 2 + tau2)).sum()
+        np.testing.assert_allclose(w, d["Weight"].to_numpy(float), atol=5e-7 + 1e-7)
+
+
+def test_reproduce_pools_the_mixed_analyses_from_the_stored_estimates():
+    path = next(SLICES.glob("CD016001*"))
+    review = read_review(path)
+    types = review.analyses.set_index("analysis")["data_type"]
+    assert types[["1.14", "1.15", "1.17"]].tolist() == ["generic"] * 3
+    assert types[["1.13", "1.16"]].tolist() == ["continuous"] * 2  # every row has means: unchanged
+    r = reproduce(path).set_index("analysis")
+    assert (r["status"] == "match").all(), r.loc[r["status"] != "match", "reason"]
+    assert (r["studies_match"] == r["studies"]).all()  # the rows without means are estimated too
+    assert (r["weights_match"] == r["weights_compared"]).all()
