@@ -14,6 +14,7 @@ import pytest
 from mytools.data.revman import read_review
 from mytools.engine import pool_generic
 from mytools.reproduce import reproduce
+from mytools.reproduce.check import OPEN_CASES
 from mytools.reproduce.infer import infer_settings
 
 SLICES = Path(__file__).resolve().parents[1] / "fixtures" / "pairwise70-unseen"
@@ -80,3 +81,27 @@ def test_reproduce_pools_the_mixed_analyses_from_the_stored_estimates():
     assert (r["status"] == "match").all(), r.loc[r["status"] != "match", "reason"]
     assert (r["studies_match"] == r["studies"]).all()  # the rows without means are estimated too
     assert (r["weights_match"] == r["weights_compared"]).all()
+
+
+Z = 1.959963984540054
+
+
+def test_md_cis_from_the_stored_rounded_se_are_named_not_applied():
+    """CD015932 2.9 and 3.2: each row also stores its MD and SE rounded to 6 decimals (GIV Mean/SE).
+    RevMan's CIs there are MD ± z·(rounded SE), not MD ± z·(SE from the SDs): the two differ in the
+    6th decimal for Engoren 2005 and Barquist 2006. The report names that behaviour."""
+    d = _rows("CD015932", "3.2")
+    md = (d["Experimental mean"] - d["Control mean"]).to_numpy(float)
+    se = np.sqrt(d["Experimental SD"] ** 2 / d["Experimental N"] + d["Control SD"] ** 2 / d["Control N"])
+    assert np.abs(np.round(se.to_numpy(float), 6) - d["GIV SE"].to_numpy(float)).max() < 1e-12
+    rounded = md - Z * d["GIV SE"].to_numpy(float)
+    exact = md - Z * se.to_numpy(float)
+    stored = d["CI start"].to_numpy(float)
+    assert np.abs(rounded - stored).max() <= 5e-7
+    assert np.abs(exact - stored).max() > 5e-7
+    r = reproduce(next(SLICES.glob("CD015932*"))).set_index("analysis")
+    for a in ("2.9", "3.2"):
+        assert r.loc[a, "status"] == "differs"
+        assert OPEN_CASES["smd_rounded"] in r.loc[a, "reason"]
+        assert r.loc[a, "weights_match"] == r.loc[a, "weights_compared"]
+    assert (r.loc[["2.7", "3.3"], "status"] == "match").all()
