@@ -13,6 +13,12 @@ RR 1, :mod:`mytools.engine.mantel_haenszel`.)
   unrounded values and 96 only the rounded ones, so this is not RevMan's general rule and is not
   applied; it is detected per analysis by re-pooling the rounded values through the engine: every
   study's CI and weight must then match.
+* ``shared_subgroup_name`` — RevMan's weights within one subgroup add up to more than 100 %: the
+  rows are those of two or more subgroups with the same name, and the file has no subgroup
+  numbers to tell them apart (a v1 data-rows file, or one whose ``Subgroup number`` column was
+  dropped), so they are read as one subgroup (CD004661 5.5, an unseen review: two subgroups
+  "As defined", each 100 %). Nothing in the rows says where the second one starts: a study may
+  appear twice in one subgroup (132 times in the Pairwise70 files that carry subgroup numbers).
 """
 from __future__ import annotations
 
@@ -25,6 +31,9 @@ from .tolerance import excess
 __all__ = ["OPEN_CASES", "open_cases"]
 
 OPEN_CASES = {
+    "shared_subgroup_name": "RevMan's weights in one subgroup add up to more than 100%: these rows "
+                            "are two or more subgroups that share a name, and the file has no "
+                            "subgroup numbers to tell them apart",
     "smd_rounded": "RevMan's numbers here are those of each study's MD or SMD and SE rounded to 6 "
                    "decimals (as if entered as generic inverse-variance data); reproduced that "
                    "way, not applied: most reviews' numbers use the unrounded values",
@@ -39,7 +48,21 @@ def _per_analysis(acode: np.ndarray, n: int, flag) -> np.ndarray:
 def open_cases(R, acode: np.ndarray, n: int, differs: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """(flag per analysis, reason) for each named behaviour; ``R`` is check's per-review state,
     ``acode`` each row's analysis position, ``differs`` the analyses whose line differs."""
-    return [(_smd_rounded(R, acode, n, differs), OPEN_CASES["smd_rounded"])]
+    return [(_smd_rounded(R, acode, n, differs), OPEN_CASES["smd_rounded"]),
+            (_shared_subgroup_name(R, acode, n), OPEN_CASES["shared_subgroup_name"])]
+
+
+def _shared_subgroup_name(R, acode: np.ndarray, n: int) -> np.ndarray:
+    """Per analysis: a subgroup whose RevMan weights sum to more than 100 % (beyond rounding)."""
+    m = (acode >= 0) & (R.sub_num > 0)
+    if not m.any():
+        return np.zeros(n, dtype=bool)
+    width = int(R.sub_num.max()) + 1
+    cell = acode[m] * width + R.sub_num[m]
+    tot = np.bincount(cell, weights=np.nan_to_num(R.revman_weight[m]), minlength=n * width)
+    rows = np.bincount(cell, minlength=n * width)
+    over = tot > 100 + rows * 0.5 * 10.0 ** -(R.decimals or 6) + 1e-9
+    return over.reshape(n, width).any(axis=1)
 
 
 def _smd_rounded(R, acode: np.ndarray, n: int, differs: np.ndarray) -> np.ndarray:

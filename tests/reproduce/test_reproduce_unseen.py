@@ -105,3 +105,17 @@ def test_md_cis_from_the_stored_rounded_se_are_named_not_applied():
         assert OPEN_CASES["smd_rounded"] in r.loc[a, "reason"]
         assert r.loc[a, "weights_match"] == r.loc[a, "weights_compared"]
     assert (r.loc[["2.7", "3.3"], "status"] == "match").all()
+
+
+def test_two_subgroups_sharing_a_name_without_numbers_are_named():
+    """CD004661 5.5: five rows under one subgroup name "As defined" and no subgroup numbers; RevMan's
+    weights add up to 200 % (two subgroups of 100 % each, Crowther 2003 in both)."""
+    d = _rows("CD004661", "5.5")
+    assert d["Subgroup number"].isna().all() and d["Subgroup"].nunique() == 1
+    assert round(d["Weight"].sum(), 4) == 200
+    r = reproduce(next(SLICES.glob("CD004661*"))).set_index("analysis")
+    assert r.loc["5.5", "status"] == "differs"
+    assert OPEN_CASES["shared_subgroup_name"] in r.loc["5.5", "reason"]
+    others = r.drop(index="5.5")
+    assert (others["status"] == "match").all()
+    assert not others["reason"].str.contains("share a name").any()
