@@ -139,14 +139,23 @@ def _combined_columns(reviews: list) -> ReviewData:
         cols = {c: np.concatenate([p[c] if c in p else np.full(k, np.nan)
                                    for p, k in zip(parts, sizes)])
                 for c in dict.fromkeys(c for p in parts for c in p)}
-        pos = np.repeat(np.arange(len(parts)), sizes)
-        cols["analysis"] = np.array([f"{i}{_SEP}{a}" for i, a in zip(pos.tolist(), cols["analysis"])],
-                                    dtype=object)
+        cols["analysis"] = _prefixed(np.repeat(np.arange(len(parts)), sizes), cols["analysis"])
         frames[name] = frame(cols, columns)
     first = reviews[0]
     return ReviewData(source="(several reviews)", format=first.format, review_id=None,
                       subgroups=frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS),
                       decimals=first.decimals, notes=first.notes, warnings=first.warnings, **frames)
+
+
+def _prefixed(pos: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``f"{pos}{_SEP}{key}"`` per entry (review position, analysis key), each distinct pair
+    formatted once."""
+    codes, uniq = pd.factorize(keys)
+    if not len(uniq) or (codes < 0).any():
+        return np.array([f"{i}{_SEP}{a}" for i, a in zip(pos.tolist(), keys)], dtype=object)
+    pair, inv = np.unique(pos.astype(np.int64) * len(uniq) + codes, return_inverse=True)
+    labels = [f"{p // len(uniq)}{_SEP}{uniq[p % len(uniq)]}" for p in pair.tolist()]
+    return np.array(labels, dtype=object)[inv]
 
 
 def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:

@@ -50,7 +50,7 @@ def records(df: pd.DataFrame) -> list[dict]:
 def rows_with_type(review) -> pd.DataFrame:
     """``review.rows`` with its analysis's ``data_type`` on every row."""
     rows = review.rows.reset_index(drop=True)
-    types = dict(zip(review.analyses["analysis"], review.analyses["data_type"]))
+    types = dict(zip(review.analyses["analysis"].tolist(), review.analyses["data_type"].tolist()))
     return rows.assign(data_type=rows["analysis"].map(types))
 
 
@@ -161,7 +161,7 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
     scores[:, settled] = np.where(first_pass[:, settled] >= 0, first_pass[:, settled], -1.0)
     first, best = _best(scores)
     out = {}
-    for i, a in enumerate(names):
+    for i, a in enumerate(names.tolist()):
         if best[i] < 0:
             continue
         dt, m, lvl, sw, lg = cands[first[i]]
@@ -335,7 +335,7 @@ def infer_settings(review) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=SETTING_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
-    order = {a: i for i, a in enumerate(an["analysis"])}
+    order = {a: i for i, a in enumerate(an["analysis"].tolist())}
     return out.sort_values("analysis", key=lambda s: s.map(order)).reset_index(drop=True)[SETTING_COLUMNS]
 
 
@@ -375,7 +375,7 @@ def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
     n_w = np.bincount(acode, weights=weighted, minlength=n)
     has_sub = np.bincount(acode, weights=sub > 0, minlength=n) > 0
     return {a: (i, int(n_rows[i]), bool(n_w[i] > 0), bool(has_sub[i]),
-                (bool(n_w[i] <= 1), bool(sub_max[i] <= 1))) for i, a in enumerate(names)}
+                (bool(n_w[i] <= 1), bool(sub_max[i] <= 1))) for i, a in enumerate(names.tolist())}
 
 
 def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.DataFrame:

@@ -39,7 +39,7 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     code, names = pd.factorize(rows["analysis"], sort=False)
     first = np.unique(code, return_index=True)[1]
-    per_an = [sset.get(a) or {} for a in names]
+    per_an = [sset.get(a) or {} for a in names.tolist()]
     valid = np.array([isinstance(s.get("measure"), str) for s in per_an], dtype=bool)
     dtypes = rows["data_type"].to_numpy(object)[first] if len(rows) else np.array([], dtype=object)
     valid &= np.isin(dtypes, DATA_TYPES)
