@@ -122,7 +122,7 @@ def study_effects(rows: pd.DataFrame | Mapping[str, ArrayLike],
     zero_cell_corrected``; CI y ± z·√v at the segment's ``study_ci_level``, back-transformed when
     ``log_scale``). Cheap: use it to try many settings on the same rows."""
     _, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
-    return _studies(_index(rows), s, eff, eff.estimable, None, m, sa)
+    return _studies(_index(rows), s, eff, eff.estimable, None, m, _study_scale(sa))
 
 
 def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
@@ -152,17 +152,31 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
     want = _wanted(columns)
     st, s, sa, m, eff = _prepare(rows, segments, settings, invalid, effects)
     e = eff.estimable
-    sel = np.flatnonzero(e)
-    k = np.bincount(s[sel], minlength=m)
+    nrows = np.bincount(s, minlength=m)
+    if e.all():  # the usual case: no gathering
+        sel, k = slice(None), nrows
+    else:
+        sel = np.flatnonzero(e)
+        k = np.bincount(s[sel], minlength=m)
+    parts = [_pool_class(segs, sel, s, m, eff, sa, st) for segs in _size_classes(k, m)]
+    log = sa.expand(sa.table["log_scale"])
+    index, scale = _index(rows), _study_scale(sa)  # now: the caller may change its inputs later
+    return BatchResult(studies=lambda: _studies(index, s, eff, e, _row_weights(parts, s.size), m,
+                                                scale),
+                       pooled=lambda: _frame(_gather(parts, m, want), k, nrows, log, want))
+
+
+def _size_classes(k: np.ndarray, m: int) -> list[np.ndarray]:
+    """The segments by size class (k ≤ 4, ≤ 8, ≤ 16 …): one array of segment ids per class."""
+    if m == 0:
+        return []
+    if k.max() <= 4:
+        return [np.arange(m)]
     size_class = np.ceil(np.log2(np.maximum(k, 4))).astype(int)
     classes = np.flatnonzero(np.bincount(size_class))
-    parts = [_pool_class(np.arange(m) if classes.size == 1 else np.flatnonzero(size_class == c),
-                         sel, s, m, eff, sa, st) for c in classes]
-    nrows = np.bincount(s, minlength=m)
-    log = sa.expand(sa.table["log_scale"])
-    return BatchResult(studies=lambda: _studies(_index(rows), s, eff, e, _row_weights(parts, s.size),
-                                                m, sa),
-                       pooled=lambda: _frame(_gather(parts, m), k, nrows, log, want))
+    if classes.size == 1:
+        return [np.arange(m)]
+    return [np.flatnonzero(size_class == c) for c in classes]
 
 
 def _wanted(columns) -> tuple[str, ...]:
@@ -178,35 +192,38 @@ def _wanted(columns) -> tuple[str, ...]:
 
 
 def _pool_class(segs, sel, s, m, eff, sa, st):
-    """Pool the segments ``segs`` (one size class) through the core: (segs, rows, row and column
-    position of each row in the matrices, the core's result)."""
+    """Pool the segments ``segs`` (one size class) of the rows ``sel`` (indices, or a slice for
+    all) through the core: (segs, rows, row and column position of each row in the matrices or
+    None for a reshape, the core's result)."""
     if segs.size == m:
         rsel, seg_of = sel, s[sel]
     else:
         pos = np.full(m, -1)
         pos[segs] = np.arange(segs.size)
-        rsel = sel[pos[s[sel]] >= 0]
+        keep = pos[s[sel]] >= 0
+        rsel = np.flatnonzero(keep) if isinstance(sel, slice) else sel[keep]
         seg_of = pos[s[rsel]]
-    every = rsel.size == s.size  # every row of the batch is in this call: no gathering
-    rp, cp, Y, V = pad_segments(seg_of, segs.size, eff.y if every else eff.y[rsel],
-                                eff.v if every else eff.v[rsel])
+    rp, cp, Y, V = pad_segments(seg_of, segs.size, eff.y[rsel], eff.v[rsel])
     fixed = _mh_fixed(segs, rsel, rp, cp, Y.shape, eff, sa, st)
     r = pool_rows(Y, V, model=sa.per("model", segs), tau2_method=sa.per("tau2_method", segs),
                   ci_method=sa.per("ci_method", segs), ci_level=sa.per("ci_level", segs),
-                  tau2_ci=sa.per("tau2_ci", segs), settings=st, fixed=fixed)
+                  tau2_ci=sa.per("tau2_ci", segs), settings=st, fixed=fixed, report="later")
     return segs, rsel, rp, cp, r
 
 
-def _gather(parts, m: int) -> dict[str, np.ndarray]:
+def _gather(parts, m: int, want) -> dict[str, np.ndarray]:
     """The core's per-segment results of every size class and the status, one array per name
-    (the core's own arrays when one class holds every segment)."""
+    (the core's own arrays when one class holds every segment); P and P of Q only if wanted."""
     out = {"status": np.zeros(m, dtype=int), "hksj_one": np.zeros(m, dtype=bool)}
     for segs, _, _, _, r in parts:
-        for name in (*_OUT, "status", "hksj_one"):
+        res = {name: getattr(r, name) for name in (*_OUT, "status", "hksj_one")}
+        if "p" in want or "p_q" in want:
+            res.update(r.later())
+        for name, x in res.items():
             if segs.size == m:
-                out[name] = getattr(r, name)
+                out[name] = x
             else:
-                out.setdefault(name, np.full(m, np.nan))[segs] = getattr(r, name)
+                out.setdefault(name, np.full(m, np.nan))[segs] = x
     for name in _OUT:
         out.setdefault(name, np.full(m, np.nan))
     return out
@@ -216,7 +233,7 @@ def _row_weights(parts, n: int) -> np.ndarray:
     """Each row's pooling weight (0 for rows not pooled)."""
     w_row = np.zeros(n)
     for _, rsel, rp, cp, r in parts:
-        w_row[rsel] = r.weights[rp, cp]
+        w_row[rsel] = r.weights.reshape(-1) if rp is None else r.weights[rp, cp]
     return w_row
 
 
@@ -227,14 +244,9 @@ def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):
     if not np.any(use):
         return None
     use = np.broadcast_to(use, segs.shape)
-    cells = []
-    for key in "abcd":
-        M = np.full(shape, np.nan)
-        M[rp, cp] = eff.cells[key][rsel]
-        cells.append(M)
-    add = np.zeros(shape)
-    if st.zero_cell == "revman":
-        add[rp, cp] = 0.5 * eff.corrected[rsel]
+    cells = [_cells(eff.cells[key][rsel], rp, cp, shape, np.nan) for key in "abcd"]
+    add = (_cells(0.5 * eff.corrected[rsel], rp, cp, shape, 0.0) if st.zero_cell == "revman"
+           else np.zeros(shape))
     theta, se = np.full(segs.size, np.nan), np.full(segs.size, np.nan)
     w = np.zeros(shape)
     meas = sa["measure"][segs]
@@ -243,6 +255,15 @@ def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):
         if rows.size:
             theta[rows], se[rows], w[rows] = mh_rows(*(M[rows] for M in cells), measure, add[rows])
     return use, theta, se, np.where(np.isnan(w), 0.0, w)
+
+
+def _cells(x: np.ndarray, rp, cp, shape, fill: float) -> np.ndarray:
+    """Per-row values laid out like the padded matrices (``fill`` in the padding)."""
+    if rp is None:
+        return x.reshape(shape)
+    M = np.full(shape, fill)
+    M[rp, cp] = x
+    return M
 
 
 def _back(x: np.ndarray, log) -> np.ndarray:
@@ -292,19 +313,29 @@ def _table(cols: dict, index=None) -> pd.DataFrame:
     return pd.DataFrame(cols, index=index, copy=False)
 
 
-def _studies(index, s, eff, e, w_row, m, sa: SegmentSettings) -> pd.DataFrame:
-    code = None if sa.code is None else sa.code[s]
-    zs = -special.ndtri((1.0 - sa.table["study_ci_level"]) / 2.0)  # once per settings tuple
+def _study_scale(sa: SegmentSettings):
+    """(settings tuple of each segment or None, z of each tuple's study CI, its log scale)."""
+    return (sa.code, -special.ndtri((1.0 - sa.table["study_ci_level"]) / 2.0),
+            np.array(sa.table["log_scale"], dtype=bool))
+
+
+def _studies(index, s, eff, e, w_row, m, scale) -> pd.DataFrame:
+    """The ``studies`` table: per-study effects, CI at the segment's ``study_ci_level``, weights."""
+    code, zs, log = scale
+    code = None if code is None else code[s]
     zs = zs[0] if code is None else zs[code]
     sd = np.sqrt(eff.v)
-    log = sa.table["log_scale"][0] if code is None else sa.table["log_scale"][code]
+    log = log[0] if code is None else log[code]
     back = lambda x: _back(x, log)  # noqa: E731
     out = {"segment": s, "y": eff.y, "v": eff.v, "estimate": back(eff.y),
            "ci_low": back(eff.y - zs * sd), "ci_high": back(eff.y + zs * sd)}
     if w_row is not None:
-        wsum = np.bincount(s, weights=np.where(e, w_row, 0.0), minlength=m)
+        every = bool(e.all())
+        w = w_row if every else np.where(e, w_row, 0.0)  # unnormalised (1/(v + τ²), or MH's)
+        wsum = np.bincount(s, weights=w, minlength=m)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["weight_percent"] = np.where(e, 100.0 * w_row / wsum[s], 0.0)
-        out["weight"] = np.where(e, w_row, 0.0)  # unnormalised (1/(v + τ²), or the MH weight)
+            pct = 100.0 * w_row / wsum[s]
+        out["weight_percent"] = pct if every else np.where(e, pct, 0.0)
+        out["weight"] = w
     out.update(estimable=e, zero_cell_corrected=eff.corrected)
     return _table(out, index)
