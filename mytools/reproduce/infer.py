@@ -4,7 +4,8 @@ A bare ``-data-rows.csv`` carries no settings (``settings_source == "none"``), b
 per-study ``Mean``/``CI start``/``CI end`` fix the effect measure, the study CI level and "swap
 event and non-event" (every candidate is computed for every row and the one that reproduces the
 stored numbers within the file's rounding wins), and the ``Weight`` column fixes the statistical
-method (MH, IV, Peto), the model (fixed, random DerSimonian–Laird) and whether weights are shares
+method (MH, IV, Peto), the model (fixed, random DerSimonian–Laird; random REML, RevMan 2025's
+default, where no RevMan 5 choice reproduces the weights) and whether weights are shares
 of the whole analysis or of each subgroup (subtotals only). Each setting is reported with how it
 was established: "stated in the file", "inferred from RevMan's per-study numbers", "inferred from
 weights" or "undetermined: <why>" (then RevMan's default is used and the report says so).
@@ -24,6 +25,7 @@ __all__ = ["infer_settings", "SETTING_COLUMNS"]
 STATED = "stated in the file"
 BY_STUDY = "inferred from RevMan's per-study numbers"
 BY_WEIGHT = "inferred from weights"
+REML = "random (REML)"  # the model candidate "random effects, REML τ²" (RevMan 2025's default)
 IMPLIED = "implied by the data type (RevMan pools continuous and generic data by inverse variance)"
 LEVELS = (0.95, 0.99, 0.90)
 MEASURES_BY_TYPE = {"dichotomous": DICHOTOMOUS_MEASURES, "continuous": CONTINUOUS_MEASURES,
@@ -175,18 +177,28 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
 
 
 def _pool_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
+    """RevMan 5's (method, model) choices; random effects are DerSimonian–Laird."""
     if measure == "PETO_OR":
         return [("Peto", "fixed"), ("IV", "random")]
     methods = ("MH", "IV") if data_type == "dichotomous" else ("IV",)
     return [(me, mo) for me in methods for mo in ("fixed", "random")]
 
 
-def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None) -> dict:
+def _reml_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
+    """RevMan 2025's random effects: inverse variance with a REML τ² (its default; the data
+    package's ``Heterogeneity estimator`` says ``REML``). Tried only where no RevMan 5 candidate
+    reproduces every weight (:func:`_with_reml`)."""
+    return [] if measure == "PETO_OR" else [("IV", REML)]
+
+
+def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
+                    candidates=_pool_candidates) -> dict:
     """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
     The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
-    RevMan 5 mode: DL τ², MH with RevMan's 0.5 correction), all candidates in one call: one
-    segment per candidate and pooled group (the analysis, or each subgroup of it). An analysis
-    without subgroups is pooled once: its "subgroups" scope is its "overall" one."""
+    RevMan 5 mode: DL τ² — REML for the model ``REML`` —, MH with RevMan's 0.5 correction), all
+    candidates in one call: one segment per candidate and pooled group (the analysis, or each
+    subgroup of it). An analysis without subgroups is pooled once: its "subgroups" scope is its
+    "overall" one. ``candidates(data_type, measure)`` lists the (method, model) pairs."""
     rw = rows["revman_weight"].to_numpy(float)
     rw = np.where(rw == 0, np.nan, rw)
     acode, anames = pd.factorize(rows["analysis"], sort=False)
@@ -202,7 +214,7 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
         if not (isinstance(dt, str) and isinstance(m, str)):
             continue
         sel = np.flatnonzero((dts == dt) & (meas == m))
-        for method, model in _pool_candidates(dt, m):
+        for method, model in candidates(dt, m):
             # a split analysis (mytools.reproduce.split): total and subgroups by Applicability,
             # plus its subgroup rows pooled together for the weights RevMan shows
             for scope, code, part in (("overall", acode, sel[in_total[sel]]),
@@ -222,8 +234,10 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     r = np.concatenate([x[4] for x in segs])
     table = {name: np.repeat(np.array([x[j] for x in segs], dtype=object), [x[4].size for x in segs])
              for j, name in enumerate(("data_type", "measure", "method", "model"))}
-    table.update(tau2_method=np.full(r.size, "DL", dtype=object), swap_events=sw[r], log_scale=lg[r],
-                 ci_method=np.full(r.size, "wald", dtype=object))
+    reml = table["model"] == REML
+    table.update(model=np.where(reml, "random", table["model"]).astype(object),
+                 tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
+                 log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
     st = pool_batch(batch, table, invalid="mark").studies
     est = st["estimable"].to_numpy(bool)
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
@@ -265,7 +279,7 @@ def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows:
         why = "undetermined: no method and model reproduces RevMan's weights"
         return {"method": default[0], "method_how": why, "model": default[1], "model_how": why,
                 "pooled": "overall", "pooled_how": why}
-    pref = {"overall": 0, "subgroups": 1, "fixed": 0, "random": 1, default[0]: 0}
+    pref = {"overall": 0, "subgroups": 1, "fixed": 0, "random": 1, REML: 2, default[0]: 0}
     method, model, scope = min(tied, key=lambda c: (pref[c[2]], pref[c[1]], pref.get(c[0], 1)))
     others = sorted({f"{me} {mo}" for me, mo, _ in tied} - {f"{method} {model}"})
     fit = "" if best >= n_rows else f" (best fit: {int(best)} of {n_rows} rows)"
@@ -306,6 +320,26 @@ def infer_settings(review) -> pd.DataFrame:
     return out.sort_values("analysis", key=lambda s: s.map(order)).reset_index(drop=True)[SETTING_COLUMNS]
 
 
+def _with_reml(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None, scores: dict,
+               facts: dict) -> dict:
+    """Scores of the REML candidates (:func:`_reml_candidates`), computed only for the analyses
+    with weights that no RevMan 5 candidate fully reproduces (−1 elsewhere); one more call."""
+    best = np.max(np.stack(list(scores.values())), axis=0)
+    names = list(facts)
+    todo = [a for a in names if facts[a][2] and best[facts[a][0]] < facts[a][1]]
+    if not todo:
+        return {}
+    sel = rows["analysis"].isin(todo).to_numpy()
+    part = _weights_scores(rows[sel].reset_index(drop=True), keys[sel].reset_index(drop=True),
+                           decimals, candidates=_reml_candidates)
+    pos = np.array([facts[a][0] for a in pd.unique(rows["analysis"][sel])])
+    out = {}
+    for c, v in part.items():
+        out[c] = np.full(len(names), -1.0)
+        out[c][pos] = v
+    return out
+
+
 def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
     """Per analysis: rows, any RevMan weight, any subgroup, and whether every pooled group (the
     analysis; each subgroup) has at most one weighted study."""
@@ -332,6 +366,8 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
     keys.insert(0, "data_type", rows["data_type"].to_numpy(object))
     scores = _weights_scores(rows, keys, decimals) if len(rows) else {}
     facts = _group_facts(rows) if len(rows) else {}
+    if scores:
+        scores.update(_with_reml(rows, keys, decimals, scores, facts))
     out = []
     for a in records(an[["analysis", "name", "data_type"]]):
         key = a["analysis"]
@@ -350,6 +386,8 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
                                one_study=one)
         if pool["model"] == "random":
             base["tau2_method"] = "DL"
+        elif pool["model"] == REML:
+            pool["model"], base["tau2_method"] = "random", "REML"
         base["ci_level"] = m["study_ci_level"]
         out.append({**base, **m, **pool})
     return pd.DataFrame(out)

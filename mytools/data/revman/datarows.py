@@ -157,6 +157,12 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
     A cell is *filled* when it is neither blank nor 0 (v1 writes 0 for "not applicable"). Over all
     rows of the analysis, the first rule that holds decides:
 
+    0. some rows have an SD and the others only ``GIV Mean``/``GIV SE``, and every row has its
+       ``GIV SE`` → ``generic``: an analysis of effect estimates (RevMan Web) in which some
+       studies were entered as means and SDs, from which RevMan computed and stored each
+       estimate and SE. RevMan pools every row from ``GIV Mean``/``GIV SE`` (seen in Pairwise70's
+       CD016001 1.14–1.17: its weights are those of the stored estimates, and a row without
+       means is estimated);
     1. an SD filled → ``continuous`` (only continuous data have SDs);
     2. else O−E filled → ``o_e`` (RevMan's "O-E and variance"; event counts may accompany it);
     3. else GIV Mean filled → ``generic`` (contrast level);
@@ -167,21 +173,31 @@ def infer_data_types(rows: pd.DataFrame, codes: np.ndarray, n: int
     7. else undecided (None).
 
     ``codes``: each row's analysis as 0..n-1. Returns, per analysis code, the data type and the
-    number of the rule that decided it (0 = undecided).
+    number of the rule that decided it (1–6; 7 for rule 0; 0 = undecided).
     """
-    def filled(*cols: str) -> np.ndarray:
+    def cells(*cols: str) -> np.ndarray:
         hit = np.zeros(len(codes), dtype=bool)
         for c in cols:
             x = np.asarray(rows[c], dtype=float)
             hit |= (x != 0) & ~np.isnan(x)
+        return hit
+
+    def filled(*cols: str) -> np.ndarray:
+        return np.bincount(codes, cells(*cols), n) > 0
+
+    def any_row(hit: np.ndarray) -> np.ndarray:
         return np.bincount(codes, hit, n) > 0
 
-    conds = [filled("sd_intervention", "sd_control"), filled("o_e"), filled("giv_estimate"),
+    sd, giv_se = cells("sd_intervention", "sd_control"), cells("giv_se")
+    arms = cells("sd_intervention", "sd_control", "mean_intervention", "mean_control",
+                 "n_intervention", "n_control", "events_intervention", "events_control")
+    mixed = any_row(sd) & any_row(giv_se & ~arms) & ~any_row(sd & ~giv_se)
+    conds = [mixed, filled("sd_intervention", "sd_control"), filled("o_e"), filled("giv_estimate"),
              filled("events_intervention", "events_control"), filled("giv_se"),
              filled("n_intervention", "n_control")]
     names = np.array([None, "continuous", "o_e", "generic", "dichotomous", "generic",
-                      "dichotomous"], dtype=object)
-    rule = np.select(conds, list(range(1, 7)), default=0)
+                      "dichotomous", "generic"], dtype=object)
+    rule = np.select(conds, [7, *range(1, 7)], default=0)
     return names[rule], rule
 
 
