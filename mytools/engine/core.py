@@ -35,7 +35,7 @@ import numpy as np
 from scipy import special
 
 from .settings import REVMAN5, Settings
-from .tau2 import i2_q, i2_tau2, q_profile, rowsum as _rs, tau2_dl, tau2_iterate
+from .tau2 import i2_q, i2_tau2, q_profile, rowsum as _rs, tau2_dl, tau2_iterate, tau2_reml_fisher
 
 __all__ = ["Pooled", "pool_rows", "pad_segments", "STATUS_MESSAGES", "OK", "NO_STUDY",
            "FIXED_NOT_ESTIMABLE", "HKSJ_ZERO", "HKSJ_ONE_NOTE"]
@@ -180,19 +180,25 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
         bad_fixed = ~(np.isfinite(theta_f) & np.isfinite(se_f) & (se_f > 0))
     status = np.where((status == OK) & bad_fixed, FIXED_NOT_ESTIMABLE, status)
     ok = status == OK
-    tau2, iters = _tau2(Yz, Vz, k, q, sw, sw2, rnd & ok, tau2_method)
+    tau2, iters = _tau2(Yz, Vz, k, q, sw, sw2, rnd & ok, tau2_method, settings.reml)
     return _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f,
                               w_f, _is(ci_method, "hksj", n),
                               ci_level if np.ndim(ci_level) == 0 else np.asarray(ci_level, float),
                               _rows(tau2_ci, n, bool), settings, report)
 
 
-def _tau2(Yz, Vz, k, q, sw, sw2, want, method):
-    """τ² per row: DL closed form; REML/PM iterated (from DL) on the rows that ask for them."""
+def _tau2(Yz, Vz, k, q, sw, sw2, want, method, reml="exact"):
+    """τ² per row: DL closed form; REML/PM iterated (from DL) on the rows that ask for them; with
+    ``reml="revman"``, REML by RevMan's Fisher scoring (:func:`tau2_reml_fisher`; rows where it
+    does not settle in 100 steps are solved exactly)."""
     tau2 = np.where(want, tau2_dl(q, k, sw, sw2), 0.0)
     iters = 0
     for m in ("REML", "PM"):
         rows = np.flatnonzero(want & (k > 1) & _is(method, m, k.size))
+        if rows.size and m == "REML" and reml == "revman":
+            t, it, unsettled = tau2_reml_fisher(Yz[rows], Vz[rows], k[rows])
+            tau2[rows], iters = t, max(iters, it)
+            rows = rows[unsettled]
         if rows.size:
             t, it = tau2_iterate(m, Yz[rows], Vz[rows], k[rows], tau2[rows])
             tau2[rows], iters = t, max(iters, it)

@@ -28,8 +28,8 @@ from dataclasses import dataclass, fields, replace
 
 from .distributions import check_level
 from .errors import InputError
-from .vocabulary import (ALL_EVENTS_RULES, CI_METHODS, HKSJ_P, I2_METHODS, PREDICTION_DF, SMD_METHODS,
-                         TAU2_METHODS, ZERO_CELL_RULES)
+from .vocabulary import (ALL_EVENTS_RULES, CI_METHODS, HKSJ_P, I2_METHODS, PREDICTION_DF, REML_RULES,
+                         SMD_METHODS, TAU2_METHODS, ZERO_CELL_RULES)
 
 __all__ = ["Settings", "REVMAN5", "REVMAN_WEB", "MODERN", "MODES", "resolve", "get_mode"]
 
@@ -58,6 +58,12 @@ class Settings:
     ``"wald"`` (from the Wald z = θ/SE with SE = 1/√Σw*, as RevMan Web reports it: its "Effect P"
     is the Wald P although "Effect T" and the CI are HKSJ — established on CD014353, 19 HKSJ
     analyses, and CD007798; e.g. CD014353 3.7: CI 0.816 to 0.989 with P = 0.237).
+    ``reml``: ``"revman"`` = RevMan's REML τ², Fisher scoring from the Hedges (HE) estimator
+    stopped at the first step with |Δτ²| < 1e-8 (metafor's algorithm, whose default threshold is
+    1e-5; read off RevMan's weights in 13 REML analyses of unseen Pairwise70 reviews, among them
+    CD016064 1.2, whose weights only the 38th iterate reproduces); ``"exact"`` = the root of the
+    REML equation to |Δτ²| ≤ 1e-12·(1 + τ²). RevMan 5 had no REML, so REVMAN5 (like MODERN)
+    solves it exactly; REVMAN_WEB (RevMan 2025) and ``reproduce`` use RevMan's rule.
     """
 
     name: str = "custom"
@@ -73,12 +79,13 @@ class Settings:
     study_ci_level: float = 0.95
     tau2_ci: bool = False
     hksj_p: str = "t"
+    reml: str = "exact"
 
     def __post_init__(self) -> None:
         for name, allowed in (("tau2_method", TAU2_METHODS), ("ci_method", CI_METHODS), ("i2", I2_METHODS),
                               ("zero_cell", ZERO_CELL_RULES), ("all_events", ALL_EVENTS_RULES),
                               ("smd", SMD_METHODS), ("prediction_df", PREDICTION_DF),
-                              ("hksj_p", HKSJ_P)):
+                              ("hksj_p", HKSJ_P), ("reml", REML_RULES)):
             value = getattr(self, name)
             if not isinstance(value, str) or value not in allowed:
                 raise InputError(f"unknown {name}={value!r}; expected one of "
@@ -89,7 +96,7 @@ class Settings:
 
 REVMAN5 = Settings(name="REVMAN5")
 REVMAN_WEB = Settings(name="REVMAN_WEB", tau2_method="REML", ci_method="hksj", prediction_df="k-1",
-                      i2="tau2", tau2_ci=True, hksj_p="wald")
+                      i2="tau2", tau2_ci=True, hksj_p="wald", reml="revman")
 MODERN = Settings(name="MODERN", tau2_method="REML", ci_method="hksj", prediction_df="k-2", i2="tau2",
                   zero_cell="none", all_events="exclude", smd="exact", tau2_ci=True)
 MODES: dict[str, Settings] = {s.name: s for s in (REVMAN5, REVMAN_WEB, MODERN)}

@@ -20,7 +20,7 @@ from scipy import special
 
 from .errors import ConvergenceError, InputError
 
-__all__ = ["rowsum", "tau2_dl", "tau2_iterate", "q_profile", "i2_from_tau2", "i2_tau2", "i2_q"]
+__all__ = ["rowsum", "tau2_dl", "tau2_iterate", "tau2_reml_fisher", "q_profile", "i2_from_tau2", "i2_tau2", "i2_q"]
 
 _TOL = 1e-12
 _MAXITER = 500
@@ -119,6 +119,43 @@ def tau2_iterate(method: str, Y: np.ndarray, V: np.ndarray, k: np.ndarray, start
                                f"{idx[act[:10]].tolist()}")
     tau2[idx] = t
     return tau2, it
+
+
+def tau2_reml_fisher(Y: np.ndarray, V: np.ndarray, k: np.ndarray, threshold: float = 1e-8,
+                     maxiter: int = 100):
+    """RevMan's REML τ² per row: Fisher scoring (Harville 1977; metafor's ``rma.uni``) from the
+    Hedges estimator τ²₀ = max(0, Σ(y − ȳ)²/(k − 1) − Σv/k), step
+    Δ = (Σw²r² − tr P)/tr(P²), tr P = Σw − Σw²/Σw, tr(P²) = Σw² − 2Σw³/Σw + (Σw²/Σw)²,
+    halved while τ² + Δ < 0, stopping after the first step with |Δ| < ``threshold`` (RevMan:
+    1e-8; :class:`mytools.engine.settings.Settings` ``reml``). Missing cells: v = ∞. Returns τ²,
+    the number of vectorised steps, and the rows not settled after ``maxiter`` steps (metafor's
+    limit: Fisher scoring can oscillate; the caller solves those exactly)."""
+    tau2 = np.zeros(Y.shape[0])
+    idx = np.flatnonzero(k > 1)
+    if not idx.size:
+        return tau2, 0
+    y, v, kk = Y[idx], V[idx], k[idx].astype(float)
+    fin = np.isfinite(v)
+    ybar = rowsum(np.where(fin, y, 0)) / kk
+    t = np.maximum(0.0, rowsum(np.where(fin, (y - ybar[:, None]) ** 2, 0)) / (kk - 1)
+                   - rowsum(np.where(fin, v, 0)) / kk)
+    act, it = np.arange(idx.size), 0
+    while act.size and it < maxiter:
+        it += 1
+        ta = t[act]
+        w = 1.0 / (v[act] + ta[:, None])
+        sw, sw2, sw3 = rowsum(w), rowsum(w * w), rowsum(w * w * w)
+        r = y[act] - (rowsum(w * y[act]) / sw)[:, None]
+        adj = (rowsum(w * w * r * r) - (sw - sw2 / sw)) / (sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
+        for _ in range(60):
+            neg = ta + adj < 0
+            if not neg.any():
+                break
+            adj = np.where(neg, adj / 2, adj)
+        t[act] = ta + adj
+        act = act[~(np.abs(adj) < threshold)]
+    tau2[idx] = t
+    return tau2, it, idx[act]
 
 
 def _q_gen(t: np.ndarray, Y: np.ndarray, V: np.ndarray) -> np.ndarray:

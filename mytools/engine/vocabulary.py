@@ -17,7 +17,7 @@ __all__ = [
     "DATA_TYPES", "BINARY_MEASURES", "DICHOTOMOUS_MEASURES", "CONTINUOUS_MEASURES",
     "MEASURES_BY_TYPE", "RATIO_MEASURES", "MEASURE_NAMES", "METHODS", "METHODS_BY_TYPE",
     "MODELS", "TAU2_METHODS", "CI_METHODS", "I2_METHODS", "PREDICTION_DF", "HKSJ_P",
-    "ZERO_CELL_RULES", "ALL_EVENTS_RULES", "SMD_METHODS", "REVMAN_DATA_TYPES", "REVMAN_METHODS",
+    "ZERO_CELL_RULES", "ALL_EVENTS_RULES", "SMD_METHODS", "REML_RULES", "REVMAN_DATA_TYPES", "REVMAN_METHODS",
     "REVMAN_MODELS", "is_ratio", "measures_for", "default_method",
 ]
 
@@ -63,6 +63,9 @@ ZERO_CELL_RULES = ("revman", "none")
 ALL_EVENTS_RULES = ("revman", "exclude")
 #: Hedges' g: RevMan 5's approximations or the exact correction (metafor).
 SMD_METHODS = ("revman", "exact")
+#: REML τ²: RevMan's Fisher scoring (from the Hedges estimator, stopped when |Δτ²| < 1e-8) or the
+#: root of the REML equation to machine precision.
+REML_RULES = ("revman", "exact")
 
 #: RevMan's codes for data types (.rm5 element names, RevMan 5 CSV and RevMan Web exports).
 REVMAN_DATA_TYPES = {

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import pool_batch, study_effects
+from ..engine.settings import resolve
 from .split import applicability, split_weights
 from .tolerance import close
 from ..engine.vocabulary import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES
@@ -25,6 +26,9 @@ __all__ = ["infer_settings", "SETTING_COLUMNS"]
 STATED = "stated in the file"
 BY_STUDY = "inferred from RevMan's per-study numbers"
 BY_WEIGHT = "inferred from weights"
+#: The engine mode for files without RevMan Web's settings: RevMan 5's, with RevMan's own REML
+#: stopping rule for the REML τ² that RevMan 2025 files carry (:class:`~mytools.engine.settings.Settings`).
+REVMAN5_FILES = resolve("revman5", reml="revman")
 REML = "random (REML)"  # the model candidate "random effects, REML τ²" (RevMan 2025's default)
 IMPLIED = "implied by the data type (RevMan pools continuous and generic data by inverse variance)"
 LEVELS = (0.95, 0.99, 0.90)
@@ -238,7 +242,7 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     table.update(model=np.where(reml, "random", table["model"]).astype(object),
                  tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
                  log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
-    st = pool_batch(batch, table, invalid="mark").studies
+    st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark").studies
     est = st["estimable"].to_numpy(bool)
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
     scope = np.array([c[2] for c in cand], dtype=object)[batch["segment"]]

@@ -17,7 +17,8 @@ from ..data import DataError, Problem
 from ..engine.batch import pool_batch
 from ..engine.batch_segments import segment_table
 from ..engine.settings import get_mode
-from .infer import ROW_INPUTS, infer_settings, records
+from ..engine.settings import REVMAN_WEB, Settings
+from .infer import REVMAN5_FILES, ROW_INPUTS, infer_settings, records
 from .split import applicability
 
 __all__ = ["PooledAnalysis", "pool_analysis", "settings_mode"]
@@ -38,9 +39,10 @@ class PooledAnalysis:
     result: dict
 
 
-def settings_mode(review) -> str:
-    """The engine mode of a review's file: RevMan Web's for data packages of version 2."""
-    return "revman_web" if str(review.format).startswith("datapackage-2") else "revman5"
+def settings_mode(review) -> Settings:
+    """The engine mode of a review's file: RevMan Web's for data packages of version 2, else
+    RevMan 5's with RevMan's REML rule (:data:`mytools.reproduce.infer.REVMAN5_FILES`)."""
+    return REVMAN_WEB if str(review.format).startswith("datapackage-2") else REVMAN5_FILES
 
 
 def pool_analysis(review, analysis: str, subgroup: int | None = None) -> PooledAnalysis:

@@ -84,3 +84,26 @@ def test_peto_or_measure_name():
     assert a.estimate == b.estimate
     with pytest.raises(ValueError, match="needs method='Peto'"):
         pool_binary(A, N1, C, N2, measure="PETO_OR", method="MH")
+
+
+def test_revman_reml_rule_is_close_to_the_root_and_falls_back_when_fisher_scoring_oscillates():
+    """``reml="revman"`` (Fisher scoring from HE, stopped under 1e-8) lands within the stopping
+    error of the exact REML root (``tests/engine/reference_tau2.py``, Brent); where Fisher scoring
+    oscillates and never settles (these two analyses of the 40-review sample), the root is used."""
+    from mytools.engine.tau2 import tau2_reml_fisher
+    from tests.engine.reference_tau2 import tau2_reml
+
+    osc = [([-2.74221762, -2.31785257, -0.9650809, -3.59091725, -2.02035263, -1.60943791,
+             -3.46237456, -2.63905733, -1.22059369],
+            [1.11204771, 2.14175408, 2.39880952, 2.03405205, 1.10810763, 2.35121951, 2.04695021,
+             1.04285714, 0.20558557])]
+    calm = [([0.1, 0.5, 0.9, -0.2], [0.01, 0.02, 0.05, 0.03]), ([1.2, 0.3, 0.8], [0.2, 0.1, 0.3])]
+    for (y, v), oscillates in [(c, True) for c in osc] + [(c, False) for c in calm]:
+        y, v = np.array(y), np.array(v)
+        _, _, unsettled = tau2_reml_fisher(y[None], v[None], np.array([y.size]))
+        assert (unsettled.size == 1) == oscillates
+        for rule in ("revman", "exact"):
+            r = mytools.pool_generic(y, np.sqrt(v), model="random", tau2_method="REML",
+                                     settings=resolve(REVMAN_WEB, reml=rule))
+            assert abs(r.tau2 - tau2_reml(y, v)) <= (1e-6 if rule == "revman" else 1e-9) * (1 + r.tau2)
+    assert REVMAN_WEB.reml == "revman" and REVMAN5.reml == MODERN.reml == "exact"
