@@ -29,7 +29,8 @@ from scipy import special
 
 from .batch_effects import RowEffects, row_effects
 from .batch_segments import SegmentSettings, segment_settings
-from .core import HKSJ_ONE_NOTE, STATUS_MESSAGES, pad_segments, pool_rows
+from .effects import ratio_overflows
+from .core import HKSJ_ONE_NOTE, NOT_REPRESENTABLE, OK, STATUS_MESSAGES, pad_segments, pool_rows
 from .errors import InputError
 from .mantel_haenszel import mh_rows
 from .settings import REVMAN5, Settings, get_mode
@@ -159,11 +160,13 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
         sel = np.flatnonzero(e)
         k = np.bincount(s[sel], minlength=m)
     parts = [_pool_class(segs, sel, s, m, eff, sa, st) for segs in _size_classes(k, m)]
+    out = _gather(parts, m)
     log = sa.expand(sa.table["log_scale"])
+    bad = _ratio_status(out, log)
     index, scale = _index(rows), _study_scale(sa)  # now: the caller may change its inputs later
-    return BatchResult(studies=lambda: _studies(index, s, eff, e, _row_weights(parts, s.size), m,
-                                                scale),
-                       pooled=lambda: _frame(_gather(parts, m, want), k, nrows, log, want))
+    return BatchResult(
+        studies=lambda: _studies(index, s, eff, e, _row_weights(parts, s, bad), m, scale),
+        pooled=lambda: _frame(_with_p(out, parts, m, want, bad), k, nrows, log, want))
 
 
 def _size_classes(k: np.ndarray, m: int) -> list[np.ndarray]:
@@ -211,30 +214,71 @@ def _pool_class(segs, sel, s, m, eff, sa, st):
     return segs, rsel, rp, cp, r
 
 
-def _gather(parts, m: int, want) -> dict[str, np.ndarray]:
+def _gather(parts, m: int, later: bool = False) -> dict[str, np.ndarray]:
     """The core's per-segment results of every size class and the status, one array per name
-    (the core's own arrays when one class holds every segment); P and P of Q only if wanted."""
-    out = {"status": np.zeros(m, dtype=int), "hksj_one": np.zeros(m, dtype=bool)}
+    (the core's own arrays when one class holds every segment); ``later``: P and P of Q only."""
+    out = {} if later else {"status": np.zeros(m, dtype=int), "hksj_one": np.zeros(m, dtype=bool)}
     for segs, _, _, _, r in parts:
-        res = {name: getattr(r, name) for name in (*_OUT, "status", "hksj_one")}
-        if "p" in want or "p_q" in want:
-            res.update(r.later())
+        res = r.later() if later else {name: getattr(r, name) for name in (*_OUT, "status", "hksj_one")}
         for name, x in res.items():
             if segs.size == m:
                 out[name] = x
             else:
                 out.setdefault(name, np.full(m, np.nan))[segs] = x
-    for name in _OUT:
+    for name in ("p", "p_q") if later else _OUT:
         out.setdefault(name, np.full(m, np.nan))
     return out
 
 
-def _row_weights(parts, n: int) -> np.ndarray:
-    """Each row's pooling weight (0 for rows not pooled)."""
-    w_row = np.zeros(n)
+def _ratio_status(out, log) -> np.ndarray | None:
+    """NOT_REPRESENTABLE (in ``out``) for ratio segments whose θ, CI or prediction bound has no
+    finite ratio e^x (:func:`~.effects.ratio_overflows`), as :func:`~.finish.finish_pooling`;
+    returns those segments (None when there are none)."""
+    if np.ndim(log) == 0 and not log:
+        return None
+    status = out["status"]
+    bad = log & (status == OK) & ratio_overflows(*(out[x] for x in ("theta", "ci_low", "ci_high",
+                                                                     "pi_low", "pi_high")))
+    if not bad.any():
+        return None
+    out["status"] = np.where(bad, NOT_REPRESENTABLE, status)
+    for name in _OUT:
+        out[name] = np.where(bad, np.nan, out[name])
+    return bad
+
+
+def _with_p(out, parts, m: int, want, bad) -> dict[str, np.ndarray]:
+    """``out`` with P and P of Q when the table wants them (NaN for ``bad`` segments)."""
+    if "p" not in want and "p_q" not in want:
+        return out
+    pv = _gather(parts, m, later=True)
+    if bad is not None:
+        pv = {name: np.where(bad, np.nan, x) for name, x in pv.items()}
+    return {**out, **pv}
+
+
+def _row_weights(parts, s: np.ndarray, bad) -> np.ndarray:
+    """Each row's pooling weight (0 for rows not pooled, and in ``bad`` segments)."""
+    w_row = np.zeros(s.size)
     for _, rsel, rp, cp, r in parts:
         w_row[rsel] = r.weights.reshape(-1) if rp is None else r.weights[rp, cp]
+    if bad is not None:
+        w_row[bad[s]] = 0.0
     return w_row
+
+
+def _ratio_status(out, status, log, w_row, s) -> None:
+    """NOT_REPRESENTABLE (in place) for ratio segments whose θ, CI or prediction bound has no
+    finite ratio e^x (:func:`~.effects.ratio_overflows`), as :func:`~.finish.finish_pooling`."""
+    if np.ndim(log) == 0 and not log:
+        return
+    bad = log & (status == OK) & ratio_overflows(*(out[x] for x in ("theta", "ci_low", "ci_high",
+                                                                     "pi_low", "pi_high")))
+    if bad.any():
+        status[bad] = NOT_REPRESENTABLE
+        for name in _OUT:
+            out[name] = np.where(bad, np.nan, out[name])
+        w_row[bad[s]] = 0.0
 
 
 def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):
