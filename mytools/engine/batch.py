@@ -267,20 +267,6 @@ def _row_weights(parts, s: np.ndarray, bad) -> np.ndarray:
     return w_row
 
 
-def _ratio_status(out, status, log, w_row, s) -> None:
-    """NOT_REPRESENTABLE (in place) for ratio segments whose θ, CI or prediction bound has no
-    finite ratio e^x (:func:`~.effects.ratio_overflows`), as :func:`~.finish.finish_pooling`."""
-    if np.ndim(log) == 0 and not log:
-        return
-    bad = log & (status == OK) & ratio_overflows(*(out[x] for x in ("theta", "ci_low", "ci_high",
-                                                                     "pi_low", "pi_high")))
-    if bad.any():
-        status[bad] = NOT_REPRESENTABLE
-        for name in _OUT:
-            out[name] = np.where(bad, np.nan, out[name])
-        w_row[bad[s]] = 0.0
-
-
 def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):
     """(use, θ, SE, weights) of the MH segments among ``segs`` (cells laid out like ``Y``)."""
     t = sa.table
