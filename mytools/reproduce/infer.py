@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import pool_batch, study_effects
+from ..engine.batch_effects import RowEffects, row_effects
+from ..engine.batch_segments import segment_settings
 from ..engine.settings import resolve
 from .split import applicability, split_weights
 from .tolerance import close
@@ -242,7 +244,8 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
     table.update(model=np.where(reml, "random", table["model"]).astype(object),
                  tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
                  log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
-    st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark").studies
+    eff = _shared_effects(batch, idx, dts, meas, sw)
+    st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark", effects=eff).studies
     est = st["estimable"].to_numpy(bool)
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
     scope = np.array([c[2] for c in cand], dtype=object)[batch["segment"]]
@@ -267,6 +270,23 @@ def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None
             other = out.get((method, model, "subgroups"), np.full(n, -1.0))
             out[(method, model, "subgroups")] = np.where(no_sub, v, other)
     return out
+
+
+def _shared_effects(batch: dict, idx: np.ndarray, dts: np.ndarray, meas: np.ndarray,
+                    sw: np.ndarray) -> RowEffects:
+    """The per-study effects of the replicated rows (``batch``; ``idx``: each one's row): they
+    depend on the analysis's data type, measure and swap only, not on the pooling candidate, so
+    the engine computes them once per row (:func:`mytools.engine.batch_effects.row_effects`)."""
+    u, first, back = np.unique(idx, return_index=True, return_inverse=True)
+    pairs, code = np.unique(np.array([dts[u], meas[u]], dtype=str), axis=1, return_inverse=True)
+    seg = 2 * code.reshape(-1) + sw[u]
+    table = {"data_type": np.repeat(pairs[0].astype(object), 2),
+             "measure": np.repeat(pairs[1].astype(object), 2),
+             "method": np.where(np.repeat(pairs[1], 2) == "PETO_OR", "Peto", "IV").astype(object),
+             "swap_events": np.tile([False, True], pairs.shape[1])}
+    once = row_effects({c: x[first] for c, x in batch.items() if c != "segment"}, seg,
+                       segment_settings(table, REVMAN5_FILES), REVMAN5_FILES, "mark")
+    return once.take(back.reshape(-1))
 
 
 def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows: int,
