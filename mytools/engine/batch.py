@@ -30,7 +30,8 @@ from scipy import special
 
 from .batch_effects import row_effects
 from .batch_segments import SegmentSettings, segment_settings
-from .core import HKSJ_ONE_NOTE, STATUS_MESSAGES, pad_segments, pool_rows
+from .effects import ratio_overflows
+from .core import HKSJ_ONE_NOTE, NOT_REPRESENTABLE, OK, STATUS_MESSAGES, pad_segments, pool_rows
 from .errors import InputError
 from .mantel_haenszel import mh_rows
 from .settings import REVMAN5, Settings, get_mode
@@ -122,6 +123,7 @@ def pool_batch(rows: pd.DataFrame | Mapping[str, ArrayLike],
         _pool_class(segs, sel, s, m, eff, sa, st, out, status, hksj_one, w_row)
     for name in _OUT:
         out.setdefault(name, np.full(m, np.nan))
+    _ratio_status(out, status, sa.expand(sa.table["log_scale"]), w_row, s)
     nrows = np.bincount(s, minlength=m)
     pooled = _frame(out, k, nrows, status, hksj_one, sa.expand(sa.table["log_scale"]))
     return BatchResult(studies=_studies(rows, s, eff, e, w_row, m, sa), pooled=pooled)
@@ -152,6 +154,20 @@ def _pool_class(segs, sel, s, m, eff, sa, st, out, status, hksj_one, w_row) -> N
             out.setdefault(name, np.full(m, np.nan))[segs] = getattr(r, name)
     status[segs], hksj_one[segs] = r.status, r.hksj_one
     w_row[rsel] = r.weights[rp, cp]
+
+
+def _ratio_status(out, status, log, w_row, s) -> None:
+    """NOT_REPRESENTABLE (in place) for ratio segments whose θ, CI or prediction bound has no
+    finite ratio e^x (:func:`~.effects.ratio_overflows`), as :func:`~.finish.finish_pooling`."""
+    if np.ndim(log) == 0 and not log:
+        return
+    bad = log & (status == OK) & ratio_overflows(*(out[x] for x in ("theta", "ci_low", "ci_high",
+                                                                     "pi_low", "pi_high")))
+    if bad.any():
+        status[bad] = NOT_REPRESENTABLE
+        for name in _OUT:
+            out[name] = np.where(bad, np.nan, out[name])
+        w_row[bad[s]] = 0.0
 
 
 def _mh_fixed(segs, rsel, rp, cp, shape, eff, sa, st):

@@ -10,6 +10,9 @@ re-executing files as they are), are ``estimable=False`` like the unusable ones.
 
 Peto: a dichotomous segment with ``method="Peto"`` or ``measure="PETO_OR"`` gets Peto's per-study
 ln OR = (O − E)/V, variance 1/V (:mod:`.peto`), whichever method then pools it.
+
+A row whose effect or variance is not a finite number in double precision (an SD of 1e308, an SE
+of 1e-160; :func:`~.effects.finite_effects`) is ``estimable=False``, as in the scalar functions.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .effects import binary_effects, continuous_effects
+from .effects import binary_effects, continuous_effects, finite_effects
 from .errors import InputError
 from .vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DATA_TYPES
 from .peto import peto_effects, peto_oe_v
@@ -95,11 +98,12 @@ def _continuous(rows, n, sel, measure_r, st, out: RowEffects, invalid: str = "ra
     for m in CONTINUOUS_MEASURES:
         idx = np.flatnonzero(ok & (measure_r == m))
         if m == "SMD":
-            idx = idx[(cols[2][idx] + cols[5][idx]) >= (3 if st.smd == "revman" else 4)]
+            with np.errstate(over="ignore"):
+                idx = idx[(cols[2][idx] + cols[5][idx]) >= (3 if st.smd == "revman" else 4)]
         if idx.size:
             es, _ = continuous_effects(*(x[idx] for x in cols), measure=m, smd=st.smd,
                                        labels=_labels(idx))
-            out.y[idx], out.v[idx], out.estimable[idx] = es.y, es.v, True
+            out.y[idx], out.v[idx], out.estimable[idx] = es.y, es.v, es.estimable
 
 
 def row_effects(rows, seg: np.ndarray, seg_attr, st, invalid: str = "raise") -> RowEffects:
@@ -130,15 +134,22 @@ def row_effects(rows, seg: np.ndarray, seg_attr, st, invalid: str = "raise") -> 
     sel = dt == 1
     if sel.any():
         _continuous(rows, n, sel, seg_attr["measure"][seg], st, out, invalid)
-    sel = dt == 2
-    if sel.any():
-        est, se = _col(rows, "giv_estimate", n), _col(rows, "giv_se", n)
-        _put(out, sel & np.isfinite(est) & np.isfinite(se) & (se > 0), est, se, lambda s_: s_ ** 2)
-    sel = dt == 3
-    if sel.any():
-        oe, V = _col(rows, "o_e", n), _col(rows, "variance", n)
-        with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
+        sel = dt == 2
+        if sel.any():
+            est, se = _col(rows, "giv_estimate", n), _col(rows, "giv_se", n)
+            _put(out, sel & np.isfinite(est) & np.isfinite(se) & (se > 0), est, se, lambda s_: s_ ** 2)
+        sel = dt == 3
+        if sel.any():
+            oe, V = _col(rows, "o_e", n), _col(rows, "variance", n)
             _put(out, sel & np.isfinite(oe) & np.isfinite(V) & (V > 0), oe / V, V, lambda v_: 1.0 / v_)
+    if (dt >= 2).any():  # beyond double precision: not estimable (binary, continuous: in .effects)
+        log = seg_attr.expand(seg_attr.table["log_scale"])
+        log = log if np.ndim(log) == 0 else log[seg]
+        fin = finite_effects(out.y, out.v, log) | ~out.estimable
+        if not fin.all():
+            out.estimable &= fin
+            out.y[~fin], out.v[~fin] = np.nan, np.nan
     return out
 
 

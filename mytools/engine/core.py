@@ -18,7 +18,11 @@ Edges, decided once (``status`` per row; every entry point reports the same mess
 * an infinite or zero-SE fixed-effect fit (MH with raw counts and no events in one arm) →
   :data:`FIXED_NOT_ESTIMABLE`;
 * one study with ``ci_method="hksj"`` → the Wald interval (``hksj_one`` is True; t needs k ≥ 2);
-* HKSJ with q = 0 (all estimates identical) → :data:`HKSJ_ZERO`, never a zero-width interval.
+* HKSJ with q = 0 (all estimates identical) → :data:`HKSJ_ZERO`, never a zero-width interval;
+* a pooled number that is not finite in double precision (a sum such as Σw, Σw², Q, Σw·y or τ²
+  overflows; study estimates near ±1e154 or variances near 1e-154) → :data:`NOT_REPRESENTABLE`,
+  never a RuntimeWarning or a silent ∞/NaN. Studies whose own y or v is not finite never get here
+  (:func:`~.effects.finite_effects`: callers leave them out as not estimable).
 
 >>> import numpy as np
 >>> r = pool_rows(np.array([[0.0, 1.0], [0.2, np.nan]]), np.array([[1.0, 1.0], [0.04, np.nan]]),
@@ -37,9 +41,9 @@ from .settings import REVMAN5, Settings
 from .tau2 import i2_q, i2_tau2, q_profile, rowsum as _rs, tau2_dl, tau2_iterate, tau2_reml_fisher
 
 __all__ = ["Pooled", "pool_rows", "pad_segments", "STATUS_MESSAGES", "OK", "NO_STUDY",
-           "FIXED_NOT_ESTIMABLE", "HKSJ_ZERO", "HKSJ_ONE_NOTE"]
+           "FIXED_NOT_ESTIMABLE", "HKSJ_ZERO", "NOT_REPRESENTABLE", "HKSJ_ONE_NOTE"]
 
-OK, NO_STUDY, FIXED_NOT_ESTIMABLE, HKSJ_ZERO = 0, 1, 2, 3
+OK, NO_STUDY, FIXED_NOT_ESTIMABLE, HKSJ_ZERO, NOT_REPRESENTABLE = 0, 1, 2, 3, 4
 STATUS_MESSAGES = {
     NO_STUDY: "no estimable study",
     FIXED_NOT_ESTIMABLE: "the pooled estimate is not estimable from these counts (an infinite "
@@ -47,6 +51,9 @@ STATUS_MESSAGES = {
                          "arm makes the MH estimate infinite; use zero_cell='revman')",
     HKSJ_ZERO: "the Hartung–Knapp SE is 0 (all study estimates identical, q = 0): the interval "
                "would have zero width; use ci_method='wald' or hksj_floor=True",
+    NOT_REPRESENTABLE: "the pooled result is not a finite number in double precision (study "
+                       "estimates or variances so extreme that a sum, τ² or the back-transformed "
+                       "ratio overflows)",
 }
 HKSJ_ONE_NOTE = "Hartung–Knapp needs k ≥ 2; with one study the Wald interval is shown"
 
@@ -107,6 +114,17 @@ def _wsq(W: np.ndarray, Y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return R
 
 
+def _q(W: np.ndarray, Y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Σw(y − μ)² per row. (y − μ)² overflows when |y − μ| > 1.3e154: rows that are not finite
+    are summed again as (w·(y − μ))·(y − μ), finite whenever w(y − μ)² is."""
+    q = _rs(_wsq(W, Y, mu))
+    bad = np.flatnonzero(~np.isfinite(q) & np.isfinite(mu))
+    if bad.size:
+        R = Y[bad] - mu[bad, None]
+        q[bad] = _rs((W[bad] * R) * R)
+    return q
+
+
 def _pick(mask, a, b):
     """``np.where(mask, a, b)``, without the copy when ``mask`` is one bool for all rows."""
     if mask is True or mask is False:
@@ -152,34 +170,48 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
     θ, SE, interval, τ², Q and I² from Q (``pool_many``'s fields; the rest NaN, weights None).
     Inputs are not checked here: callers validate (v > 0, same NaN cells)."""
     n = Y.shape[0]
-    if np.isnan(Y.sum()):  # a NaN cell makes the sum NaN: one fast reduction when there is none
+    with np.errstate(all="ignore"):  # the sum may overflow: ±∞ is not NaN, (∞ − ∞) NaN is safe
+        has_nan = np.isnan(Y.sum())
+    if has_nan:  # a NaN cell makes the sum NaN: one fast reduction when there is none
         miss = np.isnan(Y)
         k = Y.shape[1] - miss.sum(axis=1)  # integers: exact in any order
-        Yz, Vz = np.asfortranarray(np.where(miss, 0.0, Y)), np.asfortranarray(np.where(miss, np.inf, V))
+        pad = np.where(k > 0, Y[np.arange(n), np.argmax(~miss, axis=1)], 0.0)[:, None]
+        Yz = np.asfortranarray(np.where(miss, pad, Y))  # y of the row's first study: (y − μ)² stays
+        Vz = np.asfortranarray(np.where(miss, np.inf, V))  # finite where the row's own cells' are
     else:
         k = np.full(n, Y.shape[1])
         Yz, Vz = Y, V
     rnd = _is(model, "random", n)
-    W = 1.0 / Vz
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # overflow: the NOT_REPRESENTABLE status, not a warning
+        W = 1.0 / Vz
         sw, sw2 = _rs(W), _rs(W * W)
         theta_f, se_f, w_f = _rs(W * Yz) / sw, 1.0 / np.sqrt(sw), W
         if fixed is not None:
             use, th, se_, w_ = fixed
             theta_f, se_f = np.where(use, th, theta_f), np.where(use, se_, se_f)
             w_f = np.where(use[:, None], w_, W)
-        q = _rs(_wsq(W, Yz, theta_f))
+        q = _q(W, Yz, theta_f)
         q[k <= 1] = 0.0
-    status = np.where(k == 0, NO_STUDY, OK)
-    with np.errstate(invalid="ignore"):
-        bad_fixed = ~(np.isfinite(theta_f) & np.isfinite(se_f) & (se_f > 0))
-    status = np.where((status == OK) & bad_fixed, FIXED_NOT_ESTIMABLE, status)
+    status = _fixed_status(np.where(k == 0, NO_STUDY, OK), theta_f, se_f, q, sw, sw2, fixed)
     ok = status == OK
-    tau2, iters = _tau2(Yz, Vz, k, q, sw, sw2, rnd & ok, tau2_method, settings.reml)
+    with np.errstate(all="ignore"):
+        tau2, iters = _tau2(Yz, Vz, k, q, sw, sw2, rnd & ok, tau2_method, settings.reml)
     return _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f,
                               w_f, _is(ci_method, "hksj", n),
                               ci_level if np.ndim(ci_level) == 0 else np.asarray(ci_level, float),
                               _rows(tau2_ci, n, bool), settings, report)
+
+
+def _fixed_status(status, theta_f, se_f, q, sw, sw2, fixed):
+    """FIXED_NOT_ESTIMABLE where an MH fit is ±∞ or has no finite SE > 0 (a zero total of events;
+    :func:`~.mantel_haenszel.mh_rows` makes θ NaN when its sums overflow); NOT_REPRESENTABLE where
+    Σw, Σw², Q or the fit is not finite otherwise (an overflow)."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(theta_f) & np.isfinite(se_f) & (se_f > 0))
+        over = bad | ~(np.isfinite(sw) & np.isfinite(sw2) & np.isfinite(q))
+    mh_inf = bad & ~np.isnan(theta_f) & (False if fixed is None else fixed[0])  # NaN: mh_rows overflow
+    ok = status == OK
+    return np.where(ok & mh_inf, FIXED_NOT_ESTIMABLE, np.where(ok & over, NOT_REPRESENTABLE, status))
 
 
 def _tau2(Yz, Vz, k, q, sw, sw2, want, method, reml="exact"):
@@ -204,7 +236,7 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
                        want_hk, level, tau2_ci, st: Settings, report: bool) -> Pooled:
     ok = status == OK
     nan = np.full(k.shape, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         Ws = np.add(Vz, tau2[:, None])
         np.divide(1.0, Ws, out=Ws)  # w* = 1/(v + τ²), one allocation
         swr = _rs(Ws)
@@ -217,7 +249,7 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
         df = k - 1
         crit = -special.ndtri((1.0 - level) / 2.0)
         if hk.any():  # Hartung–Knapp: SE² = q/Σw*, q = Σw*(y − μ)²/(k − 1), t on k − 1 df
-            qh = _rs(_wsq(Ws, Yz, theta_r)) / df
+            qh = _q(Ws, Yz, theta_r) / df
             if st.hksj_floor:
                 qh = np.maximum(qh, 1.0)
             status = np.where(ok & hk & (qh <= 1e-20), HKSJ_ZERO, status)
@@ -230,21 +262,41 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
         if report:
             out.update(_report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level,
                                tau2_ci, st))
-            out["weights"] = (Ws if rnd is True and ok.all() else
-                              np.where((ok & rnd)[:, None], Ws, np.where(ok[:, None], w_f, 0.0)))
             i2 = np.where(rnd & (k >= 2) & (st.i2 == "tau2"), out["i2_tau2"], i2q)
         else:
             i2 = i2q
+        status = _finite_status(status, theta, se, crit, tau2, i2, out if report else None, k,
+                                rnd & tau2_ci)
+        ok = status == OK
+        if report:
+            out["weights"] = (Ws if rnd is True and ok.all() else
+                              np.where((ok & rnd)[:, None], Ws, np.where(ok[:, None], w_f, 0.0)))
     all_ok = bool(ok.all())
 
     def val(x):
         return x if all_ok else np.where(ok, x, np.nan)
-    return Pooled(theta=val(theta), se=val(se), ci_low=val(theta - crit * se),
-                  ci_high=val(theta + crit * se), t_df=val(np.where(hk, df, np.nan)) if hk.any() else nan,
+    with np.errstate(all="ignore"):  # rows not OK may hold ∞: they become NaN
+        lo, hi = theta - crit * se, theta + crit * se
+    return Pooled(theta=val(theta), se=val(se), ci_low=val(lo), ci_high=val(hi), t_df=val(np.where(hk, df, np.nan)) if hk.any() else nan,
                   q=val(q),
                   df=df, i2=val(i2), i2_q=val(i2q), tau2=val(tau2 if rnd is True else np.where(rnd, tau2, 0.0)), k=k,
                   hksj=hk & ok, hksj_one=hksj_one, status=status, iterations=iters,
                   **{name: (x if name == "weights" or x is nan else val(x)) for name, x in out.items()})
+
+
+def _finite_status(status, theta, se, crit, tau2, i2, out, k, want_ci):
+    """NOT_REPRESENTABLE where a pooled number of an OK row is not finite: θ, SE, z, the interval,
+    τ², I² and, with ``out`` (the report), where they apply I² from τ², the prediction interval
+    and τ²'s CI."""
+    fin = (np.isfinite(theta - crit * se) & np.isfinite(theta + crit * se) & np.isfinite(se)
+           & np.isfinite(theta / se) & np.isfinite(tau2) & np.isfinite(i2))  # θ/se: z, always
+    if out is not None:  # the report's numbers too
+        fin &= (~np.isinf(out["pi_low"]) & ~np.isinf(out["pi_high"])
+                & ((k < 2) | np.isfinite(out["i2_tau2"]))
+                & (~(want_ci & (k >= 2)) | np.isfinite(out["tau2_ci_low"] + out["tau2_ci_high"])))
+    if fin.all():
+        return status
+    return np.where((status == OK) & ~fin, NOT_REPRESENTABLE, status)
 
 
 def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, tau2_ci, st):

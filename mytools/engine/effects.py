@@ -18,6 +18,11 @@ only (the behaviour of R ``meta``'s RevMan-compatible settings, where non-inform
 always included for RD and ``allstudies`` applies only to RR/OR, and of metafor's ``rma.mh`` for RD).
 We have no RevMan file with a zero-cell RD study to check this against; treat the RD zero-cell
 rules as meta's reading of RevMan, not as verified RevMan output.
+
+Numbers beyond double precision (:func:`finite_effects`): a study whose effect or variance is not
+a finite number — an SD of 1e308 squares to ∞, an SE of 1e-160 to 0, counts near 1e308 cancel
+to a variance of 0 — is not estimable (``nonfinite`` True), as RevMan shows a study it cannot
+estimate; it never reaches the pooling as ∞ or NaN, and no RuntimeWarning is raised.
 """
 from __future__ import annotations
 
@@ -38,7 +43,15 @@ __all__ = [
     "binary_rules",
     "check_option",
     "make_labels",
+    "finite_effects",
+    "ratio_overflows",
+    "NONFINITE_NOTE",
+    "LOG_MAX",
 ]
+
+LOG_MAX = float(np.log(np.finfo(float).max))  # 709.78…: a ratio e^y with |y| above it is 0 or ∞
+NONFINITE_NOTE = ("effect or variance not a finite number in double precision (overflow or "
+                  "underflow), not estimable: ")
 
 
 
@@ -47,7 +60,9 @@ class EffectSizes:
     """Per-study effects on the analysis scale (log for RR/OR).
 
     ``y``/``v``: estimate and variance (NaN only where ``estimable`` is False);
-    ``corrected``: True where 0.5 was added to every cell (binary data only).
+    ``corrected``: True where 0.5 was added to every cell (binary data only);
+    ``nonfinite``: True where the inputs were valid but the effect or variance is not a finite
+    number in double precision (:func:`finite_effects`; also ``estimable`` False).
     """
 
     measure: str
@@ -57,6 +72,34 @@ class EffectSizes:
     estimable: np.ndarray
     log_scale: bool
     corrected: np.ndarray
+    nonfinite: np.ndarray | None = None
+
+
+def finite_effects(y, v, log_scale=False) -> np.ndarray:
+    """True where a study can be pooled as numbers: y, v and the weight 1/v finite, v > 0 and, on
+    the log scale, the ratio e^y neither ∞ nor 0 (|y| ≤ ln(largest double) ≈ 709.78). The one rule
+    for every entry point (scalar functions, ``pool_many``, ``pool_batch``)."""
+    y, v = np.asarray(y, dtype=float), np.asarray(v, dtype=float)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(y) & (v > 0) & np.isfinite(v) & np.isfinite(1.0 / v)
+        if np.ndim(log_scale) or log_scale:
+            ok &= ~np.asarray(log_scale, dtype=bool) | (np.abs(y) <= LOG_MAX)
+    return ok
+
+
+def ratio_overflows(*xs) -> np.ndarray:
+    """True where any of the log-scale values ``xs`` has no finite ratio e^x > 0 (|x| > 709.78;
+    NaN is not counted): a pooled ratio, CI or prediction bound that cannot be shown."""
+    with np.errstate(invalid="ignore"):
+        return np.logical_or.reduce([np.abs(x) > LOG_MAX for x in xs])
+
+
+def _finite(y, v, est, log_scale=False):
+    """(y, v, estimable, nonfinite): studies outside :func:`finite_effects` not estimable."""
+    fin = finite_effects(y, v, log_scale)
+    nonfinite = est & ~fin
+    est = est & fin
+    return np.where(est, y, np.nan), np.where(est, v, np.nan), est, nonfinite
 
 
 def check_option(name: str, value: object, allowed: Sequence[str]) -> str:
@@ -178,7 +221,7 @@ def binary_effects(
     y = np.full(a.shape, np.nan)
     v = np.full(a.shape, np.nan)
     e = estimable
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         if measure == "RR":
             y[e] = np.where(all_ev[e], 0.0, np.log((ac[e] / n1c[e]) / (cc[e] / n2c[e])))
             v[e] = 1 / ac[e] - 1 / n1c[e] + 1 / cc[e] - 1 / n2c[e]
@@ -188,10 +231,8 @@ def binary_effects(
         else:  # RD on the raw counts; the 0.5 correction enters the variance only
             y[e] = a[e] / n1[e] - c[e] / n2[e]
             v[e] = ac[e] * bc[e] / n1c[e] ** 3 + cc[e] * dc[e] / n2c[e] ** 3
-    return (
-        EffectSizes(measure, labs, y, v, estimable.astype(bool), measure != "RD", corrected),
-        raw,
-    )
+    y, v, e, nonfinite = _finite(y, v, estimable.astype(bool), measure != "RD")
+    return EffectSizes(measure, labs, y, v, e, measure != "RD", corrected, nonfinite), raw
 
 
 def binary_rules(a, b, c, d, measure: str = "RR", all_events: str = "revman"):
@@ -201,8 +242,8 @@ def binary_rules(a, b, c, d, measure: str = "RR", all_events: str = "revman"):
     always) and ``all_events`` (every participant an event in both arms, some events)."""
     a, b, c, d = (np.asarray(x, dtype=float) for x in (a, b, c, d))
     corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    no_events = (a + c) == 0
-    all_ev = ((b + d) == 0) & ~no_events
+    no_events = (a == 0) & (c == 0)
+    all_ev = (b == 0) & (d == 0) & ~no_events
     if measure == "RD":
         estimable = np.ones_like(corrected)
     elif measure == "RR" and all_events == "revman":
@@ -254,25 +295,28 @@ def continuous_effects(
         _check_counts(name, x, labs)
         _require(x > 0, labs, lambda i, x=x, name=name: f"field {name!r} is {x[i]:g}; group sizes must be at least 1")
     raw = {"m1": m1, "s1": s1, "n1": n1, "m2": m2, "s2": s2, "n2": n2}
-    if measure == "MD":
-        y = m1 - m2
-        v = s1**2 / n1 + s2**2 / n2
-    else:
-        N = n1 + n2
+    if measure == "SMD":
+        with np.errstate(over="ignore"):
+            N = n1 + n2
         least = 3 if smd == "revman" else 4  # RevMan: J = 0 at N = 3, so g = 0 (see docstring)
         _require(N >= least, labs, lambda i: f"fields 'n_intervention' + 'n_control' = {N[i]:g}; "
                  f"the SMD needs at least {least} participants")
-        sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (N - 2))
-        d = (m1 - m2) / sp
-        if smd == "revman":
-            y = (1 - 3 / (4 * N - 9)) * d
-            v = N / (n1 * n2) + y**2 / (2 * (N - 3.94))
+    with np.errstate(all="ignore"):  # beyond double precision: not estimable (_finite)
+        if measure == "MD":
+            y = m1 - m2
+            v = s1**2 / n1 + s2**2 / n2
         else:
-            y = _hedges_j_exact(N - 2) * d
-            v = 1 / n1 + 1 / n2 + y**2 / (2 * N)
+            sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (N - 2))
+            d = (m1 - m2) / sp
+            if smd == "revman":
+                y = (1 - 3 / (4 * N - 9)) * d
+                v = N / (n1 * n2) + y**2 / (2 * (N - 3.94))
+            else:
+                y = _hedges_j_exact(N - 2) * d
+                v = 1 / n1 + 1 / n2 + y**2 / (2 * N)
     est = (s1 > 0) & (s2 > 0)  # an SD of 0: zero variance, not estimable (RevMan)
-    y, v = np.where(est, y, np.nan), np.where(est, v, np.nan)
-    return EffectSizes(measure, labs, y, v, est, False, np.zeros(y.shape, dtype=bool)), raw
+    y, v, est, nonfinite = _finite(y, v, est)
+    return EffectSizes(measure, labs, y, v, est, False, np.zeros(y.shape, dtype=bool), nonfinite), raw
 
 
 def generic_effects(
@@ -297,6 +341,8 @@ def generic_effects(
         y = np.log(est)
     else:
         y = est.copy()
-    est = s > 0  # SE 0: zero variance, not estimable (RevMan)
-    return EffectSizes("generic", labs, np.where(est, y, np.nan), np.where(est, s**2, np.nan), est,
-                       bool(log_scale), np.zeros(y.shape, dtype=bool))
+    with np.errstate(over="ignore", under="ignore"):
+        v = s**2
+    y, v, est, nonfinite = _finite(y, v, s > 0, bool(log_scale))  # SE 0: not estimable (RevMan)
+    return EffectSizes("generic", labs, y, v, est, bool(log_scale), np.zeros(y.shape, dtype=bool),
+                       nonfinite)

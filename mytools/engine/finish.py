@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .core import HKSJ_ONE_NOTE, NO_STUDY, pool_rows
+from .core import HKSJ_ONE_NOTE, NO_STUDY, NOT_REPRESENTABLE, STATUS_MESSAGES, pool_rows
+from .effects import ratio_overflows
 from .distributions import z_crit
 from .errors import NotEstimableError
 from .results import MetaResult
@@ -49,7 +50,8 @@ def finish_pooling(*, labels: tuple[str, ...], inputs: dict, y_all: np.ndarray, 
 
     ``mh``: (θ, SE, weights over the estimable studies) of a Mantel–Haenszel fit, or None for
     inverse variance. Raises :class:`NotEstimableError` with the core's message when no study is
-    estimable, the fixed-effect fit is infinite, or the Hartung–Knapp SE is 0."""
+    estimable, the fixed-effect fit is infinite, the Hartung–Knapp SE is 0, or a pooled number
+    (for ratios also e^θ, e^bound) is not finite in double precision."""
     e = np.asarray(estimable, dtype=bool)
     st = settings
     skipped = [labels[i] for i in np.flatnonzero(~e)]
@@ -61,11 +63,15 @@ def finish_pooling(*, labels: tuple[str, ...], inputs: dict, y_all: np.ndarray, 
         fixed = (np.array([True]), np.array([mh[0]]), np.array([mh[1]]), np.asarray(mh[2])[None, :])
     r = pool_rows(Y, V, model=model, tau2_method=st.tau2_method, ci_method=st.ci_method,
                   ci_level=st.ci_level, tau2_ci=st.tau2_ci, settings=st, fixed=fixed)
-    if r.status[0]:
-        msg = r.message(0)
-        if r.status[0] == NO_STUDY:
+    status = r.status[0]
+    if not status and log_scale and ratio_overflows(r.theta, r.ci_low, r.ci_high, r.pi_low,
+                                                    r.pi_high)[0]:
+        status = NOT_REPRESENTABLE  # e^θ, a bound or a prediction bound is 0 or ∞ (as pool_batch)
+    if status:
+        msg = STATUS_MESSAGES[int(status)]
+        if status == NO_STUDY:
             msg += (": " + ", ".join(repr(x) for x in labels) + " have no events in both arms, events "
-                    "in every participant of both arms, or no usable variance")
+                    "in every participant of both arms, or no usable variance (0, or not a finite number)")
         raise NotEstimableError(f"{measure} ({method}): {msg}")
     if r.hksj_one[0]:
         notes.append(HKSJ_ONE_NOTE)

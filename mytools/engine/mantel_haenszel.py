@@ -42,7 +42,7 @@ def mh_terms(a, b, c, d, measure: str, add=0.0) -> dict[str, np.ndarray]:
     ac, bc, cc, dc = (np.asarray(x, dtype=float) + add for x in (a, b, c, d))
     n1, n2 = ac + bc, cc + dc
     N = n1 + n2
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # overflow: see mh_rows
         if measure == "RR":
             S = cc * n1 / N
             every = (np.asarray(b, dtype=float) == 0) & (np.asarray(d, dtype=float) == 0) & (ac + cc > 0)
@@ -62,7 +62,7 @@ def mh_terms(a, b, c, d, measure: str, add=0.0) -> dict[str, np.ndarray]:
 def mh_combine(sums: dict[str, np.ndarray], measure: str) -> tuple[np.ndarray, np.ndarray]:
     """Pooled MH estimate (log scale for RR/OR) and its variance from the summed terms."""
     s = sums
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         if measure == "RR":
             return np.log(s["R"] / s["S"]), s["P"] / (s["R"] * s["S"])
         if measure == "OR":
@@ -79,8 +79,15 @@ def mh_weights(terms: dict[str, np.ndarray], measure: str) -> np.ndarray:
 def mh_rows(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, measure: str,
             add=0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MH θ (log scale for RR/OR) and SE per row of the (analyses × studies) cell matrices, and the
-    per-study weights (0 in NaN cells). ``add``: the zero-cell correction per cell (broadcast)."""
-    terms = mh_terms(a, b, c, d, measure, add)
-    terms = {k: np.where(np.isnan(v), 0.0, v) for k, v in terms.items()}
-    theta, var = mh_combine({k: rowsum(v) for k, v in terms.items()}, measure)
-    return theta, np.sqrt(var), mh_weights(terms, measure)
+    per-study weights (0 in NaN cells). ``add``: the zero-cell correction per cell (broadcast).
+    A row whose summed terms are not finite (counts so large that a product overflows) gets θ and
+    SE NaN, which the core reports as not representable (never as an infinite MH estimate)."""
+    with np.errstate(all="ignore"):
+        terms = mh_terms(a, b, c, d, measure, add)
+        terms = {k: np.where(np.isnan(v), 0.0, v) for k, v in terms.items()}
+        sums = {k: rowsum(v) for k, v in terms.items()}
+        theta, var = mh_combine(sums, measure)
+        over = ~np.logical_and.reduce([np.isfinite(x) for x in sums.values()])
+        if over.any():
+            theta, var = np.where(over, np.nan, theta), np.where(over, np.nan, var)
+        return theta, np.sqrt(var), mh_weights(terms, measure)

@@ -17,23 +17,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .effects import _finite
+
 __all__ = ["peto_oe_v", "peto_effects"]
 
 
 def peto_oe_v(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """O − E and V of each 2×2 table (formulas above); V = 0 when the table carries no information."""
-    n1, n2 = a + b, c + d
-    N = n1 + n2
-    oe = a - n1 * (a + c) / N
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # overflow (counts near 1e308): V or O − E ∞/NaN, not estimable
+        n1, n2 = a + b, c + d
+        N = n1 + n2
+        oe = a - n1 * (a + c) / N
         V = np.where(N > 1, n1 * n2 * (a + c) * (b + d) / (N**2 * (N - 1)), 0.0)
     return oe, V
 
 
 def peto_effects(oe: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-study ln OR = (O − E)/V and variance 1/V; NaN and ``estimable=False`` where V ≤ 0."""
-    e = V > 0
-    y = np.full(V.shape, np.nan)
-    v = np.full(V.shape, np.nan)
-    y[e], v[e] = oe[e] / V[e], 1.0 / V[e]
+    """Per-study ln OR = (O − E)/V and variance 1/V; NaN and ``estimable=False`` where V ≤ 0 or
+    the result is not a finite number (:func:`~.effects.finite_effects`: V near 1e-308 or 1e308)."""
+    with np.errstate(all="ignore"):
+        y, v = oe / V, 1.0 / V
+    y, v, e, _ = _finite(y, v, V > 0, True)
     return y, v, e

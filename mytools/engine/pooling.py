@@ -10,8 +10,10 @@ everything after that (IV, τ², HKSJ, Q/I², prediction interval) is the vector
 Not-estimable data: double-zero studies are kept in ``studies`` with ``estimable=False`` and left
 out of the pooling (a note says so). When *no* study is estimable, :class:`NotEstimableError`
 (a ``ValueError``) is raised — never a silent NaN. The edges (one study with HKSJ, HKSJ with
-q = 0, an infinite MH fit) are decided once in :mod:`.core` and are the same in ``pool_many`` and
-``pool_batch``; a zero SE, SD or group size is an :class:`InputError` naming the study.
+q = 0, an infinite MH fit, a pooled number that overflows double precision) are decided once in
+:mod:`.core` and are the same in ``pool_many`` and ``pool_batch``. A study with SE or SD 0, or
+whose effect or variance is not a finite number (:func:`~.effects.finite_effects`), is not
+estimable (kept, left out, noted); a zero group size is an :class:`InputError` naming the study.
 
 >>> r = pool_binary([12, 5], [50, 40], [20, 9], [50, 41])      # RevMan 5: MH RR, fixed effect
 >>> round(r.estimate, 4), round(r.ci_low, 4), round(r.ci_high, 4)
@@ -24,7 +26,9 @@ from typing import Sequence
 import numpy as np
 
 from .effects import (
+    NONFINITE_NOTE,
     _arrays,
+    _finite,
     binary_effects,
     check_option,
     continuous_effects,
@@ -104,6 +108,7 @@ def pool_binary(
               "events_control": raw["c"], "n_control": raw["n2"]}
     extra = {"zero_cell_corrected": es.corrected.astype(bool)}
     notes: list[str] = ["events and non-events swapped"] if swap_events else []
+    _nonfinite(es.labels, es.nonfinite, notes)
     common = dict(labels=es.labels, inputs=inputs, measure=measure, method=method, model=model,
                   settings=st, log_scale=es.log_scale, notes=notes, data_type="dichotomous")
     if method == "Peto":
@@ -111,7 +116,9 @@ def pool_binary(
             raise InputError(f"method='Peto' pools odds ratios only; got measure={measure!r}")
         if model != "fixed":
             raise InputError("method='Peto' is a fixed-effect method (RevMan offers no random-effects Peto)")
-        y, v, e = peto_effects(*peto_oe_v(raw["a"], raw["b"], raw["c"], raw["d"]))
+        oe, V = peto_oe_v(raw["a"], raw["b"], raw["c"], raw["d"])
+        y, v, e = peto_effects(oe, V)
+        _nonfinite(es.labels, (V > 0) & ~e, notes)
         extra["zero_cell_corrected"] = np.zeros(e.shape, dtype=bool)
         return finish_pooling(y_all=y, v_all=v, estimable=e, extra_cols=extra, mh=None, **common)
     e = es.estimable
@@ -161,7 +168,7 @@ def pool_continuous(
     es, raw = continuous_effects(m1, s1, n1, m2, s2, n2, measure=measure, smd=st.smd, labels=labels)
     inputs = {"mean_intervention": raw["m1"], "sd_intervention": raw["s1"], "n_intervention": raw["n1"],
               "mean_control": raw["m2"], "sd_control": raw["s2"], "n_control": raw["n2"]}
-    notes = []
+    notes = _nonfinite(es.labels, es.nonfinite, [])
     if measure == "SMD":
         notes.append("SMD: Hedges' g, " + ("RevMan 5 formulas (J = 1 - 3/(4N - 9))" if st.smd == "revman"
                                            else "exact J and variance as metafor escalc('SMD')"))
@@ -198,13 +205,23 @@ def pool_generic(
     if entered_log and not log_scale:
         raise InputError("entered_log=True needs log_scale=True")
     est_in = np.asarray(estimate, dtype=float).reshape(-1)
-    nat = np.exp(est_in) if entered_log else est_in
-    es = generic_effects(nat, se, log_scale=log_scale, labels=labels)
-    y = est_in.copy() if entered_log else es.y
+    es = generic_effects(est_in, se, log_scale=log_scale and not entered_log, labels=labels)
+    y, v, e, nonfinite = es.y, es.v, es.estimable, es.nonfinite
+    if entered_log:  # ln ratio as entered: e^y must be a finite ratio > 0 (|y| ≤ 709.78)
+        y, v, e, over = _finite(y, v, e, True)
+        nonfinite = nonfinite | over
     inputs = {"estimate_in": est_in, "se_in": np.asarray(se, dtype=float).reshape(-1)}
-    return finish_pooling(labels=es.labels, inputs=inputs, y_all=y, v_all=es.v, estimable=es.estimable,
+    notes = _nonfinite(es.labels, nonfinite, [])
+    return finish_pooling(labels=es.labels, inputs=inputs, y_all=y, v_all=v, estimable=e,
                           extra_cols={}, mh=None, measure=measure, method="IV", model=model,
-                          settings=st, log_scale=bool(log_scale), notes=[], data_type="generic")
+                          settings=st, log_scale=bool(log_scale), notes=notes, data_type="generic")
+
+
+def _nonfinite(labels, mask, notes: list[str]) -> list[str]:
+    """``notes`` with :data:`~.effects.NONFINITE_NOTE` naming the studies of ``mask``, if any."""
+    if mask is not None and np.any(mask):
+        notes.append(NONFINITE_NOTE + ", ".join(labels[i] for i in np.flatnonzero(mask)))
+    return notes
 
 
 def pool_oe(
@@ -234,5 +251,6 @@ def pool_oe(
     y, v, e = peto_effects(oe, V)
     return finish_pooling(labels=labs, inputs={"o_e": oe, "variance": V}, y_all=y, v_all=v, estimable=e,
                           extra_cols={}, mh=None, measure="PETO_OR", method="Peto", model=model,
-                          settings=st, log_scale=True, notes=[], data_type="o_e")
+                          settings=st, log_scale=True, notes=_nonfinite(labs, (V > 0) & ~e, []),
+                          data_type="o_e")
 

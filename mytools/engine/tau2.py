@@ -2,7 +2,8 @@
 Q-profile CI of τ², and I² from τ² — the engine's one copy of each.
 
 Layout: one analysis per row of NaN-padded matrices ``Y``, ``V`` (analysis scale); inside the
-engine a missing cell carries y = 0, v = ∞ (weight 0). DL is closed form; REML and PM are roots of
+engine a missing cell carries v = ∞ (weight 0) and the y of its row's first study (so that
+w·(y − μ)² is an exact 0, never 0·∞, even for estimates near ±1e154). DL is closed form; REML and PM are roots of
 their estimating functions found by a vectorised safeguarded Newton/bisection iteration over the
 rows not yet converged; the Q-profile bounds by vectorised bisection. Scalar Brent solvers in
 ``tests/engine/reference_tau2.py`` check these independently.
@@ -23,7 +24,7 @@ from .errors import ConvergenceError, InputError
 __all__ = ["rowsum", "tau2_dl", "tau2_iterate", "tau2_reml_fisher", "q_profile", "i2_from_tau2", "i2_tau2", "i2_q"]
 
 _TOL = 1e-12
-_MAXITER = 500
+_MAXITER = 1100  # bisection alone narrows any bracket below 1.8e308 to 1e-12 in ≤ 1064 steps
 
 
 def rowsum(A: np.ndarray) -> np.ndarray:
@@ -42,7 +43,7 @@ def rowsum(A: np.ndarray) -> np.ndarray:
 def tau2_dl(q: np.ndarray, k: np.ndarray, sw: np.ndarray, sw2: np.ndarray) -> np.ndarray:
     """DerSimonian & Laird (1986): τ² = max(0, (Q − (k − 1))/(Σw − Σw²/Σw)), w = 1/v; 0 for k < 2.
     ``q`` is the Q the analysis reports (about the MH estimate for MH analyses, as RevMan)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         return np.where(k > 1, np.maximum(0.0, (q - (k - 1)) / (sw - sw2 / sw)), 0.0)
 
 
@@ -72,13 +73,23 @@ def tau2_iterate(method: str, Y: np.ndarray, V: np.ndarray, k: np.ndarray, start
     Safeguarded Newton ("rtsafe"): each row keeps a bracket [lo, hi] with f(lo) > 0 > f(hi) (hi by
     doubling), takes the Newton step when it stays inside and bisects otherwise, until
     |Δτ²| ≤ 1e-12·(1 + τ²); ``start`` (e.g. DL) is the first guess. Missing cells: v = ∞.
-    Returns τ² and the number of vectorised steps; rows unconverged after 500 raise.
+    Returns τ² and the number of vectorised steps; rows unconverged after 1100 raise (bisection
+    alone narrows any bracket in double range to the tolerance in fewer: a bracket as wide as
+    1e139, from a study with v = 1e139, needs 500). A row whose
+    f is not a finite number (an overflow: estimates near ±1e154) gets τ² NaN, which the core
+    reports as not representable; no RuntimeWarning.
     """
+    with np.errstate(all="ignore"):
+        return _iterate(method, Y, V, k, start)
+
+
+def _iterate(method, Y, V, k, start):
     tau2 = np.zeros(Y.shape[0])
     km1 = (k - 1).astype(float)
     idx = np.flatnonzero(k > 1)
     if idx.size:
         f0, _ = _score(method, Y[idx], V[idx], np.zeros(idx.size), km1[idx])
+        tau2[idx[~np.isfinite(f0)]] = np.nan
         idx = idx[f0 > 0]
     if not idx.size:
         return tau2, 0
@@ -106,12 +117,15 @@ def tau2_iterate(method: str, Y: np.ndarray, V: np.ndarray, k: np.ndarray, start
         it += 1
         ta, la, ha = t[act], lo[act], hi[act]
         f, d = _score(method, y[act], v[act], ta, kk[act])
+        lost = ~np.isfinite(f)  # overflow at this τ²: NaN, and the row stops
+        f = np.where(lost, 0.0, f)
+        ta = np.where(lost, np.nan, ta)
         la, ha = np.where(f > 0, ta, la), np.where(f > 0, ha, ta)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = ta - f / d
         ok = np.isfinite(newton) & (newton > la) & (newton < ha)
         new = np.where(f == 0, ta, np.where(ok, newton, 0.5 * (la + ha)))
-        done = (np.abs(new - ta) <= _TOL * (1.0 + ta)) | (f == 0) | (ha - la <= _TOL * (1.0 + ta))
+        done = (np.abs(new - ta) <= _TOL * (1.0 + ta)) | (f == 0) | (ha - la <= _TOL * (1.0 + ta)) | lost
         t[act], lo[act], hi[act] = new, la, ha
         act = act[~done]
     if act.size:
@@ -176,9 +190,16 @@ def q_profile(Y: np.ndarray, V: np.ndarray, k: np.ndarray, level, tau2_hat: np.n
     τ²_max = max(100, 10·τ̂²) as metafor does, and a bound beyond it is reported as τ²_max (RevMan
     Web packages show such a 100, CD009958). Vectorised bisection: 80 halvings of [0, τ²_max].
     """
+    with np.errstate(all="ignore"):
+        return _q_profile(Y, V, k, level, tau2_hat)
+
+
+def _q_profile(Y, V, k, level, tau2_hat):
+    """:func:`q_profile`; NaN bounds where Q(0) or Q(τ²_max) is not finite (an overflow)."""
     alpha = 1.0 - np.asarray(level, dtype=float)
     tmax = np.maximum(100.0, 10.0 * tau2_hat)
     q0, qmax = _q_gen(np.zeros(Y.shape[0]), Y, V), _q_gen(tmax, Y, V)
+    lost = ~(np.isfinite(q0) & np.isfinite(qmax))
     out = []
     for target in (special.chdtri(k - 1, alpha / 2), special.chdtri(k - 1, 1.0 - alpha / 2)):
         lo, hi = np.zeros(Y.shape[0]), tmax.copy()
@@ -186,7 +207,8 @@ def q_profile(Y: np.ndarray, V: np.ndarray, k: np.ndarray, level, tau2_hat: np.n
             mid = 0.5 * (lo + hi)
             above = _q_gen(mid, Y, V) > target
             lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-        out.append(np.where(q0 < target, 0.0, np.where(qmax > target, tmax, 0.5 * (lo + hi))))
+        out.append(np.where(lost, np.nan, np.where(q0 < target, 0.0,
+                                                     np.where(qmax > target, tmax, 0.5 * (lo + hi)))))
     return out[0], out[1]
 
 
@@ -216,10 +238,11 @@ def i2_from_tau2(tau2: float | np.ndarray, v: np.ndarray) -> float | np.ndarray:
 
 
 def i2_tau2(tau2, k, sw, sw2):
-    """I² = 100·τ²/(τ² + s²), s² = (k − 1)Σw/((Σw)² − Σw²) (formula of :func:`i2_from_tau2`)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s2 = (k - 1) * sw / (sw**2 - sw2)
-        return 100.0 * tau2 / (tau2 + s2)
+    """I² = 100·τ²/(τ² + s²), s² = (k − 1)Σw/((Σw)² − Σw²) (formula of :func:`i2_from_tau2`),
+    computed as (k − 1)/(Σw − Σw²/Σw), which does not overflow (Σw)² (DL's denominator)."""
+    with np.errstate(all="ignore"):
+        s2 = (k - 1) / (sw - sw2 / sw)
+        return 100.0 * (tau2 / (tau2 + s2))  # the ratio first: 100·τ² may overflow
 
 
 def i2_q(q, df):
