@@ -9,17 +9,26 @@ What it does
 * times, interleaved in the same rounds (best of ``--rounds`` each, so every contender sees the
   same machine load): pool_many on all N (random effects, DerSimonian–Laird, Wald); pool_batch on
   the same N in long format, as ``reproduce`` calls it (one row per study, one segment per
-  analysis, data type "generic"); statsmodels' combine_effects(method_re="dl") looped over a
-  sample; and release 0.2's pool_many (its ``mytools/engine`` read from git at ``--release-0.2``,
-  default the last commit of 2026-11-29, version 0.2.0) on the same N — so a change in the
-  statsmodels ratio can be told apart: our side slower, or statsmodels faster on this machine;
-* prints per-analysis times and both ratios side by side: statsmodels / pool_many and
-  pool_batch / pool_many (the same core, mytools.engine.core: the second ratio is the cost of
-  the long-format layout, the per-segment settings, the extra columns — P values, P of Q,
-  prediction interval, I² from τ², weights — and the two result tables);
+  analysis, data type "generic"), three ways — see BATCH below for what each computes; its
+  tables are built when first read, so each way reads the tables it names; statsmodels'
+  combine_effects(method_re="dl") looped over a sample; and release 0.2's pool_many (its
+  ``mytools/engine`` read from git at ``--release-0.2``, default the last commit of 2026-11-29,
+  version 0.2.0) on the same N — so a change in the statsmodels ratio can be told apart: our
+  side slower, or statsmodels faster on this machine;
+* prints per-analysis times and the ratios side by side: statsmodels / pool_many and each
+  pool_batch way / pool_many (the same core, mytools.engine.core: the ratio is the cost of the
+  long-format layout, the per-segment settings, the columns pool_many does not compute and the
+  tables);
 * times our scalar pool_generic over the sample; ``--profile``: where pool_batch's time goes;
 * prints the largest difference between pool_many and pool_generic (scalar reference), and
   between pool_many and statsmodels, separately where statsmodels' τ² is ≥ 0 and where it is < 0.
+
+Allocator: the script first allocates and frees one 24 MB array, so that glibc's malloc serves
+arrays of this size (2.4 MB: 100,000 × 3 doubles) from its heap for the rest of the run, as in a
+long-running process. Without it, whether a contender's arrays come fresh from the OS (page
+faults on every call) depends on what ran before it (glibc raises its mmap threshold to the
+largest block freed), which moved pool_many's time by 2x from run to run; the warm-up is the
+same for every contender.
 
 Why statsmodels differs: its DL τ² (statsmodels.stats.meta_analysis._fit_tau_mm) is the raw
 moment estimate (Q − (k−1))/(Σw − Σw²/Σw) without the max(0, ·) floor of DerSimonian & Laird
@@ -49,6 +58,28 @@ from mytools import pool_batch, pool_generic, pool_many
 
 
 RELEASE_02 = "15fdcfd57a29a76b6c6284d2adf5183f08f57d53"  # main at the end of 2026-11-29: 0.2.0
+
+MANY = "θ, SE, CI, τ², Q, I², k (arrays)"
+MANY_COLUMNS = ("k", "ci_low", "ci_high", "theta", "se", "q", "i2", "tau2")
+# what each pool_batch way computes and returns (pool_batch's tables are built when first read)
+BATCH = {
+    "pool_batch cols": ("pool_batch(..., columns=<pool_many's>).pooled",
+                        "pool_many's columns as a table (k, CI, θ, SE, Q, I², τ²) + status texts "
+                        "(pooling, reason, note); no P, P of Q"),
+    "pool_batch pooled": ("pool_batch(...).pooled",
+                          "the whole pooled table: the above + natural-scale estimate and CI, z, "
+                          "P, t df, df, P of Q (χ²), I² from Q and from τ², τ² CI, prediction "
+                          "interval"),
+    "pool_batch both": ("pool_batch(...) .pooled and .studies",
+                        "the whole pooled table + the studies table (300,000 rows: y, v, "
+                        "estimate, study CI, weight %, weight, estimable, zero-cell flag)"),
+}
+
+
+def warm_allocator() -> None:
+    """Allocate and free 24 MB once: glibc then serves smaller arrays from its heap (see above)."""
+    block = np.ones(3 * 1024 * 1024)
+    del block
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -108,6 +139,7 @@ def main() -> None:
     import statsmodels
     from statsmodels.stats.meta_analysis import combine_effects
 
+    warm_allocator()
     rng = np.random.default_rng(args.seed)
     Y = rng.normal(0.0, 0.4, size=(args.n, 3))
     V = rng.uniform(0.01, 0.4, size=(args.n, 3))
@@ -132,18 +164,26 @@ def main() -> None:
                 out.append((r.mean_effect_re, r.sd_eff_w_re, r.tau2))
         return np.array(out)
 
+    def both():
+        r = pool_batch(rows, segs)
+        return r.pooled, r.studies
+
     fns = {"pool_many": lambda: pool_many(Y, V, tau2_method="DL", ci_method="wald"),
-           "pool_batch": lambda: pool_batch(rows, segs), "statsmodels": sm_loop}
+           "pool_batch cols": lambda: pool_batch(rows, segs, columns=MANY_COLUMNS).pooled,
+           "pool_batch pooled": lambda: pool_batch(rows, segs).pooled,
+           "pool_batch both": both, "statsmodels": sm_loop}
     old = release_engine(args.release) if args.release else None
     if old is not None:
         fns["pool_many 0.2"] = lambda: old.pool_many(Y, V, tau2_method="DL", ci="wald")
-    res, bat, sm = fns["pool_many"](), fns["pool_batch"]().pooled, sm_loop()  # warm up
+    res, bat, sm = fns["pool_many"](), fns["pool_batch pooled"](), sm_loop()  # warm up
     t = interleaved(fns, args.rounds)
-    t_many, t_batch, per_sm = t["pool_many"], t["pool_batch"], t["statsmodels"] / idx.size
+    t_many, per_sm = t["pool_many"], t["statsmodels"] / idx.size
     per_many = t_many / args.n
-    print(f"pool_many (vectorised)      total {t_many:8.4f} s   per analysis {per_many * 1e6:10.3f} µs")
-    print(f"pool_batch (long format)    total {t_batch:8.4f} s   per analysis "
-          f"{t_batch / args.n * 1e6:10.3f} µs")
+    print(f"pool_many (vectorised)      total {t_many:8.4f} s   per analysis {per_many * 1e6:10.3f} µs"
+          f"   computes {MANY}")
+    for name, (call, what) in BATCH.items():
+        print(f"{name + ' (long format)':28s}total {t[name]:8.4f} s   per analysis "
+              f"{t[name] / args.n * 1e6:10.3f} µs   {call}: {what}")
     print(f"statsmodels combine_effects loop ({idx.size:,})   per analysis {per_sm * 1e6:10.1f} µs")
     if old is not None:
         t_old = t["pool_many 0.2"]
@@ -153,13 +193,15 @@ def main() -> None:
                         - np.c_[res.estimate, res.se, res.tau2, res.q]))
     print(f"\nratio statsmodels / pool_many per analysis:        {per_sm / per_many:8,.0f}x"
           "   (goal ≥ 1,000x)")
-    print(f"ratio pool_batch / pool_many, same {args.n:,} analyses: {t_batch / t_many:8.1f}x"
-          f"   (goal ≤ 3x; largest difference {d_b:.3g})")
+    for name in BATCH:
+        print(f"ratio {name} / pool_many, same {args.n:,} analyses: {t[name] / t_many:5.1f}x"
+              f"   (goal ≤ 3x)")
+    print(f"largest difference pool_batch - pool_many (θ, SE, τ², Q): {d_b:.3g}")
     if old is not None:
         print(f"ratio statsmodels / release 0.2's pool_many:         {per_sm / (t_old / args.n):8,.0f}x"
               f"   (0.2's pool_many / today's: {t_old / t_many:.2f})")
     if args.profile:
-        profile_batch(lambda: pool_batch(rows, segs))
+        profile_batch(both)
 
     t0 = time.perf_counter()
     sc = np.array([(g.theta, g.se, g.tau2, g.q) for g in
@@ -195,14 +237,16 @@ def main() -> None:
 STAGES = (("segment_settings", "settings: factorise and check the segments' settings"),
           ("row_effects", "per-study effects of the rows"),
           ("pad_segments", "lay the rows out as padded matrices"),
-          ("pool_rows", "the core, all columns (pool_many's part and the rest)"),
-          ("_report", "  of which P, P of Q (chi-square), prediction interval, I² from τ²"),
+          ("pool_rows", "the core (pool_many's part, prediction interval, I² from τ², weights)"),
+          ("_report", "  of which prediction interval, I² from τ²"),
+          ("_p_values", "P and P of Q (chi-square), when the pooled table is read"),
           ("_frame", "the pooled table (one row per analysis)"),
           ("_studies", "the studies table (one row per study)"))
 
 
 def profile_batch(fn, repeat: int = 3) -> None:
-    """cProfile of ``fn`` (pool_batch): the share of its time in each stage (cumulative)."""
+    """cProfile of ``fn`` (pool_batch, both tables read): the share of its time in each stage
+    (cumulative)."""
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(repeat):
@@ -210,9 +254,9 @@ def profile_batch(fn, repeat: int = 3) -> None:
     prof.disable()
     cum = {}
     for (file, _, name), v in pstats.Stats(prof).stats.items():
-        if "mytools" in file:
+        if "mytools" in file or name == "both":
             cum[name] = cum.get(name, 0.0) + v[3]
-    total = cum["pool_batch"]
+    total = cum["both"]
     print(f"\npool_batch under cProfile ({repeat} calls): share of its time by stage (cumulative)")
     for name, what in STAGES:
         print(f"  {100 * cum.get(name, 0.0) / total:5.1f}%  {what} ({name})")

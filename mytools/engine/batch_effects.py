@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .effects import binary_effects, continuous_effects, finite_effects
+from .effects import RowLabels, binary_effects, continuous_effects, finite_effects
 from .errors import InputError
 from .vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DATA_TYPES
 from .peto import peto_effects, peto_oe_v
@@ -38,6 +38,12 @@ class RowEffects:
     corrected: np.ndarray
     cells: dict[str, np.ndarray]  # a, b, c, d (raw; NaN for other rows)
 
+    def take(self, idx: np.ndarray) -> "RowEffects":
+        """The effects of the rows ``idx`` (in that order), e.g. one analysis's rows repeated
+        under several pooling settings that leave the per-study effects unchanged."""
+        return RowEffects(self.y[idx], self.v[idx], self.estimable[idx], self.corrected[idx],
+                          {key: c[idx] for key, c in self.cells.items()})
+
 
 def _col(rows, name: str, n: int) -> np.ndarray:
     if name not in rows:
@@ -45,8 +51,8 @@ def _col(rows, name: str, n: int) -> np.ndarray:
     return np.asarray(rows[name], dtype=float).reshape(-1)
 
 
-def _labels(idx: np.ndarray) -> list[str]:
-    return [f"row {i}" for i in idx]
+def _labels(idx: np.ndarray) -> RowLabels:
+    return RowLabels(idx)
 
 
 def _whole(x: np.ndarray) -> np.ndarray:

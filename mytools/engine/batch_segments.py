@@ -136,9 +136,9 @@ def _fill(seg: dict[str, np.ndarray], st: Settings, first) -> dict[str, np.ndarr
     m = seg["data_type"].size
     dt = seg["data_type"].astype(object)
     out = {"data_type": dt}
-    out["measure"] = seg.get("measure", pd.Series(dt, dtype=object).map(_DEFAULT_MEASURE)
-                             .fillna("generic").to_numpy())
-    out["measure"] = np.asarray(out["measure"], dtype=object)
+    default = np.array([_DEFAULT_MEASURE.get(x, "generic") if isinstance(x, str) else "generic"
+                        for x in dt], dtype=object)  # dt: one entry per settings tuple
+    out["measure"] = np.asarray(seg.get("measure", default), dtype=object)
     default_method = np.where(dt == "dichotomous", "MH", np.where(dt == "o_e", "Peto", "IV"))
     default_method = np.where(out["measure"] == "PETO_OR", "Peto", default_method).astype(object)
     out["method"] = np.asarray(seg.get("method", default_method), dtype=object)

@@ -33,6 +33,7 @@ Edges, decided once (``status`` per row; every entry point reports the same mess
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from scipy import special
@@ -62,7 +63,8 @@ HKSJ_ONE_NOTE = "Hartung–Knapp needs k ≥ 2; with one study the Wald interval
 class Pooled:
     """Per-row results (analysis scale; NaN where ``status`` is not OK). ``t_df``: NaN for normal
     intervals; ``weights``: the pooling weights per cell (0 in padding); ``hksj_one``: one-study
-    rows that asked for HKSJ and got Wald."""
+    rows that asked for HKSJ and got Wald; ``later``: with ``report="later"``, the function that
+    computes ``p`` and ``p_q``."""
 
     theta: np.ndarray
     se: np.ndarray
@@ -88,6 +90,7 @@ class Pooled:
     hksj_one: np.ndarray
     status: np.ndarray
     iterations: int = 0
+    later: Callable[[], dict[str, np.ndarray]] | None = None
 
     def message(self, i: int) -> str | None:
         """The error message of row ``i`` (None when it pooled)."""
@@ -160,14 +163,16 @@ def _t_at(key: np.ndarray) -> np.ndarray:
 def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
               ci_method="wald", ci_level=0.95, tau2_ci=False, settings: Settings = REVMAN5,
               fixed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
-              report: bool = True) -> Pooled:
+              report: bool | str = True) -> Pooled:
     """Pool every row of ``Y``/``V`` (formulas and edges in the module docstring).
 
     ``model``, ``tau2_method``, ``ci_method``, ``ci_level``, ``tau2_ci``: one value or one per row.
     ``settings`` supplies ``hksj_floor``, ``prediction_df``, ``i2`` and ``hksj_p``. ``fixed``:
     (use, θ, SE, weights) of another fixed-effect fit (MH) for the rows where ``use`` is True; Q
     is then about that θ (as RevMan) and DL's τ² comes from that Q. ``report=False`` computes only
-    θ, SE, interval, τ², Q and I² from Q (``pool_many``'s fields; the rest NaN, weights None).
+    θ, SE, interval, τ², Q and I² from Q (``pool_many``'s fields; the rest NaN, weights None);
+    ``report="later"`` computes everything but P and P of Q (NaN), which ``later()`` returns when
+    called (for ``pool_batch``, whose table may be read later or not at all).
     Inputs are not checked here: callers validate (v > 0, same NaN cells)."""
     n = Y.shape[0]
     with np.errstate(all="ignore"):  # the sum may overflow: ±∞ is not NaN, (∞ − ∞) NaN is safe
@@ -233,7 +238,7 @@ def _tau2(Yz, Vz, k, q, sw, sw2, want, method, reml="exact"):
 
 
 def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f, w_f,
-                       want_hk, level, tau2_ci, st: Settings, report: bool) -> Pooled:
+                       want_hk, level, tau2_ci, st: Settings, report: bool | str) -> Pooled:
     ok = status == OK
     nan = np.full(k.shape, np.nan)
     with np.errstate(all="ignore"):
@@ -261,7 +266,7 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
                    tau2_ci_high=nan, weights=None)
         if report:
             out.update(_report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level,
-                               tau2_ci, st))
+                               tau2_ci, st, p_values=report is True))
             i2 = np.where(rnd & (k >= 2) & (st.i2 == "tau2"), out["i2_tau2"], i2q)
         else:
             i2 = i2q
@@ -275,12 +280,18 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
 
     def val(x):
         return x if all_ok else np.where(ok, x, np.nan)
+
+    def later() -> dict[str, np.ndarray]:
+        """P and P of Q, NaN where the row did not pool (as if computed now with the rest)."""
+        with np.errstate(all="ignore"):
+            return {name: val(x) for name, x in _p_values(out["z"], theta, se_r, hk, q, df, st).items()}
     with np.errstate(all="ignore"):  # rows not OK may hold ∞: they become NaN
         lo, hi = theta - crit * se, theta + crit * se
     return Pooled(theta=val(theta), se=val(se), ci_low=val(lo), ci_high=val(hi), t_df=val(np.where(hk, df, np.nan)) if hk.any() else nan,
                   q=val(q),
                   df=df, i2=val(i2), i2_q=val(i2q), tau2=val(tau2 if rnd is True else np.where(rnd, tau2, 0.0)), k=k,
                   hksj=hk & ok, hksj_one=hksj_one, status=status, iterations=iters,
+                  later=later if report == "later" else None,
                   **{name: (x if name == "weights" or x is nan else val(x)) for name, x in out.items()})
 
 
@@ -299,19 +310,27 @@ def _finite_status(status, theta, se, crit, tau2, i2, out, k, want_ci):
     return np.where((status == OK) & ~fin, NOT_REPRESENTABLE, status)
 
 
-def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, tau2_ci, st):
-    """z, P, P of Q, I² from τ², prediction interval and Q-profile CI of τ² (formulas above)."""
-    df = k - 1
-    z = theta / se
+def _p_values(z, theta, se_r, hk, q, df, st: Settings) -> dict[str, np.ndarray]:
+    """P of the test of no effect (normal; t on k − 1 df for HKSJ rows, or the Wald P beside them
+    when ``hksj_p == "wald"``) and P of Q (χ² on k − 1 df, where k ≥ 2)."""
     p = 2.0 * special.ndtr(-np.abs(z))
     h = np.flatnonzero(hk)
     if h.size and st.hksj_p == "wald":  # RevMan Web: the Wald P beside the HKSJ statistic and interval
         p[h] = 2.0 * special.ndtr(-np.abs(theta[h] / se_r[h]))
     elif h.size:
         p[h] = 2.0 * special.stdtr(np.maximum(df[h], 1), -np.abs(z[h]))
-    p_q = np.full(k.shape, np.nan)
+    p_q = np.full(df.shape, np.nan)
     pos = np.flatnonzero(df > 0)
     p_q[pos] = special.chdtrc(df[pos], q[pos])
+    return dict(p=p, p_q=p_q)
+
+
+def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, tau2_ci, st,
+            p_values=True):
+    """z, P and P of Q (unless ``p_values`` is False), I² from τ², prediction interval and
+    Q-profile CI of τ² (formulas above)."""
+    z = theta / se
+    out = _p_values(z, theta, se_r, hk, q, k - 1, st) if p_values else {}
     pidf = (k - (2 if st.prediction_df == "k-2" else 1)).astype(float)
     has_pi = rnd & (pidf >= 1) & ok
     half = _crit(pidf, level, has_pi) * np.sqrt(tau2 + se**2)
@@ -320,7 +339,7 @@ def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, ta
     if want.size:
         lo_t[want], hi_t[want] = q_profile(Yz[want], Vz[want], k[want],
                                            np.broadcast_to(level, k.shape)[want], tau2[want])
-    return dict(z=z, p=p, p_q=p_q,
+    return dict(out, z=z,
                 i2_tau2=np.where(k >= 2, i2_tau2(tau2, k, sw, sw2), np.nan),
                 pi_low=np.where(has_pi, theta - half, np.nan),
                 pi_high=np.where(has_pi, theta + half, np.nan), tau2_ci_low=lo_t, tau2_ci_high=hi_t)
@@ -331,12 +350,14 @@ def pad_segments(seg: np.ndarray, n_seg: int, *columns: np.ndarray, width: int |
     studies left-aligned in input order (``width`` at least the largest segment; by default that).
     The width changes no number: row sums add the padding's exact zeros last (:func:`.tau2.rowsum`).
     Rows already grouped by segment are not sorted again; equal-sized segments are a reshape.
-    Returns (row position, column position, matrices...)."""
+    Returns (row position, column position, matrices...); for a reshape the positions are None
+    (row i of the input is cell i of the flattened matrices) and the matrices are views of the
+    columns (the core does not write into them)."""
     counts = np.bincount(seg, minlength=n_seg)
     width = max(width or 1, int(counts.max()) if counts.size and seg.size else 1)
     grouped = seg.size < 2 or bool((seg[1:] >= seg[:-1]).all())
     if grouped and counts.size and bool((counts == width).all()):
-        return seg, np.arange(seg.size) - seg * width, *(np.array(c, dtype=float).reshape(n_seg, width) for c in columns)
+        return None, None, *(np.asarray(c, dtype=float).reshape(n_seg, width) for c in columns)
     order = None if grouped else np.argsort(seg, kind="stable")
     s = seg if grouped else seg[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))

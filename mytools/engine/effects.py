@@ -43,6 +43,7 @@ __all__ = [
     "binary_rules",
     "check_option",
     "make_labels",
+    "RowLabels",
     "finite_effects",
     "ratio_overflows",
     "NONFINITE_NOTE",
@@ -109,11 +110,28 @@ def check_option(name: str, value: object, allowed: Sequence[str]) -> str:
     return value
 
 
-def make_labels(labels: Sequence[object] | None, k: int) -> tuple[str, ...]:
-    """Study labels as strings; ``study 1``, ``study 2``, ... when none are given."""
+class RowLabels(Sequence[str]):
+    """Labels ``row i`` of the rows ``idx`` of a batch, each formatted only when read (an error
+    names a study by its label; a batch of thousands of rows should not format them all)."""
+
+    def __init__(self, idx: np.ndarray):
+        self._idx = idx
+
+    def __len__(self) -> int:
+        return len(self._idx)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [f"row {j}" for j in self._idx[i]]
+        return f"row {self._idx[i]}"
+
+
+def make_labels(labels: Sequence[object] | None, k: int) -> Sequence[str]:
+    """Study labels as strings; ``study 1``, ``study 2``, ... when none are given (a
+    :class:`RowLabels` is kept as it is)."""
     if labels is None:
         return tuple(f"study {i + 1}" for i in range(k))
-    out = tuple(str(x) for x in labels)
+    out = labels if isinstance(labels, RowLabels) else tuple(str(x) for x in labels)
     if len(out) != k:
         raise InputError(f"field 'labels' has {len(out)} entries but the data have {k} studies")
     return out

@@ -204,3 +204,67 @@ def test_batch_unusable_rows_and_segments_do_not_stop_the_batch():
     assert res.studies["estimable"].tolist() == [True, False, False, False]
     assert res.pooled["pooling"].tolist() == ["ok", "not_estimable", "not_estimable"]
     assert res.pooled["reason"].iloc[1] == "no estimable study" and res.pooled["k"].iloc[0] == 1
+
+
+def _mixed_batch():
+    rows = {"segment": [0, 0, 0, 1, 1, 2, 3, 3, 3],
+            "events_intervention": [12, 5, 3, 7, 0, 1, 4, 6, 2], "n_intervention": [50, 40, 10, 7, 10, 9, 30, 30, 30],
+            "events_control": [20, 9, 1, 10, 0, 2, 8, 9, 5], "n_control": [50, 41, 10, 10, 10, 9, 30, 31, 29]}
+    segs = {"data_type": ["dichotomous"] * 4, "measure": ["RR", "OR", "RD", "RR"],
+            "model": ["random", "fixed", "random", "random"], "ci_method": ["hksj", "wald", "wald", "wald"]}
+    return rows, segs
+
+
+@pytest.mark.parametrize("columns", [("theta", "se"), ("estimate", "p_q", "k"), ("i2",), ()])
+def test_columns_give_the_full_tables_columns(columns):
+    """``columns=``: the same numbers as the full table, those columns plus the status ones."""
+    rows, segs = _mixed_batch()
+    full = pool_batch(rows, segs, settings="REVMAN_WEB").pooled
+    part = pool_batch(rows, segs, settings="REVMAN_WEB", columns=columns).pooled
+    expect = [c for c in full.columns if c in columns or c in ("pooling", "reason", "note")]
+    assert list(part.columns) == expect
+    pd.testing.assert_frame_equal(part, full[expect], check_exact=True)
+
+
+def test_columns_unknown_name_is_an_error():
+    rows, segs = _mixed_batch()
+    with pytest.raises(ValueError, match=r"columns: unknown 'P'.*expected some of k, estimate"):
+        pool_batch(rows, segs, columns=["P"])
+
+
+def test_tables_are_built_on_first_read_and_share_no_memory():
+    """Writing into one table changes neither the other nor a later read (no column shares memory)."""
+    rows, segs = _mixed_batch()
+    res = pool_batch(rows, segs)
+    ref = pool_batch(rows, segs)
+    st = res.studies
+    st.loc[:, ["y", "v", "estimate", "weight"]] = 99.0
+    pooled = res.pooled
+    pd.testing.assert_frame_equal(pooled, ref.pooled, check_exact=True)
+    pooled.loc[0, "theta"] = 5.0
+    assert pooled.loc[0, "estimate"] == ref.pooled.loc[0, "estimate"]
+    assert res.studies is st and res.pooled is pooled
+    gen = pool_batch({"segment": [0, 0], "giv_estimate": [0.1, 0.3], "giv_se": [0.1, 0.2]},
+                     {"data_type": ["generic"]}).studies
+    gen.loc[0, "y"] = 7.0  # on the analysis scale, estimate is y: the two must not be one array
+    assert gen.loc[0, "estimate"] == 0.1
+
+
+def test_precomputed_effects_give_the_same_tables():
+    """``effects=``: row effects computed once (and repeated with RowEffects.take) are used as given."""
+    from mytools.engine.batch_effects import row_effects
+    from mytools.engine.batch_segments import segment_settings
+    from mytools.engine.settings import REVMAN5
+    rows, segs = _mixed_batch()
+    s = np.asarray(rows["segment"])
+    eff = row_effects(rows, s, segment_settings(segs, REVMAN5), REVMAN5)
+    twice = {k: np.concatenate([v, v]) for k, v in rows.items()}
+    twice["segment"] = np.concatenate([s, s + 4])
+    segs2 = {k: v + v for k, v in segs.items()}
+    segs2["model"] = ["fixed"] * 4 + ["random"] * 4
+    ref = pool_batch(twice, segs2)
+    res = pool_batch(twice, segs2, effects=eff.take(np.concatenate([np.arange(9)] * 2)))
+    pd.testing.assert_frame_equal(res.pooled, ref.pooled, check_exact=True)
+    pd.testing.assert_frame_equal(res.studies, ref.studies, check_exact=True)
+    with pytest.raises(ValueError, match="effects: 9 rows, 'segment' 18"):
+        pool_batch(twice, segs2, effects=eff)
