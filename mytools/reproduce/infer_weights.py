@@ -126,7 +126,8 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
         cand = [(me, mo, "overall" if sc == "split" else sc) for me, mo, sc in cand]
     good = close(w, rw[idx], decimals)
     keys_c = list(dict.fromkeys(cand))
-    kc = np.array([keys_c.index(c) for c in cand])[batch["segment"]]
+    where = {c: j for j, c in enumerate(keys_c)}
+    kc = np.array([where[c] for c in cand])[batch["segment"]]
     n = len(anames)
     cell = kc * n + acode[idx]
     s = np.bincount(cell, weights=good, minlength=len(keys_c) * n).reshape(len(keys_c), n)

@@ -27,7 +27,7 @@ from mytools.data.revman.model import (
 )
 from mytools.data.revman.read import SUFFIXES, _sniff_csv, analyses_from_rows
 from mytools.data.revman.safeio import ZipLimits, _records_one_per_line, decode, read_file
-from mytools.data.revman.tables import MAX_NUMBER, MISSING, Table, map_header
+from mytools.data.revman.tables import MAX_NUMBER, Table, map_header
 
 __all__ = ["read_data_rows_many"]
 
@@ -97,7 +97,6 @@ def _plain_file(index: int, p: Path, limits: ZipLimits) -> _File | None:
         return None
     arr = np.array(records, dtype=object)
     t = Table(name, {c: arr[:, j] for c, j in ours.items()}, np.array(lines, dtype=int), headers)
-    t.markers = any(m in text for m in MISSING[1:])
     numbers = t.parsed_together(_NUMERIC)  # while the cells are fresh in the cache
     if numbers is None:
         return None
@@ -154,7 +153,8 @@ def _checked(t: Table, vals: dict, fi: np.ndarray, bad: np.ndarray) -> dict:
     for col, blank_as in (("group", None), ("number", None), ("subgroup_number", 0.0)):
         if col == "subgroup_number" and not t.has(col):
             continue
-        v, wrong, _ = t.whole_flags(col, vals[col], blank_as)
+        # every cell parsed: a NaN is a missing marker as written, so blank means ""
+        v, wrong, _ = t.whole_flags(col, vals[col], blank_as, blank=t.data[col] == "")
         flagged |= wrong | np.isnan(v)
         out[col] = np.where(np.isnan(v), 0.0, v)  # the files of NaN rows are left out
         if col == "number":

@@ -278,7 +278,7 @@ def _records_one_per_line(text: str) -> tuple[list[str], list[list[str]], list[i
     a quoted field) and every record has the header's number of fields: the records parsed in one
     call, record ``i`` on line ``i + 1``. None otherwise (and on any CSV error): the caller then
     walks the records one by one, to name the line of a problem."""
-    if text.count("\r") != text.count("\r\n"):  # a lone CR also ends a line for csv
+    if "\r" in text and text.count("\r") != text.count("\r\n"):  # a lone CR ends a line too
         return None
     try:
         recs = list(csv.reader(io.StringIO(text, newline=""), strict=True))

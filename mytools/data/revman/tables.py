@@ -45,7 +45,6 @@ class Table:
         self.problems: list[Problem] = []
         self.unread: list[str] = []  # headers of the file that were not mapped
         self._text: dict[str, np.ndarray] = {}
-        self.markers = True  # whether "#N/A", "NA" or "N/A" may be in a cell (load_table knows)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -113,13 +112,15 @@ class Table:
             return None
         raw = np.stack([self.data[c] for c in present], axis=1)
         missing = raw == ""
-        if self.markers:
-            for marker in MISSING[1:]:
-                missing |= raw == marker
         try:
             vals = np.where(missing, "nan", raw).astype(float)
-        except ValueError:
-            return None
+        except ValueError:  # text, or a missing marker other than a blank: look for the markers
+            for marker in MISSING[1:]:
+                missing |= raw == marker
+            try:
+                vals = np.where(missing, "nan", raw).astype(float)
+            except ValueError:
+                return None
         if not np.isfinite(vals[~missing]).all():
             return None
         out = {c: np.full(len(self), np.nan) for c in cols if c not in self.data}
@@ -150,11 +151,12 @@ class Table:
                 " (required)" if blank[i] else ""), self.text(col)[i], study, analysis)
         return np.where(bad, np.nan, vals)
 
-    def whole_flags(self, col: str, vals: np.ndarray, blank_as: float | None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def whole_flags(self, col: str, vals: np.ndarray, blank_as: float | None,
+                    blank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`whole`'s test of parsed ``vals``: the values (blank → ``blank_as`` if given),
-        the rows that are not a whole number in 0..MAX_NUMBER, and the blank rows."""
-        blank = self.text(col) == ""
+        the rows that are not a whole number in 0..MAX_NUMBER, and the blank rows (``blank``:
+        given, or the stripped cells that are empty)."""
+        blank = self.text(col) == "" if blank is None else blank
         if blank_as is not None:
             vals = np.where(np.isnan(vals) & blank, blank_as, vals)
         with np.errstate(invalid="ignore"):
@@ -197,7 +199,6 @@ def load_table(name: str, text: str, columns: dict[str, str], required: tuple[st
     else:
         data = {c: np.array([], dtype=object) for c in ours}
     table = Table(name, data, np.array(lines, dtype=int), headers)
-    table.markers = any(m in text for m in MISSING[1:])
     table.unread = unread
     return table
 
