@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import pool_batch
+from ..engine.batch_effects import row_effects
+from ..engine.batch_segments import segment_settings
 from ..engine.errors import InputError
 from .infer import rows_with_type
 from .pool import settings_mode
@@ -67,12 +69,16 @@ class _Review:
         self.seg_weight = np.array([], dtype=float)
         if not len(self.segs):
             return
+        inputs, table = seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS]
         try:
-            self.batch = pool_batch(seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS],
-                                    settings=mode, invalid="mark")
-        except InputError as exc:
-            self.error = str(exc)
-            return
+            self.batch = pool_batch(inputs, table, settings=mode, invalid="mark",
+                                    effects=_once_per_row(seg_rows, table, mode))
+        except InputError:  # the engine's own message, as without shared effects
+            try:
+                self.batch = pool_batch(inputs, table, settings=mode, invalid="mark")
+            except InputError as exc:
+                self.error = str(exc)
+                return
         pooled = self.batch.pooled
         self.pcols = {c: pooled[c].to_numpy() for c in pooled.columns}
         self.seg_by_an = self.segs.groupby("analysis", sort=False).indices
@@ -118,6 +124,19 @@ class _Review:
              for j, f in enumerate(("estimate", "ci_low", "ci_high"))]
             + [excess(self.weights, self.revman_weight, decimals, "weight")])
 
+
+
+def _once_per_row(seg_rows: pd.DataFrame, table: pd.DataFrame, mode):
+    """The per-study effects of the segment rows, computed once per study row: a row in its
+    subgroup and in the total (and the split segment) has the same effect in each (effects
+    depend on the analysis's data type, measure, method and swap only), as in
+    :func:`mytools.reproduce.infer_weights._shared_effects`."""
+    row = seg_rows["row"].to_numpy(int)
+    _, first, inv = np.unique(row, return_index=True, return_inverse=True)
+    once = row_effects({c: np.asarray(seg_rows[c], dtype=float)[first] for c in ROW_INPUTS},
+                       seg_rows["segment"].to_numpy(int)[first], segment_settings(table, mode),
+                       mode, "mark")
+    return once.take(inv)
 
 
 def _worst(an: np.ndarray, ex: np.ndarray, n: int) -> np.ndarray:
