@@ -143,31 +143,34 @@ def tau2_reml_fisher(Y: np.ndarray, V: np.ndarray, k: np.ndarray, threshold: flo
     halved while τ² + Δ < 0, stopping after the first step with |Δ| < ``threshold`` (RevMan:
     1e-8; :class:`mytools.engine.settings.Settings` ``reml``). Missing cells: v = ∞. Returns τ²,
     the number of vectorised steps, and the rows not settled after ``maxiter`` steps (metafor's
-    limit: Fisher scoring can oscillate; the caller solves those exactly)."""
+    limit: Fisher scoring can oscillate; the caller solves those exactly). A row whose step
+    overflows gets τ² NaN, with no warning (the core reports it as not representable)."""
     tau2 = np.zeros(Y.shape[0])
     idx = np.flatnonzero(k > 1)
     if not idx.size:
-        return tau2, 0
+        return tau2, 0, idx
     y, v, kk = Y[idx], V[idx], k[idx].astype(float)
     fin = np.isfinite(v)
-    ybar = rowsum(np.where(fin, y, 0)) / kk
-    t = np.maximum(0.0, rowsum(np.where(fin, (y - ybar[:, None]) ** 2, 0)) / (kk - 1)
-                   - rowsum(np.where(fin, v, 0)) / kk)
+    with np.errstate(all="ignore"):
+        ybar = rowsum(np.where(fin, y, 0)) / kk
+        t = np.maximum(0.0, rowsum(np.where(fin, (y - ybar[:, None]) ** 2, 0)) / (kk - 1)
+                       - rowsum(np.where(fin, v, 0)) / kk)
     act, it = np.arange(idx.size), 0
-    while act.size and it < maxiter:
-        it += 1
-        ta = t[act]
-        w = 1.0 / (v[act] + ta[:, None])
-        sw, sw2, sw3 = rowsum(w), rowsum(w * w), rowsum(w * w * w)
-        r = y[act] - (rowsum(w * y[act]) / sw)[:, None]
-        adj = (rowsum(w * w * r * r) - (sw - sw2 / sw)) / (sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
-        for _ in range(60):
-            neg = ta + adj < 0
-            if not neg.any():
-                break
-            adj = np.where(neg, adj / 2, adj)
-        t[act] = ta + adj
-        act = act[~(np.abs(adj) < threshold)]
+    with np.errstate(all="ignore"):  # an overflowing row gets τ² NaN (the core reports it)
+        while act.size and it < maxiter:
+            it += 1
+            ta = t[act]
+            w = 1.0 / (v[act] + ta[:, None])
+            sw, sw2, sw3 = rowsum(w), rowsum(w * w), rowsum(w * w * w)
+            r = y[act] - (rowsum(w * y[act]) / sw)[:, None]
+            adj = (rowsum(w * w * r * r) - (sw - sw2 / sw)) / (sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
+            for _ in range(60):
+                neg = ta + adj < 0
+                if not neg.any():
+                    break
+                adj = np.where(neg, adj / 2, adj)
+            t[act] = np.where(np.isfinite(adj), ta + adj, np.nan)
+            act = act[~((np.abs(adj) < threshold) | ~np.isfinite(adj))]
     tau2[idx] = t
     return tau2, it, idx[act]
 

@@ -201,7 +201,7 @@ def _prose(df: pd.DataFrame) -> bool:
     return bool(lengths) and lengths[(3 * len(lengths)) // 4] > 45
 
 
-def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
+def to_html(df: pd.DataFrame, caption: str | None = None, *, stack: bool | None = None) -> str:
     """HTML table (no index, cell text escaped) for a glued or displayed table; footnote for
     capped risks.
 
@@ -210,9 +210,10 @@ def to_html(df: pd.DataFrame, caption: str | None = None) -> str:
     600 px (``_static/mytools-layout.css``) a short one (up to :data:`STACK_ROWS` rows) or one of
     sentences shows each row as a stack of "column: value" lines; a longer one scrolls inside its
     own box, at most 75% of the screen high, with its header row and first column in view (sticky).
-    The wrapper scrolls sideways only if a table still cannot fit."""
+    The wrapper scrolls sideways only if a table still cannot fit. ``stack=True`` stacks a wide
+    table on a phone whatever its length (a table whose every row is read as a whole)."""
     wide = len(df.columns) >= 4
-    sticky = wide and len(df) > STACK_ROWS and not _prose(df)
+    sticky = wide and len(df) > STACK_ROWS and not _prose(df) and not stack
     phone = " mytools-sticky" if sticky else " mytools-stack" if wide else ""
     two = " mytools-sticky2" if sticky and str(df.columns[0]).strip() in ("#", "") else ""
     # class "dataframe": the theme's dark mode styles such tables as tables, not as raw HTML output
@@ -241,11 +242,12 @@ def report_html(df: pd.DataFrame, table_id: str, nowrap: Sequence[str] = ()) -> 
             f'{table}</div><p class="mytools-scroll-hint">\u2194 Scroll the table sideways to see '
             'all columns; its first column stays in view.</p>')
 
-def show(df: pd.DataFrame, caption: str | None = None) -> Any:
-    """The table as an IPython HTML object (what a chapter cell returns to display it)."""
+def show(df: pd.DataFrame, caption: str | None = None, *, stack: bool | None = None) -> Any:
+    """The table as an IPython HTML object (what a chapter cell returns to display it);
+    ``stack``: as in :func:`to_html`."""
     from IPython.display import HTML
 
-    return HTML(to_html(df, caption))
+    return HTML(to_html(df, caption, stack=stack))
 
 def variant_label(key: str) -> str:
     """The table label of a variant key (engine registry, or the book's data variants).

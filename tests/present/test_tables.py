@@ -137,3 +137,12 @@ def test_evidence_frame_has_the_14_results_with_published_participants(shared):
     assert int(df.loc[12, "participants"]) == 93 and df.loc[12, "certainty"] == "low"
     # from the review's own data rows every result is recomputable (before: #1 was not)
     assert df.loc[1, "recomputable"] and df.loc[3, "recomputable"]
+
+
+def test_a_long_wide_table_scrolls_in_its_box_unless_asked_to_stack():
+    from mytools.present.tables import STACK_ROWS, to_html
+
+    df = pd.DataFrame({c: [f"{c} {i}" for i in range(STACK_ROWS + 1)] for c in "ABCDE"})
+    assert "mytools-sticky" in to_html(df) and "mytools-stack" not in to_html(df)
+    stacked = to_html(df, stack=True)
+    assert "mytools-stack" in stacked and "mytools-sticky" not in stacked
