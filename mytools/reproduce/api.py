@@ -16,7 +16,7 @@ from ..data.revman.safeio import regular_file
 from .check import LINE_COLUMNS, check_review
 from .infer import infer_settings
 from .pool import settings_mode
-from .report import attach, summary
+from .report import attach, review_keys, summary
 
 __all__ = ["reproduce", "reproduce_review", "reproduce_reviews", "expand_paths", "summary"]
 
@@ -159,9 +159,11 @@ def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:
     return [lines.iloc[cuts[i]:cuts[i + 1]].reset_index(drop=True) for i in range(len(reviews))]
 
 
-def _reproduce_together(reviews: Sequence) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every review's report lines (column ``review`` set) in one frame, review by review in
-    the order given, and each line's review position (sorted)."""
+def _reproduce_together(reviews: Sequence, keys: Sequence[str] | None = None
+                        ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every review's report lines (column ``review``: ``keys``, by default
+    :func:`~.report.review_keys`) in one frame, review by review in the order given, and each
+    line's review position (sorted)."""
     parts: list[pd.DataFrame] = []
     whiches: list[np.ndarray] = []
     groups: dict = {}
@@ -186,7 +188,7 @@ def _reproduce_together(reviews: Sequence) -> tuple[pd.DataFrame, np.ndarray]:
         lines["analysis"] = pos.str[1]
         parts.append(lines)
         whiches.append(np.asarray(members)[pos.str[0].astype(int).to_numpy()])
-    names = np.array([r.review_id or r.source for r in reviews], dtype=object)
+    names = np.array(review_keys(reviews) if keys is None else list(keys), dtype=object)
     which = np.concatenate(whiches) if whiches else np.zeros(0, dtype=int)
     order = np.argsort(which, kind="stable")
     parts = [p for p in parts if len(p)]
@@ -204,7 +206,8 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
               reader: Callable | None = None, strict: bool = False) -> pd.DataFrame:
     """Re-execute every analysis in ``paths`` (files or folders); one row per analysis.
 
-    Columns: see :data:`mytools.reproduce.check.LINE_COLUMNS` (``status`` is ``match``,
+    Columns: see :data:`mytools.reproduce.check.LINE_COLUMNS` (``review`` is the input's own
+    name, :func:`~mytools.reproduce.report.review_keys`; ``status`` is ``match``,
     ``differs`` or ``not computable`` with ``reason``) and ``data_warnings`` (rows of the
     analysis RevMan keeps but cannot estimate). Report and go on: a file that cannot be read is
     listed in ``report.attrs["refused"]`` (file, reason) and the others are reproduced; rows
@@ -231,8 +234,10 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
         raise DataError([Problem(", ".join(map(str, paths)), None, None, None,
                                  "review data (a package, -data-rows.csv, .rm5 or RevMan 5 CSV)",
                                  "no review data in the path(s)")])
-    out = _reproduce_all(reviews, strict, refused)
-    return attach(out, reviews, refused=refused, skipped=skipped, scan_notes=scan_notes)
+    keys = review_keys(reviews)
+    out, kept = _reproduce_all(reviews, keys, strict, refused)
+    return attach(out, [reviews[i] for i in kept], keys=[keys[i] for i in kept], refused=refused,
+                  skipped=skipped, scan_notes=scan_notes)
 
 
 _INTERNAL = "an input the program can handle; this is a bug in mytools, please report the file"
@@ -265,22 +270,23 @@ def _read_all(items, read, strict: bool) -> tuple[list, list, list, list]:
     return reviews, skipped, refused, errors
 
 
-def _reproduce_all(reviews: list, strict: bool, refused: list) -> pd.DataFrame:
-    """Every review's lines in one frame (:func:`reproduce_reviews`); not strict, a failure there
-    is retried review by review and a review that still fails is listed as refused (named as a
-    bug)."""
+def _reproduce_all(reviews: list, keys: list[str], strict: bool, refused: list
+                   ) -> tuple[pd.DataFrame, list[int]]:
+    """Every review's lines in one frame (:func:`reproduce_reviews`) and the positions of the
+    reviews reproduced; not strict, a failure there is retried review by review and a review
+    that still fails is listed as refused (named as a bug)."""
     try:
-        return _reproduce_together(reviews)[0]
+        return _reproduce_together(reviews, keys)[0], list(range(len(reviews)))
     except Exception:  # noqa: BLE001
         if strict:
             raise
-    out = []
-    for r in list(reviews):
+    out, kept = [], []
+    for i, r in enumerate(reviews):
         try:
-            out.append(reproduce_review(r).assign(review=r.review_id or r.source))
+            out.append(reproduce_review(r).assign(review=keys[i]))
+            kept.append(i)
         except Exception as exc:  # noqa: BLE001
             refused.append({"file": str(r.source), "reason": str(Problem(
                 str(r.source), None, None, None, _INTERNAL, f"{type(exc).__name__}: {exc}"))})
-            reviews.remove(r)
     out = [f for f in out if len(f)]
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=LINE_COLUMNS)
+    return (pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=LINE_COLUMNS)), kept

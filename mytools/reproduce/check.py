@@ -22,6 +22,7 @@ from .pool import settings_mode
 from .segments import ROW_INPUTS, build_segments
 from .explain import OPEN_CASES, open_cases
 from .items import RESULT_FIELDS, Items, row_items, segment_items, subgroup_tests
+from .report import review_key
 from .split import split_weights
 from .tolerance import excess
 
@@ -220,7 +221,7 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     rv = an.reindex(columns=["revman_estimate", "revman_ci_low", "revman_ci_high"]).to_numpy(float)
     est = line[["estimate", "ci_low", "ci_high"]].to_numpy(float)
     out = line.assign(
-        review=review.review_id or review.source, name=an["name"].to_numpy(object),
+        review=review_key(review), name=an["name"].to_numpy(object),
         measure=s["measure"].to_numpy(object), method=s["method"].to_numpy(object),
         model=s["model"].to_numpy(object),
         settings=np.where(s["settings_source"].to_numpy(object) == "file", "stated", "inferred"),

@@ -1,6 +1,9 @@
 """What ``reproduce`` reports beside its lines: data warnings, refused inputs, the readers' notes.
 
-:func:`attach` puts them on the report (``report.attrs``: ``warnings``, ``refused``, ``notes``,
+Every line, warning and note is keyed by the input's own name (:func:`review_keys`: the file, zip
+or package folder name), not by its Cochrane number: two versions of one review in one folder
+(``CD001920_pub3-data-rows.csv`` and ``CD001920_pub4-data-rows.csv``, or an ``.rm5`` file and its
+data package) are two reviews of the report, with their own counts. :func:`attach` puts them on the report (``report.attrs``: ``warnings``, ``refused``, ``notes``,
 ``skipped``; column ``data_warnings`` = not-estimable rows per analysis); :func:`summary` is the
 one-line count; :func:`format_sections` the terminal text; :func:`csv_frame` and :func:`to_html`
 the ``--csv`` and ``--html`` files. A data warning is a row RevMan keeps but cannot estimate
@@ -9,25 +12,50 @@ the ``--csv`` and ``--html`` files. A data warning is a row RevMan keeps but can
 from __future__ import annotations
 
 import html
+from collections import Counter
+from pathlib import PurePath
 
 import pandas as pd
 
-__all__ = ["attach", "summary", "format_sections", "csv_frame", "to_html", "WARNING_COLUMNS"]
+__all__ = ["attach", "summary", "format_sections", "csv_frame", "to_html", "WARNING_COLUMNS",
+           "review_key", "review_keys"]
 
 WARNING_COLUMNS = ["review", "file", "line", "analysis", "study", "column", "expected", "found"]
 
 
-def _key(review) -> str:
-    return review.review_id or review.source
+def review_key(review) -> str:
+    """A review's key in the report: the own name of the input it was read from (file, zip or
+    package folder), e.g. ``CD001920_pub4-data-rows.csv``.
+
+    >>> from types import SimpleNamespace as R
+    >>> review_key(R(source="in/CD001920_pub3-data-rows.csv"))
+    'CD001920_pub3-data-rows.csv'
+    """
+    return PurePath(str(review.source)).name or str(review.source)
 
 
-def attach(report: pd.DataFrame, reviews, *, refused=(), skipped=(), scan_notes=()
+def review_keys(reviews) -> list[str]:
+    """:func:`review_key` of each review; a name that several inputs share (the same file name
+    in two folders) is replaced by each input's path as given, so keys never merge two inputs.
+
+    >>> from types import SimpleNamespace as R
+    >>> review_keys([R(source="a/x.rm5"), R(source="b/x.rm5"), R(source="b/CD1-data-rows.csv")])
+    ['a/x.rm5', 'b/x.rm5', 'CD1-data-rows.csv']
+    """
+    names = [review_key(r) for r in reviews]
+    twice = Counter(names)
+    return [str(r.source) if twice[n] > 1 else n for r, n in zip(reviews, names)]
+
+
+def attach(report: pd.DataFrame, reviews, *, keys=None, refused=(), skipped=(), scan_notes=()
            ) -> pd.DataFrame:
-    """``report`` with ``data_warnings`` per analysis and the attrs listed in the module doc."""
-    warnings = [{"review": _key(r), "file": p.file, "line": p.line, "analysis": p.analysis_id,
+    """``report`` with ``data_warnings`` per analysis and the attrs listed in the module doc;
+    ``keys``: the reviews' keys as in ``report["review"]`` (default :func:`review_keys`)."""
+    keys = review_keys(reviews) if keys is None else keys
+    warnings = [{"review": k, "file": p.file, "line": p.line, "analysis": p.analysis_id,
                  "study": p.study_id, "column": p.column, "expected": p.expected,
-                 "found": p.found} for r in reviews for p in getattr(r, "warnings", ())]
-    notes = [{"review": _key(r), "note": n} for r in reviews for n in r.notes]
+                 "found": p.found} for r, k in zip(reviews, keys) for p in getattr(r, "warnings", ())]
+    notes = [{"review": k, "note": n} for r, k in zip(reviews, keys) for n in r.notes]
     notes += [{"review": "", "note": n} for n in scan_notes]
     counts: dict[tuple, int] = {}
     for w in warnings:
