@@ -12,6 +12,7 @@ from ..data import DataError, Problem
 from ..data.revman.model import (
     ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ColumnReview, ReviewData, frame,
 )
+from ..data.revman.manyrows import read_data_rows_many
 from ..data.revman.safeio import regular_file
 from .check import LINE_COLUMNS, check_review
 from .infer import infer_settings
@@ -256,8 +257,6 @@ _INTERNAL = "an input the program can handle; this is a bug in mytools, please r
 def _read_plain(items: list, strict: bool) -> list:
     """The plain bare data-rows files among ``items``, read together (the same reviews as reading
     each alone: :mod:`mytools.data.revman.manyrows`); None for every other item."""
-    from ..data.revman.manyrows import read_data_rows_many  # the reader layer
-
     try:
         return read_data_rows_many(items, strict=strict)
     except Exception:  # noqa: BLE001 (a safety net: then every file is read alone)

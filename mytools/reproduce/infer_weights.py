@@ -82,11 +82,14 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
     in_sub, in_total = applicability(rows)
     split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=len(anames)) > 0)[acode]
-    idx, seg, segs, cand = [], [], [], []
+    idx, seg, segs, cand, pairs = [], [], [], [], []
+    pair = np.full(len(rows), -1)  # each row's (data type, measure), as a position in pairs
     for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
         if not (isinstance(dt, str) and isinstance(m, str)):
             continue
         sel = np.flatnonzero((dts == dt) & (meas == m))
+        pair[sel] = len(pairs)
+        pairs.append((dt, m))
         for method, model in candidates(dt, m):
             # a split analysis (mytools.reproduce.split): total and subgroups by Applicability,
             # plus its subgroup rows pooled together for the weights RevMan shows
@@ -103,7 +106,8 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
                 cand += [(method, model, scope)] * counts.size
     if not idx:
         return {}
-    batch, idx = replicate(column_inputs(rows), idx, seg)
+    arrs = column_inputs(rows)
+    batch, idx = replicate(arrs, idx, seg)
     r = np.concatenate([x[4] for x in segs])
     table = {name: np.repeat(np.array([x[j] for x in segs], dtype=object), [x[4].size for x in segs])
              for j, name in enumerate(("data_type", "measure", "method", "model"))}
@@ -111,7 +115,7 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     table.update(model=np.where(reml, "random", table["model"]).astype(object),
                  tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
                  log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
-    eff = _shared_effects(batch, idx, dts, meas, sw)
+    eff = _shared_effects(arrs, idx, pair, pairs, sw)
     st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark", effects=eff).studies
     est = st["estimable"].to_numpy(bool)
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
@@ -140,21 +144,25 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     return out
 
 
-def _shared_effects(batch: dict, idx: np.ndarray, dts: np.ndarray, meas: np.ndarray,
+def _shared_effects(arrs: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[tuple[str, str]],
                     sw: np.ndarray) -> RowEffects:
-    """The per-study effects of the replicated rows (``batch``; ``idx``: each one's row): they
-    depend on the analysis's data type, measure and swap only, not on the pooling candidate, so
-    the engine computes them once per row (:func:`mytools.engine.batch_effects.row_effects`)."""
-    u, first, back = np.unique(idx, return_index=True, return_inverse=True)
-    pairs, code = np.unique(np.array([dts[u], meas[u]], dtype=str), axis=1, return_inverse=True)
-    seg = 2 * code.reshape(-1) + sw[u]
-    table = {"data_type": np.repeat(pairs[0].astype(object), 2),
-             "measure": np.repeat(pairs[1].astype(object), 2),
-             "method": np.where(np.repeat(pairs[1], 2) == "PETO_OR", "Peto", "IV").astype(object),
-             "swap_events": np.tile([False, True], pairs.shape[1])}
-    once = row_effects({c: x[first] for c, x in batch.items() if c != "segment"}, seg,
+    """The per-study effects of the replicated rows (``idx``: each one's row in ``arrs``): they
+    depend on the analysis's data type and measure (``pairs[pair[row]]``) and swap only, not on
+    the pooling candidate, so the engine computes them once per row
+    (:func:`mytools.engine.batch_effects.row_effects`)."""
+    used = np.zeros(len(pair), dtype=bool)
+    used[idx] = True
+    u = np.flatnonzero(used)
+    at = np.full(len(pair), -1)
+    at[u] = np.arange(u.size)
+    table = {"data_type": np.array([dt for dt, _ in pairs for _ in (0, 1)], dtype=object),
+             "measure": np.array([m for _, m in pairs for _ in (0, 1)], dtype=object),
+             "method": np.array(["Peto" if m == "PETO_OR" else "IV" for _, m in pairs
+                                 for _ in (0, 1)], dtype=object),
+             "swap_events": np.tile([False, True], len(pairs))}
+    once = row_effects({c: x[u] for c, x in arrs.items()}, 2 * pair[u] + sw[u],
                        segment_settings(table, REVMAN5_FILES), REVMAN5_FILES, "mark")
-    return once.take(back.reshape(-1))
+    return once.take(at[idx])
 
 
 def with_reml(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None, scores: dict,
