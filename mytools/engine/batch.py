@@ -117,12 +117,14 @@ def _index(rows):
 
 def study_effects(rows: pd.DataFrame | Mapping[str, ArrayLike],
                   segments: pd.DataFrame | Mapping[str, ArrayLike],
-                  settings: Settings | str = REVMAN5, *, invalid: str = "raise") -> pd.DataFrame:
+                  settings: Settings | str = REVMAN5, *, invalid: str = "raise",
+                  effects: RowEffects | None = None) -> pd.DataFrame:
     """Per-study effects of a long-format batch without pooling: ``pool_batch(...).studies``
     without ``weight_percent`` (columns ``segment, y, v, estimate, ci_low, ci_high, estimable,
     zero_cell_corrected``; CI y ± z·√v at the segment's ``study_ci_level``, back-transformed when
-    ``log_scale``). Cheap: use it to try many settings on the same rows."""
-    _, s, sa, m, eff = _prepare(rows, segments, settings, invalid)
+    ``log_scale``). Cheap: use it to try many settings on the same rows. ``effects``: as in
+    :func:`pool_batch` (e.g. the same rows under several study CI levels)."""
+    _, s, sa, m, eff = _prepare(rows, segments, settings, invalid, effects)
     return _studies(_index(rows), s, eff, eff.estimable, None, m, _study_scale(sa))
 
 

@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import study_effects
+from ..engine.batch_effects import RowEffects, row_effects
+from ..engine.batch_segments import segment_settings
+from ..engine.settings import REVMAN5, get_mode
 from .infer_weights import (
     REML, REVMAN5_FILES, ROW_INPUTS, column_inputs, replicate, weights_scores, with_reml,
 )
@@ -97,7 +100,7 @@ def _candidate_scores(arrs: dict, R: np.ndarray, informative: np.ndarray, code: 
                             [np.full(len(parts[j]), k) for k, j in enumerate(keep)])
     seg = {k: [cands[j][i] for j in keep] for i, k in enumerate(
         ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
-    st = study_effects(batch, seg, invalid="mark")
+    st = study_effects(batch, seg, invalid="mark", effects=_once_per_level(batch, idx, seg, keep, cands))
     D = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)
     good = np.all(close(D, R[idx], decimals), axis=1) & informative[idx]
     cell = batch["segment"] * n + code[idx]
@@ -106,6 +109,19 @@ def _candidate_scores(arrs: dict, R: np.ndarray, informative: np.ndarray, code: 
     present = np.bincount(cell, minlength=size).reshape(got.shape) > 0
     scores[keep] = np.where(present, got, -1.0)
     return scores
+
+
+def _once_per_level(batch: dict, idx: np.ndarray, seg: dict, keep: list, cands: list) -> RowEffects:
+    """The replicated rows' per-study effects, computed once per row and (data type, measure,
+    swap, log scale): the candidates that differ only in the study CI level share them."""
+    code: dict = {}
+    group = np.array([code.setdefault(cands[j][:2] + cands[j][3:], len(code)) for j in keep])
+    _, first, inv = np.unique(group[batch["segment"]] * (idx.max() + 1) + idx, return_index=True,
+                              return_inverse=True)
+    sub = {c: x[first] for c, x in batch.items()}
+    st = get_mode(REVMAN5)  # study_effects' default, as _candidate_scores calls it
+    once = row_effects(sub, sub["segment"], segment_settings(seg, st), st, "mark")
+    return once.take(inv)
 
 
 def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
