@@ -47,7 +47,10 @@ def _cell(x) -> str:
 
 def convert(rda: Path, out: Path) -> Path:
     """One ``<CD>_data.rda`` → ``<CD>-data-rows.csv`` in ``out`` (see the module docstring)."""
-    import rdata  # benchmark-only dependency
+    try:
+        import rdata  # benchmark-only dependency
+    except ImportError:
+        sys.exit("reading Pairwise70's .rda files needs rdata: pip install -r benchmarks/requirements.txt")
 
     (frame,) = rdata.read_rda(str(rda)).values()
     frame = frame.rename(columns={c: str(c).replace(".", " ").replace("O E", "O-E")

@@ -12,6 +12,7 @@ from ..data import DataError, Problem
 from ..data.revman.model import (
     ANALYSIS_COLUMNS, ROW_COLUMNS, SUBGROUP_COLUMNS, ColumnReview, ReviewData, frame,
 )
+from ..data.revman.manyrows import read_data_rows_many
 from ..data.revman.safeio import regular_file
 from .check import LINE_COLUMNS, check_review
 from .infer import infer_settings
@@ -139,14 +140,23 @@ def _combined_columns(reviews: list) -> ReviewData:
         cols = {c: np.concatenate([p[c] if c in p else np.full(k, np.nan)
                                    for p, k in zip(parts, sizes)])
                 for c in dict.fromkeys(c for p in parts for c in p)}
-        pos = np.repeat(np.arange(len(parts)), sizes)
-        cols["analysis"] = np.array([f"{i}{_SEP}{a}" for i, a in zip(pos.tolist(), cols["analysis"])],
-                                    dtype=object)
+        cols["analysis"] = _prefixed(np.repeat(np.arange(len(parts)), sizes), cols["analysis"])
         frames[name] = frame(cols, columns)
     first = reviews[0]
     return ReviewData(source="(several reviews)", format=first.format, review_id=None,
                       subgroups=frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS),
                       decimals=first.decimals, notes=first.notes, warnings=first.warnings, **frames)
+
+
+def _prefixed(pos: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``f"{pos}{_SEP}{key}"`` per entry (review position, analysis key), each distinct pair
+    formatted once."""
+    codes, uniq = pd.factorize(keys)
+    if not len(uniq) or (codes < 0).any():
+        return np.array([f"{i}{_SEP}{a}" for i, a in zip(pos.tolist(), keys)], dtype=object)
+    pair, inv = np.unique(pos.astype(np.int64) * len(uniq) + codes, return_inverse=True)
+    labels = [f"{p // len(uniq)}{_SEP}{uniq[p % len(uniq)]}" for p in pair.tolist()]
+    return np.array(labels, dtype=object)[inv]
 
 
 def reproduce_reviews(reviews: Sequence) -> list[pd.DataFrame]:
@@ -223,11 +233,12 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
     read = reader or _default_reader(strict)
     scan_notes: list[str] = []
     items = expand_paths(list(paths), notes=scan_notes)
+    plain = _read_plain(items, strict) if reader is None else [None] * len(items)
     if progress and len(items) > 1:
         from tqdm import tqdm
 
         items = tqdm(items, unit="review", leave=False)
-    reviews, skipped, refused, errors = _read_all(items, read, strict)
+    reviews, skipped, refused, errors = _read_all(items, read, strict, plain)
     if not reviews:
         if errors:
             raise DataError([q for e in errors for q in getattr(e, "problems", [])])
@@ -243,12 +254,25 @@ def reproduce(paths: str | Path | Iterable[str | Path], *, progress: bool = Fals
 _INTERNAL = "an input the program can handle; this is a bug in mytools, please report the file"
 
 
-def _read_all(items, read, strict: bool) -> tuple[list, list, list, list]:
+def _read_plain(items: list, strict: bool) -> list:
+    """The plain bare data-rows files among ``items``, read together (the same reviews as reading
+    each alone: :mod:`mytools.data.revman.manyrows`); None for every other item."""
+    try:
+        return read_data_rows_many(items, strict=strict)
+    except Exception:  # noqa: BLE001 (a safety net: then every file is read alone)
+        return [None] * len(items)
+
+
+def _read_all(items, read, strict: bool, plain: list) -> tuple[list, list, list, list]:
     """Reviews read, files skipped (not review data), refused inputs (file, reason) and their
-    errors. Not strict: a DataError refuses the file; any other exception too (a safety net,
-    named as a bug); strict: the first error is raised."""
+    errors; ``plain[i]``: item ``i`` already read (or None). Not strict: a DataError refuses the
+    file; any other exception too (a safety net, named as a bug); strict: the first error is
+    raised."""
     reviews, skipped, refused, errors = [], [], [], []
-    for p in items:
+    for p, done in zip(items, plain):
+        if done is not None:
+            reviews.append(done)
+            continue
         try:
             reviews.append(read(p))
             continue

@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import pool_batch, study_effects
-from ..engine.settings import resolve
-from .split import applicability, split_weights
+from ..engine.batch import study_effects
+from .infer_weights import (
+    REML, REVMAN5_FILES, ROW_INPUTS, column_inputs, replicate, weights_scores, with_reml,
+)
 from .tolerance import close
 from ..engine.vocabulary import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES
 
@@ -26,17 +27,10 @@ __all__ = ["infer_settings", "SETTING_COLUMNS"]
 STATED = "stated in the file"
 BY_STUDY = "inferred from RevMan's per-study numbers"
 BY_WEIGHT = "inferred from weights"
-#: The engine mode for files without RevMan Web's settings: RevMan 5's, with RevMan's own REML
-#: stopping rule for the REML τ² that RevMan 2025 files carry (:class:`~mytools.engine.settings.Settings`).
-REVMAN5_FILES = resolve("revman5", reml="revman")
-REML = "random (REML)"  # the model candidate "random effects, REML τ²" (RevMan 2025's default)
 IMPLIED = "implied by the data type (RevMan pools continuous and generic data by inverse variance)"
 LEVELS = (0.95, 0.99, 0.90)
 MEASURES_BY_TYPE = {"dichotomous": DICHOTOMOUS_MEASURES, "continuous": CONTINUOUS_MEASURES,
                     "generic": ("generic",), "o_e": ("PETO_OR",)}
-ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
-              "mean_intervention", "sd_intervention", "mean_control", "sd_control", "giv_estimate",
-              "giv_se", "o_e", "variance"]
 SETTING_COLUMNS = ["analysis", "name", "data_type", "measure", "measure_how", "study_ci_level",
                    "ci_level_how", "swap_events", "log_scale", "method", "method_how", "model",
                    "model_how", "tau2_method", "ci_method", "ci_level", "pooled", "pooled_how",
@@ -54,7 +48,7 @@ def records(df: pd.DataFrame) -> list[dict]:
 def rows_with_type(review) -> pd.DataFrame:
     """``review.rows`` with its analysis's ``data_type`` on every row."""
     rows = review.rows.reset_index(drop=True)
-    types = dict(zip(review.analyses["analysis"], review.analyses["data_type"]))
+    types = dict(zip(review.analyses["analysis"].tolist(), review.analyses["data_type"].tolist()))
     return rows.assign(data_type=rows["analysis"].map(types))
 
 
@@ -84,27 +78,6 @@ def _candidates(data_type: str) -> list[tuple[str, float, bool, bool]]:
     return out
 
 
-def _inputs(rows: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The engine's input columns of ``rows`` as float arrays (missing columns → NaN)."""
-    n = len(rows)
-    out = {}
-    for c in ROW_INPUTS:
-        if c not in rows:
-            out[c] = np.full(n, np.nan)
-            continue
-        try:
-            out[c] = rows[c].to_numpy(dtype=float)
-        except (TypeError, ValueError):
-            out[c] = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float)
-    return out
-
-
-def _replicate(arrs: dict, idx: list[np.ndarray], seg: list[np.ndarray]) -> tuple[dict, np.ndarray]:
-    """Rows ``idx[j]`` in segments ``seg[j]``, all stacked: the long format of the engine's batch."""
-    i = np.concatenate(idx)
-    return {**{c: x[i] for c, x in arrs.items()}, "segment": np.concatenate(seg)}, i
-
-
 def _best(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column (analysis): the first row (candidate) with the highest score, and that score."""
     first = np.argmax(scores, axis=0)
@@ -120,7 +93,7 @@ def _candidate_scores(arrs: dict, R: np.ndarray, informative: np.ndarray, code: 
     keep = [j for j, p in enumerate(parts) if len(p)]
     if not keep:
         return scores
-    batch, idx = _replicate(arrs, [parts[j] for j in keep],
+    batch, idx = replicate(arrs, [parts[j] for j in keep],
                             [np.full(len(parts[j]), k) for k, j in enumerate(keep)])
     seg = {k: [cands[j][i] for j in keep] for i, k in enumerate(
         ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
@@ -156,7 +129,7 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
             parts.append(sel)
     if not cands:
         return {}
-    arrs = _inputs(rows)
+    arrs = column_inputs(rows)
     one = [p if j in head else p[:0] for j, p in enumerate(parts)]
     first_pass = _candidate_scores(arrs, R, informative, code, n, cands, one, decimals)
     settled = np.any(first_pass == n_inf, axis=0)
@@ -165,7 +138,7 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
     scores[:, settled] = np.where(first_pass[:, settled] >= 0, first_pass[:, settled], -1.0)
     first, best = _best(scores)
     out = {}
-    for i, a in enumerate(names):
+    for i, a in enumerate(names.tolist()):
         if best[i] < 0:
             continue
         dt, m, lvl, sw, lg = cands[first[i]]
@@ -177,95 +150,6 @@ def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
             how = BY_STUDY
         out[a] = {"measure": m, "study_ci_level": lvl, "swap_events": sw, "log_scale": lg,
                   "measure_how": how, "ci_level_how": how}
-    return out
-
-
-def _pool_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
-    """RevMan 5's (method, model) choices; random effects are DerSimonian–Laird."""
-    if measure == "PETO_OR":
-        return [("Peto", "fixed"), ("IV", "random")]
-    methods = ("MH", "IV") if data_type == "dichotomous" else ("IV",)
-    return [(me, mo) for me in methods for mo in ("fixed", "random")]
-
-
-def _reml_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
-    """RevMan 2025's random effects: inverse variance with a REML τ² (its default; the data
-    package's ``Heterogeneity estimator`` says ``REML``). Tried only where no RevMan 5 candidate
-    reproduces every weight (:func:`_with_reml`)."""
-    return [] if measure == "PETO_OR" else [("IV", REML)]
-
-
-def _weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
-                    candidates=_pool_candidates) -> dict:
-    """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
-    The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
-    RevMan 5 mode: DL τ² — REML for the model ``REML`` —, MH with RevMan's 0.5 correction), all
-    candidates in one call: one segment per candidate and pooled group (the analysis, or each
-    subgroup of it). An analysis without subgroups is pooled once: its "subgroups" scope is its
-    "overall" one. ``candidates(data_type, measure)`` lists the (method, model) pairs."""
-    rw = rows["revman_weight"].to_numpy(float)
-    rw = np.where(rw == 0, np.nan, rw)
-    acode, anames = pd.factorize(rows["analysis"], sort=False)
-    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
-    scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
-    no_sub = np.bincount(acode, weights=sub > 0, minlength=len(anames)) == 0
-    dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
-    sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
-    in_sub, in_total = applicability(rows)
-    split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=len(anames)) > 0)[acode]
-    idx, seg, segs, cand = [], [], [], []
-    for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
-        if not (isinstance(dt, str) and isinstance(m, str)):
-            continue
-        sel = np.flatnonzero((dts == dt) & (meas == m))
-        for method, model in candidates(dt, m):
-            # a split analysis (mytools.reproduce.split): total and subgroups by Applicability,
-            # plus its subgroup rows pooled together for the weights RevMan shows
-            for scope, code, part in (("overall", acode, sel[in_total[sel]]),
-                                      ("subgroups", scode, sel[~no_sub[acode[sel]] & in_sub[sel]]),
-                                      ("split", acode, sel[split[sel] & in_sub[sel]])):
-                if not part.size:
-                    continue
-                _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
-                                                  return_counts=True)
-                idx.append(part[np.argsort(inv, kind="stable")])
-                seg.append(len(cand) + np.repeat(np.arange(counts.size), counts))
-                segs.append((dt, m, method, model, part[first]))
-                cand += [(method, model, scope)] * counts.size
-    if not idx:
-        return {}
-    batch, idx = _replicate(_inputs(rows), idx, seg)
-    r = np.concatenate([x[4] for x in segs])
-    table = {name: np.repeat(np.array([x[j] for x in segs], dtype=object), [x[4].size for x in segs])
-             for j, name in enumerate(("data_type", "measure", "method", "model"))}
-    reml = table["model"] == REML
-    table.update(model=np.where(reml, "random", table["model"]).astype(object),
-                 tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
-                 log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
-    st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark").studies
-    est = st["estimable"].to_numpy(bool)
-    w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
-    scope = np.array([c[2] for c in cand], dtype=object)[batch["segment"]]
-    if (scope == "split").any():
-        group = pd.factorize(np.array([f"{c[0]} {c[1]}" for c in cand], dtype=object))[0]
-        kind = np.where(scope == "subgroups", "subgroup", scope)
-        shown = split_weights(rows, idx, group[batch["segment"]], kind, st["weight"].to_numpy(float),
-                              st["v"].to_numpy(float), est)
-        w = np.where(scope == "split", np.where(shown == 0, np.nan, shown), w)
-        w[(scope == "overall") & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
-        cand = [(me, mo, "overall" if sc == "split" else sc) for me, mo, sc in cand]
-    good = close(w, rw[idx], decimals)
-    keys_c = list(dict.fromkeys(cand))
-    kc = np.array([keys_c.index(c) for c in cand])[batch["segment"]]
-    n = len(anames)
-    cell = kc * n + acode[idx]
-    s = np.bincount(cell, weights=good, minlength=len(keys_c) * n).reshape(len(keys_c), n)
-    has = np.bincount(cell, minlength=len(keys_c) * n).reshape(s.shape) > 0
-    out = {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
-    for (method, model, scope), v in list(out.items()):
-        if scope == "overall":
-            other = out.get((method, model, "subgroups"), np.full(n, -1.0))
-            out[(method, model, "subgroups")] = np.where(no_sub, v, other)
     return out
 
 
@@ -303,6 +187,25 @@ def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows:
             "pooled": scope, "pooled_how": pooled_how}
 
 
+def _score_patterns(scores: dict):
+    """What :func:`_choose_pooling` reads of an analysis's scores, as a hashable key: which
+    candidates tie for the best score, whether the best is 0, and the best-fit count (only when
+    below the analysis's rows). ``pattern(i, n_rows)`` for analysis ``i``."""
+    if not scores:
+        return lambda i, n_rows: ()
+    S = np.array(list(scores.values()))
+    valid = S >= 0
+    best = np.where(valid, S, -np.inf).max(axis=0)
+    tied = np.packbits(valid & (S == best), axis=0).T
+    ties, bests = [t.tobytes() for t in tied], best.tolist()
+
+    def pattern(i: int, n_rows: int) -> tuple:
+        b = bests[i]
+        return ties[i], b == 0, ((b, n_rows) if b < n_rows else None)
+
+    return pattern
+
+
 def infer_settings(review) -> pd.DataFrame:
     """Per analysis, each setting and how it was established (see module docstring).
 
@@ -320,28 +223,8 @@ def infer_settings(review) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=SETTING_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
-    order = {a: i for i, a in enumerate(an["analysis"])}
+    order = {a: i for i, a in enumerate(an["analysis"].tolist())}
     return out.sort_values("analysis", key=lambda s: s.map(order)).reset_index(drop=True)[SETTING_COLUMNS]
-
-
-def _with_reml(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None, scores: dict,
-               facts: dict) -> dict:
-    """Scores of the REML candidates (:func:`_reml_candidates`), computed only for the analyses
-    with weights that no RevMan 5 candidate fully reproduces (−1 elsewhere); one more call."""
-    best = np.max(np.stack(list(scores.values())), axis=0)
-    names = list(facts)
-    todo = [a for a in names if facts[a][2] and best[facts[a][0]] < facts[a][1]]
-    if not todo:
-        return {}
-    sel = rows["analysis"].isin(todo).to_numpy()
-    part = _weights_scores(rows[sel].reset_index(drop=True), keys[sel].reset_index(drop=True),
-                           decimals, candidates=_reml_candidates)
-    pos = np.array([facts[a][0] for a in pd.unique(rows["analysis"][sel])])
-    out = {}
-    for c, v in part.items():
-        out[c] = np.full(len(names), -1.0)
-        out[c][pos] = v
-    return out
 
 
 def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
@@ -360,7 +243,7 @@ def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
     n_w = np.bincount(acode, weights=weighted, minlength=n)
     has_sub = np.bincount(acode, weights=sub > 0, minlength=n) > 0
     return {a: (i, int(n_rows[i]), bool(n_w[i] > 0), bool(has_sub[i]),
-                (bool(n_w[i] <= 1), bool(sub_max[i] <= 1))) for i, a in enumerate(names)}
+                (bool(n_w[i] <= 1), bool(sub_max[i] <= 1))) for i, a in enumerate(names.tolist())}
 
 
 def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.DataFrame:
@@ -368,10 +251,12 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
     per_an = pd.DataFrame.from_dict(meas, orient="index", columns=["measure", "swap_events", "log_scale"])
     keys = per_an.reindex(rows["analysis"]).reset_index(drop=True)
     keys.insert(0, "data_type", rows["data_type"].to_numpy(object))
-    scores = _weights_scores(rows, keys, decimals) if len(rows) else {}
+    scores = weights_scores(rows, keys, decimals) if len(rows) else {}
     facts = _group_facts(rows) if len(rows) else {}
     if scores:
-        scores.update(_with_reml(rows, keys, decimals, scores, facts))
+        scores.update(with_reml(rows, keys, decimals, scores, facts))
+    pattern = _score_patterns(scores)
+    chosen: dict[tuple, dict] = {}  # _choose_pooling per distinct pattern (many analyses share one)
     out = []
     for a in records(an[["analysis", "name", "data_type"]]):
         key = a["analysis"]
@@ -386,8 +271,11 @@ def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.
             continue
         m = meas[key]
         i, n_rows, has_w, has_sub, one = facts[key]
-        pool = _choose_pooling(key, a["data_type"], m["measure"], scores, i, n_rows, has_w, has_sub,
-                               one_study=one)
+        memo = (a["data_type"], m["measure"], has_w, has_sub, one, *pattern(i, n_rows))
+        if memo not in chosen:
+            chosen[memo] = _choose_pooling(key, a["data_type"], m["measure"], scores, i, n_rows,
+                                           has_w, has_sub, one_study=one)
+        pool = dict(chosen[memo])
         if pool["model"] == "random":
             base["tau2_method"] = "DL"
         elif pool["model"] == REML:

@@ -39,7 +39,7 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     code, names = pd.factorize(rows["analysis"], sort=False)
     first = np.unique(code, return_index=True)[1]
-    per_an = [sset.get(a) or {} for a in names]
+    per_an = [sset.get(a) or {} for a in names.tolist()]
     valid = np.array([isinstance(s.get("measure"), str) for s in per_an], dtype=bool)
     dtypes = rows["data_type"].to_numpy(object)[first] if len(rows) else np.array([], dtype=object)
     valid &= np.isin(dtypes, DATA_TYPES)
@@ -63,14 +63,16 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     nk = len(_KINDS)
     keys, seg_id = np.unique((code[row] * nk + kind) * width + num, return_inverse=True)
     order = np.lexsort((row, seg_id))
-    out = rows.iloc[row[order]][ROW_INPUTS].reset_index(drop=True)
+    out = rows[ROW_INPUTS].iloc[row[order]].reset_index(drop=True)  # only the inputs copied
     out.insert(0, "segment", seg_id[order])
     out.insert(0, "row", row[order])
     an = keys // (nk * width)
     seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % nk],
                         "subgroup_number": keys % width})
-    for k in _SEG_SETTINGS[1:]:
-        seg[k] = np.array([per_an[i].get(k) for i in an], dtype=object)
+    for k in _SEG_SETTINGS[1:]:  # per analysis once, then per segment
+        col = np.empty(len(per_an), dtype=object)
+        col[:] = [s.get(k) for s in per_an]
+        seg[k] = col[an]
     seg["data_type"] = dtypes[an]
     seg["study_ci_level"] = seg["study_ci_level"].astype(float)
     seg["tau2_method"] = seg["tau2_method"].where(seg["tau2_method"].map(lambda x: isinstance(x, str)), None)

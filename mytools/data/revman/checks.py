@@ -18,7 +18,7 @@ from mytools.data.errors import DataError, Problem
 from mytools.data.revman.model import lookup
 from mytools.data.revman.tables import MAX_PROBLEMS
 
-__all__ = ["check_rows", "NOT_ESTIMABLE"]
+__all__ = ["check_rows", "row_findings", "NOT_ESTIMABLE"]
 
 NOT_ESTIMABLE = "; not estimable: left out of the pooling, weight blank (as in RevMan)"
 _HEADERS = {
@@ -76,27 +76,51 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
         codes, uniq = pd.factorize(keys)
         dt = lookup(data_types, uniq)[codes] if len(keys) else \
             np.array([], dtype=object)
+    for mask, col, expected in row_findings(rows, head, dt, lenient):
+        if expected is not None:
+            add(mask, col, expected)
+            continue
+        n = _ARM_SIZE[col]
+        e, t = np.asarray(rows[col], dtype=float), np.asarray(rows[n], dtype=float)
+        for i in np.flatnonzero(mask):
+            if notes is not None:
+                notes.append(f"{np.asarray(rows['file'])[i]}, line "
+                             f"{np.asarray(rows['line'])[i]} (analysis {keys[i]}, study "
+                             f"{np.asarray(rows['study'])[i]}): {head[col]} {e[i]:g} > "
+                             f"{head[n]} {t[i]:g} in O-E data (display-only counts; "
+                             "not used)")
+    if not found:
+        return
+    if not lenient:
+        raise DataError(found)
+    found.sort(key=lambda p: (p.line is None, p.line or 0))
+    warnings.extend(found)
+
+
+_ARM_SIZE = {"events_intervention": "n_intervention", "events_control": "n_control"}
+
+
+def row_findings(rows, head: dict, dt: np.ndarray | None, lenient: bool
+                 ) -> list[tuple[np.ndarray, str, str | None]]:
+    """The value checks of :func:`check_rows`, in its order: (rows flagged, column, what was
+    expected). ``dt``: each row's data type (None: unknown); ``lenient``: also the accepted
+    values that leave a row not estimable (N, SD, SE or variance 0). Events > N in O−E rows
+    come with ``expected`` None: a note, not a problem."""
+    out: list[tuple[np.ndarray, str, str | None]] = []
     with np.errstate(invalid="ignore"):
         for col in ("events_intervention", "n_intervention", "events_control", "n_control"):
             v = np.asarray(rows[col], dtype=float)
-            add(v < 0, col, "a count >= 0")
-            add((v != np.round(v)) & ~np.isnan(v), col, "a whole number")
-        for ev, n in (("events_intervention", "n_intervention"), ("events_control", "n_control")):
-            e, t = np.asarray(rows[ev], dtype=float), np.asarray(rows[n], dtype=float)
-            over = e > t
+            out.append((v < 0, col, "a count >= 0"))
+            out.append(((v != np.round(v)) & ~np.isnan(v), col, "a whole number"))
+        for ev, n in _ARM_SIZE.items():
+            over = np.asarray(rows[ev], dtype=float) > np.asarray(rows[n], dtype=float)
             if dt is not None:
                 display = dt == "o_e"
-                for i in np.flatnonzero(over & display):
-                    if notes is not None:
-                        notes.append(f"{np.asarray(rows['file'])[i]}, line "
-                                     f"{np.asarray(rows['line'])[i]} (analysis {keys[i]}, study "
-                                     f"{np.asarray(rows['study'])[i]}): {head[ev]} {e[i]:g} > "
-                                     f"{head[n]} {t[i]:g} in O-E data (display-only counts; "
-                                     "not used)")
+                out.append((over & display, ev, None))
                 over &= ~display
-            add(over, ev, f"at most {head[n]} (events <= N)")
+            out.append((over, ev, f"at most {head[n]} (events <= N)"))
         for col in ("sd_intervention", "sd_control", "giv_se", "variance"):
-            add(np.asarray(rows[col], dtype=float) < 0, col, "a value >= 0")
+            out.append((np.asarray(rows[col], dtype=float) < 0, col, "a value >= 0"))
         if lenient and dt is not None:  # accepted values that still leave the row not estimable
             for col, types in (("n_intervention", ("dichotomous", "continuous")),
                                ("n_control", ("dichotomous", "continuous")),
@@ -104,11 +128,6 @@ def check_rows(rows: pd.DataFrame, analyses: pd.DataFrame | None,
                                ("sd_control", ("continuous",)), ("giv_se", ("generic",)),
                                ("variance", ("o_e",))):
                 of_type = np.logical_or.reduce([dt == t for t in types])  # no np.isin: it sorts
-                add((np.asarray(rows[col], dtype=float) == 0) & of_type, col,
-                    "a value > 0")
-    if not found:
-        return
-    if not lenient:
-        raise DataError(found)
-    found.sort(key=lambda p: (p.line is None, p.line or 0))
-    warnings.extend(found)
+                out.append(((np.asarray(rows[col], dtype=float) == 0) & of_type, col,
+                            "a value > 0"))
+    return out

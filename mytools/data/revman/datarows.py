@@ -16,7 +16,8 @@ from mytools.data.revman.model import INPUT_COLUMNS, ROW_COLUMNS, frame, unescap
 from mytools.data.revman.safeio import fail
 from mytools.data.revman.tables import MAX_NUMBER, Table, load_table
 
-__all__ = ["ROW_MAP", "read_rows", "read_row_arrays", "infer_data_types", "rows_version", "check_blocks"]
+__all__ = ["ROW_MAP", "read_rows", "read_row_arrays", "infer_data_types", "rows_version", "check_blocks",
+           "finish_arrays", "unread_notes"]
 
 ROW_MAP = {
     "Analysis group": "group", "Analysis number": "number", "Analysis name": "analysis_name",
@@ -48,13 +49,10 @@ def _year(text: str) -> float:
 
 def _per_unique(cells: np.ndarray, f) -> np.ndarray:
     """``f`` applied once per distinct cell (names and years repeat on many rows)."""
-    codes, uniq = pd.factorize(cells)
-    return np.array([f(x) for x in uniq], dtype=object)[codes] if len(cells) else \
-        np.array([], dtype=object)
-
-
-def _whole(table: Table, col: str, ctx, *, blank_as: float | None = None) -> np.ndarray:
-    return table.whole(col, context=ctx, blank_as=blank_as)
+    done: dict = {}
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [done[x] if x in done else done.setdefault(x, f(x)) for x in cells.tolist()]
+    return out
 
 
 def read_rows(name: str, text: str, notes: list[str]) -> tuple[pd.DataFrame, str]:
@@ -69,27 +67,44 @@ def read_row_arrays(name: str, text: str, notes: list[str]) -> tuple[dict, str]:
     if not len(t):
         raise fail(name, "at least one study row under the header", line=2,
                    found="a header only (no analyses)")
-    unread = t.unread
-    rob = [h for h in unread if _ROB.search(h.strip())]
-    if rob:
-        notes.append(f"{name}: {len(rob)} risk-of-bias column(s) on the rows not read")
-    if len(unread) > len(rob):
-        notes.append(f"{name}: column(s) not read: {', '.join(h for h in unread if h not in rob)}")
+    unread_notes(name, t.unread, notes)
     studies = t.text("study")
     g_txt, n_txt = t.text("group"), t.text("number")
 
     def ctx(i: int) -> tuple[str | None, str | None]:
         return studies[i] or None, f"{g_txt[i]}.{n_txt[i]}"
 
+    fast = t.parsed_together(("group", "number", "subgroup_number", *ROW_NUMERIC))
+
+    def whole(col: str, blank_as: float | None = None) -> np.ndarray:
+        parsed = None if fast is None else fast[col]
+        return t.whole(col, context=ctx, blank_as=blank_as, parsed=parsed)
+
     out: dict[str, object] = {}
-    out["group"] = _whole(t, "group", ctx)
-    out["number"] = _whole(t, "number", ctx)
-    out.update(t.numbers_many(ROW_NUMERIC, context=ctx))
+    out["group"] = whole("group")
+    out["number"] = whole("number")
+    out.update(t.numbers_many(ROW_NUMERIC, context=ctx) if fast is None
+               else {c: fast[c] for c in ROW_NUMERIC})
     if t.has("subgroup_number"):
-        out["subgroup_number"] = _whole(t, "subgroup_number", ctx, blank_as=0.0)
+        out["subgroup_number"] = whole("subgroup_number", blank_as=0.0)
     for i in np.flatnonzero(t.text("study") == ""):
         t.problem(i, "study", "a study name", "", None, ctx(i)[1])
     t.raise_problems()
+    return finish_arrays(t, out, np.full(len(t), name, dtype=object)), rows_version(t)
+
+
+def unread_notes(name: str, unread: list[str], notes: list[str]) -> None:
+    """The notes on a data-rows file's columns not read (risk-of-bias columns counted apart)."""
+    rob = [h for h in unread if _ROB.search(h.strip())]
+    if rob:
+        notes.append(f"{name}: {len(rob)} risk-of-bias column(s) on the rows not read")
+    if len(unread) > len(rob):
+        notes.append(f"{name}: column(s) not read: {', '.join(h for h in unread if h not in rob)}")
+
+
+def finish_arrays(t: Table, out: dict, files: np.ndarray) -> dict:
+    """:func:`read_row_arrays`' columns once the cells are checked: ``out`` holds the parsed
+    numbers; the text columns, analysis keys, files (``files``, per row) and lines are added."""
     n = len(t)
     group, number = out["group"].astype(int), out["number"].astype(int)
     out["group"], out["number"] = group, number
@@ -101,15 +116,15 @@ def read_row_arrays(name: str, text: str, notes: list[str]) -> tuple[dict, str]:
         out["subgroup_number"] = out["subgroup_number"].astype(int)
     app = t.text("applicability")
     out["applicability"] = np.where(app == "", "SUBGROUP_AND_OVERALL", app)
-    out["study"] = _per_unique(studies, unescape)
+    out["study"] = _per_unique(t.text("study"), unescape)
     out["year"] = _per_unique(t.text("year"), _year).astype(float)
     out["footnote"] = (t.data["footnote"] if t.has("footnote")
                        else np.full(n, "", dtype=object))
     out["analysis_name"] = (t.text("analysis_name")
                             if t.has("analysis_name") else np.full(n, "", dtype=object))
-    out["file"] = np.full(n, name, dtype=object)
+    out["file"] = files
     out["line"] = t.lines
-    return out, rows_version(t)
+    return out
 
 
 def number_subgroups(rows: pd.DataFrame, subgroups: pd.DataFrame | None,

@@ -17,7 +17,7 @@ import pandas as pd
 __all__ = [
     "ReviewData", "ANALYSIS_COLUMNS", "ROW_COLUMNS", "SUBGROUP_COLUMNS", "RESULT_COLUMNS",
     "INPUT_COLUMNS", "APPLICABLE", "canonical_measure", "unescape", "review_id", "decimals_of",
-    "ColumnReview",
+    "ColumnReview", "blank_by_type", "fits_decimals",
 ]
 
 RESULT_COLUMNS = (
@@ -195,10 +195,17 @@ def blank_inapplicable(rows: pd.DataFrame | dict, data_types: pd.Series) -> pd.D
     event counts are display-only and kept only when the analysis has some non-zero count.
     """
     codes, keys = pd.factorize(np.asarray(rows["analysis"]))
+    return blank_by_type(rows, codes, lookup(data_types, keys))
+
+
+def blank_by_type(rows: pd.DataFrame | dict, codes: np.ndarray, types_of: np.ndarray
+                  ) -> pd.DataFrame | dict:
+    """:func:`blank_inapplicable` given each row's analysis as ``codes`` (0..n-1) and the data
+    type of each analysis (``types_of``, by code)."""
     types = list(APPLICABLE)
     kind = np.array([types.index(t) if t in APPLICABLE else len(types)
-                     for t in lookup(data_types, keys)], dtype=int)[codes] \
-        if len(keys) else np.zeros(0, dtype=int)
+                     for t in types_of], dtype=int)[codes] \
+        if len(types_of) else np.zeros(0, dtype=int)
     table = _APPLICABLE_TABLE
     vals = np.column_stack([np.asarray(rows[c], dtype=float) for c in INPUT_COLUMNS])
     vals[~table[kind]] = np.nan
@@ -210,7 +217,7 @@ def blank_inapplicable(rows: pd.DataFrame | dict, data_types: pd.Series) -> pd.D
     if oe.any():
         for col in ("events_intervention", "events_control"):
             j = INPUT_COLUMNS.index(col)
-            nonzero = np.bincount(codes, np.nan_to_num(vals[:, j]) != 0, len(keys)) > 0
+            nonzero = np.bincount(codes, np.nan_to_num(vals[:, j]) != 0, len(types_of)) > 0
             vals[oe & ~nonzero[codes], j] = np.nan
     if isinstance(rows, pd.DataFrame):
         rows[list(INPUT_COLUMNS)] = vals
@@ -248,6 +255,11 @@ def decimals_of(*columns: np.ndarray) -> int | None:
     if not len(vals):
         return None
     for k in (6, 8):
-        if np.all(np.abs(np.round(vals, k) - vals) <= 1e-9 * np.maximum(1, np.abs(vals)) * 1e-3):
+        if np.all(fits_decimals(vals, k)):
             return k
     return None
+
+
+def fits_decimals(vals: np.ndarray, k: int) -> np.ndarray:
+    """Per finite value: whether it carries at most ``k`` decimals (:func:`decimals_of`'s test)."""
+    return np.abs(np.round(vals, k) - vals) <= 1e-9 * np.maximum(1, np.abs(vals)) * 1e-3

@@ -31,13 +31,16 @@ SUFFIXES = {
 _NO_SUBGROUPS = frame(pd.DataFrame(columns=list(SUBGROUP_COLUMNS)), SUBGROUP_COLUMNS)
 
 
-def _analyses_from_rows(rows: pd.DataFrame | dict) -> dict:
+def analyses_from_rows(rows: pd.DataFrame | dict, codes: np.ndarray | None = None) -> dict:
     """Settings-free analyses of bare data rows (column arrays in :func:`frame`'s order): keys,
     names and the inferred data type; for generic data ``log_scale`` is True when RevMan shows
-    exp(GIV Mean), False when it shows GIV Mean itself (more rows decide), None otherwise."""
-    codes, keys = pd.factorize(np.asarray(rows["analysis"]))
-    dtype, rule = infer_data_types(rows, codes, len(keys))
+    exp(GIV Mean), False when it shows GIV Mean itself (more rows decide), None otherwise.
+    ``codes``: each row's analysis as 0..n-1 in order of appearance (default: by its key)."""
+    if codes is None:
+        codes = pd.factorize(np.asarray(rows["analysis"]))[0]
     first = np.unique(codes, return_index=True)[1]
+    keys = np.asarray(rows["analysis"])[first]
+    dtype, rule = infer_data_types(rows, codes, len(keys))
     names = np.asarray(rows["analysis_name"])[first]
     n = len(keys)
     log = np.full(n, None, dtype=object)
@@ -81,7 +84,7 @@ def data_rows_columns(name: str, text: str, notes: list[str], *, source: str,
     rows, version = read_row_arrays(name, text, notes)  # columns as arrays throughout
     check_blocks(rows)
     rows = number_subgroups(rows, None, notes)
-    analyses = _analyses_from_rows(rows)
+    analyses = analyses_from_rows(rows)
     undecided = [a for a, t in zip(analyses["analysis"], analyses["data_type"]) if t is None]
     if undecided:
         notes.append(f"{name}: data type of analysis {', '.join(undecided)} could not be inferred "

@@ -278,7 +278,7 @@ def _records_one_per_line(text: str) -> tuple[list[str], list[list[str]], list[i
     a quoted field) and every record has the header's number of fields: the records parsed in one
     call, record ``i`` on line ``i + 1``. None otherwise (and on any CSV error): the caller then
     walks the records one by one, to name the line of a problem."""
-    if text.count("\r") != text.count("\r\n"):  # a lone CR also ends a line for csv
+    if "\r" in text and text.count("\r") != text.count("\r\n"):  # a lone CR ends a line too
         return None
     try:
         recs = list(csv.reader(io.StringIO(text, newline=""), strict=True))
@@ -287,6 +287,8 @@ def _records_one_per_line(text: str) -> tuple[list[str], list[list[str]], list[i
     physical = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
     if len(recs) != physical:
         return None
+    if recs and len(recs[0]) > 1 and set(map(len, recs)) == {len(recs[0])}:  # no blank line
+        return [h.strip() for h in recs[0]], recs[1:], list(range(2, len(recs) + 1))
     keep = [i for i, r in enumerate(recs) if r and not (len(r) == 1 and not r[0].strip())]
     if not keep:
         return None

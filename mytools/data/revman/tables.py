@@ -14,7 +14,7 @@ import numpy as np
 from mytools.data.errors import DataError, Problem
 from mytools.data.revman.safeio import read_csv_records
 
-__all__ = ["norm", "Table", "load_table", "MISSING", "MAX_PROBLEMS", "MAX_NUMBER"]
+__all__ = ["norm", "Table", "load_table", "map_header", "MISSING", "MAX_PROBLEMS", "MAX_NUMBER"]
 
 MISSING = ("", "#N/A", "NA", "N/A")
 MAX_PROBLEMS = 50
@@ -103,43 +103,65 @@ class Table:
             self.problem(i, col, "a number (or blank)", cell, study, analysis)
         return vals
 
-    def numbers_many(self, cols: tuple[str, ...], *, context=None) -> dict[str, np.ndarray]:
-        """:meth:`numbers` of several columns, parsed together (one pass over a 2-D array of the
-        cells); when any cell is not a number, column by column, so that the problems are the
-        same and in the same order as :meth:`numbers` gives them."""
+    def parsed_together(self, cols: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+        """:meth:`numbers` of several columns in one pass over a 2-D array of their cells, when
+        every cell is a finite number or a missing marker (so that no problem can arise; absent
+        columns → NaN); None when any cell is not (or the table is empty)."""
         present = [c for c in cols if c in self.data]
-        out = {c: np.full(len(self), np.nan) for c in cols if c not in self.data}
-        if present and len(self):
-            raw = np.stack([self.data[c] for c in present], axis=1)
-            missing = raw == ""
+        if not (present and len(self)):
+            return None
+        raw = np.stack([self.data[c] for c in present], axis=1)
+        missing = raw == ""
+        try:
+            vals = np.where(missing, "nan", raw).astype(float)
+        except ValueError:  # text, or a missing marker other than a blank: look for the markers
             for marker in MISSING[1:]:
                 missing |= raw == marker
             try:
                 vals = np.where(missing, "nan", raw).astype(float)
-                ok = bool(np.isfinite(vals[~missing]).all())
             except ValueError:
-                ok = False
-            if ok:
-                out.update({c: vals[:, j].copy() for j, c in enumerate(present)})
-                return {c: out[c] for c in cols}
-        out.update({c: self.numbers(c, context=context) for c in present})
+                return None
+        if not np.isfinite(vals[~missing]).all():
+            return None
+        out = {c: np.full(len(self), np.nan) for c in cols if c not in self.data}
+        out.update({c: vals[:, j].copy() for j, c in enumerate(present)})
         return {c: out[c] for c in cols}
 
-    def whole(self, col: str, *, context=None, blank_as: float | None = None) -> np.ndarray:
+    def numbers_many(self, cols: tuple[str, ...], *, context=None) -> dict[str, np.ndarray]:
+        """:meth:`numbers` of several columns, parsed together (:meth:`parsed_together`); when
+        any cell is not a number, column by column, so that the problems are the same and in the
+        same order as :meth:`numbers` gives them."""
+        fast = self.parsed_together(cols)
+        if fast is not None:
+            return fast
+        out = {c: np.full(len(self), np.nan) for c in cols if c not in self.data}
+        out.update({c: self.numbers(c, context=context) for c in cols if c in self.data})
+        return {c: out[c] for c in cols}
+
+    def whole(self, col: str, *, context=None, blank_as: float | None = None,
+              parsed: np.ndarray | None = None) -> np.ndarray:
         """Column of whole numbers in 0..MAX_NUMBER (analysis, group, subgroup numbers); blank →
         ``blank_as`` or a problem; anything else (text, 1.5, -1, 1e18) → a problem. NaN marks
-        the problem rows."""
-        vals = self.numbers(col, context=context)
-        blank = self.text(col) == ""
-        if blank_as is not None:
-            vals = np.where(np.isnan(vals) & blank, blank_as, vals)
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isnan(vals) & ((vals != np.round(vals)) | (vals < 0) | (vals > MAX_NUMBER))
+        the problem rows. ``parsed``: the column's :meth:`parsed_together` values, if known."""
+        vals = self.numbers(col, context=context) if parsed is None else parsed
+        vals, bad, blank = self.whole_flags(col, vals, blank_as)
         for i in np.flatnonzero(bad | (np.isnan(vals) & blank)):
             study, analysis = context(i) if context else (None, None)
             self.problem(i, col, f"a whole number from 0 to {MAX_NUMBER}" + (
                 " (required)" if blank[i] else ""), self.text(col)[i], study, analysis)
         return np.where(bad, np.nan, vals)
+
+    def whole_flags(self, col: str, vals: np.ndarray, blank_as: float | None,
+                    blank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`whole`'s test of parsed ``vals``: the values (blank → ``blank_as`` if given),
+        the rows that are not a whole number in 0..MAX_NUMBER, and the blank rows (``blank``:
+        given, or the stripped cells that are empty)."""
+        blank = self.text(col) == "" if blank is None else blank
+        if blank_as is not None:
+            vals = np.where(np.isnan(vals) & blank, blank_as, vals)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(vals) & ((vals != np.round(vals)) | (vals < 0) | (vals > MAX_NUMBER))
+        return vals, bad, blank
 
     def flags(self, col: str, *, context=None) -> list[bool | None]:
         """``true``/``false`` → bool; blank or ``#N/A`` → None; anything else → a problem."""
@@ -170,6 +192,22 @@ def load_table(name: str, text: str, columns: dict[str, str], required: tuple[st
     (normalised headers) are listed in ``notes`` as not read.
     """
     header, records, lines = read_csv_records(text, name)
+    ours, headers, unread = map_header(name, header, columns, required, notes, known_extra)
+    if records:
+        arr = np.array(records, dtype=object)
+        data = {c: arr[:, j] for c, j in ours.items()}
+    else:
+        data = {c: np.array([], dtype=object) for c in ours}
+    table = Table(name, data, np.array(lines, dtype=int), headers)
+    table.unread = unread
+    return table
+
+
+def map_header(name: str, header: list[str], columns: dict[str, str], required: tuple[str, ...],
+               notes: list[str] | None, known_extra: tuple[str, ...] = ()
+               ) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    """:func:`load_table`'s reading of a header: our column → field position, our column →
+    header as spelled in the file, and the headers not read (see :func:`load_table`)."""
     spelled = {v: k for k, v in reversed(list(columns.items()))}
     columns = {norm(k): v for k, v in columns.items()}
     known_extra = tuple(norm(k) for k in known_extra)
@@ -195,11 +233,4 @@ def load_table(name: str, text: str, columns: dict[str, str], required: tuple[st
     if unread and notes is not None:
         notes.append(f"{name}: {len(unread)} column(s) not used: {', '.join(unread[:6])}"
                      + (" …" if len(unread) > 6 else ""))
-    if records:
-        arr = np.array(records, dtype=object)
-        data = {c: arr[:, j] for c, j in ours.items()}
-    else:
-        data = {c: np.array([], dtype=object) for c in ours}
-    table = Table(name, data, np.array(lines, dtype=int), headers)
-    table.unread = unread
-    return table
+    return ours, headers, unread

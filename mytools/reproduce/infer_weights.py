@@ -1,0 +1,185 @@
+"""The weights step of :mod:`mytools.reproduce.infer`: which statistical method, model and scope
+reproduce RevMan's ``Weight`` column. Every (method, model, scope) candidate of every analysis is
+pooled by the engine in one call, the per-study effects computed once per row (they do not depend
+on the candidate); REML random effects (RevMan 2025) are tried only where no RevMan 5 candidate
+reproduces every weight.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..engine.batch import pool_batch
+from ..engine.batch_effects import RowEffects, row_effects
+from ..engine.batch_segments import segment_settings
+from ..engine.settings import resolve
+from .split import applicability, split_weights
+from .tolerance import close
+
+__all__ = ["REML", "REVMAN5_FILES", "ROW_INPUTS", "column_inputs", "replicate", "weights_scores",
+           "with_reml"]
+
+#: The engine mode for files without RevMan Web's settings: RevMan 5's, with RevMan's own REML
+#: stopping rule for the REML τ² that RevMan 2025 files carry (:class:`~mytools.engine.settings.Settings`).
+REVMAN5_FILES = resolve("revman5", reml="revman")
+REML = "random (REML)"  # the model candidate "random effects, REML τ²" (RevMan 2025's default)
+ROW_INPUTS = ["events_intervention", "n_intervention", "events_control", "n_control",
+              "mean_intervention", "sd_intervention", "mean_control", "sd_control", "giv_estimate",
+              "giv_se", "o_e", "variance"]
+
+
+def column_inputs(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The engine's input columns of ``rows`` as float arrays (missing columns → NaN)."""
+    n = len(rows)
+    out = {}
+    for c in ROW_INPUTS:
+        if c not in rows:
+            out[c] = np.full(n, np.nan)
+            continue
+        try:
+            out[c] = rows[c].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            out[c] = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float)
+    return out
+
+
+def replicate(arrs: dict, idx: list[np.ndarray], seg: list[np.ndarray]) -> tuple[dict, np.ndarray]:
+    """Rows ``idx[j]`` in segments ``seg[j]``, all stacked: the long format of the engine's batch."""
+    i = np.concatenate(idx)
+    return {**{c: x[i] for c, x in arrs.items()}, "segment": np.concatenate(seg)}, i
+
+
+def _pool_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
+    """RevMan 5's (method, model) choices; random effects are DerSimonian–Laird."""
+    if measure == "PETO_OR":
+        return [("Peto", "fixed"), ("IV", "random")]
+    methods = ("MH", "IV") if data_type == "dichotomous" else ("IV",)
+    return [(me, mo) for me in methods for mo in ("fixed", "random")]
+
+
+def _reml_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
+    """RevMan 2025's random effects: inverse variance with a REML τ² (its default; the data
+    package's ``Heterogeneity estimator`` says ``REML``). Tried only where no RevMan 5 candidate
+    reproduces every weight (:func:`with_reml`)."""
+    return [] if measure == "PETO_OR" else [("IV", REML)]
+
+
+def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
+                    candidates=_pool_candidates) -> dict:
+    """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
+    The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
+    RevMan 5 mode: DL τ² — REML for the model ``REML`` —, MH with RevMan's 0.5 correction), all
+    candidates in one call: one segment per candidate and pooled group (the analysis, or each
+    subgroup of it). An analysis without subgroups is pooled once: its "subgroups" scope is its
+    "overall" one. ``candidates(data_type, measure)`` lists the (method, model) pairs."""
+    rw = rows["revman_weight"].to_numpy(float)
+    rw = np.where(rw == 0, np.nan, rw)
+    acode, anames = pd.factorize(rows["analysis"], sort=False)
+    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
+    scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
+    no_sub = np.bincount(acode, weights=sub > 0, minlength=len(anames)) == 0
+    dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
+    sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
+    in_sub, in_total = applicability(rows)
+    split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=len(anames)) > 0)[acode]
+    idx, seg, segs, cand, pairs = [], [], [], [], []
+    pair = np.full(len(rows), -1)  # each row's (data type, measure), as a position in pairs
+    for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
+        if not (isinstance(dt, str) and isinstance(m, str)):
+            continue
+        sel = np.flatnonzero((dts == dt) & (meas == m))
+        pair[sel] = len(pairs)
+        pairs.append((dt, m))
+        for method, model in candidates(dt, m):
+            # a split analysis (mytools.reproduce.split): total and subgroups by Applicability,
+            # plus its subgroup rows pooled together for the weights RevMan shows
+            for scope, code, part in (("overall", acode, sel[in_total[sel]]),
+                                      ("subgroups", scode, sel[~no_sub[acode[sel]] & in_sub[sel]]),
+                                      ("split", acode, sel[split[sel] & in_sub[sel]])):
+                if not part.size:
+                    continue
+                _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
+                                                  return_counts=True)
+                idx.append(part[np.argsort(inv, kind="stable")])
+                seg.append(len(cand) + np.repeat(np.arange(counts.size), counts))
+                segs.append((dt, m, method, model, part[first]))
+                cand += [(method, model, scope)] * counts.size
+    if not idx:
+        return {}
+    arrs = column_inputs(rows)
+    batch, idx = replicate(arrs, idx, seg)
+    r = np.concatenate([x[4] for x in segs])
+    table = {name: np.repeat(np.array([x[j] for x in segs], dtype=object), [x[4].size for x in segs])
+             for j, name in enumerate(("data_type", "measure", "method", "model"))}
+    reml = table["model"] == REML
+    table.update(model=np.where(reml, "random", table["model"]).astype(object),
+                 tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
+                 log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
+    eff = _shared_effects(arrs, idx, pair, pairs, sw)
+    st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark", effects=eff).studies
+    est = st["estimable"].to_numpy(bool)
+    w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
+    scope = np.array([c[2] for c in cand], dtype=object)[batch["segment"]]
+    if (scope == "split").any():
+        group = pd.factorize(np.array([f"{c[0]} {c[1]}" for c in cand], dtype=object))[0]
+        kind = np.where(scope == "subgroups", "subgroup", scope)
+        shown = split_weights(rows, idx, group[batch["segment"]], kind, st["weight"].to_numpy(float),
+                              st["v"].to_numpy(float), est)
+        w = np.where(scope == "split", np.where(shown == 0, np.nan, shown), w)
+        w[(scope == "overall") & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
+        cand = [(me, mo, "overall" if sc == "split" else sc) for me, mo, sc in cand]
+    good = close(w, rw[idx], decimals)
+    keys_c = list(dict.fromkeys(cand))
+    where = {c: j for j, c in enumerate(keys_c)}
+    kc = np.array([where[c] for c in cand])[batch["segment"]]
+    n = len(anames)
+    cell = kc * n + acode[idx]
+    s = np.bincount(cell, weights=good, minlength=len(keys_c) * n).reshape(len(keys_c), n)
+    has = np.bincount(cell, minlength=len(keys_c) * n).reshape(s.shape) > 0
+    out = {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
+    for (method, model, scope), v in list(out.items()):
+        if scope == "overall":
+            other = out.get((method, model, "subgroups"), np.full(n, -1.0))
+            out[(method, model, "subgroups")] = np.where(no_sub, v, other)
+    return out
+
+
+def _shared_effects(arrs: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[tuple[str, str]],
+                    sw: np.ndarray) -> RowEffects:
+    """The per-study effects of the replicated rows (``idx``: each one's row in ``arrs``): they
+    depend on the analysis's data type and measure (``pairs[pair[row]]``) and swap only, not on
+    the pooling candidate, so the engine computes them once per row
+    (:func:`mytools.engine.batch_effects.row_effects`)."""
+    used = np.zeros(len(pair), dtype=bool)
+    used[idx] = True
+    u = np.flatnonzero(used)
+    at = np.full(len(pair), -1)
+    at[u] = np.arange(u.size)
+    table = {"data_type": np.array([dt for dt, _ in pairs for _ in (0, 1)], dtype=object),
+             "measure": np.array([m for _, m in pairs for _ in (0, 1)], dtype=object),
+             "method": np.array(["Peto" if m == "PETO_OR" else "IV" for _, m in pairs
+                                 for _ in (0, 1)], dtype=object),
+             "swap_events": np.tile([False, True], len(pairs))}
+    once = row_effects({c: x[u] for c, x in arrs.items()}, 2 * pair[u] + sw[u],
+                       segment_settings(table, REVMAN5_FILES), REVMAN5_FILES, "mark")
+    return once.take(at[idx])
+
+
+def with_reml(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None, scores: dict,
+               facts: dict) -> dict:
+    """Scores of the REML candidates (:func:`_reml_candidates`), computed only for the analyses
+    with weights that no RevMan 5 candidate fully reproduces (−1 elsewhere); one more call."""
+    best = np.max(np.stack(list(scores.values())), axis=0)
+    names = list(facts)
+    todo = [a for a in names if facts[a][2] and best[facts[a][0]] < facts[a][1]]
+    if not todo:
+        return {}
+    sel = rows["analysis"].isin(todo).to_numpy()
+    part = weights_scores(rows[sel].reset_index(drop=True), keys[sel].reset_index(drop=True),
+                           decimals, candidates=_reml_candidates)
+    pos = np.array([facts[a][0] for a in pd.unique(rows["analysis"][sel])])
+    out = {}
+    for c, v in part.items():
+        out[c] = np.full(len(names), -1.0)
+        out[c][pos] = v
+    return out
