@@ -27,8 +27,8 @@ Allocator: the script first allocates and frees one 24 MB array, so that glibc's
 arrays of this size (2.4 MB: 100,000 × 3 doubles) from its heap for the rest of the run, as in a
 long-running process. Without it, whether a contender's arrays come fresh from the OS (page
 faults on every call) depends on what ran before it (glibc raises its mmap threshold to the
-largest block freed), which moved pool_many's time by 2x from run to run; the warm-up is the
-same for every contender.
+largest block freed): one pool_many call took 5.7 or 13.5 ms depending on the script around it.
+The warm-up is the same for every contender.
 
 Why statsmodels differs: its DL τ² (statsmodels.stats.meta_analysis._fit_tau_mm) is the raw
 moment estimate (Q − (k−1))/(Σw − Σw²/Σw) without the max(0, ·) floor of DerSimonian & Laird

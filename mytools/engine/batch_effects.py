@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .effects import RowLabels, binary_effects, continuous_effects, finite_effects
+from .effects import LOG_MAX, RowLabels, binary_effects, continuous_effects, finite_effects
 from .errors import InputError
 from .vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DATA_TYPES
 from .peto import peto_effects, peto_oe_v
@@ -112,51 +112,75 @@ def _continuous(rows, n, sel, measure_r, st, out: RowEffects, invalid: str = "ra
             out.y[idx], out.v[idx], out.estimable[idx] = es.y, es.v, es.estimable
 
 
+def _kinds(seg: np.ndarray, seg_attr) -> dict[int, np.ndarray]:
+    """The rows of each data type present (index in DATA_TYPES → mask), from the data type of
+    each settings tuple (a few); an unknown data type raises naming the first row."""
+    dt_tab = seg_attr.table["data_type"]
+    code = np.full(dt_tab.size, -1)
+    for j, name in enumerate(DATA_TYPES):
+        code[dt_tab == name] = j
+    if seg_attr.code is None:  # one settings tuple: every row has its data type
+        if seg.size and code[0] < 0:
+            _unknown(0, seg, seg_attr)
+        return {int(code[0]): np.ones(seg.size, bool)} if seg.size else {}
+    dt = code[seg_attr.code[seg]]
+    if (dt < 0).any():
+        _unknown(int(np.flatnonzero(dt < 0)[0]), seg, seg_attr)
+    return {j: mask for j in range(len(DATA_TYPES)) if (mask := dt == j).any()}
+
+
+def _unknown(i: int, seg, seg_attr):
+    raise InputError(f"row {i}: data_type {seg_attr['data_type'][seg[i]]!r}; expected one of "
+                     f"{', '.join(DATA_TYPES)}")
+
+
 def row_effects(rows, seg: np.ndarray, seg_attr, st, invalid: str = "raise") -> RowEffects:
     """Effects of every row from its segment's ``data_type``, ``measure``, ``method``,
     ``swap_events`` (a :class:`~.batch_segments.SegmentSettings`) and the settings ``st``;
     ``invalid`` "raise" or "mark" (impossible numbers not estimable)."""
     n = seg.size
-    # data type codes per settings tuple (a few), then per row through the segment's tuple
-    dt_tab = seg_attr.table["data_type"]
-    code = np.full(dt_tab.size, -1)
-    for j, name in enumerate(DATA_TYPES):
-        code[dt_tab == name] = j
-    dt = np.full(n, code[0]) if seg_attr.code is None else code[seg_attr.code[seg]]
-    if (dt < 0).any():
-        i = int(np.flatnonzero(dt < 0)[0])
-        raise InputError(f"row {i}: data_type {seg_attr['data_type'][seg[i]]!r}; expected one of "
-                         f"{', '.join(DATA_TYPES)}")
-    binary = dt == 0
-    cells = ({k: np.full(n, np.nan) for k in "abcd"} if binary.any()
+    kinds = _kinds(seg, seg_attr)
+    binary = kinds.get(0)
+    cells = ({k: np.full(n, np.nan) for k in "abcd"} if binary is not None
              else {k: np.broadcast_to(np.nan, (n,)) for k in "abcd"})  # read-only: no 2×2 rows
     out = RowEffects(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool),
                      cells)
-    if binary.any():
+    if binary is not None:
         measure_r = seg_attr["measure"][seg]
         peto_seg = (seg_attr["method"] == "Peto") | (seg_attr["measure"] == "PETO_OR")
         _binary(rows, n, binary, measure_r, seg_attr["swap_events"][seg], st, out,
                 binary & peto_seg[seg], invalid)
-    sel = dt == 1
-    if sel.any():
-        _continuous(rows, n, sel, seg_attr["measure"][seg], st, out, invalid)
+    if 1 in kinds:
+        _continuous(rows, n, kinds[1], seg_attr["measure"][seg], st, out, invalid)
     with np.errstate(all="ignore"):
-        sel = dt == 2
-        if sel.any():
+        if 2 in kinds:
             est, se = _col(rows, "giv_estimate", n), _col(rows, "giv_se", n)
-            _put(out, sel & np.isfinite(est) & np.isfinite(se) & (se > 0), est, se, lambda s_: s_ ** 2)
-        sel = dt == 3
-        if sel.any():
+            _put(out, kinds[2] & np.isfinite(est) & np.isfinite(se) & (se > 0), est, se,
+                 lambda s_: s_ ** 2)
+        if 3 in kinds:
             oe, V = _col(rows, "o_e", n), _col(rows, "variance", n)
-            _put(out, sel & np.isfinite(oe) & np.isfinite(V) & (V > 0), oe / V, V, lambda v_: 1.0 / v_)
-    if (dt >= 2).any():  # beyond double precision: not estimable (binary, continuous: in .effects)
+            _put(out, kinds[3] & np.isfinite(oe) & np.isfinite(V) & (V > 0), oe / V, V,
+                 lambda v_: 1.0 / v_)
+    if 2 in kinds or 3 in kinds:  # beyond double precision: not estimable (binary, continuous: in .effects)
         log = seg_attr.expand(seg_attr.table["log_scale"])
-        log = log if np.ndim(log) == 0 else log[seg]
-        fin = finite_effects(out.y, out.v, log) | ~out.estimable
-        if not fin.all():
-            out.estimable &= fin
-            out.y[~fin], out.v[~fin] = np.nan, np.nan
+        _not_finite(out, log if np.ndim(log) == 0 else log[seg])
     return out
+
+
+def _not_finite(out: RowEffects, log) -> None:
+    """Estimable rows outside :func:`~.effects.finite_effects` become not estimable (NaN); when
+    every row is estimable, a few reductions show the usual case (nothing to do)."""
+    y, v, e = out.y, out.v, out.estimable
+    if y.size and np.ndim(log) == 0 and e.all():
+        with np.errstate(all="ignore"):
+            vmin = v.min()
+            if (np.isfinite(y.sum() + v.sum()) and vmin > 0 and np.isfinite(1.0 / vmin)
+                    and (not log or (y.max() <= LOG_MAX and y.min() >= -LOG_MAX))):
+                return
+    fin = finite_effects(y, v, log) | ~e
+    if not fin.all():
+        out.estimable &= fin
+        out.y[~fin], out.v[~fin] = np.nan, np.nan
 
 
 def _put(out: RowEffects, ok: np.ndarray, y: np.ndarray, x: np.ndarray, var) -> None:

@@ -122,11 +122,20 @@ def _q(W: np.ndarray, Y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """Σw(y − μ)² per row. (y − μ)² overflows when |y − μ| > 1.3e154: rows that are not finite
     are summed again as (w·(y − μ))·(y − μ), finite whenever w(y − μ)² is."""
     q = _rs(_wsq(W, Y, mu))
+    if _all_finite(q):
+        return q
     bad = np.flatnonzero(~np.isfinite(q) & np.isfinite(mu))
     if bad.size:
         R = Y[bad] - mu[bad, None]
         q[bad] = _rs((W[bad] * R) * R)
     return q
+
+
+def _all_finite(*xs: np.ndarray) -> bool:
+    """True when every value of every array is finite: one sum each (NaN and ±∞ make the total
+    non-finite; a total that overflows only sends the caller to its exact check)."""
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(sum(float(np.sum(x)) for x in xs)))
 
 
 def _pick(mask, a, b):
@@ -213,6 +222,8 @@ def _fixed_status(status, theta_f, se_f, q, sw, sw2, fixed):
     """FIXED_NOT_ESTIMABLE where an MH fit is ±∞ or has no finite SE > 0 (a zero total of events;
     :func:`~.mantel_haenszel.mh_rows` makes θ NaN when its sums overflow); NOT_REPRESENTABLE where
     Σw, Σw², Q or the fit is not finite otherwise (an overflow)."""
+    if _all_finite(theta_f, se_f, sw, sw2, q) and (se_f.size == 0 or se_f.min() > 0):
+        return status  # the usual case: nothing to mark
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(theta_f) & np.isfinite(se_f) & (se_f > 0))
         over = bad | ~(np.isfinite(sw) & np.isfinite(sw2) & np.isfinite(q))
@@ -272,7 +283,9 @@ def _random_and_report(Yz, Vz, k, q, sw, trp, tau2, iters, rnd, status, theta_f,
             i2 = np.where(rnd & (k >= 2) & (st.i2 == "tau2"), out["i2_tau2"], i2q)
         else:
             i2 = i2q
-        status = _finite_status(status, theta, se, crit, tau2, i2, out if report else None, k,
+        lo, hi = theta - crit * se, theta + crit * se
+        z = out["z"] if report else theta / se
+        status = _finite_status(status, lo, hi, se, z, tau2, i2, out if report else None, k,
                                 rnd & tau2_ci)
         ok = status == OK
         if report:
@@ -287,8 +300,6 @@ def _random_and_report(Yz, Vz, k, q, sw, trp, tau2, iters, rnd, status, theta_f,
         """P and P of Q, NaN where the row did not pool (as if computed now with the rest)."""
         with np.errstate(all="ignore"):
             return {name: val(x) for name, x in _p_values(out["z"], theta, se_r, hk, q, df, st).items()}
-    with np.errstate(all="ignore"):  # rows not OK may hold ∞: they become NaN
-        lo, hi = theta - crit * se, theta + crit * se
     return Pooled(theta=val(theta), se=val(se), ci_low=val(lo), ci_high=val(hi), t_df=val(np.where(hk, df, np.nan)) if hk.any() else nan,
                   q=val(q),
                   df=df, i2=val(i2), i2_q=val(i2q), tau2=val(tau2 if rnd is True else np.where(rnd, tau2, 0.0)), k=k,
@@ -297,12 +308,14 @@ def _random_and_report(Yz, Vz, k, q, sw, trp, tau2, iters, rnd, status, theta_f,
                   **{name: (x if name == "weights" or x is nan else val(x)) for name, x in out.items()})
 
 
-def _finite_status(status, theta, se, crit, tau2, i2, out, k, want_ci):
+def _finite_status(status, lo, hi, se, z, tau2, i2, out, k, want_ci):
     """NOT_REPRESENTABLE where a pooled number of an OK row is not finite: θ, SE, z, the interval,
     τ², I² and, with ``out`` (the report), where they apply I² from τ², the prediction interval
     and τ²'s CI."""
-    fin = (np.isfinite(theta - crit * se) & np.isfinite(theta + crit * se) & np.isfinite(se)
-           & np.isfinite(theta / se) & np.isfinite(tau2) & np.isfinite(i2))  # θ/se: z, always
+    if _all_finite(lo, hi, se, z, tau2, i2) and (out is None or _report_finite(out, k, want_ci)):
+        return status  # the usual case: nothing to mark
+    fin = (np.isfinite(lo) & np.isfinite(hi) & np.isfinite(se) & np.isfinite(z)  # z: always
+           & np.isfinite(tau2) & np.isfinite(i2))
     if out is not None:  # the report's numbers too
         fin &= (~np.isinf(out["pi_low"]) & ~np.isinf(out["pi_high"])
                 & ((k < 2) | np.isfinite(out["i2_tau2"]))
@@ -310,6 +323,17 @@ def _finite_status(status, theta, se, crit, tau2, i2, out, k, want_ci):
     if fin.all():
         return status
     return np.where((status == OK) & ~fin, NOT_REPRESENTABLE, status)
+
+
+def _report_finite(out, k, want_ci) -> bool:
+    """No prediction bound is ±∞, I² from τ² is finite where k ≥ 2 and the τ² CI where asked."""
+    if np.isinf(out["pi_low"]).any() or np.isinf(out["pi_high"]).any():
+        return False
+    k2 = k >= 2
+    if not (_all_finite(out["i2_tau2"]) if k2.all() else _all_finite(out["i2_tau2"][k2])):
+        return False
+    ci = want_ci & k2
+    return not ci.any() or _all_finite(out["tau2_ci_low"][ci], out["tau2_ci_high"][ci])
 
 
 def _p_values(z, theta, se_r, hk, q, df, st: Settings) -> dict[str, np.ndarray]:
