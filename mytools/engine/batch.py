@@ -77,6 +77,10 @@ class BatchResult:
         """RevMan's test for subgroup differences over these subgroup segments: (Q, df, P, I²);
         segments without an estimate are left out. With one left RevMan writes Q 0, df 0, P 1 and
         I² 0 (CD014353 3.2), and so do we; with none, NaN."""
+        missing = [c for c in ("theta", "se") if c not in self.pooled]
+        if missing:
+            raise InputError(f"subgroup_test needs the pooled columns theta and se; this batch was "
+                             f"pooled with columns= leaving out {', '.join(missing)}")
         p = self.pooled.loc[list(segment_ids)]
         p = p[p["pooling"] == "ok"]
         if len(p) == 1:

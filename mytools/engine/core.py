@@ -39,7 +39,8 @@ import numpy as np
 from scipy import special
 
 from .settings import REVMAN5, Settings
-from .tau2 import i2_q, i2_tau2, q_profile, rowsum as _rs, tau2_dl, tau2_iterate, tau2_reml_fisher
+from .tau2 import (i2_q, i2_tau2, q_profile, rowsum as _rs, tau2_dl, tau2_iterate, tau2_reml_fisher,
+                   trace_p)
 
 __all__ = ["Pooled", "pool_rows", "pad_segments", "STATUS_MESSAGES", "OK", "NO_STUDY",
            "FIXED_NOT_ESTIMABLE", "HKSJ_ZERO", "NOT_REPRESENTABLE", "HKSJ_ONE_NOTE"]
@@ -206,11 +207,12 @@ def pool_rows(Y: np.ndarray, V: np.ndarray, *, model="random", tau2_method="DL",
             w_f = np.where(use[:, None], w_, W)
         q = _q(W, Yz, theta_f)
         q[k <= 1] = 0.0
+        trp = trace_p(W, sw, sw2, k)  # Σw − Σw²/Σw without cancellation (DL, I² from τ²)
     status = _fixed_status(np.where(k == 0, NO_STUDY, OK), theta_f, se_f, q, sw, sw2, fixed)
     ok = status == OK
     with np.errstate(all="ignore"):
-        tau2, iters = _tau2(Yz, Vz, k, q, sw, sw2, rnd & ok, tau2_method, settings.reml)
-    return _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f,
+        tau2, iters = _tau2(Yz, Vz, k, q, sw, trp, rnd & ok, tau2_method, settings.reml)
+    return _random_and_report(Yz, Vz, k, q, sw, trp, tau2, iters, rnd, status, theta_f, se_f,
                               w_f, _is(ci_method, "hksj", n),
                               ci_level if np.ndim(ci_level) == 0 else np.asarray(ci_level, float),
                               _rows(tau2_ci, n, bool), settings, report)
@@ -230,11 +232,11 @@ def _fixed_status(status, theta_f, se_f, q, sw, sw2, fixed):
     return np.where(ok & mh_inf, FIXED_NOT_ESTIMABLE, np.where(ok & over, NOT_REPRESENTABLE, status))
 
 
-def _tau2(Yz, Vz, k, q, sw, sw2, want, method, reml="exact"):
+def _tau2(Yz, Vz, k, q, sw, trp, want, method, reml="exact"):
     """τ² per row: DL closed form; REML/PM iterated (from DL) on the rows that ask for them; with
     ``reml="revman"``, REML by RevMan's Fisher scoring (:func:`tau2_reml_fisher`; rows where it
     does not settle in 100 steps are solved exactly)."""
-    tau2 = np.where(want, tau2_dl(q, k, sw, sw2), 0.0)
+    tau2 = np.where(want, tau2_dl(q, k, sw, trp=trp), 0.0)
     iters = 0
     for m in ("REML", "PM"):
         rows = np.flatnonzero(want & (k > 1) & _is(method, m, k.size))
@@ -248,7 +250,7 @@ def _tau2(Yz, Vz, k, q, sw, sw2, want, method, reml="exact"):
     return tau2, iters
 
 
-def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f, se_f, w_f,
+def _random_and_report(Yz, Vz, k, q, sw, trp, tau2, iters, rnd, status, theta_f, se_f, w_f,
                        want_hk, level, tau2_ci, st: Settings, report: bool | str) -> Pooled:
     ok = status == OK
     nan = np.full(k.shape, np.nan)
@@ -276,7 +278,7 @@ def _random_and_report(Yz, Vz, k, q, sw, sw2, tau2, iters, rnd, status, theta_f,
         out = dict(z=nan, p=nan, p_q=nan, i2_tau2=nan, pi_low=nan, pi_high=nan, tau2_ci_low=nan,
                    tau2_ci_high=nan, weights=None)
         if report:
-            out.update(_report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level,
+            out.update(_report(Yz, Vz, k, q, sw, trp, tau2, theta, se, se_r, rnd, hk, ok, level,
                                tau2_ci, st, p_values=report is True))
             i2 = np.where(rnd & (k >= 2) & (st.i2 == "tau2"), out["i2_tau2"], i2q)
         else:
@@ -349,7 +351,7 @@ def _p_values(z, theta, se_r, hk, q, df, st: Settings) -> dict[str, np.ndarray]:
     return dict(p=p, p_q=p_q)
 
 
-def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, tau2_ci, st,
+def _report(Yz, Vz, k, q, sw, trp, tau2, theta, se, se_r, rnd, hk, ok, level, tau2_ci, st,
             p_values=True):
     """z, P and P of Q (unless ``p_values`` is False), I² from τ², prediction interval and
     Q-profile CI of τ² (formulas above)."""
@@ -364,7 +366,7 @@ def _report(Yz, Vz, k, q, sw, sw2, tau2, theta, se, se_r, rnd, hk, ok, level, ta
         lo_t[want], hi_t[want] = q_profile(Yz[want], Vz[want], k[want],
                                            np.broadcast_to(level, k.shape)[want], tau2[want])
     return dict(out, z=z,
-                i2_tau2=np.where(k >= 2, i2_tau2(tau2, k, sw, sw2), np.nan),
+                i2_tau2=np.where(k >= 2, i2_tau2(tau2, k, sw, trp=trp), np.nan),
                 pi_low=np.where(has_pi, theta - half, np.nan),
                 pi_high=np.where(has_pi, theta + half, np.nan), tau2_ci_low=lo_t, tau2_ci_high=hi_t)
 

@@ -21,7 +21,7 @@ from scipy import special
 
 from .errors import ConvergenceError, InputError
 
-__all__ = ["rowsum", "tau2_dl", "tau2_iterate", "tau2_reml_fisher", "q_profile", "i2_from_tau2", "i2_tau2", "i2_q"]
+__all__ = ["rowsum", "trace_p", "tau2_dl", "tau2_iterate", "tau2_reml_fisher", "q_profile", "i2_from_tau2", "i2_tau2", "i2_q"]
 
 _TOL = 1e-12
 _MAXITER = 1100  # bisection alone narrows any bracket below 1.8e308 to 1e-12 in ≤ 1064 steps
@@ -40,11 +40,37 @@ def rowsum(A: np.ndarray) -> np.ndarray:
     return out
 
 
-def tau2_dl(q: np.ndarray, k: np.ndarray, sw: np.ndarray, sw2: np.ndarray) -> np.ndarray:
-    """DerSimonian & Laird (1986): τ² = max(0, (Q − (k − 1))/(Σw − Σw²/Σw)), w = 1/v; 0 for k < 2.
-    ``q`` is the Q the analysis reports (about the MH estimate for MH analyses, as RevMan)."""
+def trace_p(W: np.ndarray, sw: np.ndarray, sw2: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+    """tr P = Σw − Σw²/Σw per row of the weights ``W`` (= Σ_{i≠j} w_i w_j / Σw > 0 for k ≥ 2).
+    Where one weight carries nearly all of Σw the difference cancels (weights 1e16 apart gave
+    Σw − Σw²/Σw ≤ 0, and DL a τ² of 1e49 with Q = 0): rows where it is ≤ 1e-3·Σw are computed
+    as 2·Σ_i w_i·(Σ_{j<i} w_j)/Σw instead, a sum of non-negative terms (``k``: studies per row;
+    rows with k < 2, where tr P is 0, are left as they are).
+
+    >>> W = np.array([[1e16, 1.0], [1.0, 1.0]]); sw, sw2 = W.sum(axis=1), (W * W).sum(axis=1)
+    >>> (sw - sw2 / sw).tolist(), trace_p(W, sw, sw2).tolist()
+    ([0.0, 1.0], [2.0, 1.0])
+    """
     with np.errstate(all="ignore"):
-        return np.where(k > 1, np.maximum(0.0, (q - (k - 1)) / (sw - sw2 / sw)), 0.0)
+        d = sw - sw2 / sw
+        bad = ~(d > 1e-3 * sw) & (sw > 0) & np.isfinite(sw)
+        bad = np.flatnonzero(bad if k is None else bad & (k > 1))
+        if bad.size:
+            Wb = np.ascontiguousarray(W[bad])
+            before = np.zeros_like(Wb)
+            np.cumsum(Wb[:, :-1], axis=1, out=before[:, 1:])
+            d[bad] = 2.0 * rowsum(Wb * before) / sw[bad]
+    return d
+
+
+def tau2_dl(q: np.ndarray, k: np.ndarray, sw: np.ndarray, sw2: np.ndarray | None = None, *,
+            trp: np.ndarray | None = None) -> np.ndarray:
+    """DerSimonian & Laird (1986): τ² = max(0, (Q − (k − 1))/(Σw − Σw²/Σw)), w = 1/v; 0 for k < 2.
+    ``q`` is the Q the analysis reports (about the MH estimate for MH analyses, as RevMan);
+    ``trp``: the denominator from :func:`trace_p` (else computed from ``sw2`` as written)."""
+    with np.errstate(all="ignore"):
+        den = (sw - sw2 / sw) if trp is None else trp
+        return np.where(k > 1, np.maximum(0.0, (q - (k - 1)) / den), 0.0)
 
 
 def _score(method: str, y: np.ndarray, v: np.ndarray, t: np.ndarray, km1: np.ndarray):
@@ -62,7 +88,7 @@ def _score(method: str, y: np.ndarray, v: np.ndarray, t: np.ndarray, km1: np.nda
     if method == "PM":
         return rowsum(w * r2) - km1, -w2r2
     sw2, sw3 = rowsum(w2), rowsum(w2 * w)
-    f = w2r2 - (sw - sw2 / sw)
+    f = w2r2 - trace_p(w, sw, sw2)
     df = -2 * rowsum(w2 * w * r2) + 2 * rowsum(w2 * r) ** 2 / sw + sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
     return f, df
 
@@ -163,7 +189,7 @@ def tau2_reml_fisher(Y: np.ndarray, V: np.ndarray, k: np.ndarray, threshold: flo
             w = 1.0 / (v[act] + ta[:, None])
             sw, sw2, sw3 = rowsum(w), rowsum(w * w), rowsum(w * w * w)
             r = y[act] - (rowsum(w * y[act]) / sw)[:, None]
-            adj = (rowsum(w * w * r * r) - (sw - sw2 / sw)) / (sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
+            adj = (rowsum(w * w * r * r) - trace_p(w, sw, sw2)) / (sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
             for _ in range(60):
                 neg = ta + adj < 0
                 if not neg.any():
@@ -233,15 +259,18 @@ def i2_from_tau2(tau2: float | np.ndarray, v: np.ndarray) -> float | np.ndarray:
     k = (~np.isnan(V)).sum(axis=-1)
     if np.any(k < 2):
         raise InputError("i2_from_tau2 needs at least 2 studies per analysis")
-    out = i2_tau2(T, k, W.sum(axis=-1), (W**2).sum(axis=-1))
+    W2 = np.atleast_2d(W)
+    sw, sw2 = W2.sum(axis=-1), (W2**2).sum(axis=-1)
+    out = i2_tau2(T, k, sw, sw2, trp=trace_p(W2, sw, sw2).reshape(np.shape(k)))
     return float(out) if np.ndim(out) == 0 else out
 
 
-def i2_tau2(tau2, k, sw, sw2):
+def i2_tau2(tau2, k, sw, sw2=None, *, trp=None):
     """I² = 100·τ²/(τ² + s²), s² = (k − 1)Σw/((Σw)² − Σw²) (formula of :func:`i2_from_tau2`),
-    computed as (k − 1)/(Σw − Σw²/Σw), which does not overflow (Σw)² (DL's denominator)."""
+    computed as (k − 1)/(Σw − Σw²/Σw), which does not overflow (Σw)² (DL's denominator;
+    ``trp``: that denominator from :func:`trace_p`)."""
     with np.errstate(all="ignore"):
-        s2 = (k - 1) / (sw - sw2 / sw)
+        s2 = (k - 1) / ((sw - sw2 / sw) if trp is None else trp)
         return 100.0 * (tau2 / (tau2 + s2))  # the ratio first: 100·τ² may overflow
 
 

@@ -230,6 +230,8 @@ def test_columns_unknown_name_is_an_error():
     rows, segs = _mixed_batch()
     with pytest.raises(ValueError, match=r"columns: unknown 'P'.*expected some of k, estimate"):
         pool_batch(rows, segs, columns=["P"])
+    with pytest.raises(ValueError, match="subgroup_test needs the pooled columns theta and se.*se"):
+        pool_batch(rows, segs, columns=["theta"]).subgroup_test([0, 1])
 
 
 def test_tables_are_built_on_first_read_and_share_no_memory():

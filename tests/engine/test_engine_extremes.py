@@ -118,3 +118,23 @@ def test_a_ratio_beyond_double_range_is_not_estimable_everywhere():
     b = pool_batch({"segment": [0, 0], "giv_estimate": [800.0, 0.2], "giv_se": [0.1, 0.1]},
                    {"data_type": ["generic"], "log_scale": [True]})
     assert b.pooled["k"].iloc[0] == 1 and not b.studies["estimable"].iloc[0]
+
+
+@pytest.mark.parametrize("y, se", [([0.0, 1e9], [1e-4, 1e4]), ([0.0, 3.0, 1e9], [1e-4, 2e-4, 1e4]),
+                                   ([0.0, 0.0], [5.734992843889154e16, 6.838717160008074e24])])
+def test_dl_with_one_dominant_weight_equals_exact_arithmetic(y, se):
+    """DL's denominator Σw − Σw²/Σw cancels when one weight carries nearly all of Σw: release 0.3
+    before this fix gave τ² 3.36e17 for the first case (exact: 5.0e17) and 2.3e49 for the last
+    (Q = 0, exact: 0). The reference is the formula in exact rational arithmetic (fractions)."""
+    from fractions import Fraction as F
+
+    w = [1 / F(s) ** 2 for s in se]
+    Y = [F(x) for x in y]
+    sw = sum(w)
+    mu = sum(a * b for a, b in zip(w, Y)) / sw
+    q = sum(a * (b - mu) ** 2 for a, b in zip(w, Y))
+    tau2 = max(F(0), (q - (len(y) - 1)) / (sw - sum(a * a for a in w) / sw))
+    r = pool_generic(y, se, model="random")
+    assert r.tau2 == pytest.approx(float(tau2), rel=1e-9, abs=0)
+    es = generic_effects(y, se)
+    assert pool_many(es.y[None], es.v[None]).tau2[0] == pytest.approx(float(tau2), rel=1e-9, abs=0)
