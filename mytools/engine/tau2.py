@@ -73,24 +73,33 @@ def tau2_dl(q: np.ndarray, k: np.ndarray, sw: np.ndarray, sw2: np.ndarray | None
         return np.where(k > 1, np.maximum(0.0, (q - (k - 1)) / den), 0.0)
 
 
-def _score(method: str, y: np.ndarray, v: np.ndarray, t: np.ndarray, km1: np.ndarray):
-    """Estimating function f(τ²) (root = estimate; f decreases through the root) and f'(τ²), per row.
-
-    REML (Viechtbauer 2005): f = Σw²r² − tr P, tr P = Σw − Σw²/Σw, r = y − μ(τ²), w = 1/(v + τ²);
-    f' = −2Σw³r² + 2(Σw²r)²/Σw + Σw² − 2Σw³/Σw + (Σw²/Σw)².
-    PM (Paule & Mandel 1982): f = Σw r² − (k − 1);  f' = −Σw²r².
-    """
+def _reml_terms(y: np.ndarray, v: np.ndarray, t: np.ndarray):
+    """REML's pieces per row at τ² = ``t`` (Viechtbauer 2005), w = 1/(v + τ²), r = y − μ(τ²):
+    f = Σw²r² − tr P (tr P = Σw − Σw²/Σw, :func:`trace_p`) and tr(P²) = Σw² − 2Σw³/Σw + (Σw²/Σw)²
+    (the Fisher information, up to ½), plus w, r, r² and Σw for f'."""
     w = 1.0 / (v + t[:, None])
     sw = rowsum(w)
     r = y - (rowsum(w * y) / sw)[:, None]
     w2, r2 = w * w, r * r
-    w2r2 = rowsum(w2 * r2)
-    if method == "PM":
-        return rowsum(w * r2) - km1, -w2r2
     sw2, sw3 = rowsum(w2), rowsum(w2 * w)
-    f = w2r2 - trace_p(w, sw, sw2)
-    df = -2 * rowsum(w2 * w * r2) + 2 * rowsum(w2 * r) ** 2 / sw + sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
-    return f, df
+    f = rowsum(w2 * r2) - trace_p(w, sw, sw2)
+    return f, sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2, w, r, r2, sw
+
+
+def _score(method: str, y: np.ndarray, v: np.ndarray, t: np.ndarray, km1: np.ndarray):
+    """Estimating function f(τ²) (root = estimate; f decreases through the root) and f'(τ²), per row.
+
+    REML (:func:`_reml_terms`): f = Σw²r² − tr P; f' = −2Σw³r² + 2(Σw²r)²/Σw + tr(P²).
+    PM (Paule & Mandel 1982): f = Σw r² − (k − 1);  f' = −Σw²r².
+    """
+    if method == "PM":
+        w = 1.0 / (v + t[:, None])
+        r = y - (rowsum(w * y) / rowsum(w))[:, None]
+        r2 = r * r
+        return rowsum(w * r2) - km1, -rowsum(w * w * r2)
+    f, trp2, w, r, r2, sw = _reml_terms(y, v, t)
+    w2 = w * w
+    return f, -2 * rowsum(w2 * w * r2) + 2 * rowsum(w2 * r) ** 2 / sw + trp2
 
 
 def tau2_iterate(method: str, Y: np.ndarray, V: np.ndarray, k: np.ndarray, start: np.ndarray):
@@ -164,8 +173,8 @@ def _iterate(method, Y, V, k, start):
 def tau2_reml_fisher(Y: np.ndarray, V: np.ndarray, k: np.ndarray, threshold: float = 1e-8,
                      maxiter: int = 100):
     """RevMan's REML τ² per row: Fisher scoring (Harville 1977; metafor's ``rma.uni``) from the
-    Hedges estimator τ²₀ = max(0, Σ(y − ȳ)²/(k − 1) − Σv/k), step
-    Δ = (Σw²r² − tr P)/tr(P²), tr P = Σw − Σw²/Σw, tr(P²) = Σw² − 2Σw³/Σw + (Σw²/Σw)²,
+    Hedges estimator τ²₀ = max(0, Σ(y − ȳ)²/(k − 1) − Σv/k), step Δ = f/tr(P²)
+    (:func:`_reml_terms`),
     halved while τ² + Δ < 0, stopping after the first step with |Δ| < ``threshold`` (RevMan:
     1e-8; :class:`mytools.engine.settings.Settings` ``reml``). Missing cells: v = ∞. Returns τ²,
     the number of vectorised steps, and the rows not settled after ``maxiter`` steps (metafor's
@@ -186,10 +195,8 @@ def tau2_reml_fisher(Y: np.ndarray, V: np.ndarray, k: np.ndarray, threshold: flo
         while act.size and it < maxiter:
             it += 1
             ta = t[act]
-            w = 1.0 / (v[act] + ta[:, None])
-            sw, sw2, sw3 = rowsum(w), rowsum(w * w), rowsum(w * w * w)
-            r = y[act] - (rowsum(w * y[act]) / sw)[:, None]
-            adj = (rowsum(w * w * r * r) - trace_p(w, sw, sw2)) / (sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2)
+            f, trp2, *_ = _reml_terms(y[act], v[act], ta)
+            adj = f / trp2
             for _ in range(60):
                 neg = ta + adj < 0
                 if not neg.any():
