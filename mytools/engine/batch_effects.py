@@ -25,7 +25,7 @@ from .errors import InputError
 from .vocabulary import BINARY_MEASURES, CONTINUOUS_MEASURES, DATA_TYPES
 from .peto import peto_effects, peto_oe_v
 
-__all__ = ["RowEffects", "row_effects"]
+__all__ = ["RowEffects", "row_effects", "row_effects_once"]
 
 
 @dataclass
@@ -189,3 +189,14 @@ def _put(out: RowEffects, ok: np.ndarray, y: np.ndarray, x: np.ndarray, var) -> 
         out.y[:], out.v[:], out.estimable[:] = y, var(x), True
     else:
         out.y[ok], out.v[ok], out.estimable[ok] = y[ok], var(x[ok]), True
+
+
+def row_effects_once(rows, seg: np.ndarray, key: np.ndarray, seg_attr, st,
+                     invalid: str = "raise") -> RowEffects:
+    """:func:`row_effects` for rows that repeat: the rows with equal ``key`` have the same inputs
+    and segment settings (e.g. one study row replicated under pooling candidates or segments
+    that leave its effect unchanged), so each is computed once, at its first row, and repeated."""
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    once = row_effects({c: np.asarray(x)[first] for c, x in rows.items()}, np.asarray(seg)[first],
+                       seg_attr, st, invalid)
+    return once.take(inv)

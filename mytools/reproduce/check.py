@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import pool_batch
-from ..engine.batch_effects import row_effects
+from ..engine.batch_effects import row_effects_once
 from ..engine.batch_segments import segment_settings
 from ..engine.errors import InputError
 from .infer import rows_with_type
@@ -129,14 +129,10 @@ class _Review:
 def _once_per_row(seg_rows: pd.DataFrame, table: pd.DataFrame, mode):
     """The per-study effects of the segment rows, computed once per study row: a row in its
     subgroup and in the total (and the split segment) has the same effect in each (effects
-    depend on the analysis's data type, measure, method and swap only), as in
-    :func:`mytools.reproduce.infer_weights._shared_effects`."""
-    row = seg_rows["row"].to_numpy(int)
-    _, first, inv = np.unique(row, return_index=True, return_inverse=True)
-    once = row_effects({c: np.asarray(seg_rows[c], dtype=float)[first] for c in ROW_INPUTS},
-                       seg_rows["segment"].to_numpy(int)[first], segment_settings(table, mode),
-                       mode, "mark")
-    return once.take(inv)
+    depend on the analysis's data type, measure, method and swap only)."""
+    return row_effects_once({c: seg_rows[c].to_numpy(float) for c in ROW_INPUTS},
+                            seg_rows["segment"].to_numpy(int), seg_rows["row"].to_numpy(int),
+                            segment_settings(table, mode), mode, "mark")
 
 
 def _worst(an: np.ndarray, ex: np.ndarray, n: int) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import study_effects
-from ..engine.batch_effects import RowEffects, row_effects
+from ..engine.batch_effects import RowEffects, row_effects_once
 from ..engine.batch_segments import segment_settings
 from ..engine.settings import REVMAN5, get_mode
 from .infer_weights import (
@@ -116,12 +116,9 @@ def _once_per_level(batch: dict, idx: np.ndarray, seg: dict, keep: list, cands: 
     swap, log scale): the candidates that differ only in the study CI level share them."""
     code: dict = {}
     group = np.array([code.setdefault(cands[j][:2] + cands[j][3:], len(code)) for j in keep])
-    _, first, inv = np.unique(group[batch["segment"]] * (idx.max() + 1) + idx, return_index=True,
-                              return_inverse=True)
-    sub = {c: x[first] for c, x in batch.items()}
     st = get_mode(REVMAN5)  # study_effects' default, as _candidate_scores calls it
-    once = row_effects(sub, sub["segment"], segment_settings(seg, st), st, "mark")
-    return once.take(inv)
+    return row_effects_once(batch, batch["segment"], group[batch["segment"]] * (idx.max() + 1) + idx,
+                            segment_settings(seg, st), st, "mark")
 
 
 def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:

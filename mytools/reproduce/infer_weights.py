@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.batch import pool_batch
-from ..engine.batch_effects import RowEffects, row_effects
+from ..engine.batch_effects import RowEffects, row_effects_once
 from ..engine.batch_segments import segment_settings
 from ..engine.settings import resolve
 from .split import applicability, split_weights
@@ -149,20 +149,14 @@ def _shared_effects(arrs: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[t
     """The per-study effects of the replicated rows (``idx``: each one's row in ``arrs``): they
     depend on the analysis's data type and measure (``pairs[pair[row]]``) and swap only, not on
     the pooling candidate, so the engine computes them once per row
-    (:func:`mytools.engine.batch_effects.row_effects`)."""
-    used = np.zeros(len(pair), dtype=bool)
-    used[idx] = True
-    u = np.flatnonzero(used)
-    at = np.full(len(pair), -1)
-    at[u] = np.arange(u.size)
+    (:func:`mytools.engine.batch_effects.row_effects_once`)."""
     table = {"data_type": np.array([dt for dt, _ in pairs for _ in (0, 1)], dtype=object),
              "measure": np.array([m for _, m in pairs for _ in (0, 1)], dtype=object),
              "method": np.array(["Peto" if m == "PETO_OR" else "IV" for _, m in pairs
                                  for _ in (0, 1)], dtype=object),
              "swap_events": np.tile([False, True], len(pairs))}
-    once = row_effects({c: x[u] for c, x in arrs.items()}, 2 * pair[u] + sw[u],
-                       segment_settings(table, REVMAN5_FILES), REVMAN5_FILES, "mark")
-    return once.take(at[idx])
+    return row_effects_once({c: x[idx] for c, x in arrs.items()}, (2 * pair + sw)[idx], idx,
+                            segment_settings(table, REVMAN5_FILES), REVMAN5_FILES, "mark")
 
 
 def with_reml(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None, scores: dict,
