@@ -121,53 +121,63 @@ def _once_per_level(batch: dict, idx: np.ndarray, seg: dict, keep: list, cands: 
                             segment_settings(seg, st), st, "mark")
 
 
-def _infer_measure(rows: pd.DataFrame, decimals: int | None) -> dict[str, dict]:
-    """Per analysis: the (measure, level, swap, log) candidate that reproduces most study rows
-    (the first in :func:`_candidates`' order among equals). In two passes, with the same result
-    as trying every candidate everywhere: first each data type's most usual candidate (RR, MD,
-    generic ratio, at 95%); an analysis it reproduces entirely is settled (no later candidate can
-    do better and the first wins ties); every candidate is tried on the rest."""
+def _infer_measure(rows: pd.DataFrame, code: np.ndarray, n: int,
+                   decimals: int | None) -> dict[str, np.ndarray]:
+    """Per analysis (``code``: each row's analysis, ``n`` analyses): the (measure, level, swap,
+    log) candidate that reproduces most study rows (the first in :func:`_candidates`' order among
+    equals), as :func:`_measure_columns`. In two passes, with the same result as trying every
+    candidate everywhere: first each data type's most usual candidate (RR, MD, generic ratio, at
+    95%); an analysis it reproduces entirely is settled (no later candidate can do better and the
+    first wins ties); every candidate is tried on the rest."""
     R = rows[["revman_estimate", "revman_ci_low", "revman_ci_high"]].to_numpy(dtype=float)
     informative = ~np.isnan(R[:, 0])
-    code, names = pd.factorize(rows["analysis"], sort=False)
-    n = len(names)
     n_inf = np.bincount(code, weights=informative, minlength=n)
-    cands, parts, head = [], [], []
     dts = rows["data_type"].to_numpy(object)
+    cands, sels, head = [], [], []  # sels[j]: the rows of candidate j's data type
     for dt in rows["data_type"].dropna().unique():
         sel = np.flatnonzero(dts == dt)
         head.append(len(cands))
         for cand in _candidates(dt):
             cands.append((dt, *cand))
-            parts.append(sel)
+            sels.append(sel)
     if not cands:
-        return {}
+        return _measure_columns(cands, np.zeros(n, dtype=int), np.full(n, -1.0), n_inf)
     arrs = column_inputs(rows)
-    one = [p if j in head else p[:0] for j, p in enumerate(parts)]
+    one = [p if j in head else p[:0] for j, p in enumerate(sels)]
     first_pass = _candidate_scores(arrs, R, informative, code, n, cands, one, decimals)
     settled = np.any(first_pass == n_inf, axis=0)
-    rest = [p[~settled[code[p]]] for p in parts]
-    scores = _candidate_scores(arrs, R, informative, code, n, cands, rest, decimals)
+    rest = {id(p): p[~settled[code[p]]] for p in sels}  # once per data type
+    scores = _candidate_scores(arrs, R, informative, code, n, cands, [rest[id(p)] for p in sels],
+                               decimals)
     scores[:, settled] = np.where(first_pass[:, settled] >= 0, first_pass[:, settled], -1.0)
     first, best = _best(scores)
-    out = {}
-    for i, a in enumerate(names.tolist()):
-        if best[i] < 0:
-            continue
-        dt, m, lvl, sw, lg = cands[first[i]]
-        if n_inf[i] == 0:
-            how = "undetermined: RevMan shows no per-study estimate in this analysis"
-        elif best[i] < n_inf[i]:
-            how = f"{BY_STUDY} (best fit: {int(best[i])} of {int(n_inf[i])} rows)"
-        else:
-            how = BY_STUDY
-        out[a] = {"measure": m, "study_ci_level": lvl, "swap_events": sw, "log_scale": lg,
-                  "measure_how": how, "ci_level_how": how}
-    return out
+    return _measure_columns(cands, first, best, n_inf)
 
 
-def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows: int,
+def _measure_columns(cands: list, first: np.ndarray, best: np.ndarray,
+                     n_inf: np.ndarray) -> dict[str, np.ndarray]:
+    """Per analysis: ``measure``, ``study_ci_level``, ``swap_events``, ``log_scale`` of its best
+    candidate (``first``, scoring ``best`` rows of ``n_inf`` with a RevMan estimate) and
+    ``measure_how``; ``found`` is False (measure None) where no candidate applied (best < 0)."""
+    found = best >= 0
+    table = np.empty((max(len(cands), 1), 5), dtype=object)
+    table[:len(cands)] = cands
+    pick = table[first]
+    how = np.full(first.size, BY_STUDY, dtype=object)
+    partial = np.flatnonzero((n_inf > 0) & (best < n_inf))
+    how[partial] = [f"{BY_STUDY} (best fit: {int(b)} of {int(k)} rows)"
+                    for b, k in zip(best[partial], n_inf[partial])]
+    how[n_inf == 0] = "undetermined: RevMan shows no per-study estimate in this analysis"
+    return {"found": found, "measure": np.where(found, pick[:, 1], None),
+            "study_ci_level": np.where(found, pick[:, 2], np.nan).astype(float),
+            "swap_events": found & pick[:, 3].astype(bool),
+            "log_scale": found & pick[:, 4].astype(bool), "measure_how": how}
+
+
+def _choose_pooling(dt: str, measure: str, scores: dict, i: int, n_rows: int,
                     has_weights: bool, has_sub: bool, one_study: tuple[bool, bool] = (False, False)) -> dict:
+    """Method, model and scope (and how each was established) of analysis ``i`` from the
+    candidates' weight scores; RevMan's default where the weights decide nothing."""
     default = ("Peto" if measure == "PETO_OR" else "MH" if dt == "dichotomous" else "IV", "fixed")
     if not has_weights:
         why = "undetermined: RevMan shows no weights (the analysis is not pooled)"
@@ -200,23 +210,44 @@ def _choose_pooling(a: str, dt: str, measure: str, scores: dict, i: int, n_rows:
             "pooled": scope, "pooled_how": pooled_how}
 
 
-def _score_patterns(scores: dict):
-    """What :func:`_choose_pooling` reads of an analysis's scores, as a hashable key: which
-    candidates tie for the best score, whether the best is 0, and the best-fit count (only when
-    below the analysis's rows). ``pattern(i, n_rows)`` for analysis ``i``."""
-    if not scores:
-        return lambda i, n_rows: ()
-    S = np.array(list(scores.values()))
-    valid = S >= 0
-    best = np.where(valid, S, -np.inf).max(axis=0)
-    tied = np.packbits(valid & (S == best), axis=0).T
-    ties, bests = [t.tobytes() for t in tied], best.tolist()
+def _pattern_keys(scores: dict, facts: dict, pos: np.ndarray, dt: np.ndarray,
+                  measure: np.ndarray) -> np.ndarray:
+    """What :func:`_choose_pooling` reads of each analysis (``pos``: its position in ``facts`` and
+    the scores; ``dt``, ``measure``: its data type and measure), one row per analysis: data type,
+    measure, the group facts, which candidates tie for the best score, whether the best is 0, and
+    the best-fit count (only when below the analysis's rows). Equal rows choose alike."""
+    n_rows = facts["n_rows"][pos]
+    cols = [pd.factorize(dt)[0], pd.factorize(measure)[0], facts["weighted"][pos],
+            facts["has_sub"][pos], facts["one_all"][pos], facts["one_sub"][pos]]
+    if scores:
+        S = np.array(list(scores.values()))[:, pos]
+        valid = S >= 0
+        best = np.where(valid, S, -np.inf).max(axis=0)
+        partial = best < n_rows
+        cols += [*(valid & (S == best)), best == 0, np.where(partial, best, -2.0),
+                 np.where(partial, n_rows, -2)]
+    return np.column_stack(cols).astype(float)
 
-    def pattern(i: int, n_rows: int) -> tuple:
-        b = bests[i]
-        return ties[i], b == 0, ((b, n_rows) if b < n_rows else None)
 
-    return pattern
+def _pooling_columns(scores: dict, facts: dict, pos: np.ndarray, dt: np.ndarray,
+                     measure: np.ndarray) -> dict[str, np.ndarray]:
+    """Per analysis (as :func:`_pattern_keys`): :func:`_choose_pooling`'s columns and
+    ``tau2_method`` (DL for random effects; the model "random (REML)" is "random" with REML),
+    chosen once per distinct pattern (thousands of analyses share a few patterns)."""
+    keys = _pattern_keys(scores, facts, pos, dt, measure)
+    _, rep, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    chosen = []
+    for r in rep.tolist():
+        i = int(pos[r])
+        pool = _choose_pooling(dt[r], measure[r], scores, i, int(facts["n_rows"][i]),
+                               bool(facts["weighted"][i]), bool(facts["has_sub"][i]),
+                               one_study=(bool(facts["one_all"][i]), bool(facts["one_sub"][i])))
+        pool["tau2_method"] = {"random": "DL", REML: "REML"}.get(pool["model"])
+        if pool["model"] == REML:
+            pool["model"] = "random"
+        chosen.append(pool)
+    inv = inv.reshape(-1)
+    return {c: np.array([p[c] for p in chosen], dtype=object)[inv] for c in chosen[0]}
 
 
 def infer_settings(review) -> pd.DataFrame:
@@ -240,11 +271,10 @@ def infer_settings(review) -> pd.DataFrame:
     return out.sort_values("analysis", key=lambda s: s.map(order)).reset_index(drop=True)[SETTING_COLUMNS]
 
 
-def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
-    """Per analysis: rows, any RevMan weight, any subgroup, and whether every pooled group (the
-    analysis; each subgroup) has at most one weighted study."""
-    acode, names = pd.factorize(rows["analysis"], sort=False)
-    n = len(names)
+def _group_facts(rows: pd.DataFrame, acode: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Per analysis (``acode``: each row's, ``n`` analyses): ``n_rows``, ``weighted`` (any RevMan
+    weight), ``has_sub`` (any subgroup), and whether every pooled group has at most one weighted
+    study: the analysis (``one_all``), each subgroup (``one_sub``)."""
     weighted = rows["revman_weight"].fillna(0).to_numpy(float) != 0
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     width = int(sub.max(initial=0)) + 1
@@ -252,47 +282,54 @@ def _group_facts(rows: pd.DataFrame) -> dict[str, tuple]:
     per_sub = np.bincount(scode, weights=weighted, minlength=len(spairs))
     sub_max = np.zeros(n)
     np.maximum.at(sub_max, spairs // width, per_sub)
-    n_rows = np.bincount(acode, minlength=n)
     n_w = np.bincount(acode, weights=weighted, minlength=n)
-    has_sub = np.bincount(acode, weights=sub > 0, minlength=n) > 0
-    return {a: (i, int(n_rows[i]), bool(n_w[i] > 0), bool(has_sub[i]),
-                (bool(n_w[i] <= 1), bool(sub_max[i] <= 1))) for i, a in enumerate(names.tolist())}
+    return {"n_rows": np.bincount(acode, minlength=n), "weighted": n_w > 0,
+            "has_sub": np.bincount(acode, weights=sub > 0, minlength=n) > 0,
+            "one_all": n_w <= 1, "one_sub": sub_max <= 1}
+
+
+_NO_ROWS = "undetermined: the analysis has no study rows"
+#: The inferred columns of an analysis without study rows (or without any candidate measure).
+_MISSING = {"measure": None, "measure_how": _NO_ROWS, "study_ci_level": np.nan,
+            "swap_events": False, "log_scale": False, "method": None, "method_how": _NO_ROWS,
+            "model": None, "model_how": _NO_ROWS, "pooled": "none", "pooled_how": _NO_ROWS,
+            "tau2_method": None}
+
+
+def _weight_scores(rows: pd.DataFrame, acode: np.ndarray, n: int, meas: dict,
+                   decimals: int | None) -> tuple[dict, dict]:
+    """The pooling candidates' weight scores (REML ones where RevMan 5's fall short) given each
+    analysis's measure, and the group facts (:func:`_group_facts`)."""
+    keys = pd.DataFrame({"data_type": rows["data_type"].to_numpy(object),
+                         **{c: meas[c][acode] for c in ("measure", "swap_events", "log_scale")}})
+    scores = weights_scores(rows, keys, decimals)
+    facts = _group_facts(rows, acode, n)
+    if scores:
+        scores.update(with_reml(rows, acode, keys, decimals, scores, facts))
+    return scores, facts
 
 
 def _inferred(an: pd.DataFrame, rows: pd.DataFrame, decimals: int | None) -> pd.DataFrame:
-    meas = _infer_measure(rows, decimals) if len(rows) else {}
-    per_an = pd.DataFrame.from_dict(meas, orient="index", columns=["measure", "swap_events", "log_scale"])
-    keys = per_an.reindex(rows["analysis"]).reset_index(drop=True)
-    keys.insert(0, "data_type", rows["data_type"].to_numpy(object))
-    scores = weights_scores(rows, keys, decimals) if len(rows) else {}
-    facts = _group_facts(rows) if len(rows) else {}
-    if scores:
-        scores.update(with_reml(rows, keys, decimals, scores, facts))
-    pattern = _score_patterns(scores)
-    chosen: dict[tuple, dict] = {}  # _choose_pooling per distinct pattern (many analyses share one)
-    out = []
-    for a in records(an[["analysis", "name", "data_type"]]):
-        key = a["analysis"]
-        base = {**a, "tau2_method": None, "ci_method": "wald", "ci_level": 0.95,
-                "settings_source": "none"}
-        if key not in meas:
-            why = "undetermined: the analysis has no study rows"
-            out.append({**base, "measure": None, "measure_how": why, "study_ci_level": np.nan,
-                        "ci_level_how": why, "swap_events": False, "log_scale": False, "method": None,
-                        "method_how": why, "model": None, "model_how": why, "pooled": "none",
-                        "pooled_how": why})
-            continue
-        m = meas[key]
-        i, n_rows, has_w, has_sub, one = facts[key]
-        memo = (a["data_type"], m["measure"], has_w, has_sub, one, *pattern(i, n_rows))
-        if memo not in chosen:
-            chosen[memo] = _choose_pooling(key, a["data_type"], m["measure"], scores, i, n_rows,
-                                           has_w, has_sub, one_study=one)
-        pool = dict(chosen[memo])
-        if pool["model"] == "random":
-            base["tau2_method"] = "DL"
-        elif pool["model"] == REML:
-            pool["model"], base["tau2_method"] = "random", "REML"
-        base["ci_level"] = m["study_ci_level"]
-        out.append({**base, **m, **pool})
-    return pd.DataFrame(out)
+    """The settings of analyses ``an`` (none stated in the file) from their study ``rows``: the
+    measure per analysis, then the pooling per distinct pattern of weight scores."""
+    acode, names = pd.factorize(rows["analysis"], sort=False)
+    meas = _infer_measure(rows, acode, len(names), decimals)
+    pos = names.get_indexer(an["analysis"])
+    has = pos >= 0
+    has[has] = meas["found"][pos[has]]
+    pos, dt = pos[has], an["data_type"].to_numpy(object)
+    found = {c: meas[c][pos] for c in ("measure", "measure_how", "study_ci_level", "swap_events",
+                                       "log_scale")}
+    if has.any():
+        scores, facts = _weight_scores(rows, acode, len(names), meas, decimals)
+        found.update(_pooling_columns(scores, facts, pos, dt[has], found["measure"]))
+    cols = {}
+    for c, missing in _MISSING.items():  # lists: pandas infers each column's dtype, as from records
+        col = np.full(len(an), missing, dtype=object)
+        col[has] = found[c]
+        cols[c] = col.tolist()
+    level = np.where(has, np.array(cols["study_ci_level"], dtype=float), 0.95)
+    return pd.DataFrame({"analysis": an["analysis"].tolist(), "name": an["name"].tolist(),
+                         "data_type": dt.tolist(), **cols, "ci_level_how": cols["measure_how"],
+                         "ci_method": ["wald"] * len(an), "ci_level": level,
+                         "settings_source": ["none"] * len(an)})

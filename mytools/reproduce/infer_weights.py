@@ -64,25 +64,30 @@ def _reml_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
     return [] if measure == "PETO_OR" else [("IV", REML)]
 
 
-def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
-                    candidates=_pool_candidates) -> dict:
-    """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
-    The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
-    RevMan 5 mode: DL τ² — REML for the model ``REML`` —, MH with RevMan's 0.5 correction), all
-    candidates in one call: one segment per candidate and pooled group (the analysis, or each
-    subgroup of it). An analysis without subgroups is pooled once: its "subgroups" scope is its
-    "overall" one. ``candidates(data_type, measure)`` lists the (method, model) pairs."""
-    rw = rows["revman_weight"].to_numpy(float)
-    rw = np.where(rw == 0, np.nan, rw)
-    acode, anames = pd.factorize(rows["analysis"], sort=False)
+_SCOPES = ("overall", "subgroups", "split")
+
+
+def _groups(code: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``part`` grouped by ``code`` (groups in code order, rows in order within a group):
+    (the rows, each one's group number, each group's first row)."""
+    _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
+                                      return_counts=True)
+    return part[np.argsort(inv, kind="stable")], np.repeat(np.arange(counts.size), counts), part[first]
+
+
+def _layout(rows: pd.DataFrame, keys: pd.DataFrame, acode: np.ndarray, no_sub: np.ndarray,
+            split: np.ndarray, candidates) -> dict | None:
+    """The segments of :func:`weights_scores`: per (data type, measure) of ``keys`` and candidate
+    (method, model), one segment per pooled group of each scope (the analysis; each subgroup;
+    the subgroup rows of a split analysis, scored as "overall"). Long arrays: ``idx`` (each
+    entry's row), ``segment``; per segment: ``first`` (a row of it), ``cand`` (its (method, model,
+    scope) in ``cands``), ``scope`` (in :data:`_SCOPES`), ``group`` (its (method, model)) and the
+    table columns; ``pair``: each row's (data type, measure) in ``pairs``. None: no segment."""
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
-    no_sub = np.bincount(acode, weights=sub > 0, minlength=len(anames)) == 0
     dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
-    sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
     in_sub, in_total = applicability(rows)
-    split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=len(anames)) > 0)[acode]
-    idx, seg, segs, cand, pairs = [], [], [], [], []
+    parts, pairs, cands, groups = [], [], {}, {}
     pair = np.full(len(rows), -1)  # each row's (data type, measure), as a position in pairs
     for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
         if not (isinstance(dt, str) and isinstance(m, str)):
@@ -90,53 +95,76 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
         sel = np.flatnonzero((dts == dt) & (meas == m))
         pair[sel] = len(pairs)
         pairs.append((dt, m))
+        scoped = [(k, _groups(code, part)) for k, (code, part) in enumerate(
+            ((acode, sel[in_total[sel]]), (scode, sel[~no_sub[acode[sel]] & in_sub[sel]]),
+             (acode, sel[split[sel] & in_sub[sel]]))) if part.size]
         for method, model in candidates(dt, m):
-            # a split analysis (mytools.reproduce.split): total and subgroups by Applicability,
-            # plus its subgroup rows pooled together for the weights RevMan shows
-            for scope, code, part in (("overall", acode, sel[in_total[sel]]),
-                                      ("subgroups", scode, sel[~no_sub[acode[sel]] & in_sub[sel]]),
-                                      ("split", acode, sel[split[sel] & in_sub[sel]])):
-                if not part.size:
-                    continue
-                _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
-                                                  return_counts=True)
-                idx.append(part[np.argsort(inv, kind="stable")])
-                seg.append(len(cand) + np.repeat(np.arange(counts.size), counts))
-                segs.append((dt, m, method, model, part[first]))
-                cand += [(method, model, scope)] * counts.size
-    if not idx:
+            g = groups.setdefault((method, model), len(groups))
+            for k, grouped in scoped:
+                c = cands.setdefault((method, model, _SCOPES[min(k, 1)]), len(cands))
+                parts.append((grouped, k, c, g, (dt, m, method, model)))
+    if not parts:
+        return None
+    sizes = [p[0][2].size for p in parts]
+    start = np.cumsum([0, *sizes[:-1]])
+    out = {"idx": np.concatenate([p[0][0] for p in parts]),
+           "segment": np.concatenate([p[0][1] + s0 for p, s0 in zip(parts, start)]),
+           "first": np.concatenate([p[0][2] for p in parts]), "pair": pair, "pairs": pairs,
+           "cands": list(cands)}
+    for name, j in (("scope", 1), ("cand", 2), ("group", 3)):
+        out[name] = np.repeat([p[j] for p in parts], sizes)
+    for j, name in enumerate(("data_type", "measure", "method", "model")):
+        out[name] = np.repeat(np.array([p[4][j] for p in parts], dtype=object), sizes)
+    return out
+
+
+def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
+                   candidates=_pool_candidates) -> dict:
+    """Score of every (method, model, scope) candidate per analysis: rows whose weight matches.
+    The weights of every candidate come from the engine (:func:`mytools.engine.batch.pool_batch`,
+    RevMan 5 mode: DL τ² — REML for the model ``REML`` —, MH with RevMan's 0.5 correction), all
+    candidates in one call: one segment per candidate and pooled group (the analysis, or each
+    subgroup of it; :func:`_layout`). An analysis without subgroups is pooled once: its
+    "subgroups" scope is its "overall" one. ``candidates(data_type, measure)`` lists the
+    (method, model) pairs."""
+    rw = rows["revman_weight"].to_numpy(float)
+    rw = np.where(rw == 0, np.nan, rw)
+    acode, anames = pd.factorize(rows["analysis"], sort=False)
+    n = len(anames)
+    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
+    no_sub = np.bincount(acode, weights=sub > 0, minlength=n) == 0
+    in_sub, in_total = applicability(rows)
+    split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=n) > 0)[acode]
+    lay = _layout(rows, keys, acode, no_sub, split, candidates)
+    if lay is None:
         return {}
     arrs = column_inputs(rows)
-    batch, idx = replicate(arrs, idx, seg)
-    r = np.concatenate([x[4] for x in segs])
-    table = {name: np.repeat(np.array([x[j] for x in segs], dtype=object), [x[4].size for x in segs])
-             for j, name in enumerate(("data_type", "measure", "method", "model"))}
-    reml = table["model"] == REML
-    table.update(model=np.where(reml, "random", table["model"]).astype(object),
+    batch, idx = replicate(arrs, [lay["idx"]], [lay["segment"]])
+    r = lay["first"]
+    sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
+    reml = lay["model"] == REML
+    table = {c: lay[c] for c in ("data_type", "measure", "method")}
+    table.update(model=np.where(reml, "random", lay["model"]).astype(object),
                  tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
                  log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
-    eff = _shared_effects(arrs, idx, pair, pairs, sw)
+    eff = _shared_effects(batch, idx, lay["pair"], lay["pairs"], sw)
     st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark", effects=eff).studies
     est = st["estimable"].to_numpy(bool)
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
-    scope = np.array([c[2] for c in cand], dtype=object)[batch["segment"]]
-    if (scope == "split").any():
-        group = pd.factorize(np.array([f"{c[0]} {c[1]}" for c in cand], dtype=object))[0]
-        kind = np.where(scope == "subgroups", "subgroup", scope)
-        shown = split_weights(rows, idx, group[batch["segment"]], kind, st["weight"].to_numpy(float),
+    seg = batch["segment"]
+    scope = lay["scope"][seg]
+    if (scope == 2).any():  # a split analysis (mytools.reproduce.split)
+        kind = np.array(["overall", "subgroup", "split"], dtype=object)[scope]
+        shown = split_weights(rows, idx, lay["group"][seg], kind, st["weight"].to_numpy(float),
                               st["v"].to_numpy(float), est)
-        w = np.where(scope == "split", np.where(shown == 0, np.nan, shown), w)
-        w[(scope == "overall") & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
-        cand = [(me, mo, "overall" if sc == "split" else sc) for me, mo, sc in cand]
+        w = np.where(scope == 2, np.where(shown == 0, np.nan, shown), w)
+        w[(scope == 0) & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
     good = close(w, rw[idx], decimals)
-    keys_c = list(dict.fromkeys(cand))
-    where = {c: j for j, c in enumerate(keys_c)}
-    kc = np.array([where[c] for c in cand])[batch["segment"]]
-    n = len(anames)
-    cell = kc * n + acode[idx]
-    s = np.bincount(cell, weights=good, minlength=len(keys_c) * n).reshape(len(keys_c), n)
-    has = np.bincount(cell, minlength=len(keys_c) * n).reshape(s.shape) > 0
-    out = {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(keys_c)}
+    nc = len(lay["cands"])
+    cell = lay["cand"][seg] * n + acode[idx]
+    s = np.bincount(cell, weights=good, minlength=nc * n).reshape(nc, n)
+    has = np.bincount(cell, minlength=nc * n).reshape(s.shape) > 0
+    out = {c: np.where(has[j], s[j], -1.0) for j, c in enumerate(lay["cands"])}
     for (method, model, scope), v in list(out.items()):
         if scope == "overall":
             other = out.get((method, model, "subgroups"), np.full(n, -1.0))
@@ -144,9 +172,9 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     return out
 
 
-def _shared_effects(arrs: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[tuple[str, str]],
+def _shared_effects(batch: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[tuple[str, str]],
                     sw: np.ndarray) -> RowEffects:
-    """The per-study effects of the replicated rows (``idx``: each one's row in ``arrs``): they
+    """The per-study effects of the replicated rows (``batch``; ``idx``: each one's row): they
     depend on the analysis's data type and measure (``pairs[pair[row]]``) and swap only, not on
     the pooling candidate, so the engine computes them once per row
     (:func:`mytools.engine.batch_effects.row_effects_once`)."""
@@ -155,25 +183,24 @@ def _shared_effects(arrs: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[t
              "method": np.array(["Peto" if m == "PETO_OR" else "IV" for _, m in pairs
                                  for _ in (0, 1)], dtype=object),
              "swap_events": np.tile([False, True], len(pairs))}
-    return row_effects_once({c: x[idx] for c, x in arrs.items()}, (2 * pair + sw)[idx], idx,
+    return row_effects_once({c: batch[c] for c in ROW_INPUTS}, (2 * pair + sw)[idx], idx,
                             segment_settings(table, REVMAN5_FILES), REVMAN5_FILES, "mark")
 
 
-def with_reml(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None, scores: dict,
-               facts: dict) -> dict:
+def with_reml(rows: pd.DataFrame, acode: np.ndarray, keys: pd.DataFrame, decimals: int | None,
+              scores: dict, facts: dict) -> dict:
     """Scores of the REML candidates (:func:`_reml_candidates`), computed only for the analyses
-    with weights that no RevMan 5 candidate fully reproduces (−1 elsewhere); one more call."""
+    with weights that no RevMan 5 candidate fully reproduces (−1 elsewhere); one more call.
+    ``acode``: each row's analysis; ``facts``: per analysis ``weighted`` and ``n_rows``."""
     best = np.max(np.stack(list(scores.values())), axis=0)
-    names = list(facts)
-    todo = [a for a in names if facts[a][2] and best[facts[a][0]] < facts[a][1]]
-    if not todo:
+    todo = facts["weighted"] & (best < facts["n_rows"])
+    if not todo.any():
         return {}
-    sel = rows["analysis"].isin(todo).to_numpy()
+    sel = todo[acode]
     part = weights_scores(rows[sel].reset_index(drop=True), keys[sel].reset_index(drop=True),
-                           decimals, candidates=_reml_candidates)
-    pos = np.array([facts[a][0] for a in pd.unique(rows["analysis"][sel])])
+                          decimals, candidates=_reml_candidates)
     out = {}
     for c, v in part.items():
-        out[c] = np.full(len(names), -1.0)
-        out[c][pos] = v
+        out[c] = np.full(todo.size, -1.0)
+        out[c][todo] = v
     return out
