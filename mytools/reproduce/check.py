@@ -39,10 +39,11 @@ SEG_COLUMNS = ["data_type", "measure", "method", "model", "tau2_method", "ci_met
                "swap_events", "ci_level", "study_ci_level"]
 
 
-def _fmt(est: float, lo: float, hi: float) -> str:
-    if not np.isfinite(est):
-        return "—"
-    return f"{est:.3g} [{lo:.3g}, {hi:.3g}]"
+def _fmt(ci: np.ndarray) -> list[str]:
+    """Each row (estimate, CI low, CI high) as "est [lo, hi]" to 3 significant digits; "—" where
+    the estimate is not finite."""
+    return [f"{e:.3g} [{lo:.3g}, {hi:.3g}]" if ok else "—"
+            for (e, lo, hi), ok in zip(ci.tolist(), np.isfinite(ci[:, 0]).tolist())]
 
 
 class _Review:
@@ -62,7 +63,6 @@ class _Review:
         mode = settings_mode(review)
         seg_rows, self.segs = build_segments(review, settings, display=True)
         self.error = ""
-        self.seg_by_an: dict = {}
         self.sub_num = self.rows["subgroup_number"].fillna(0).to_numpy(int)
         self.study = self.rows["study"].to_numpy()
         self.seg_kind = np.array([], dtype=object)
@@ -81,7 +81,6 @@ class _Review:
                 return
         pooled = self.batch.pooled
         self.pcols = {c: pooled[c].to_numpy() for c in pooled.columns}
-        self.seg_by_an = self.segs.groupby("analysis", sort=False).indices
         self.seg_kind = self.segs["kind"].to_numpy()
         self.seg_sub = self.segs["subgroup_number"].to_numpy(int)
         st = self.batch.studies
@@ -148,6 +147,30 @@ def _worst(an: np.ndarray, ex: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _worst_columns(worst: np.ndarray, arr: tuple, differ: np.ndarray, status: np.ndarray,
+                   reason: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per analysis its worst comparison (item ``worst``, −1: none; ``arr``: the items' arrays)
+    as ``largest_difference``, ``worst_field`` and ``worst_excess``; a matching analysis with
+    numbers that differ becomes "differs", naming the worst (``status``, ``reason`` updated)."""
+    n = worst.size
+    big, wfield, wex = np.full(n, "", dtype=object), np.full(n, "", dtype=object), np.full(n, np.nan)
+    _, i_where, i_field, i_ours, i_rv, i_ex = arr
+    has = np.flatnonzero(worst >= 0)
+    k = worst[has]
+    where, field = i_where[k].tolist(), i_field[k].tolist()
+    d = np.abs(i_ours[k] - i_rv[k]).tolist()
+    big[has] = [f"{f} ({w}) " + (f"{x:.2g}" if np.isfinite(x) else "missing")
+                for f, w, x in zip(field, where, d)]
+    wfield[has] = [f"{w}: {f}" for w, f in zip(where, field)]
+    wex[has] = i_ex[k]
+    flip = (status[has] == "match") & (differ[has] > 0)
+    status[has[flip]] = "differs"
+    reason[has[flip]] = [f"{c} number(s) differ; worst: {w} {f}" for c, w, f in
+                         zip(differ[has[flip]].tolist(), np.array(where, dtype=object)[flip],
+                             np.array(field, dtype=object)[flip])]
+    return big, wfield, wex
+
+
 def _per_analysis(R: _Review, acode: np.ndarray, n: int, w) -> np.ndarray:
     m = acode >= 0
     return np.bincount(acode[m], weights=np.asarray(w, dtype=float)[m], minlength=n)
@@ -189,15 +212,7 @@ def _lines(review, R: _Review, settings: pd.DataFrame) -> tuple[pd.DataFrame, tu
     note = {}
     for i, t in notes:
         note.setdefault(i, []).append(t)
-    big, wfield, wex = (np.full(n, "", dtype=object), np.full(n, "", dtype=object), np.full(n, np.nan))
-    for i in np.flatnonzero(worst >= 0):
-        k = worst[i]
-        d = abs(i_ours[k] - i_rv[k])
-        big[i] = f"{i_field[k]} ({i_where[k]}) " + (f"{d:.2g}" if np.isfinite(d) else "missing")
-        wfield[i], wex[i] = f"{i_where[k]}: {i_field[k]}", i_ex[k]
-        if status[i] == "match" and differ[i]:
-            status[i] = "differs"
-            reason[i] = f"{differ[i]} number(s) differ; worst: {i_where[k]} {i_field[k]}"
+    big, wfield, wex = _worst_columns(worst, arr, differ, status, reason)
     for i, texts in note.items():
         if status[i] == "match" and not differ[i]:
             reason[i] = "; ".join(dict.fromkeys(texts))
@@ -240,8 +255,7 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
         measure=s["measure"].to_numpy(object), method=s["method"].to_numpy(object),
         model=s["model"].to_numpy(object),
         settings=np.where(s["settings_source"].to_numpy(object) == "file", "stated", "inferred"),
-        revman=[_fmt(*r) for r in rv.tolist()],
-        ours=np.where(pooled_sub, "subtotals only", [_fmt(*r) for r in est.tolist()]),
+        revman=_fmt(rv), ours=np.where(pooled_sub, "subtotals only", _fmt(est)),
         revman_estimate=rv[:, 0], revman_ci_low=rv[:, 1], revman_ci_high=rv[:, 2],
     ).reindex(columns=LINE_COLUMNS)
     out.attrs["engine_error"] = R.error

@@ -159,18 +159,21 @@ def segment_items(review, R, a_index: pd.Index, live: np.ndarray, items: Items,
 
 
 def subgroup_tests(review, R, a_index: pd.Index, live: np.ndarray, items: Items) -> None:
-    """The test for subgroup differences of every analysis with two or more pooled subgroups."""
+    """The test for subgroup differences of every live analysis with two or more pooled subgroups
+    and a stored test."""
     if not len(R.segs) or R.error:
         return
     an = review.analyses.reset_index(drop=True)
     stored = {f: pd.to_numeric(an.get(f"revman_subgroup_{f}", pd.Series(np.nan, index=an.index)),
                                errors="coerce").to_numpy(float) for f in ("q", "df", "p", "i2")}
-    for key, sids in R.seg_by_an.items():
-        i = a_index.get_loc(key) if key in a_index else -1
-        sub_ids = [sid for sid in sids if R.seg_kind[sid] == "subgroup"]
-        if i < 0 or not live[i] or len(sub_ids) < 2 or not np.isfinite(stored["q"][i]):
-            continue
-        q, df, pv, i2 = R.batch.subgroup_test(sub_ids)
+    sub = np.flatnonzero(R.seg_kind == "subgroup")
+    ai = a_index.get_indexer(R.segs["analysis"].to_numpy(object)[sub])
+    order = np.argsort(ai, kind="stable")  # each analysis's subgroup segments, in segment order
+    sub, ai = sub[order], ai[order]
+    count = np.bincount(ai[ai >= 0], minlength=len(a_index))
+    todo = np.flatnonzero(live & (count >= 2) & np.isfinite(stored["q"]))
+    for i, lo, hi in zip(todo, np.searchsorted(ai, todo), np.searchsorted(ai, todo, side="right")):
+        q, df, pv, i2 = R.batch.subgroup_test(sub[lo:hi].tolist())
         if df == 0:  # one subgroup with an estimate: RevMan stores Chi² 0, df 0, P 1, I² 0
             q, pv, i2 = 0.0, 1.0, 0.0
         for k, (f, v) in enumerate((("q", q), ("df", df), ("p", pv), ("i2", i2))):

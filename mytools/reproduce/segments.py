@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.vocabulary import DATA_TYPES
-from .infer import ROW_INPUTS, records, rows_with_type
+from .infer import ROW_INPUTS, rows_with_type
 from .split import applicability
 
 __all__ = ["build_segments", "ROW_INPUTS"]
@@ -28,6 +28,25 @@ _SEG_SETTINGS = ["data_type", "measure", "method", "model", "tau2_method", "ci_m
 
 _KINDS = np.array(["overall", "subgroup", "group", "display", "split"], dtype=object)
 
+
+def _per_analysis(settings: pd.DataFrame, names: pd.Index) -> dict[str, np.ndarray]:
+    """The settings of each analysis ``names`` (the last row of an analysis listed twice), one
+    object array of Python scalars per column of :data:`_SEG_SETTINGS` and ``pooled``; None for
+    an analysis without settings."""
+    last = settings.drop_duplicates("analysis", keep="last")
+    at = pd.Index(last["analysis"]).get_indexer(names)  # −1 (no settings): the None at the end
+    out = {}
+    for k in (*_SEG_SETTINGS[1:], "pooled"):
+        vals = np.empty(len(last) + 1, dtype=object)
+        vals[:-1] = last[k].to_numpy().tolist() if k in last else None
+        out[k] = vals[at]
+    return out
+
+
+def _is_str(x: np.ndarray) -> np.ndarray:
+    return np.array([isinstance(v, str) for v in x.tolist()], dtype=bool)
+
+
 def build_segments(review, settings: pd.DataFrame, *, display: bool = False
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows, segments) for ``pool_batch``: ``rows`` carries ``segment`` and ``row`` (the position
@@ -35,15 +54,14 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     ("overall" | "subgroup" | "group" | "display" | "split") and ``subgroup_number``, plus the settings.
     Segments are ordered by analysis (as in the file), kind as listed, subgroup number."""
     rows = rows_with_type(review)
-    sset = {s["analysis"]: s for s in records(settings)}
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     code, names = pd.factorize(rows["analysis"], sort=False)
     first = np.unique(code, return_index=True)[1]
-    per_an = [sset.get(a) or {} for a in names.tolist()]
-    valid = np.array([isinstance(s.get("measure"), str) for s in per_an], dtype=bool)
+    per_an = _per_analysis(settings, names)
+    valid = _is_str(per_an["measure"])
     dtypes = rows["data_type"].to_numpy(object)[first] if len(rows) else np.array([], dtype=object)
     valid &= np.isin(dtypes, DATA_TYPES)
-    pooled = np.array([s.get("pooled") for s in per_an], dtype=object)
+    pooled = per_an["pooled"]
     ok = valid[code] if len(rows) else np.zeros(0, dtype=bool)
     in_sub, in_total = applicability(rows)
     split = (np.bincount(code, weights=~(in_sub & in_total), minlength=len(names)) > 0)[code] \
@@ -69,13 +87,12 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     an = keys // (nk * width)
     seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % nk],
                         "subgroup_number": keys % width})
+    tau2 = per_an["tau2_method"]
+    per_an["tau2_method"] = np.where(_is_str(tau2), tau2, None)
     for k in _SEG_SETTINGS[1:]:  # per analysis once, then per segment
-        col = np.empty(len(per_an), dtype=object)
-        col[:] = [s.get(k) for s in per_an]
-        seg[k] = col[an]
+        seg[k] = per_an[k][an]
     seg["data_type"] = dtypes[an]
     seg["study_ci_level"] = seg["study_ci_level"].astype(float)
-    seg["tau2_method"] = seg["tau2_method"].where(seg["tau2_method"].map(lambda x: isinstance(x, str)), None)
     for c in ("log_scale", "swap_events"):
         seg[c] = seg[c].astype(bool)
     return out, seg
