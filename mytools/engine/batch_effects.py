@@ -196,7 +196,21 @@ def row_effects_once(rows, seg: np.ndarray, key: np.ndarray, seg_attr, st,
     """:func:`row_effects` for rows that repeat: the rows with equal ``key`` have the same inputs
     and segment settings (e.g. one study row replicated under pooling candidates or segments
     that leave its effect unchanged), so each is computed once, at its first row, and repeated."""
-    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    first, inv = _first_of_each(np.asarray(key))
     once = row_effects({c: np.asarray(x)[first] for c, x in rows.items()}, np.asarray(seg)[first],
                        seg_attr, st, invalid)
     return once.take(inv)
+
+
+def _first_of_each(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_index=True, return_inverse=True)[1:]``: the first position of each
+    distinct key (keys in increasing order) and each entry's key number; without sorting when the
+    keys are non-negative integers of a small range (row numbers, as :func:`row_effects_once`'s
+    callers give)."""
+    if key.dtype.kind not in "iu" or not key.size or key.min() < 0 or key.max() > 16 * key.size:
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        return first, inv.reshape(-1)
+    first = np.full(int(key.max()) + 1, key.size)
+    np.minimum.at(first, key, np.arange(key.size))
+    present = first < key.size
+    return first[present], (np.cumsum(present) - 1)[key]

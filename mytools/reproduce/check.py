@@ -12,6 +12,8 @@ engine's RevMan 5 mode, or its RevMan Web mode for data packages of version 2 (R
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -159,7 +161,7 @@ def _worst_columns(worst: np.ndarray, arr: tuple, differ: np.ndarray, status: np
     k = worst[has]
     where, field = i_where[k].tolist(), i_field[k].tolist()
     d = np.abs(i_ours[k] - i_rv[k]).tolist()
-    big[has] = [f"{f} ({w}) " + (f"{x:.2g}" if np.isfinite(x) else "missing")
+    big[has] = [f"{f} ({w}) " + (f"{x:.2g}" if math.isfinite(x) else "missing")
                 for f, w, x in zip(field, where, d)]
     wfield[has] = [f"{w}: {f}" for w, f in zip(where, field)]
     wex[has] = i_ex[k]

@@ -211,13 +211,14 @@ def _choose_pooling(dt: str, measure: str, scores: dict, i: int, n_rows: int,
 
 
 def _pattern_keys(scores: dict, facts: dict, pos: np.ndarray, dt: np.ndarray,
-                  measure: np.ndarray) -> np.ndarray:
+                  measure: np.ndarray) -> list[np.ndarray]:
     """What :func:`_choose_pooling` reads of each analysis (``pos``: its position in ``facts`` and
-    the scores; ``dt``, ``measure``: its data type and measure), one row per analysis: data type,
-    measure, the group facts, which candidates tie for the best score, whether the best is 0, and
-    the best-fit count (only when below the analysis's rows). Equal rows choose alike."""
+    the scores; ``dt``, ``measure``: its data type and measure), one array per item, one entry per
+    analysis: data type, measure, the group facts, which candidates tie for the best score,
+    whether the best is 0, and the best-fit count (only when below the analysis's rows).
+    Analyses equal in every array choose alike."""
     n_rows = facts["n_rows"][pos]
-    cols = [pd.factorize(dt)[0], pd.factorize(measure)[0], facts["weighted"][pos],
+    cols = [dt, measure, facts["weighted"][pos],
             facts["has_sub"][pos], facts["one_all"][pos], facts["one_sub"][pos]]
     if scores:
         S = np.array(list(scores.values()))[:, pos]
@@ -226,7 +227,7 @@ def _pattern_keys(scores: dict, facts: dict, pos: np.ndarray, dt: np.ndarray,
         partial = best < n_rows
         cols += [*(valid & (S == best)), best == 0, np.where(partial, best, -2.0),
                  np.where(partial, n_rows, -2)]
-    return np.column_stack(cols).astype(float)
+    return cols
 
 
 def _pooling_columns(scores: dict, facts: dict, pos: np.ndarray, dt: np.ndarray,
@@ -234,8 +235,11 @@ def _pooling_columns(scores: dict, facts: dict, pos: np.ndarray, dt: np.ndarray,
     """Per analysis (as :func:`_pattern_keys`): :func:`_choose_pooling`'s columns and
     ``tau2_method`` (DL for random effects; the model "random (REML)" is "random" with REML),
     chosen once per distinct pattern (thousands of analyses share a few patterns)."""
-    keys = _pattern_keys(scores, facts, pos, dt, measure)
-    _, rep, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inv = np.zeros(pos.size, dtype=np.int64)  # the pattern of each analysis, in order of appearance
+    for col in _pattern_keys(scores, facts, pos, dt, measure):
+        code, values = pd.factorize(col, use_na_sentinel=False)
+        inv = pd.factorize(inv * len(values) + code)[0]
+    rep = np.flatnonzero(np.diff(np.maximum.accumulate(inv), prepend=-1) > 0)
     chosen = []
     for r in rep.tolist():
         i = int(pos[r])
@@ -246,7 +250,6 @@ def _pooling_columns(scores: dict, facts: dict, pos: np.ndarray, dt: np.ndarray,
         if pool["model"] == REML:
             pool["model"] = "random"
         chosen.append(pool)
-    inv = inv.reshape(-1)
     return {c: np.array([p[c] for p in chosen], dtype=object)[inv] for c in chosen[0]}
 
 

@@ -69,10 +69,15 @@ _SCOPES = ("overall", "subgroups", "split")
 
 def _groups(code: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows ``part`` grouped by ``code`` (groups in code order, rows in order within a group):
-    (the rows, each one's group number, each group's first row)."""
-    _, first, inv, counts = np.unique(code[part], return_index=True, return_inverse=True,
-                                      return_counts=True)
-    return part[np.argsort(inv, kind="stable")], np.repeat(np.arange(counts.size), counts), part[first]
+    (the rows, each one's group number, each group's first row). The rows of a file come
+    grouped already (an analysis's rows, a subgroup's rows together): then nothing is sorted."""
+    c = code[part]
+    if (c[1:] < c[:-1]).any():
+        order = np.argsort(c, kind="stable")
+        part, c = part[order], c[order]
+    new = np.empty(c.size, dtype=bool)
+    new[:1], new[1:] = True, c[1:] != c[:-1]
+    return part, np.cumsum(new) - 1, part[new]
 
 
 def _layout(rows: pd.DataFrame, keys: pd.DataFrame, acode: np.ndarray, no_sub: np.ndarray,
@@ -85,14 +90,15 @@ def _layout(rows: pd.DataFrame, keys: pd.DataFrame, acode: np.ndarray, no_sub: n
     table columns; ``pair``: each row's (data type, measure) in ``pairs``. None: no segment."""
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
-    dts, meas = keys["data_type"].to_numpy(object), keys["measure"].to_numpy(object)
+    dcode, dts = pd.factorize(keys["data_type"].to_numpy(object))
+    mcode, meas = pd.factorize(keys["measure"].to_numpy(object))
+    pc = np.where((dcode >= 0) & (mcode >= 0), dcode * len(meas) + mcode, -1)
     in_sub, in_total = applicability(rows)
     parts, pairs, cands, groups = [], [], {}, {}
     pair = np.full(len(rows), -1)  # each row's (data type, measure), as a position in pairs
-    for dt, m in keys[["data_type", "measure"]].drop_duplicates().itertuples(index=False):
-        if not (isinstance(dt, str) and isinstance(m, str)):
-            continue
-        sel = np.flatnonzero((dts == dt) & (meas == m))
+    for p in pd.unique(pc[pc >= 0]):  # the (data type, measure) pairs, in order of appearance
+        dt, m = dts[p // len(meas)], meas[p % len(meas)]
+        sel = np.flatnonzero(pc == p)
         pair[sel] = len(pairs)
         pairs.append((dt, m))
         scoped = [(k, _groups(code, part)) for k, (code, part) in enumerate(
