@@ -192,12 +192,15 @@ def _put(out: RowEffects, ok: np.ndarray, y: np.ndarray, x: np.ndarray, var) -> 
 
 
 def row_effects_once(rows, seg: np.ndarray, key: np.ndarray, seg_attr, st,
-                     invalid: str = "raise") -> RowEffects:
+                     invalid: str = "raise", *, at: np.ndarray | None = None) -> RowEffects:
     """:func:`row_effects` for rows that repeat: the rows with equal ``key`` have the same inputs
     and segment settings (e.g. one study row replicated under pooling candidates or segments
-    that leave its effect unchanged), so each is computed once, at its first row, and repeated."""
+    that leave its effect unchanged), so each is computed once, at its first row, and repeated.
+    ``at``: each entry's row in ``rows`` when ``rows`` holds the distinct rows only (not one per
+    entry); they are then read only where an effect is computed."""
     first, inv = _first_of_each(np.asarray(key))
-    once = row_effects({c: np.asarray(x)[first] for c, x in rows.items()}, np.asarray(seg)[first],
+    src = first if at is None else np.asarray(at)[first]
+    once = row_effects({c: np.asarray(x)[src] for c, x in rows.items()}, np.asarray(seg)[first],
                        seg_attr, st, invalid)
     return once.take(inv)
 

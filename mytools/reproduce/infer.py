@@ -20,7 +20,7 @@ from ..engine.batch_effects import RowEffects, row_effects_once
 from ..engine.batch_segments import segment_settings
 from ..engine.settings import REVMAN5, get_mode
 from .infer_weights import (
-    REML, REVMAN5_FILES, ROW_INPUTS, column_inputs, replicate, weights_scores, with_reml,
+    REML, REVMAN5_FILES, ROW_INPUTS, column_inputs, weights_scores, with_reml,
 )
 from .tolerance import close
 from ..engine.vocabulary import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES
@@ -96,14 +96,15 @@ def _candidate_scores(arrs: dict, R: np.ndarray, informative: np.ndarray, code: 
     keep = [j for j, p in enumerate(parts) if len(p)]
     if not keep:
         return scores
-    batch, idx = replicate(arrs, [parts[j] for j in keep],
-                            [np.full(len(parts[j]), k) for k, j in enumerate(keep)])
+    idx = np.concatenate([parts[j] for j in keep])  # each candidate's rows, one after another
+    segment = np.repeat(np.arange(len(keep)), [len(parts[j]) for j in keep])
     seg = {k: [cands[j][i] for j in keep] for i, k in enumerate(
         ("data_type", "measure", "study_ci_level", "swap_events", "log_scale"))}
-    st = study_effects(batch, seg, invalid="mark", effects=_once_per_level(batch, idx, seg, keep, cands))
+    eff = _once_per_level(arrs, segment, idx, seg, [cands[j] for j in keep])
+    st = study_effects({"segment": segment}, seg, invalid="mark", effects=eff)
     D = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)
     good = np.all(close(D, R[idx], decimals), axis=1) & informative[idx]
-    cell = batch["segment"] * n + code[idx]
+    cell = segment * n + code[idx]
     size = len(keep) * n
     got = np.bincount(cell, weights=good, minlength=size).reshape(len(keep), n)
     present = np.bincount(cell, minlength=size).reshape(got.shape) > 0
@@ -111,14 +112,16 @@ def _candidate_scores(arrs: dict, R: np.ndarray, informative: np.ndarray, code: 
     return scores
 
 
-def _once_per_level(batch: dict, idx: np.ndarray, seg: dict, keep: list, cands: list) -> RowEffects:
-    """The replicated rows' per-study effects, computed once per row and (data type, measure,
-    swap, log scale): the candidates that differ only in the study CI level share them."""
+def _once_per_level(arrs: dict, segment: np.ndarray, idx: np.ndarray, seg: dict,
+                    cands: list) -> RowEffects:
+    """The per-study effects of rows ``idx`` of ``arrs`` under the candidates ``cands`` (one
+    per ``segment``), computed once per row and (data type, measure, swap, log scale): the
+    candidates that differ only in the study CI level share them."""
     code: dict = {}
-    group = np.array([code.setdefault(cands[j][:2] + cands[j][3:], len(code)) for j in keep])
+    group = np.array([code.setdefault(c[:2] + c[3:], len(code)) for c in cands])
     st = get_mode(REVMAN5)  # study_effects' default, as _candidate_scores calls it
-    return row_effects_once(batch, batch["segment"], group[batch["segment"]] * (idx.max() + 1) + idx,
-                            segment_settings(seg, st), st, "mark")
+    return row_effects_once(arrs, segment, group[segment] * (idx.max() + 1) + idx,
+                            segment_settings(seg, st), st, "mark", at=idx)
 
 
 def _infer_measure(rows: pd.DataFrame, code: np.ndarray, n: int,

@@ -16,8 +16,7 @@ from ..engine.settings import resolve
 from .split import applicability, split_weights
 from .tolerance import close
 
-__all__ = ["REML", "REVMAN5_FILES", "ROW_INPUTS", "column_inputs", "replicate", "weights_scores",
-           "with_reml"]
+__all__ = ["REML", "REVMAN5_FILES", "ROW_INPUTS", "column_inputs", "weights_scores", "with_reml"]
 
 #: The engine mode for files without RevMan Web's settings: RevMan 5's, with RevMan's own REML
 #: stopping rule for the REML τ² that RevMan 2025 files carry (:class:`~mytools.engine.settings.Settings`).
@@ -41,12 +40,6 @@ def column_inputs(rows: pd.DataFrame) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             out[c] = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float)
     return out
-
-
-def replicate(arrs: dict, idx: list[np.ndarray], seg: list[np.ndarray]) -> tuple[dict, np.ndarray]:
-    """Rows ``idx[j]`` in segments ``seg[j]``, all stacked: the long format of the engine's batch."""
-    i = np.concatenate(idx)
-    return {**{c: x[i] for c, x in arrs.items()}, "segment": np.concatenate(seg)}, i
 
 
 def _pool_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
@@ -144,20 +137,18 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     lay = _layout(rows, keys, acode, no_sub, split, candidates)
     if lay is None:
         return {}
-    arrs = column_inputs(rows)
-    batch, idx = replicate(arrs, [lay["idx"]], [lay["segment"]])
-    r = lay["first"]
+    idx, seg, r = lay["idx"], lay["segment"], lay["first"]
     sw, lg = keys["swap_events"].to_numpy(bool), keys["log_scale"].to_numpy(bool)
     reml = lay["model"] == REML
     table = {c: lay[c] for c in ("data_type", "measure", "method")}
     table.update(model=np.where(reml, "random", lay["model"]).astype(object),
                  tau2_method=np.where(reml, "REML", "DL").astype(object), swap_events=sw[r],
                  log_scale=lg[r], ci_method=np.full(r.size, "wald", dtype=object))
-    eff = _shared_effects(batch, idx, lay["pair"], lay["pairs"], sw)
-    st = pool_batch(batch, table, settings=REVMAN5_FILES, invalid="mark", effects=eff).studies
+    eff = _shared_effects(column_inputs(rows), idx, lay["pair"], lay["pairs"], sw)
+    st = pool_batch({"segment": seg}, table, settings=REVMAN5_FILES, invalid="mark",
+                    effects=eff).studies
     est = st["estimable"].to_numpy(bool)
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
-    seg = batch["segment"]
     scope = lay["scope"][seg]
     if (scope == 2).any():  # a split analysis (mytools.reproduce.split)
         kind = np.array(["overall", "subgroup", "split"], dtype=object)[scope]
@@ -178,9 +169,9 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     return out
 
 
-def _shared_effects(batch: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[tuple[str, str]],
+def _shared_effects(arrs: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[tuple[str, str]],
                     sw: np.ndarray) -> RowEffects:
-    """The per-study effects of the replicated rows (``batch``; ``idx``: each one's row): they
+    """The per-study effects of the replicated rows (``idx``: each one's row in ``arrs``): they
     depend on the analysis's data type and measure (``pairs[pair[row]]``) and swap only, not on
     the pooling candidate, so the engine computes them once per row
     (:func:`mytools.engine.batch_effects.row_effects_once`)."""
@@ -189,8 +180,8 @@ def _shared_effects(batch: dict, idx: np.ndarray, pair: np.ndarray, pairs: list[
              "method": np.array(["Peto" if m == "PETO_OR" else "IV" for _, m in pairs
                                  for _ in (0, 1)], dtype=object),
              "swap_events": np.tile([False, True], len(pairs))}
-    return row_effects_once({c: batch[c] for c in ROW_INPUTS}, (2 * pair + sw)[idx], idx,
-                            segment_settings(table, REVMAN5_FILES), REVMAN5_FILES, "mark")
+    return row_effects_once(arrs, (2 * pair + sw)[idx], idx, segment_settings(table, REVMAN5_FILES),
+                            REVMAN5_FILES, "mark", at=idx)
 
 
 def with_reml(rows: pd.DataFrame, acode: np.ndarray, keys: pd.DataFrame, decimals: int | None,
