@@ -58,6 +58,7 @@ def _reml_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
 
 
 _SCOPES = ("overall", "subgroups", "split")
+_SCORED_AS = ("overall", "subgroups", "overall")  # a split analysis's subgroup rows: its overall
 
 
 def _groups(code: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,7 +101,7 @@ def _layout(rows: pd.DataFrame, keys: pd.DataFrame, acode: np.ndarray, no_sub: n
         for method, model in candidates(dt, m):
             g = groups.setdefault((method, model), len(groups))
             for k, grouped in scoped:
-                c = cands.setdefault((method, model, _SCOPES[min(k, 1)]), len(cands))
+                c = cands.setdefault((method, model, _SCORED_AS[k]), len(cands))
                 parts.append((grouped, k, c, g, (dt, m, method, model)))
     if not parts:
         return None
