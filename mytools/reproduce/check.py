@@ -44,8 +44,9 @@ SEG_COLUMNS = ["data_type", "measure", "method", "model", "tau2_method", "ci_met
 def _fmt(ci: np.ndarray) -> list[str]:
     """Each row (estimate, CI low, CI high) as "est [lo, hi]" to 3 significant digits; "—" where
     the estimate is not finite."""
+    cols = [ci[:, j].tolist() for j in range(3)]  # flat lists: no list per row for the GC to track
     return [f"{e:.3g} [{lo:.3g}, {hi:.3g}]" if ok else "—"
-            for (e, lo, hi), ok in zip(ci.tolist(), np.isfinite(ci[:, 0]).tolist())]
+            for e, lo, hi, ok in zip(*cols, np.isfinite(ci[:, 0]).tolist())]
 
 
 class _Review:
