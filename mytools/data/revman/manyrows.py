@@ -5,8 +5,9 @@
 files in one pass per step (the files' records stacked column by column) instead of some thirty
 small steps per file. Only the plain case is done here: a UTF-8 data-rows CSV with one record per
 line, every cell well formed, every analysis one block, every subgroup numbered, every data type
-decided and no row that the checks of :func:`~mytools.data.revman.checks.check_rows` flag. Any
-other file gets None: the caller reads it alone, and the per-file reader names every problem,
+decided and, read strictly, no row that :func:`~mytools.data.revman.checks.check_rows` refuses
+(leniently, rows RevMan cannot estimate are named by the same ``check_rows``). Any other file
+gets None: the caller reads it alone, and the per-file reader names every problem,
 note and warning exactly as before.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mytools.data.revman.checks import _HEADERS, row_findings
+from mytools.data.revman.checks import _HEADERS, check_rows, row_findings
 from mytools.data.revman.datarows import (
     ROW_MAP, ROW_NUMERIC, ROW_REQUIRED, _per_unique, finish_arrays, number_subgroups, unread_notes,
 )
@@ -123,10 +124,14 @@ def _read_stacked(files: list[_File], strict: bool) -> list[ColumnReview | None]
     bad |= np.bincount(a_file, analyses["data_type"] == None, len(files)) > 0  # noqa: E711
     types = analyses["data_type"]
     rows = blank_by_type(rows, acode, types)
-    flagged = np.zeros(len(fi), dtype=bool)
-    for mask, _, _ in row_findings(rows, _HEADERS, types[acode], lenient=not strict):
+    flagged = np.zeros(len(fi), dtype=bool)  # rows check_rows would name
+    refused = np.zeros(len(fi), dtype=bool)  # ... as a problem that refuses the file (strict)
+    for mask, _, expected in row_findings(rows, _HEADERS, types[acode], lenient=not strict):
         flagged |= mask
-    bad |= np.bincount(fi, flagged, len(files)) > 0
+        if strict and expected is not None:
+            refused |= mask
+    bad |= np.bincount(fi, refused, len(files)) > 0
+    named = np.bincount(fi, flagged, len(files)) > 0
     decimals = _decimals(rows, fi, len(files))
     version = "2" if t.has("subgroup_number") else "1"
     a_cut = np.r_[0, np.cumsum(np.bincount(a_file, minlength=len(files)))]
@@ -135,13 +140,16 @@ def _read_stacked(files: list[_File], strict: bool) -> list[ColumnReview | None]
         if bad[k]:
             reviews.append(None)
             continue
+        one_an = {c: v[a_cut[k]:a_cut[k + 1]] for c, v in analyses.items()}
+        one_rows = {c: v[r_cut[k]:r_cut[k + 1]] for c, v in rows.items()}
         notes = f.notes + [f"{f.name}: no settings file; data types inferred from the filled "
                            "cells, method, measure and model unknown (settings_source 'none')"]
-        reviews.append(ColumnReview(
-            f.name, f"data-rows-{version}", review_id(f.name),
-            {c: v[a_cut[k]:a_cut[k + 1]] for c, v in analyses.items()},
-            {c: v[r_cut[k]:r_cut[k + 1]] for c, v in rows.items()}, decimals[k], tuple(notes),
-            ()))
+        warnings: list | None = None if strict else []
+        if named[k]:  # rows RevMan cannot estimate (or display-only counts): named as alone
+            check_rows(one_rows, None, notes=notes, warnings=warnings,
+                       data_types=pd.Series(one_an["data_type"], index=one_an["analysis"]))
+        reviews.append(ColumnReview(f.name, f"data-rows-{version}", review_id(f.name), one_an,
+                                    one_rows, decimals[k], tuple(notes), tuple(warnings or ())))
     return reviews
 
 
