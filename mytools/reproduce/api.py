@@ -148,6 +148,14 @@ def _combined_columns(reviews: list) -> ReviewData:
                       decimals=first.decimals, notes=first.notes, warnings=first.warnings, **frames)
 
 
+def _unprefixed(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The review positions and the analysis keys of :func:`_prefixed` labels."""
+    split = [x.split(_SEP, 1) for x in labels.tolist()]
+    keys = np.empty(len(split), dtype=object)
+    keys[:] = [k for _, k in split]
+    return np.array([int(p) for p, _ in split], dtype=int), keys
+
+
 def _prefixed(pos: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """``f"{pos}{_SEP}{key}"`` per entry (review position, analysis key), each distinct pair
     formatted once."""
@@ -155,7 +163,8 @@ def _prefixed(pos: np.ndarray, keys: np.ndarray) -> np.ndarray:
     if not len(uniq) or (codes < 0).any():
         return np.array([f"{i}{_SEP}{a}" for i, a in zip(pos.tolist(), keys)], dtype=object)
     pair, inv = np.unique(pos.astype(np.int64) * len(uniq) + codes, return_inverse=True)
-    labels = [f"{p // len(uniq)}{_SEP}{uniq[p % len(uniq)]}" for p in pair.tolist()]
+    u = list(uniq)
+    labels = [f"{p}{_SEP}{u[k]}" for p, k in zip(*(x.tolist() for x in np.divmod(pair, len(u))))]
     return np.array(labels, dtype=object)[inv]
 
 
@@ -194,10 +203,10 @@ def _reproduce_together(reviews: Sequence, keys: Sequence[str] | None = None
             for i in members:
                 alone(i)
             continue
-        pos = lines["analysis"].str.split(_SEP, n=1, regex=False)
-        lines["analysis"] = pos.str[1]
+        pos, analyses = _unprefixed(lines["analysis"].to_numpy(object))
+        lines["analysis"] = pd.Series(analyses, index=lines.index, dtype=object)
         parts.append(lines)
-        whiches.append(np.asarray(members)[pos.str[0].astype(int).to_numpy()])
+        whiches.append(np.asarray(members)[pos])
     names = np.array(review_keys(reviews) if keys is None else list(keys), dtype=object)
     which = np.concatenate(whiches) if whiches else np.zeros(0, dtype=int)
     order = np.argsort(which, kind="stable")

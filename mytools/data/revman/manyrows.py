@@ -5,8 +5,9 @@
 files in one pass per step (the files' records stacked column by column) instead of some thirty
 small steps per file. Only the plain case is done here: a UTF-8 data-rows CSV with one record per
 line, every cell well formed, every analysis one block, every subgroup numbered, every data type
-decided and no row that the checks of :func:`~mytools.data.revman.checks.check_rows` flag. Any
-other file gets None: the caller reads it alone, and the per-file reader names every problem,
+decided and, read strictly, no row that :func:`~mytools.data.revman.checks.check_rows` refuses
+(leniently, rows RevMan cannot estimate are named by the same ``check_rows``). Any other file
+gets None: the caller reads it alone, and the per-file reader names every problem,
 note and warning exactly as before.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mytools.data.revman.checks import _HEADERS, row_findings
+from mytools.data.revman.checks import _HEADERS, check_rows, row_findings
 from mytools.data.revman.datarows import (
     ROW_MAP, ROW_NUMERIC, ROW_REQUIRED, _per_unique, finish_arrays, number_subgroups, unread_notes,
 )
@@ -34,17 +35,23 @@ __all__ = ["read_data_rows_many"]
 _CHUNK = 4000  # files per pass: keeps (file, group, number) keys within int64
 
 
-_NUMERIC = ("group", "number", "subgroup_number", *ROW_NUMERIC)
+_WHOLE = ("group", "number", "subgroup_number")
+_NUMERIC = (*_WHOLE, *ROW_NUMERIC)
 
 
 @dataclass
 class _File:
-    """A plain data-rows file: its cells and their numbers, before the other checks."""
+    """A plain data-rows file before the other checks: its text cells (``table``), its numbers,
+    which cells of the whole-number columns were blank, and its columns (ours, in file order).
+    The numeric cells' text is dropped once parsed, so that a folder's files are not all held
+    as strings at once."""
 
     index: int
     name: str
     table: Table
     numbers: dict
+    blank: dict
+    columns: tuple
     notes: list = field(default_factory=list)
 
 
@@ -61,7 +68,7 @@ def read_data_rows_many(paths, *, strict: bool = True,
         for i, p in enumerate(paths):
             f = _plain_file(i, Path(p), limits)
             if f is not None:  # files with the same columns are stacked
-                groups.setdefault(tuple(f.table.data), []).append(f)
+                groups.setdefault(f.columns, []).append(f)
         for files in groups.values():
             for k in range(0, len(files), _CHUNK):
                 part = files[k:k + _CHUNK]
@@ -101,7 +108,9 @@ def _plain_file(index: int, p: Path, limits: ZipLimits) -> _File | None:
     if numbers is None:
         return None
     unread_notes(name, unread, notes)
-    return _File(index, name, t, numbers, notes)
+    blank = {c: t.data[c] == "" for c in _WHOLE if t.has(c)}
+    t.data = {c: v.copy() for c, v in t.data.items() if c not in _NUMERIC}  # not views of arr
+    return _File(index, name, t, numbers, blank, tuple(ours), notes)
 
 
 def _read_stacked(files: list[_File], strict: bool) -> list[ColumnReview | None]:
@@ -112,6 +121,7 @@ def _read_stacked(files: list[_File], strict: bool) -> list[ColumnReview | None]
     t = Table("", cells, np.concatenate([f.table.lines for f in files]), files[0].table.headers)
     bad = np.zeros(len(files), dtype=bool)
     out = _checked(t, {c: np.concatenate([f.numbers[c] for f in files]) for c in _NUMERIC},
+                   {c: np.concatenate([f.blank[c] for f in files]) for c in files[0].blank},
                    fi, bad)
     rows = finish_arrays(t, out, np.repeat(np.array([f.name for f in files], dtype=object), sizes))
     acode = _analysis_codes(rows, fi)
@@ -123,38 +133,46 @@ def _read_stacked(files: list[_File], strict: bool) -> list[ColumnReview | None]
     bad |= np.bincount(a_file, analyses["data_type"] == None, len(files)) > 0  # noqa: E711
     types = analyses["data_type"]
     rows = blank_by_type(rows, acode, types)
-    flagged = np.zeros(len(fi), dtype=bool)
-    for mask, _, _ in row_findings(rows, _HEADERS, types[acode], lenient=not strict):
+    flagged = np.zeros(len(fi), dtype=bool)  # rows check_rows would name
+    refused = np.zeros(len(fi), dtype=bool)  # ... as a problem that refuses the file (strict)
+    for mask, _, expected in row_findings(rows, _HEADERS, types[acode], lenient=not strict):
         flagged |= mask
-    bad |= np.bincount(fi, flagged, len(files)) > 0
+        if strict and expected is not None:
+            refused |= mask
+    bad |= np.bincount(fi, refused, len(files)) > 0
+    named = np.bincount(fi, flagged, len(files)) > 0
     decimals = _decimals(rows, fi, len(files))
-    version = "2" if t.has("subgroup_number") else "1"
+    version = "2" if "subgroup_number" in files[0].blank else "1"
     a_cut = np.r_[0, np.cumsum(np.bincount(a_file, minlength=len(files)))]
     reviews: list[ColumnReview | None] = []
     for k, f in enumerate(files):
         if bad[k]:
             reviews.append(None)
             continue
+        one_an = {c: v[a_cut[k]:a_cut[k + 1]] for c, v in analyses.items()}
+        one_rows = {c: v[r_cut[k]:r_cut[k + 1]] for c, v in rows.items()}
         notes = f.notes + [f"{f.name}: no settings file; data types inferred from the filled "
                            "cells, method, measure and model unknown (settings_source 'none')"]
-        reviews.append(ColumnReview(
-            f.name, f"data-rows-{version}", review_id(f.name),
-            {c: v[a_cut[k]:a_cut[k + 1]] for c, v in analyses.items()},
-            {c: v[r_cut[k]:r_cut[k + 1]] for c, v in rows.items()}, decimals[k], tuple(notes),
-            ()))
+        warnings: list | None = None if strict else []
+        if named[k]:  # rows RevMan cannot estimate (or display-only counts): named as alone
+            check_rows(one_rows, None, notes=notes, warnings=warnings,
+                       data_types=pd.Series(one_an["data_type"], index=one_an["analysis"]))
+        reviews.append(ColumnReview(f.name, f"data-rows-{version}", review_id(f.name), one_an,
+                                    one_rows, decimals[k], tuple(notes), tuple(warnings or ())))
     return reviews
 
 
-def _checked(t: Table, vals: dict, fi: np.ndarray, bad: np.ndarray) -> dict:
+def _checked(t: Table, vals: dict, blank: dict, fi: np.ndarray, bad: np.ndarray) -> dict:
     """The parsed numbers; files with a group, analysis or subgroup number that is not a whole
-    number in range, or a row without a study name, are marked ``bad``."""
+    number in range, or a row without a study name, are marked ``bad``. ``blank``: which cells
+    of those columns (where present) were blank."""
     flagged = t.text("study") == ""
     out: dict[str, object] = {}
     for col, blank_as in (("group", None), ("number", None), ("subgroup_number", 0.0)):
-        if col == "subgroup_number" and not t.has(col):
+        if col not in blank:  # no Subgroup number column (v1)
             continue
         # every cell parsed: a NaN is a missing marker as written, so blank means ""
-        v, wrong, _ = t.whole_flags(col, vals[col], blank_as, blank=t.data[col] == "")
+        v, wrong, _ = t.whole_flags(col, vals[col], blank_as, blank=blank[col])
         flagged |= wrong | np.isnan(v)
         out[col] = np.where(np.isnan(v), 0.0, v)  # the files of NaN rows are left out
         if col == "number":

@@ -10,11 +10,13 @@ import re
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from mytools.data.errors import DataError, Problem
 from mytools.data.revman.safeio import read_csv_records
 
-__all__ = ["norm", "Table", "load_table", "map_header", "MISSING", "MAX_PROBLEMS", "MAX_NUMBER"]
+__all__ = ["norm", "finite_floats", "Table", "load_table", "map_header", "MISSING",
+           "MAX_PROBLEMS", "MAX_NUMBER"]
 
 MISSING = ("", "#N/A", "NA", "N/A")
 MAX_PROBLEMS = 50
@@ -31,6 +33,33 @@ def norm(header: str) -> str:
     h = header.replace("\ufeff", "").replace("Â²", "2").replace("²", "2").replace("-Sqr", "2")
     h = h.replace("-sqr", "2")
     return re.sub(r"\s+", " ", h).strip().lower()
+
+
+def finite_floats(cells: np.ndarray) -> np.ndarray | None:
+    """``cells`` (an object array of str, any shape) as floats, a missing marker (``MISSING``)
+    as NaN; None when any other cell is not a finite number (Python's ``float``: text, ``nan``,
+    ``inf``, 1e400). Each distinct text is converted once: counts, blanks and names repeat, and
+    hashing a cell costs a fraction of parsing it.
+
+    >>> finite_floats(np.array([["1", ""], ["NA", "2.5"]], dtype=object)).tolist()
+    [[1.0, nan], [nan, 2.5]]
+    >>> finite_floats(np.array(["1", "nan"], dtype=object)) is None
+    True
+    """
+    codes, uniq = pd.factorize(cells.ravel())
+    if len(codes) and codes.min() < 0:  # a None or NaN object, not text: the slow path decides
+        return None
+    uniq = np.asarray(uniq, dtype=object)
+    missing = np.zeros(len(uniq), dtype=bool)
+    for marker in MISSING:  # object-array compare (np.isin would sort Python strings)
+        missing |= uniq == marker
+    try:
+        vals = np.where(missing, "nan", uniq).astype(float)
+    except ValueError:
+        return None
+    if not np.isfinite(vals[~missing]).all():
+        return None
+    return vals[codes].reshape(cells.shape)
 
 
 class Table:
@@ -76,17 +105,9 @@ class Table:
         raw = self.data[col]
         if thousands:
             raw = np.array([v.replace(",", "") for v in raw], dtype=object)
-        missing = raw == ""  # object-array compare (np.isin would sort Python strings)
-        for marker in MISSING[1:]:
-            missing |= raw == marker
-        cells = raw.copy()
-        cells[missing] = "nan"
-        try:  # fast path: every cell a number or a plain missing marker ('nan' itself is text)
-            vals = cells.astype(float)
-            if np.isfinite(vals[~missing]).all():
-                return vals
-        except ValueError:
-            pass
+        vals = finite_floats(raw)  # fast path: every cell a number or a missing marker
+        if vals is not None:
+            return vals
         vals = np.full(len(raw), np.nan)
         for i, v in enumerate(raw):
             cell = v.strip()
@@ -110,18 +131,8 @@ class Table:
         present = [c for c in cols if c in self.data]
         if not (present and len(self)):
             return None
-        raw = np.stack([self.data[c] for c in present], axis=1)
-        missing = raw == ""
-        try:
-            vals = np.where(missing, "nan", raw).astype(float)
-        except ValueError:  # text, or a missing marker other than a blank: look for the markers
-            for marker in MISSING[1:]:
-                missing |= raw == marker
-            try:
-                vals = np.where(missing, "nan", raw).astype(float)
-            except ValueError:
-                return None
-        if not np.isfinite(vals[~missing]).all():
+        vals = finite_floats(np.stack([self.data[c] for c in present], axis=1))
+        if vals is None:
             return None
         out = {c: np.full(len(self), np.nan) for c in cols if c not in self.data}
         out.update({c: vals[:, j].copy() for j, c in enumerate(present)})
