@@ -64,7 +64,7 @@ class _Review:
         self.estimable = np.zeros(n, dtype=bool)
         self.weights = np.full(n, np.nan)
         mode = settings_mode(review)
-        seg_rows, self.segs = build_segments(review, settings, display=True)
+        row, seg, self.segs = build_segments(self.rows, settings, display=True)
         self.error = ""
         self.sub_num = self.rows["subgroup_number"].fillna(0).to_numpy(int)
         self.study = self.rows["study"].to_numpy()
@@ -72,13 +72,15 @@ class _Review:
         self.seg_weight = np.array([], dtype=float)
         if not len(self.segs):
             return
-        inputs, table = seg_rows[["segment", *ROW_INPUTS]], self.segs[SEG_COLUMNS]
+        table = self.segs[SEG_COLUMNS]
+        inputs = {c: np.asarray(self.rows[c].to_numpy()[row], dtype=float) for c in ROW_INPUTS}
         try:
-            self.batch = pool_batch(inputs, table, settings=mode, invalid="mark",
-                                    effects=_once_per_row(seg_rows, table, mode))
+            self.batch = pool_batch({"segment": seg}, table, settings=mode, invalid="mark",
+                                    effects=_once_per_row(inputs, seg, row, table, mode))
         except InputError:  # the engine's own message, as without shared effects
             try:
-                self.batch = pool_batch(inputs, table, settings=mode, invalid="mark")
+                self.batch = pool_batch({"segment": seg, **inputs}, table, settings=mode,
+                                        invalid="mark")
             except InputError as exc:
                 self.error = str(exc)
                 return
@@ -87,7 +89,6 @@ class _Review:
         self.seg_kind = self.segs["kind"].to_numpy()
         self.seg_sub = self.segs["subgroup_number"].to_numpy(int)
         st = self.batch.studies
-        row, seg = seg_rows["row"].to_numpy(int), seg_rows["segment"].to_numpy(int)
         first = np.unique(row, return_index=True)[1]  # a row's effect is the same in every segment
         self.display[row[first]] = st[["estimate", "ci_low", "ci_high"]].to_numpy(float)[first]
         est = st["estimable"].to_numpy(bool)
@@ -128,13 +129,12 @@ class _Review:
 
 
 
-def _once_per_row(seg_rows: pd.DataFrame, table: pd.DataFrame, mode):
-    """The per-study effects of the segment rows, computed once per study row: a row in its
-    subgroup and in the total (and the split segment) has the same effect in each (effects
-    depend on the analysis's data type, measure, method and swap only)."""
-    return row_effects_once({c: seg_rows[c].to_numpy(float) for c in ROW_INPUTS},
-                            seg_rows["segment"].to_numpy(int), seg_rows["row"].to_numpy(int),
-                            segment_settings(table, mode), mode, "mark")
+def _once_per_row(inputs: dict, seg: np.ndarray, row: np.ndarray, table: pd.DataFrame, mode):
+    """The per-study effects of the segment entries (``inputs``, ``seg``: one per entry; ``row``:
+    its study row), computed once per study row: a row in its subgroup and in the total (and the
+    split segment) has the same effect in each (effects depend on the analysis's data type,
+    measure, method and swap only)."""
+    return row_effects_once(inputs, seg, row, segment_settings(table, mode), mode, "mark")
 
 
 def _worst(an: np.ndarray, ex: np.ndarray, n: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.vocabulary import DATA_TYPES
-from .infer import ROW_INPUTS, rows_with_type
+from .infer import ROW_INPUTS
 from .split import applicability
 
 __all__ = ["build_segments", "ROW_INPUTS"]
@@ -47,13 +47,14 @@ def _is_str(x: np.ndarray) -> np.ndarray:
     return np.array([isinstance(v, str) for v in x.tolist()], dtype=bool)
 
 
-def build_segments(review, settings: pd.DataFrame, *, display: bool = False
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rows, segments) for ``pool_batch``: ``rows`` carries ``segment`` and ``row`` (the position
-    in ``review.rows``); ``segments`` one row per segment with ``analysis``, ``kind``
-    ("overall" | "subgroup" | "group" | "display" | "split") and ``subgroup_number``, plus the settings.
-    Segments are ordered by analysis (as in the file), kind as listed, subgroup number."""
-    rows = rows_with_type(review)
+def build_segments(rows: pd.DataFrame, settings: pd.DataFrame, *, display: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """(row, segment, segments) for ``pool_batch``: one entry per study row per segment, its
+    ``row`` (the position in ``rows``, a review's rows with their ``data_type``:
+    :func:`~mytools.reproduce.infer.rows_with_type`) and ``segment``; ``segments`` one row per
+    segment with ``analysis``, ``kind`` ("overall" | "subgroup" | "group" | "display" | "split")
+    and ``subgroup_number``, plus the settings. Segments are ordered by analysis (as in the file),
+    kind as listed, subgroup number; entries by segment, then row."""
     sub = rows["subgroup_number"].fillna(0).to_numpy(int)
     code, names = pd.factorize(rows["analysis"], sort=False)
     first = np.unique(code, return_index=True)[1]
@@ -75,15 +76,12 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     row = np.concatenate([np.flatnonzero(u) for u, _ in units])
     kind = np.concatenate([np.full(int(u.sum()), k) for u, k in units])
     if not row.size:
-        return pd.DataFrame(columns=["row", "segment", *ROW_INPUTS]), pd.DataFrame(columns=_SEG_SETTINGS)
+        return row, row, pd.DataFrame(columns=_SEG_SETTINGS)
     num = np.where(kind == 1, sub[row], 0)
     width = int(sub.max(initial=0)) + 1
     nk = len(_KINDS)
     keys, seg_id = np.unique((code[row] * nk + kind) * width + num, return_inverse=True)
     order = np.lexsort((row, seg_id))
-    out = rows[ROW_INPUTS].iloc[row[order]].reset_index(drop=True)  # only the inputs copied
-    out.insert(0, "segment", seg_id[order])
-    out.insert(0, "row", row[order])
     an = keys // (nk * width)
     seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % nk],
                         "subgroup_number": keys % width})
@@ -95,4 +93,4 @@ def build_segments(review, settings: pd.DataFrame, *, display: bool = False
     seg["study_ci_level"] = seg["study_ci_level"].astype(float)
     for c in ("log_scale", "swap_events"):
         seg[c] = seg[c].astype(bool)
-    return out, seg
+    return row[order], seg_id[order], seg
