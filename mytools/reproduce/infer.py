@@ -272,8 +272,10 @@ def infer_settings(review) -> pd.DataFrame:
         parts.append(_inferred(todo, r, review.decimals))
     if not parts:
         return pd.DataFrame(columns=SETTING_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
     order = {a: i for i, a in enumerate(an["analysis"].tolist())}
+    if len(parts) == 1 and len(order) == len(an):  # in the file's order already, keys unique
+        return parts[0][SETTING_COLUMNS]
+    out = pd.concat(parts, ignore_index=True)
     return out.sort_values("analysis", key=lambda s: s.map(order)).reset_index(drop=True)[SETTING_COLUMNS]
 
 

@@ -83,14 +83,12 @@ def build_segments(rows: pd.DataFrame, settings: pd.DataFrame, *, display: bool 
     keys, seg_id = np.unique((code[row] * nk + kind) * width + num, return_inverse=True)
     order = np.lexsort((row, seg_id))
     an = keys // (nk * width)
-    seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % nk],
-                        "subgroup_number": keys % width})
     tau2 = per_an["tau2_method"]
     per_an["tau2_method"] = np.where(_is_str(tau2), tau2, None)
-    for k in _SEG_SETTINGS[1:]:  # per analysis once, then per segment
-        seg[k] = per_an[k][an]
-    seg["data_type"] = dtypes[an]
-    seg["study_ci_level"] = seg["study_ci_level"].astype(float)
+    cols = {k: per_an[k][an] for k in _SEG_SETTINGS[1:]}  # per analysis, then per segment
+    cols["study_ci_level"] = cols["study_ci_level"].astype(float)
     for c in ("log_scale", "swap_events"):
-        seg[c] = seg[c].astype(bool)
+        cols[c] = cols[c].astype(bool)
+    seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % nk],
+                        "subgroup_number": keys % width, **cols, "data_type": dtypes[an]})
     return row[order], seg_id[order], seg
