@@ -57,8 +57,10 @@ def _reml_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
     return [] if measure == "PETO_OR" else [("IV", REML)]
 
 
-_SCOPES = ("overall", "subgroups", "split")
-_SCORED_AS = ("overall", "subgroups", "overall")  # a split analysis's subgroup rows: its overall
+#: The three scopes of a candidate's segments, as :func:`~.split.split_weights` names them, and
+#: the scope each is scored as (a split analysis's subgroup rows show its overall weights).
+_KINDS = np.array(["overall", "subgroup", "split"], dtype=object)
+_SCORED_AS = ("overall", "subgroups", "overall")
 
 
 def _groups(code: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,22 +76,23 @@ def _groups(code: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return part, np.cumsum(new) - 1, part[new]
 
 
-def _layout(rows: pd.DataFrame, keys: pd.DataFrame, acode: np.ndarray, no_sub: np.ndarray,
-            split: np.ndarray, candidates) -> dict | None:
+def _layout(keys: pd.DataFrame, acode: np.ndarray, sub: np.ndarray, applies: tuple,
+            no_sub: np.ndarray, split: np.ndarray, candidates) -> dict | None:
     """The segments of :func:`weights_scores`: per (data type, measure) of ``keys`` and candidate
     (method, model), one segment per pooled group of each scope (the analysis; each subgroup;
     the subgroup rows of a split analysis, scored as "overall"). Long arrays: ``idx`` (each
     entry's row), ``segment``; per segment: ``first`` (a row of it), ``cand`` (its (method, model,
-    scope) in ``cands``), ``scope`` (in :data:`_SCOPES`), ``group`` (its (method, model)) and the
-    table columns; ``pair``: each row's (data type, measure) in ``pairs``. None: no segment."""
-    sub = rows["subgroup_number"].fillna(0).to_numpy(int)
+    scope) in ``cands``), ``scope`` (in :data:`_KINDS`), ``group`` (its (method, model)) and the
+    table columns; ``pair``: each row's (data type, measure) in ``pairs``. None: no segment.
+    Per row: ``acode`` its analysis, ``sub`` its subgroup number, ``applies`` (counts in its
+    subgroup, in the total); per analysis ``no_sub``; per row of a ``split`` analysis True."""
     scode = pd.factorize(acode * (int(sub.max(initial=0)) + 1) + sub)[0]
     dcode, dts = pd.factorize(keys["data_type"].to_numpy(object))
     mcode, meas = pd.factorize(keys["measure"].to_numpy(object))
     pc = np.where((dcode >= 0) & (mcode >= 0), dcode * len(meas) + mcode, -1)
-    in_sub, in_total = applicability(rows)
+    in_sub, in_total = applies
     parts, pairs, cands, groups = [], [], {}, {}
-    pair = np.full(len(rows), -1)  # each row's (data type, measure), as a position in pairs
+    pair = np.full(len(keys), -1)  # each row's (data type, measure), as a position in pairs
     for p in pd.unique(pc[pc >= 0]):  # the (data type, measure) pairs, in order of appearance
         dt, m = dts[p // len(meas)], meas[p % len(meas)]
         sel = np.flatnonzero(pc == p)
@@ -135,7 +138,7 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     no_sub = np.bincount(acode, weights=sub > 0, minlength=n) == 0
     in_sub, in_total = applicability(rows)
     split = (np.bincount(acode, weights=~(in_sub & in_total), minlength=n) > 0)[acode]
-    lay = _layout(rows, keys, acode, no_sub, split, candidates)
+    lay = _layout(keys, acode, sub, (in_sub, in_total), no_sub, split, candidates)
     if lay is None:
         return {}
     idx, seg, r = lay["idx"], lay["segment"], lay["first"]
@@ -152,8 +155,7 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
     scope = lay["scope"][seg]
     if (scope == 2).any():  # a split analysis (mytools.reproduce.split)
-        kind = np.array(["overall", "subgroup", "split"], dtype=object)[scope]
-        shown = split_weights(rows, idx, lay["group"][seg], kind, st["weight"].to_numpy(float),
+        shown = split_weights(rows, idx, lay["group"][seg], _KINDS[scope], st["weight"].to_numpy(float),
                               st["v"].to_numpy(float), est)
         w = np.where(scope == 2, np.where(shown == 0, np.nan, shown), w)
         w[(scope == 0) & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
