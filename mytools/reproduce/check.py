@@ -201,8 +201,9 @@ def _lines(review, R: _Review, settings: pd.DataFrame) -> tuple[pd.DataFrame, tu
         live &= ~m
     items, notes = Items(), []
     row_items(R, acode, live, items)
-    seg_an = segment_items(review, R, a_index, live, items, status, reason, notes)
-    subgroup_tests(review, R, a_index, live, items)
+    seg_pos = a_index.get_indexer(R.segs["analysis"]) if len(R.segs) else np.zeros(0, dtype=np.int64)
+    seg_an = segment_items(review, R, seg_pos, live, items, status, reason, notes)
+    subgroup_tests(review, R, seg_pos, live, items)
     arr = items.arrays()
     i_an, i_where, i_field, i_ours, i_rv, i_ex = arr
     compared = np.bincount(i_an, minlength=n)

@@ -58,14 +58,14 @@ def row_items(R, acode: np.ndarray, live: np.ndarray, items: Items) -> None:
                   R.ex[m, j])
 
 
-def _stored_by_segment(review, R, a_index: pd.Index) -> dict[str, np.ndarray]:
-    """RevMan's stored result for every segment: the analysis's row for ``overall``, the subgroup's
-    row for ``subgroup`` (NaN where RevMan stored none or the segment is of another kind)."""
+def _stored_by_segment(review, R, ai: np.ndarray) -> dict[str, np.ndarray]:
+    """RevMan's stored result for every segment (``ai``: its analysis position): the analysis's
+    row for ``overall``, the subgroup's row for ``subgroup`` (NaN where RevMan stored none or the
+    segment is of another kind)."""
     n = len(R.segs)
     names = ["estimate", *RESULT_FIELDS[1:], "weight"]
     out = {f: np.full(n, np.nan) for f in names}
     has = np.zeros(n, dtype=bool)
-    ai = a_index.get_indexer(R.segs["analysis"])
     ov = (R.seg_kind == "overall") & (ai >= 0)
     an = review.analyses.reset_index(drop=True)
     for f in names:
@@ -106,14 +106,14 @@ def _ours_by_segment(R) -> dict[str, np.ndarray]:
 _SEG_ORDER = 1 << 40  # segment items come after every row item of their analysis
 
 
-def segment_items(review, R, a_index: pd.Index, live: np.ndarray, items: Items,
+def segment_items(review, R, ai: np.ndarray, live: np.ndarray, items: Items,
                    status: np.ndarray, reason: np.ndarray, notes: list) -> np.ndarray:
-    """Pooled comparisons of every overall and subgroup segment; sets ``status``/``reason`` where
-    our pooling failed. Returns each segment's analysis position (−1: not compared)."""
+    """Pooled comparisons of every overall and subgroup segment (``ai``: each one's analysis
+    position, −1 for none); sets ``status``/``reason`` where our pooling failed. Returns each
+    segment's analysis position where compared (−1: not compared)."""
     if not len(R.segs) or R.error:
         return np.full(len(R.segs), -1)
-    stored = _stored_by_segment(review, R, a_index)
-    ai = a_index.get_indexer(R.segs["analysis"])
+    stored = _stored_by_segment(review, R, ai)
     seg = np.flatnonzero(stored["_has"] & (ai >= 0))
     seg = seg[live[ai[seg]]]
     ok = R.pcols["pooling"][seg] == "ok"
@@ -126,8 +126,9 @@ def segment_items(review, R, a_index: pd.Index, live: np.ndarray, items: Items,
         elif kind == "overall":
             status[i], reason[i] = "not computable", f"{where}: {why} (RevMan shows no result either)"
     seg = seg[ok]
+    nums, num = np.unique(R.seg_sub[seg], return_inverse=True)  # each label formatted once
     where = np.where(R.seg_kind[seg] == "overall", "overall",
-                     np.array([f"subgroup {int(k)}" for k in R.seg_sub[seg]], dtype=object))
+                     np.array([f"subgroup {int(k)}" for k in nums], dtype=object)[num.reshape(-1)])
     ours = _ours_by_segment(R)
     st = {f: v[seg] for f, v in stored.items()}
     an, base = ai[seg], _SEG_ORDER + seg.astype(np.int64) * 32
@@ -158,21 +159,21 @@ def segment_items(review, R, a_index: pd.Index, live: np.ndarray, items: Items,
     return out
 
 
-def subgroup_tests(review, R, a_index: pd.Index, live: np.ndarray, items: Items) -> None:
+def subgroup_tests(review, R, ai: np.ndarray, live: np.ndarray, items: Items) -> None:
     """The test for subgroup differences of every live analysis with two or more pooled subgroups
-    and a stored test."""
+    and a stored test (``ai``: each segment's analysis position, −1 for none)."""
     if not len(R.segs) or R.error:
         return
     an = review.analyses.reset_index(drop=True)
     stored = {f: pd.to_numeric(an.get(f"revman_subgroup_{f}", pd.Series(np.nan, index=an.index)),
                                errors="coerce").to_numpy(float) for f in ("q", "df", "p", "i2")}
     sub = np.flatnonzero(R.seg_kind == "subgroup")
-    ai = a_index.get_indexer(R.segs["analysis"].to_numpy(object)[sub])
-    order = np.argsort(ai, kind="stable")  # each analysis's subgroup segments, in segment order
-    sub, ai = sub[order], ai[order]
-    count = np.bincount(ai[ai >= 0], minlength=len(a_index))
+    order = np.argsort(ai[sub], kind="stable")  # each analysis's subgroup segments, in order
+    sub = sub[order]
+    of = ai[sub]
+    count = np.bincount(of[of >= 0], minlength=live.size)
     todo = np.flatnonzero(live & (count >= 2) & np.isfinite(stored["q"]))
-    for i, lo, hi in zip(todo, np.searchsorted(ai, todo), np.searchsorted(ai, todo, side="right")):
+    for i, lo, hi in zip(todo, np.searchsorted(of, todo), np.searchsorted(of, todo, side="right")):
         q, df, pv, i2 = R.batch.subgroup_test(sub[lo:hi].tolist())
         if df == 0:  # one subgroup with an estimate: RevMan stores Chi² 0, df 0, P 1, I² 0
             q, pv, i2 = 0.0, 1.0, 0.0
