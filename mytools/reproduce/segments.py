@@ -80,8 +80,12 @@ def build_segments(rows: pd.DataFrame, settings: pd.DataFrame, *, display: bool 
     num = np.where(kind == 1, sub[row], 0)
     width = int(sub.max(initial=0)) + 1
     nk = len(_KINDS)
-    keys, seg_id = np.unique((code[row] * nk + kind) * width + num, return_inverse=True)
-    order = np.lexsort((row, seg_id))
+    key = (code[row] * nk + kind) * width + num  # the segment, in the order segments are listed
+    order = np.argsort(key * len(rows) + row, kind="stable")  # by segment, then row
+    key = key[order]
+    new = np.empty(key.size, dtype=bool)
+    new[:1], new[1:] = True, key[1:] != key[:-1]
+    seg_id, keys = np.cumsum(new) - 1, key[new]
     an = keys // (nk * width)
     tau2 = per_an["tau2_method"]
     per_an["tau2_method"] = np.where(_is_str(tau2), tau2, None)
@@ -91,4 +95,4 @@ def build_segments(rows: pd.DataFrame, settings: pd.DataFrame, *, display: bool 
         cols[c] = cols[c].astype(bool)
     seg = pd.DataFrame({"analysis": names[an], "kind": _KINDS[(keys // width) % nk],
                         "subgroup_number": keys % width, **cols, "data_type": dtypes[an]})
-    return row[order], seg_id[order], seg
+    return row[order], seg_id, seg
