@@ -251,15 +251,16 @@ def check_review(review, settings: pd.DataFrame, *, details: bool = False):
     line, det = _lines(review, R, settings)
     an = review.analyses.reset_index(drop=True)
     s = settings.drop_duplicates("analysis", keep="last").set_index("analysis").reindex(line["analysis"])
-    pooled_sub = s["pooled"].to_numpy(object) == "subgroups"
     rv = an.reindex(columns=["revman_estimate", "revman_ci_low", "revman_ci_high"]).to_numpy(float)
     est = line[["estimate", "ci_low", "ci_high"]].to_numpy(float)
+    ours = np.array(_fmt(est), dtype=object)
+    ours[s["pooled"].to_numpy(object) == "subgroups"] = "subtotals only"
     out = line.assign(
         review=review_key(review), name=an["name"].to_numpy(object),
         measure=s["measure"].to_numpy(object), method=s["method"].to_numpy(object),
         model=s["model"].to_numpy(object),
         settings=np.where(s["settings_source"].to_numpy(object) == "file", "stated", "inferred"),
-        revman=_fmt(rv), ours=np.where(pooled_sub, "subtotals only", _fmt(est)),
+        revman=_fmt(rv), ours=pd.array(ours, dtype="str"),
         revman_estimate=rv[:, 0], revman_ci_low=rv[:, 1], revman_ci_high=rv[:, 2],
     ).reindex(columns=LINE_COLUMNS)
     out.attrs["engine_error"] = R.error
