@@ -162,6 +162,9 @@ def _array(name: str, x: object, labels: tuple[str, ...] | None = None) -> np.nd
 def _arrays(fields: dict[str, object], labels: Sequence[object] | None):
     lengths = {}
     for name, x in fields.items():
+        if isinstance(x, np.ndarray):  # an array's size, without an object copy of its values
+            lengths[name] = int(x.size)
+            continue
         try:
             lengths[name] = int(np.size(np.asarray(x, dtype=object)))
         except Exception:  # pragma: no cover - np.size handles any sequence
