@@ -35,12 +35,10 @@ def _filled(col, default: np.ndarray, dtype) -> np.ndarray:
 
 
 def _isin(x: np.ndarray, allowed) -> np.ndarray:
-    """``np.isin`` by hashing (fast on object arrays of strings); one look-up when every segment
-    has the same value (the usual case: one setting for a whole batch)."""
-    x = np.asarray(x, dtype=object)
-    if x.size and isinstance(x[0], str) and bool((x == x[0]).all()):
-        return np.full(x.size, x[0] in allowed)
-    return pd.Series(x, dtype=object).isin(list(allowed)).to_numpy()
+    """``np.isin`` by hashing, one set look-up per entry: the arrays checked hold one entry per
+    distinct settings tuple (a few), where a pandas ``isin`` costs more than the look-ups."""
+    ok = set(allowed)
+    return np.array([v in ok for v in np.asarray(x, dtype=object).tolist()], dtype=bool)
 
 
 @dataclass(frozen=True, eq=False)
