@@ -26,11 +26,13 @@ def _texts(fig) -> list[str]:
 
 
 def _text_x(fig, text: str) -> float:
-    """Display x (pixels) of the centre of the text artist whose text equals `text`."""
+    """Display x (pixels) of the centre of the text artist whose text equals `text`, once its
+    line breaks are spaces: a label is wrapped to its room by its measured width, which depends
+    on the font installed (Liberation Sans where Chromium's fonts are, else DejaVu Sans)."""
     fig.canvas.draw()
     for ax in fig.axes:
         for t in ax.texts + [c for c in ax.get_children() if hasattr(c, "get_text")]:
-            if t.get_text() == text:
+            if t.get_text().replace("\n", " ") == text:
                 bb = t.get_window_extent()
                 return (bb.x0 + bb.x1) / 2
     raise AssertionError(f"text {text!r} not in figure")
