@@ -60,6 +60,7 @@ def _reml_candidates(data_type: str, measure: str) -> list[tuple[str, str]]:
 #: The three scopes of a candidate's segments, as :func:`~.split.split_weights` names them, and
 #: the scope each is scored as (a split analysis's subgroup rows show its overall weights).
 _KINDS = np.array(["overall", "subgroup", "split"], dtype=object)
+_OVERALL, _SPLIT = 0, 2  # positions in _KINDS
 _SCORED_AS = ("overall", "subgroups", "overall")
 
 
@@ -154,11 +155,11 @@ def weights_scores(rows: pd.DataFrame, keys: pd.DataFrame, decimals: int | None,
     est = st["estimable"].to_numpy(bool)
     w = np.where(est, st["weight_percent"].to_numpy(float), np.nan)
     scope = lay["scope"][seg]
-    if (scope == 2).any():  # a split analysis (mytools.reproduce.split)
+    if (scope == _SPLIT).any():  # a split analysis (mytools.reproduce.split)
         shown = split_weights(rows, idx, lay["group"][seg], _KINDS[scope], st["weight"].to_numpy(float),
                               st["v"].to_numpy(float), est)
-        w = np.where(scope == 2, np.where(shown == 0, np.nan, shown), w)
-        w[(scope == 0) & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
+        w = np.where(scope == _SPLIT, np.where(shown == 0, np.nan, shown), w)
+        w[(scope == _OVERALL) & split[idx] & in_sub[idx]] = -1.0  # shown by the split rule instead
     good = close(w, rw[idx], decimals)
     nc = len(lay["cands"])
     cell = lay["cand"][seg] * n + acode[idx]
